@@ -1,0 +1,101 @@
+# Floodwatch build.  `make` builds ./floodwatch; `make check` installs missing
+# Debian packages, builds, and runs every test twice (plain -O2 and under
+# ASan+UBSan); `make bench` prints throughput figures; `make run` / `make demo`
+# are the README's first steps.  Sources are found by folder, so a new module
+# is a new .c file plus its header in include/.
+
+CC      ?= cc
+PKGS    := inih libpcap sqlite3 jansson
+TESTPKG := check
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Ibuild/gen \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_LDLIBS = $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(wildcard common/*.c collector/*.c detector/*.c sinks/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+SCHEMA   := $(sort $(wildcard schema/*.sql))
+GEN      := build/gen/fw_embedded.c
+
+# Two flavours share the rules: build/o (release) and build/asan.
+define flavour
+$(1)_OBJ  := $$(LIB_SRC:%.c=build/$(1)/%.o) build/$(1)/gen/fw_embedded.o
+$(1)_CLI  := $$(CLI_SRC:%.c=build/$(1)/%.o)
+build/$(1)/%.o: %.c $$(wildcard include/*.h) $$(wildcard */*_int.h)
+	@mkdir -p $$(@D)
+	@echo "CC $(1)/$$<"; $$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+build/$(1)/gen/fw_embedded.o: $$(GEN)
+	@mkdir -p $$(@D)
+	@echo "CC $(1)/$$<"; $$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+build/$(1)/libfw.a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^
+build/$(1)/floodwatch: $$($(1)_CLI) build/$(1)/libfw.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/libfw.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
+endef
+
+$(eval $(call flavour,o,))
+$(eval $(call flavour,asan,$(SAN) -O1))
+
+UNITS := $(notdir $(UNIT_SRC:.c=))
+
+.PHONY: all deps check unit unit-asan integration bench run demo clean headers lint asan fuzz
+all: floodwatch
+
+floodwatch: build/o/floodwatch
+	cp $< $@
+
+# Schema SQL is compiled in, so the binary applies it without files beside it.
+$(GEN): $(SCHEMA) deploy/embed.sh
+	@mkdir -p $(@D)
+	sh deploy/embed.sh $(SCHEMA) > $@
+
+deps:
+	@sh deploy/install-deps.sh
+
+check: deps
+	$(MAKE) unit unit-asan integration
+
+unit: $(UNITS:%=build/o/tests/%) floodwatch
+	@sh tests/run-units.sh build/o/tests $(UNITS)
+
+asan unit-asan: $(UNITS:%=build/asan/tests/%) build/asan/floodwatch
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    sh tests/run-units.sh build/asan/tests $(UNITS)
+
+integration: floodwatch build/asan/floodwatch
+	@sh tests/run-integration.sh
+
+BENCH_BINS := $(notdir $(BENCH_SRC:.c=))
+build/bench/%: tests/bench/%.c build/o/libfw.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DNDEBUG -o $@ $< build/o/libfw.a $(LDLIBS)
+
+bench: deps $(BENCH_BINS:%=build/bench/%) floodwatch
+	@for b in $(BENCH_BINS); do build/bench/$$b || exit 1; done
+
+run: deps floodwatch
+	./floodwatch run
+
+demo: deps floodwatch
+	@sh deploy/demo.sh
+
+headers:
+	@for h in include/*.h; do echo "#include \"$$(basename $$h)\"" | \
+	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; done
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 -Iinclude --enable=warning,performance,portability \
+	    --suppress=missingIncludeSystem common collector detector sinks cli
+
+clean:
+	rm -rf build floodwatch

@@ -1,0 +1,299 @@
+/*
+ * pkt.c - link layer -> IP -> UDP, and payload recognition by content.
+ *
+ * Link layers: Ethernet (with any number of 802.1Q / 802.1ad tags up to 4),
+ * Linux cooked v1 (16-byte header, protocol at 14) and v2 (20-byte header,
+ * protocol at 0), raw IP, BSD loopback/null (4-byte host- or network-order
+ * address family).  NFLOG frames are the NFLOG collector's business
+ * (collector/nflog.c) and are refused here.
+ * IPv4: header length checked, later fragments refused (no UDP header).
+ * IPv6: hop-by-hop, routing, destination options and fragment headers
+ * skipped, at most 8 of them.
+ */
+#include "fw_pkt.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fw_cur.h"
+
+void
+fw_addr_from_v4(struct fw_addr *a, const uint8_t v4[4])
+{
+	memset(a->b, 0, 10);
+	a->b[10] = 0xff;
+	a->b[11] = 0xff;
+	memcpy(a->b + 12, v4, 4);
+}
+
+int
+fw_addr_is_v4(const struct fw_addr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->b, prefix, 12) == 0;
+}
+
+void
+fw_addr_format(const struct fw_addr *a, char *out, size_t outlen)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (fw_addr_is_v4(a))
+		inet_ntop(AF_INET, a->b + 12, tmp, sizeof(tmp));
+	else
+		inet_ntop(AF_INET6, a->b, tmp, sizeof(tmp));
+	snprintf(out, outlen, "%s", tmp);
+}
+
+static int
+udp_header(struct fw_cur *c, struct fw_udp *out)
+{
+	uint16_t ulen;
+
+	out->sport = fw_cur_u16(c);
+	out->dport = fw_cur_u16(c);
+	ulen = fw_cur_u16(c);
+	fw_cur_skip(c, 2);  /* checksum */
+	if (c->err != FW_OK)
+		return c->err;
+	if (ulen < 8)
+		return FW_EMALFORMED;
+	out->payload = c->p;
+	out->len = fw_cur_left(c);
+	/* Trust the UDP length over trailing link padding, not beyond capture. */
+	if ((size_t)(ulen - 8) < out->len)
+		out->len = (size_t)(ulen - 8);
+	return FW_OK;
+}
+
+static int
+ipv4(struct fw_cur *c, struct fw_udp *out)
+{
+	const uint8_t *h = fw_cur_take(c, 20);
+	size_t ihl, total;
+
+	if (h == NULL)
+		return FW_ETRUNC;
+	if ((h[0] >> 4) != 4)
+		return FW_EMALFORMED;
+	ihl = (size_t)(h[0] & 0x0f) * 4;
+	total = fw_load_be16(h + 2);
+	if (ihl < 20 || total < ihl)
+		return FW_EMALFORMED;
+	fw_cur_skip(c, ihl - 20);
+	if (c->err != FW_OK)
+		return c->err;
+	if (h[9] != 17)
+		return FW_EUNSUPPORTED;
+	if ((fw_load_be16(h + 6) & 0x1fff) != 0)
+		return FW_EUNSUPPORTED;  /* later fragment: no UDP header here */
+	/* Drop link-layer padding beyond the IP total length. */
+	if ((size_t)(c->end - c->p) > total - ihl)
+		c->end = c->p + (total - ihl);
+	fw_addr_from_v4(&out->src, h + 12);
+	fw_addr_from_v4(&out->dst, h + 16);
+	out->ttl = h[8];
+	return udp_header(c, out);
+}
+
+static int
+ipv6(struct fw_cur *c, struct fw_udp *out)
+{
+	const uint8_t *h = fw_cur_take(c, 40);
+	uint8_t next;
+	size_t plen;
+
+	if (h == NULL)
+		return FW_ETRUNC;
+	if ((h[0] >> 4) != 6)
+		return FW_EMALFORMED;
+	plen = fw_load_be16(h + 4);
+	if ((size_t)(c->end - c->p) > plen && plen != 0)
+		c->end = c->p + plen;
+	memcpy(out->src.b, h + 8, 16);
+	memcpy(out->dst.b, h + 24, 16);
+	out->ttl = h[7];
+	next = h[6];
+	for (int hops = 0; hops < 8; hops++) {
+		switch (next) {
+		case 17:
+			return udp_header(c, out);
+		case 0: case 43: case 60: {  /* hop-by-hop, routing, dest opts */
+			uint8_t nh = fw_cur_u8(c);
+			uint8_t hlen = fw_cur_u8(c);
+			fw_cur_skip(c, (size_t)hlen * 8 + 6);
+			if (c->err != FW_OK)
+				return c->err;
+			next = nh;
+			break;
+		}
+		case 44: {  /* fragment */
+			uint8_t nh = fw_cur_u8(c);
+			uint16_t off;
+			fw_cur_skip(c, 1);
+			off = fw_cur_u16(c);
+			fw_cur_skip(c, 4);
+			if (c->err != FW_OK)
+				return c->err;
+			if ((off & 0xfff8) != 0)
+				return FW_EUNSUPPORTED;
+			next = nh;
+			break;
+		}
+		default:
+			return FW_EUNSUPPORTED;
+		}
+	}
+	return FW_EMALFORMED;
+}
+
+static int
+by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
+{
+	switch (type) {
+	case 0x0800: return ipv4(c, out);
+	case 0x86dd: return ipv6(c, out);
+	default: return FW_EUNSUPPORTED;
+	}
+}
+
+int
+fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out)
+{
+	struct fw_cur c = fw_cur_make(ip, len);
+
+	if (len < 1)
+		return FW_ETRUNC;
+	switch (ip[0] >> 4) {
+	case 4: return ipv4(&c, out);
+	case 6: return ipv6(&c, out);
+	default: return FW_EMALFORMED;
+	}
+}
+
+int
+fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out)
+{
+	struct fw_cur c = fw_cur_make(frame, caplen);
+	uint16_t type;
+
+	memset(out, 0, sizeof(*out));
+	switch (linktype) {
+	case FW_LINK_ETHERNET:
+		fw_cur_skip(&c, 12);
+		type = fw_cur_u16(&c);
+		for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
+			fw_cur_skip(&c, 2);
+			type = fw_cur_u16(&c);
+		}
+		if (c.err != FW_OK)
+			return c.err;
+		return by_ethertype(&c, type, out);
+	case FW_LINK_LINUX_SLL:
+		fw_cur_skip(&c, 14);
+		type = fw_cur_u16(&c);
+		if (c.err != FW_OK)
+			return c.err;
+		return by_ethertype(&c, type, out);
+	case FW_LINK_LINUX_SLL2:
+		type = fw_cur_u16(&c);
+		fw_cur_skip(&c, 18);
+		if (c.err != FW_OK)
+			return c.err;
+		return by_ethertype(&c, type, out);
+	case FW_LINK_RAW:
+	case FW_LINK_RAW_ALT:
+	case FW_LINK_IPV4:
+	case FW_LINK_IPV6:
+		return fw_pkt_udp_ip(frame, caplen, out);
+	case FW_LINK_NULL:
+	case FW_LINK_LOOP: {
+		/* Address family in host order (NULL) or network order (LOOP);
+		 * AF_INET is 2 everywhere, AF_INET6 is 10, 24, 28 or 30. */
+		const uint8_t *af = fw_cur_take(&c, 4);
+		if (af == NULL)
+			return FW_ETRUNC;
+		if (c.p == c.end)
+			return FW_ETRUNC;
+		return fw_pkt_udp_ip(c.p, (size_t)(c.end - c.p), out);
+	}
+	default:
+		return FW_EUNSUPPORTED;
+	}
+}
+
+/* A plausible DNS message: sane header counts and a well-formed first name. */
+static int
+looks_like_dns(const uint8_t *p, size_t len)
+{
+	struct fw_cur c = fw_cur_make(p, len);
+	uint16_t flags, qd, an, ns, ar;
+	size_t name_len = 0;
+
+	fw_cur_skip(&c, 2);
+	flags = fw_cur_u16(&c);
+	qd = fw_cur_u16(&c);
+	an = fw_cur_u16(&c);
+	ns = fw_cur_u16(&c);
+	ar = fw_cur_u16(&c);
+	if (c.err != FW_OK)
+		return 0;
+	if (((flags >> 11) & 0xf) > 6 || qd != 1 || an > 256 || ns > 256 || ar > 256)
+		return 0;
+	for (int labels = 0; labels < 128; labels++) {
+		uint8_t l = fw_cur_u8(&c);
+		if (c.err != FW_OK || (l & 0xc0) != 0)
+			return 0;
+		if (l == 0)
+			return fw_cur_left(&c) >= 4;
+		name_len += (size_t)l + 1;
+		if (name_len > 255)
+			return 0;
+		fw_cur_skip(&c, l);
+	}
+	return 0;
+}
+
+enum fw_payload_kind
+fw_pkt_sniff(const uint8_t *p, size_t len)
+{
+	uint16_t v, count;
+
+	if (len < 12)
+		return FW_PAYLOAD_UNKNOWN;
+	v = fw_load_be16(p);
+	count = fw_load_be16(p + 2);
+	/* NetFlow v5: exact size from the record count. */
+	if (v == 5 && count >= 1 && count <= 30 && len == 24 + (size_t)count * 48)
+		return FW_PAYLOAD_NF5;
+	/* IPFIX: message length field equals the datagram length. */
+	if (v == 10 && count == len && len >= 16)
+		return FW_PAYLOAD_IPFIX;
+	/* NetFlow v9: 20-byte header, then a flowset id 0, 1 or >= 256. */
+	if (v == 9 && len >= 24) {
+		uint16_t set = fw_load_be16(p + 20), set_len = fw_load_be16(p + 22);
+		if ((set <= 1 || set >= 256) && set_len >= 4 && set_len <= len - 20)
+			return FW_PAYLOAD_NF9;
+	}
+	/* sFlow v5: version 5 as 32 bits, agent address type 1 (v4) or 2 (v6). */
+	if (len >= 28 && fw_load_be32(p) == 5) {
+		uint32_t at = fw_load_be32(p + 4);
+		if (at == 1 || at == 2)
+			return FW_PAYLOAD_SFLOW5;
+	}
+	if (looks_like_dns(p, len))
+		return FW_PAYLOAD_DNS;
+	return FW_PAYLOAD_UNKNOWN;
+}
+
+const char *
+fw_pkt_kind_name(enum fw_payload_kind kind)
+{
+	static const char *const names[FW_PAYLOAD_KINDS] = {
+		"unknown", "nf5", "nf9", "ipfix", "sflow5", "dns"
+	};
+
+	return (unsigned)kind < FW_PAYLOAD_KINDS ? names[kind] : "unknown";
+}

@@ -1,0 +1,73 @@
+/* timefmt.c - clocks and ISO-8601 formatting (see fw_time.h). */
+#include "fw_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t
+fw_time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+fw_time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN])
+{
+	/* Floor division so times before 1970 still format correctly. */
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int milli = (int)(ms - sec * 1000);
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+		snprintf(out, FW_TIME_TEXT_LEN, "%s", "0000-00-00T00:00:00.000Z");
+		return;
+	}
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, milli);
+	memcpy(out, tmp, FW_TIME_TEXT_LEN - 1);  /* years 0..9999: always 24 chars */
+	out[FW_TIME_TEXT_LEN - 1] = '\0';
+}
+
+int
+fw_time_parse_duration(const char *text, int64_t *ms)
+{
+	char *end;
+	double v;
+	double unit = 1000;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno != 0 || end == text || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 's': unit = 1000; end++; break;
+	case 'm': unit = 60000; end++; break;
+	case 'h': unit = 3600000; end++; break;
+	case 'd': unit = 86400000; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v * unit > 9.2e18)
+		return -1;
+	*ms = (int64_t)(v * unit);
+	return 0;
+}

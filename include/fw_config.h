@@ -1,0 +1,80 @@
+/*
+ * fw_config.h - the effective configuration: built-in defaults, then an INI
+ * file (parsed with libinih), then --set SECTION.KEY=VALUE overrides.
+ *
+ * Every key lives in one table in common/config.c with its type, bounds,
+ * default and a one-line doc; deploy/floodwatch.conf shows the same defaults
+ * (tests/unit/check_config.c keeps the two equal).  Errors name the file (or
+ * "--set"), the line and the key.  Parsing starts nothing.
+ *
+ * Ownership: struct fw_config is a plain value; callers keep it on the stack
+ * or embed it.  Strings are fixed arrays, so copies need no freeing.
+ */
+#ifndef FW_CONFIG_H
+#define FW_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fw_err.h"
+
+#define FW_CFG_STR_MAX 256
+
+struct fw_config {
+	/* [general] */
+	char log_level[16];            /* error | warn | info | debug */
+	/* [listen] */
+	char listen_netflow[FW_CFG_STR_MAX]; /* NetFlow v5/v9 addresses, comma-separated */
+	char listen_ipfix[FW_CFG_STR_MAX];   /* IPFIX */
+	char listen_sflow[FW_CFG_STR_MAX];   /* sFlow v5 */
+	int64_t listen_rcvbuf_bytes;   /* SO_RCVBUF asked for each socket */
+	int64_t listen_batch;          /* datagrams per recvmmsg call */
+	/* [pipeline] */
+	int64_t ring_slots;            /* records per collector -> detector ring */
+	int64_t alert_slots;           /* alert events queued for the sinks */
+	/* [detector] */
+	int64_t window_ms;             /* window length, event time */
+	int64_t lateness_ms;           /* how late a record may be and still count */
+	int64_t max_victims;           /* tracked destination addresses (fixed table) */
+	int64_t warmup_windows;        /* windows before a baseline is trusted */
+	double ewma_alpha;             /* weight of the newest window in the baseline */
+	double min_pps;                /* floor: never alert below this packet rate */
+	double min_bps;                /* floor: never alert below this bit rate */
+	double multiplier;             /* rate must exceed baseline mean x this */
+	double zscore;                 /* ... and mean + zscore x stddev */
+	int64_t start_windows;         /* consecutive hot windows to start an alert */
+	int64_t end_windows;           /* consecutive calm windows to end it */
+	int64_t update_windows;        /* emit an update every N windows while active */
+	/* [sqlite] */
+	char sqlite_path[FW_CFG_STR_MAX];
+	/* [kafka] */
+	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
+	char kafka_topic[FW_CFG_STR_MAX];
+};
+
+/* Fill *cfg with the built-in defaults. */
+void fw_config_defaults(struct fw_config *cfg);
+
+/*
+ * Parse an INI file over *cfg (keys not in the file keep their value).
+ * On error writes one line "FILE:LINE: message" into err and returns
+ * FW_EINVAL (bad content) or FW_ENOENT/FW_EIO (cannot read).
+ */
+int fw_config_load_file(struct fw_config *cfg, const char *path, char *err,
+    size_t errlen) FW_MUSTCHECK;
+
+/* Parse INI text held in memory; `name` is used in error messages. */
+int fw_config_load_string(struct fw_config *cfg, const char *text,
+    const char *name, char *err, size_t errlen) FW_MUSTCHECK;
+
+/* Apply one "SECTION.KEY=VALUE" override. FW_EINVAL with a message on error. */
+int fw_config_set(struct fw_config *cfg, const char *assignment, char *err,
+    size_t errlen) FW_MUSTCHECK;
+
+/* Cross-key checks after all sources are applied. */
+int fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
+/* Write the effective config as INI text. */
+void fw_config_print(const struct fw_config *cfg, FILE *out);
+
+#endif /* FW_CONFIG_H */

@@ -1,0 +1,65 @@
+/*
+ * fw_detect.h - the streaming detector: records in, alert events out.
+ *
+ * Keeps per-destination rate windows on event time, learns an EWMA baseline
+ * per victim, and raises alerts that start, update and end.  All tables
+ * have a fixed capacity chosen from the config at fw_detect_new(); nothing
+ * is allocated per record.
+ *
+ * Threading: one detector belongs to one thread (the detector thread in the
+ * daemon, the replay's detector thread); nothing here locks.  The emit
+ * callback runs on that thread and must copy the event before returning.
+ */
+#ifndef FW_DETECT_H
+#define FW_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_config.h"
+#include "fw_err.h"
+#include "fw_records.h"
+
+struct fw_detect;
+
+/* Receives each alert event; `ev` is valid only during the call. */
+typedef void fw_alert_fn(void *ctx, const struct fw_alert_ev *ev);
+
+struct fw_detect_stats {
+	uint64_t flows;            /* flow records taken */
+	uint64_t dnsq;             /* DNS records taken */
+	uint64_t late;             /* records older than the open windows (counted in the oldest) */
+	uint64_t future;           /* records too far ahead of the wall clock, dropped */
+	uint64_t victims;          /* victims tracked now */
+	uint64_t victims_full;     /* records dropped: victim table full */
+	uint64_t evicted;          /* idle victims removed to make room */
+	uint64_t windows_closed;   /* windows evaluated */
+	uint64_t alerts_started;
+	uint64_t alerts_ended;
+	size_t memory_bytes;       /* fixed memory held by the tables */
+};
+
+/* Build a detector sized from cfg.  FW_OK, FW_ENOMEM or FW_EINVAL. */
+int fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx,
+    struct fw_detect **out) FW_MUSTCHECK;
+void fw_detect_free(struct fw_detect *d);
+
+/* Feed a batch of flow / DNS records (any event-time order within lateness). */
+void fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n);
+void fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n);
+
+/*
+ * Live mode: the wall clock closes windows when traffic stops and bounds how
+ * far ahead of it a record's time may be.  Replay never calls this.
+ */
+void fw_detect_clock(struct fw_detect *d, int64_t now_ms);
+
+/* End of input: close every open window and end alerts that go calm. */
+void fw_detect_finish(struct fw_detect *d);
+
+void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
+
+/* Stable vector name ("udp_flood", ...) for enum fw_vector. */
+const char *fw_vector_name(int vector);
+
+#endif /* FW_DETECT_H */

@@ -1,0 +1,28 @@
+/*
+ * fw_time.h - time helpers: clocks in milliseconds and the ISO-8601 UTC text
+ * form used in SQLite, JSON and Kafka ("2023-11-14T22:14:20.000Z").
+ */
+#ifndef FW_TIME_H
+#define FW_TIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_TIME_TEXT_LEN 25  /* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL */
+
+/* Wall clock (CLOCK_REALTIME) in ms since the epoch. */
+int64_t fw_time_now_ms(void);
+
+/* Monotonic clock in ms (arbitrary origin). */
+int64_t fw_time_mono_ms(void);
+
+/* Format ms since the epoch as ISO-8601 UTC with milliseconds. */
+void fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN]);
+
+/*
+ * Parse a duration such as "90s", "15m", "2h", "7d" or a bare number of
+ * seconds into ms.  Returns 0 on success, -1 on bad text.
+ */
+int fw_time_parse_duration(const char *text, int64_t *ms);
+
+#endif /* FW_TIME_H */

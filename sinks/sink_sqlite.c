@@ -1,0 +1,224 @@
+/*
+ * sink_sqlite.c - SQLite alert store (see fw_sqlite.h).
+ *
+ * alerts holds one row per alert, upserted on every event; alert_events
+ * keeps every event for timelines.  Both rows of an event are written in
+ * the same transaction.
+ */
+#include "fw_sqlite.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fw_detect.h"
+#include "fw_log.h"
+#include "fw_time.h"
+
+extern const char *const fw_schema_steps[];
+extern const size_t fw_schema_nsteps;
+
+struct fw_sqlite {
+	sqlite3 *db;
+	sqlite3_stmt *upsert;
+	sqlite3_stmt *event;
+};
+
+static const char upsert_sql[] =
+    "INSERT INTO alerts (id, started_at, updated_at, ended_at, victim, vector, severity,"
+    " peak_pps, peak_bps, peak_qps, events, evidence)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at,"
+    " ended_at = excluded.ended_at, vector = excluded.vector,"
+    " severity = max(severity, excluded.severity),"
+    " peak_pps = max(peak_pps, excluded.peak_pps), peak_bps = max(peak_bps, excluded.peak_bps),"
+    " peak_qps = max(peak_qps, excluded.peak_qps), events = max(events, excluded.events),"
+    " evidence = excluded.evidence";
+
+static const char event_sql[] =
+    "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const char *
+fw_event_name(int event)
+{
+	switch (event) {
+	case FW_EV_START: return "start";
+	case FW_EV_UPDATE: return "update";
+	case FW_EV_END: return "end";
+	default: return "unknown";
+	}
+}
+
+int
+fw_sqlite_schema_version(void)
+{
+	return (int)fw_schema_nsteps;
+}
+
+/* mkdir -p of the directory part of path. */
+static void
+make_parent(const char *path)
+{
+	char dir[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir))
+		return;
+	memcpy(dir, path, len + 1);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+}
+
+static int
+migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0;
+	char *msg = NULL;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: cannot read schema version: %s", path, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return FW_EIO;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)fw_schema_nsteps) {
+		snprintf(err, errlen, "%s: database schema version %d is newer than this program's (%d); "
+		    "use a newer floodwatch", path, version, (int)fw_schema_nsteps);
+		return FW_EUNSUPPORTED;
+	}
+	for (; version < (int)fw_schema_nsteps; version++) {
+		char bump[64];
+
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, fw_schema_steps[version], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: schema step %d failed: %s", path, version + 1,
+			    msg ? msg : sqlite3_errmsg(db));
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return FW_EIO;
+		}
+	}
+	return FW_OK;
+}
+
+int
+fw_sqlite_open(const char *path, struct fw_sqlite **out, char *err, size_t errlen)
+{
+	struct fw_sqlite *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return FW_ENOMEM;
+	make_parent(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open database: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		rc = FW_EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot set WAL mode: %s", path, sqlite3_errmsg(s->db));
+		rc = FW_EIO;
+		goto fail;
+	}
+	if ((rc = migrate(s->db, path, err, errlen)) != FW_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db, upsert_sql, -1, &s->upsert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, event_sql, -1, &s->event, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot prepare statements: %s", path, sqlite3_errmsg(s->db));
+		rc = FW_EIO;
+		goto fail;
+	}
+	*out = s;
+	return FW_OK;
+fail:
+	fw_sqlite_close(s);
+	return rc;
+}
+
+void
+fw_sqlite_close(struct fw_sqlite *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->upsert);
+	sqlite3_finalize(s->event);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+write_one(struct fw_sqlite *s, const struct fw_alert_ev *e)
+{
+	char started[FW_TIME_TEXT_LEN], updated[FW_TIME_TEXT_LEN], ended[FW_TIME_TEXT_LEN];
+	sqlite3_stmt *u = s->upsert, *v = s->event;
+
+	fw_time_format(e->started_ms, started);
+	fw_time_format(e->updated_ms, updated);
+	fw_time_format(e->ended_ms, ended);
+	sqlite3_reset(u);
+	sqlite3_bind_text(u, 1, e->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(u, 2, started, -1, SQLITE_STATIC);
+	sqlite3_bind_text(u, 3, updated, -1, SQLITE_STATIC);
+	if (e->event == FW_EV_END)
+		sqlite3_bind_text(u, 4, ended, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(u, 4);
+	sqlite3_bind_text(u, 5, e->victim, -1, SQLITE_STATIC);
+	sqlite3_bind_text(u, 6, fw_vector_name(e->vector), -1, SQLITE_STATIC);
+	sqlite3_bind_int(u, 7, e->severity);
+	sqlite3_bind_double(u, 8, e->peak_pps);
+	sqlite3_bind_double(u, 9, e->peak_bps);
+	sqlite3_bind_double(u, 10, e->peak_qps);
+	sqlite3_bind_int64(u, 11, e->seq);
+	sqlite3_bind_text(u, 12, e->evidence, -1, SQLITE_STATIC);
+	if (sqlite3_step(u) != SQLITE_DONE)
+		return FW_EIO;
+	sqlite3_reset(v);
+	sqlite3_bind_text(v, 1, e->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(v, 2, e->seq);
+	sqlite3_bind_text(v, 3, fw_event_name(e->event), -1, SQLITE_STATIC);
+	sqlite3_bind_text(v, 4, updated, -1, SQLITE_STATIC);
+	sqlite3_bind_double(v, 5, e->cur_pps);
+	sqlite3_bind_double(v, 6, e->cur_bps);
+	sqlite3_bind_double(v, 7, e->cur_qps);
+	sqlite3_bind_text(v, 8, e->evidence, -1, SQLITE_STATIC);
+	if (sqlite3_step(v) != SQLITE_DONE)
+		return FW_EIO;
+	return FW_OK;
+}
+
+int
+fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n)
+{
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (write_one(s, &ev[i]) != FW_OK)
+			goto fail;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return FW_OK;
+fail:
+	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s", n, sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FW_EIO;
+}
