@@ -55,7 +55,7 @@ struct mix {
 };
 
 struct win {
-	int64_t idx;           /* window number, -1 = empty */
+	int64_t tag;           /* window number + 1; 0 = empty (calloc'd) */
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t flows;
@@ -67,6 +67,7 @@ enum vstate { V_EMPTY = 0, V_USED, V_TOMB };
 
 struct victim {
 	struct fw_addr addr;
+	uint32_t index_slot;    /* where the index points at us */
 	uint8_t state;          /* enum vstate */
 	uint8_t active;         /* alert open */
 	uint8_t vector;
@@ -90,9 +91,15 @@ struct fw_detect {
 	struct fw_config cfg;
 	fw_alert_fn *emit;
 	void *ctx;
-	struct victim *v;       /* table, nv slots */
-	struct win *w;          /* nv x nslots */
-	size_t nv, mask, used, tombs;
+	/* Victims: a dense array of max_victims entries found through an
+	 * open-addressing index of 2 x max_victims slots (linear probing).
+	 * index[i]: 0 empty, IDX_TOMB deleted, else victim number + 1. */
+	uint32_t *index;
+	size_t nindex, mask, tombs;
+	struct victim *v;       /* max_victims entries, [0, hw) ever used */
+	struct win *w;          /* max_victims x nslots window slots */
+	uint32_t *free_list;    /* evicted victim numbers, reused first */
+	size_t nfree, hw, used, max_victims;
 	int nslots;
 	int64_t max_event_ms;   /* newest event time seen */
 	int64_t next_close;     /* windows below this index are closed; INT64_MIN: no data yet */
@@ -100,6 +107,8 @@ struct fw_detect {
 	struct fw_detect_stats st;
 	struct fw_alert_ev ev;  /* scratch for emitting */
 };
+
+#define IDX_TOMB UINT32_MAX
 
 static const char *const vector_names[FW_VEC_COUNT] = {
 	"volumetric", "udp_flood", "syn_flood", "ack_flood", "gre_flood",
@@ -137,32 +146,35 @@ int
 fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct fw_detect **out)
 {
 	struct fw_detect *d;
-	size_t nv = 16;
+	size_t nindex = 16;
 
-	if (cfg->window_ms <= 0 || cfg->max_victims <= 0)
+	if (cfg->window_ms <= 0 || cfg->max_victims <= 0 || cfg->max_victims >= (int64_t)IDX_TOMB / 2)
 		return FW_EINVAL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return FW_ENOMEM;
 	d->cfg = *cfg;
 	d->emit = emit;
 	d->ctx = ctx;
-	/* Table at most half full: probe chains stay short. */
-	while (nv < (size_t)cfg->max_victims * 2)
-		nv <<= 1;
-	d->nv = nv;
-	d->mask = nv - 1;
+	d->max_victims = (size_t)cfg->max_victims;
+	/* Index at most half full: probe chains stay short. */
+	while (nindex < d->max_victims * 2)
+		nindex <<= 1;
+	d->nindex = nindex;
+	d->mask = nindex - 1;
 	d->nslots = (int)((cfg->lateness_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
-	d->v = calloc(nv, sizeof(*d->v));
-	d->w = calloc(nv * (size_t)d->nslots, sizeof(*d->w));
-	if (d->v == NULL || d->w == NULL) {
+	/* calloc: pages stay untouched (not resident) until a victim uses them. */
+	d->index = calloc(nindex, sizeof(*d->index));
+	d->v = calloc(d->max_victims, sizeof(*d->v));
+	d->w = calloc(d->max_victims * (size_t)d->nslots, sizeof(*d->w));
+	d->free_list = calloc(d->max_victims, sizeof(*d->free_list));
+	if (d->index == NULL || d->v == NULL || d->w == NULL || d->free_list == NULL) {
 		fw_detect_free(d);
 		return FW_ENOMEM;
 	}
-	for (size_t i = 0; i < nv * (size_t)d->nslots; i++)
-		d->w[i].idx = -1;
 	d->next_close = INT64_MIN;
 	d->max_event_ms = INT64_MIN;
-	d->st.memory_bytes = sizeof(*d) + nv * sizeof(*d->v) + nv * (size_t)d->nslots * sizeof(*d->w);
+	d->st.memory_bytes = sizeof(*d) + nindex * sizeof(*d->index) +
+	    d->max_victims * (sizeof(*d->v) + sizeof(*d->free_list) + (size_t)d->nslots * sizeof(*d->w));
 	*out = d;
 	return FW_OK;
 }
@@ -172,9 +184,17 @@ fw_detect_free(struct fw_detect *d)
 {
 	if (d == NULL)
 		return;
+	free(d->index);
 	free(d->v);
 	free(d->w);
+	free(d->free_list);
 	free(d);
+}
+
+static struct win *
+slot_of(struct fw_detect *d, size_t victim, int64_t widx)
+{
+	return &d->w[victim * (size_t)d->nslots + (size_t)(((widx % d->nslots) + d->nslots) % d->nslots)];
 }
 
 /* Find or add the victim; NULL when the table is full. */
@@ -182,35 +202,58 @@ static struct victim *
 victim_get(struct fw_detect *d, const struct fw_addr *a)
 {
 	size_t i = (size_t)addr_hash(a) & d->mask;
-	struct victim *tomb = NULL;
+	size_t tomb = SIZE_MAX, num;
+	struct victim *v;
 
-	for (size_t probes = 0; probes < d->nv; probes++, i = (i + 1) & d->mask) {
-		struct victim *v = &d->v[i];
+	for (size_t probes = 0; probes < d->nindex; probes++, i = (i + 1) & d->mask) {
+		uint32_t e = d->index[i];
 
-		if (v->state == V_USED) {
-			if (memcmp(v->addr.b, a->b, 16) == 0)
-				return v;
-		} else if (v->state == V_TOMB) {
-			if (tomb == NULL)
-				tomb = v;
-		} else {
+		if (e == 0)
 			break;
+		if (e == IDX_TOMB) {
+			if (tomb == SIZE_MAX)
+				tomb = i;
+			continue;
 		}
+		if (memcmp(d->v[e - 1].addr.b, a->b, 16) == 0)
+			return &d->v[e - 1];
 	}
-	if (d->used >= (size_t)d->cfg.max_victims)
+	if (d->used >= d->max_victims)
 		return NULL;
-	if (tomb == NULL) {
-		if (d->used + d->tombs + 1 >= d->nv)
-			return NULL;
-		tomb = &d->v[i];
-	} else {
+	if (tomb != SIZE_MAX) {
+		i = tomb;
 		d->tombs--;
+	} else if (d->index[i] != 0) {
+		return NULL;  /* index full of tombstones: the next sweep rebuilds it */
 	}
-	memset(tomb, 0, sizeof(*tomb));
-	tomb->addr = *a;
-	tomb->state = V_USED;
+	num = d->nfree > 0 ? d->free_list[--d->nfree] : d->hw++;
+	v = &d->v[num];
+	memset(v, 0, sizeof(*v));
+	v->addr = *a;
+	v->state = V_USED;
+	v->index_slot = (uint32_t)i;
+	d->index[i] = (uint32_t)num + 1;
 	d->used++;
-	return tomb;
+	return v;
+}
+
+/* Rebuild the index without tombstones (rare; bounded O(index)). */
+static void
+reindex(struct fw_detect *d)
+{
+	memset(d->index, 0, d->nindex * sizeof(*d->index));
+	for (size_t n = 0; n < d->hw; n++) {
+		size_t i;
+
+		if (d->v[n].state != V_USED)
+			continue;
+		i = (size_t)addr_hash(&d->v[n].addr) & d->mask;
+		while (d->index[i] != 0)
+			i = (i + 1) & d->mask;
+		d->index[i] = (uint32_t)n + 1;
+		d->v[n].index_slot = (uint32_t)i;
+	}
+	d->tombs = 0;
 }
 
 static void
@@ -512,30 +555,33 @@ score(struct fw_detect *d, struct victim *v, struct win *w, int64_t widx)
 static void
 close_window(struct fw_detect *d, int64_t widx)
 {
-	int slot = (int)(((widx % d->nslots) + d->nslots) % d->nslots);
-	static const struct win empty = { .idx = -1 };
+	static const struct win empty;
 
-	for (size_t i = 0; i < d->nv; i++) {
-		struct victim *v = &d->v[i];
-		struct win *w = &d->w[i * (size_t)d->nslots + (size_t)slot];
+	for (size_t n = 0; n < d->hw; n++) {
+		struct victim *v = &d->v[n];
+		struct win *w = slot_of(d, n, widx);
 
 		if (v->state != V_USED)
 			continue;
-		score(d, v, w->idx == widx ? w : (struct win *)&empty, widx);
-		if (w->idx == widx)
+		score(d, v, w->tag == widx + 1 ? w : (struct win *)&empty, widx);
+		if (w->tag == widx + 1)
 			*w = empty;
 		if (!v->active && v->hot_run == 0 && v->idle_run >= IDLE_WINDOWS) {
 			int busy = 0;
 			for (int s = 0; s < d->nslots; s++)
-				busy |= d->w[i * (size_t)d->nslots + (size_t)s].idx >= 0;
+				busy |= d->w[n * (size_t)d->nslots + (size_t)s].tag != 0;
 			if (!busy) {
 				v->state = V_TOMB;
+				d->index[v->index_slot] = IDX_TOMB;
+				d->free_list[d->nfree++] = (uint32_t)n;
 				d->used--;
 				d->tombs++;
 				d->st.evicted++;
 			}
 		}
 	}
+	if (d->tombs > d->nindex / 4)
+		reindex(d);
 	d->st.windows_closed++;
 }
 
@@ -599,10 +645,10 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			d->st.victims_full++;
 			continue;
 		}
-		w = &d->w[(size_t)(v - d->v) * (size_t)d->nslots + (size_t)(widx % d->nslots)];
-		if (w->idx != widx) {
+		w = slot_of(d, (size_t)(v - d->v), widx);
+		if (w->tag != widx + 1) {
 			memset(w, 0, sizeof(*w));
-			w->idx = widx;
+			w->tag = widx + 1;
 		}
 		w->pkts += f[i].pkts;
 		w->bytes += f[i].bytes;

@@ -1,0 +1,249 @@
+/*
+ * cmd_alerts.c - `floodwatch alerts`: list alerts from the SQLite store.
+ *
+ * Opens the database read-only (WAL lets it read while the daemon writes);
+ * prints a table for people or, with --json, one JSON object per line built
+ * with jansson (victims and evidence are attacker-influenced text).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_int.h"
+#include "fw_time.h"
+
+struct opts {
+	const char *db;
+	const char *since;      /* ISO text bound, or NULL */
+	char since_buf[FW_TIME_TEXT_LEN];
+	int active;
+	int json;
+	const char *vector;
+	const char *victim;
+	long limit;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: floodwatch alerts [--db PATH] [--since DURATION|TIME] [--active] [--json]\n"
+	    "                         [--vector NAME] [--victim TEXT] [--limit N]\n"
+	    "  --db PATH      database (default ./var/floodwatch.db, the default sqlite.path)\n"
+	    "  --since D      alerts started within D before now (90s, 15m, 2h, 7d) or since an\n"
+	    "                 ISO-8601 UTC time such as 2023-11-14T22:00:00Z\n"
+	    "  --active       only alerts that have not ended\n"
+	    "  --json         one JSON object per line\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--active") == 0) {
+			o->active = 1;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return -1;
+		} else if (strcmp(a, "--db") == 0 || strcmp(a, "--since") == 0 || strcmp(a, "--vector") == 0 ||
+		    strcmp(a, "--victim") == 0 || strcmp(a, "--limit") == 0) {
+			if (val == NULL) {
+				fprintf(stderr, "floodwatch alerts: %s needs a value\n", a);
+				return EXIT_USAGE;
+			}
+			i++;
+			if (strcmp(a, "--db") == 0) {
+				o->db = val;
+			} else if (strcmp(a, "--vector") == 0) {
+				o->vector = val;
+			} else if (strcmp(a, "--victim") == 0) {
+				o->victim = val;
+			} else if (strcmp(a, "--limit") == 0) {
+				char *end;
+				errno = 0;
+				o->limit = strtol(val, &end, 10);
+				if (errno || *end || o->limit <= 0) {
+					fprintf(stderr, "floodwatch alerts: --limit needs a positive number\n");
+					return EXIT_USAGE;
+				}
+			} else {
+				int64_t ms;
+				if (fw_time_parse_duration(val, &ms) == 0) {
+					fw_time_format(fw_time_now_ms() - ms, o->since_buf);
+					o->since = o->since_buf;
+				} else if (strlen(val) >= 10 && val[4] == '-' && val[7] == '-') {
+					o->since = val;  /* ISO text compares in time order */
+				} else {
+					fprintf(stderr, "floodwatch alerts: --since '%s': expected a duration "
+					    "(90s, 15m, 2h, 7d) or an ISO-8601 time\n", val);
+					return EXIT_USAGE;
+				}
+			}
+		} else {
+			fprintf(stderr, "floodwatch alerts: unknown argument '%s'\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static void
+human_rate(double v, const char *unit, char *out, size_t len)
+{
+	static const char *const prefix[] = { "", "k", "M", "G", "T" };
+	int p = 0;
+
+	while (v >= 1000 && p < 4) {
+		v /= 1000;
+		p++;
+	}
+	snprintf(out, len, p == 0 ? "%.0f %s%s" : "%.1f %s%s", v, prefix[p], unit);
+}
+
+/* Seconds between two ISO texts (end NULL: still running, up to updated). */
+static double
+iso_seconds(const char *t)
+{
+	struct tm tm;
+	int ms = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) + ms / 1000.0;
+}
+
+static void
+human_duration(double s, char *out, size_t len)
+{
+	long t = (long)(s + 0.5);
+
+	if (t < 60)
+		snprintf(out, len, "%lds", t);
+	else if (t < 3600)
+		snprintf(out, len, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(out, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : NULL;
+}
+
+static void
+print_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object(), *ev;
+	json_error_t jerr;
+	const char *ended = col_text(st, 3), *evidence = col_text(st, 11);
+	char *line;
+
+	json_object_set_new(o, "id", json_string(col_text(st, 0)));
+	json_object_set_new(o, "started_at", json_string(col_text(st, 1)));
+	json_object_set_new(o, "updated_at", json_string(col_text(st, 2)));
+	json_object_set_new(o, "ended_at", ended ? json_string(ended) : json_null());
+	/* Victim text is wire-derived for DNS zones: keep it exactly, even if not UTF-8. */
+	json_object_set_new(o, "victim", json_stringn_nocheck(col_text(st, 4), (size_t)sqlite3_column_bytes(st, 4)));
+	json_object_set_new(o, "vector", json_string(col_text(st, 5)));
+	json_object_set_new(o, "severity", json_integer(sqlite3_column_int(st, 6)));
+	json_object_set_new(o, "peak_pps", json_real(sqlite3_column_double(st, 7)));
+	json_object_set_new(o, "peak_bps", json_real(sqlite3_column_double(st, 8)));
+	json_object_set_new(o, "peak_qps", json_real(sqlite3_column_double(st, 9)));
+	json_object_set_new(o, "events", json_integer(sqlite3_column_int(st, 10)));
+	ev = evidence ? json_loads(evidence, 0, &jerr) : NULL;
+	json_object_set_new(o, "evidence", ev ? ev : json_object());
+	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (line != NULL)
+		printf("%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
+int
+cmd_alerts(int argc, char **argv)
+{
+	struct opts o = { .db = NULL, .limit = -1 };
+	struct fw_config defaults;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, rows = 0;
+	char uri[4200];
+
+	if ((rc = parse_args(argc, argv, &o)) != 0)
+		return rc < 0 ? 0 : rc;
+	fw_config_defaults(&defaults);
+	if (o.db == NULL)
+		o.db = defaults.sqlite_path;
+	snprintf(uri, sizeof(uri), "%s", o.db);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "floodwatch alerts: %s: cannot open database: %s\n", o.db,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db,
+	    "SELECT id, started_at, updated_at, ended_at, victim, vector, severity, peak_pps, peak_bps,"
+	    " peak_qps, events, evidence FROM alerts"
+	    " WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 = 0 OR ended_at IS NULL)"
+	    " AND (?3 IS NULL OR vector = ?3) AND (?4 IS NULL OR victim = ?4)"
+	    " ORDER BY started_at, id LIMIT ?5", -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "floodwatch alerts: %s: %s (is this a floodwatch database?)\n", o.db,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	if (o.since)
+		sqlite3_bind_text(st, 1, o.since, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, o.active);
+	if (o.vector)
+		sqlite3_bind_text(st, 3, o.vector, -1, SQLITE_STATIC);
+	if (o.victim)
+		sqlite3_bind_text(st, 4, o.victim, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, o.limit);
+	if (!o.json)
+		printf("%-24s  %-8s  %-18s  %-24s  %3s  %10s  %11s  %10s  %s\n", "STARTED (UTC)", "DURATION",
+		    "VICTIM", "VECTOR", "SEV", "PEAK PPS", "PEAK BPS", "PEAK QPS", "STATE");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows++;
+		if (o.json) {
+			print_json(st);
+		} else {
+			char pps[32], bps[32], qps[32], dur[32];
+			const char *ended = col_text(st, 3);
+			double s = iso_seconds(ended ? ended : col_text(st, 2)) - iso_seconds(col_text(st, 1));
+
+			human_rate(sqlite3_column_double(st, 7), "pps", pps, sizeof(pps));
+			human_rate(sqlite3_column_double(st, 8), "bps", bps, sizeof(bps));
+			human_rate(sqlite3_column_double(st, 9), "qps", qps, sizeof(qps));
+			human_duration(s, dur, sizeof(dur));
+			printf("%-24s  %-8s  %-18.64s  %-24s  %3d  %10s  %11s  %10s  %s\n", col_text(st, 1), dur,
+			    col_text(st, 4), col_text(st, 5), sqlite3_column_int(st, 6), pps, bps, qps,
+			    ended ? "ended" : "ACTIVE");
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "floodwatch alerts: %s: %s\n", o.db, sqlite3_errmsg(db));
+		rows = -1;
+	}
+	if (!o.json && rows >= 0)
+		printf("(%d alert%s)\n", rows, rows == 1 ? "" : "s");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rows < 0 ? 1 : 0;
+}

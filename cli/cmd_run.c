@@ -1,0 +1,187 @@
+/*
+ * cmd_run.c - `floodwatch run`: the daemon, in the foreground.
+ *
+ * Order (STYLE.md "Daemon"): parse the config (check-config's code), block
+ * signals, open the SQLite store and the sockets, start the sink and
+ * detector threads, then one listener thread per socket.  The main thread
+ * waits in sigtimedwait() with a 1 s tick for periodic counters.  SIGINT or
+ * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
+ * second signal during shutdown exits at once.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_int.h"
+#include "fw_listener.h"
+#include "fw_log.h"
+#include "fw_pipeline.h"
+
+#define MAX_LISTENERS 16
+
+static struct fw_listener *listeners[MAX_LISTENERS];
+static int nlisteners;
+
+static void
+second_signal(int sig)
+{
+	(void)sig;
+	_exit(1);
+}
+
+/* Open one listener per comma-separated address in `list`. */
+static int
+open_list(const char *label, const char *list, const struct fw_config *cfg)
+{
+	char buf[FW_CFG_STR_MAX], *save = NULL;
+	char err[512];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		if (nlisteners >= MAX_LISTENERS) {
+			fprintf(stderr, "floodwatch run: more than %d listen addresses\n", MAX_LISTENERS);
+			return EXIT_USAGE;
+		}
+		if (fw_listener_open(tok, label, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "%s", err);
+			return 1;
+		}
+		nlisteners++;
+	}
+	return 0;
+}
+
+static void
+log_counters(struct fw_pipeline *p, enum fw_log_level level)
+{
+	struct fw_pipeline_stats ps;
+	uint64_t dg = 0, kd = 0, rd = 0, fl = 0;
+
+	for (int i = 0; i < nlisteners; i++) {
+		struct fw_listener_stats ls;
+		fw_listener_get_stats(listeners[i], &ls);
+		dg += ls.datagrams;
+		kd += ls.kernel_drops;
+		rd += ls.ring_drops;
+		fl += ls.flows;
+	}
+	fw_pipeline_get_stats(p, &ps);
+	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu victims=%llu "
+	    "alerts_started=%llu alerts_ended=%llu events_written=%llu",
+	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl,
+	    (unsigned long long)rd, (unsigned long long)ps.det.victims,
+	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
+	    (unsigned long long)ps.events_written);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct fw_config cfg;
+	const char *name;
+	char *pos[256];
+	int npos, rc, status = 0;
+	struct fw_pipeline *p = NULL;
+	struct fw_pipeline_stats ps;
+	sigset_t set;
+	char err[512];
+
+	if (argc > 256) {
+		fprintf(stderr, "floodwatch run: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	rc = cli_load_config("run", argc, argv, &cfg, &name, pos, &npos);
+	if (rc < 0) {
+		printf("usage: floodwatch run [-c FILE] [--set SECTION.KEY=VALUE]...\n");
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (npos > 0) {
+		fprintf(stderr, "floodwatch run: unexpected argument '%s'\n", pos[0]);
+		return EXIT_USAGE;
+	}
+	/* Block before any thread starts, so only this thread takes signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fw_log(FW_LOG_INFO, "run", "floodwatch %s starting with %s", FW_VERSION, name);
+	fw_log(FW_LOG_INFO, "run", "sqlite: %s", cfg.sqlite_path);
+	if (cfg.kafka_brokers[0] == '\0')
+		fw_log(FW_LOG_INFO, "run", "kafka: off (kafka.brokers is empty)");
+	else
+		fw_log(FW_LOG_WARN, "run", "kafka: brokers %s configured, but the Kafka sink is not built yet: off",
+		    cfg.kafka_brokers);
+	if ((rc = open_list("netflow", cfg.listen_netflow, &cfg)) != 0 ||
+	    (rc = open_list("ipfix", cfg.listen_ipfix, &cfg)) != 0 ||
+	    (rc = open_list("sflow", cfg.listen_sflow, &cfg)) != 0) {
+		status = rc;
+		goto out;
+	}
+	if ((rc = fw_pipeline_new(&cfg, true, &p, err, sizeof(err))) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = 1;
+		goto out;
+	}
+	for (int i = 0; i < nlisteners; i++) {
+		struct fw_ring *ring;
+
+		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &ring) != FW_OK ||
+		    fw_listener_start(listeners[i], ring, NULL) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
+			status = 1;
+			goto out;
+		}
+	}
+	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
+	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
+	if (fw_pipeline_start(p) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+		status = 1;
+		goto out;
+	}
+	for (int i = 0; i < nlisteners; i++)
+		fw_log(FW_LOG_INFO, "run", "listening: %s", fw_listener_name(listeners[i]));
+	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops");
+
+	for (int ticks = 0;; ticks++) {
+		struct timespec tick = { 1, 0 };
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			fw_log(FW_LOG_INFO, "run", "%s: stopping listeners, draining, flushing sinks",
+			    sig == SIGINT ? "SIGINT" : "SIGTERM");
+			break;
+		}
+		if (sig == SIGHUP)
+			fw_log(FW_LOG_INFO, "run", "SIGHUP: config reload is not supported yet; restart to apply changes");
+		if (ticks % 60 == 59)
+			log_counters(p, FW_LOG_INFO);
+	}
+	/* A second signal while draining ends the process at once. */
+	signal(SIGINT, second_signal);
+	signal(SIGTERM, second_signal);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	for (int i = 0; i < nlisteners; i++)
+		fw_listener_stop(listeners[i]);
+	fw_pipeline_stop(p);
+	log_counters(p, FW_LOG_INFO);
+	fw_pipeline_get_stats(p, &ps);
+	if (ps.sink_errors > 0)
+		status = 1;
+	fw_log(FW_LOG_INFO, "run", "stopped");
+out:
+	for (int i = 0; i < nlisteners; i++)
+		fw_listener_free(listeners[i]);
+	nlisteners = 0;
+	fw_pipeline_free(p);
+	return status;
+}

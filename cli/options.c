@@ -1,0 +1,72 @@
+/*
+ * options.c - the -c / --set handling shared by run, replay and check-config.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_int.h"
+#include "fw_log.h"
+
+int
+cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
+    const char **config_name, char **pos, int *npos)
+{
+	const char *file = NULL;
+	const char *sets[256];
+	int nsets = 0;
+	char err[512];
+
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return -1;
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "floodwatch %s: %s needs a file name\n", cmd, a);
+				return EXIT_USAGE;
+			}
+			file = argv[i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			file = a + 9;
+		} else if (strcmp(a, "--set") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "floodwatch %s: --set needs SECTION.KEY=VALUE\n", cmd);
+				return EXIT_USAGE;
+			}
+			if (nsets < 256)
+				sets[nsets++] = argv[i];
+		} else if (strncmp(a, "--set=", 6) == 0) {
+			if (nsets < 256)
+				sets[nsets++] = a + 6;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "floodwatch %s: unknown option '%s'\n", cmd, a);
+			return EXIT_USAGE;
+		} else {
+			pos[(*npos)++] = argv[i];
+		}
+	}
+	fw_config_defaults(cfg);
+	*config_name = "built-in defaults";
+	if (file != NULL) {
+		if (fw_config_load_file(cfg, file, err, sizeof(err)) != FW_OK) {
+			fprintf(stderr, "floodwatch %s: %s\n", cmd, err);
+			return EXIT_USAGE;
+		}
+		*config_name = file;
+	}
+	for (int i = 0; i < nsets; i++) {
+		if (fw_config_set(cfg, sets[i], err, sizeof(err)) != FW_OK) {
+			fprintf(stderr, "floodwatch %s: %s\n", cmd, err);
+			return EXIT_USAGE;
+		}
+	}
+	if (fw_config_validate(cfg, err, sizeof(err)) != FW_OK) {
+		fprintf(stderr, "floodwatch %s: %s%s\n", cmd, file ? file : "config", err[0] ? ": " : "");
+		fprintf(stderr, "  %s\n", err);
+		return EXIT_USAGE;
+	}
+	fw_log_set_level((enum fw_log_level)fw_log_level_parse(cfg->log_level));
+	return 0;
+}

@@ -1,0 +1,321 @@
+/*
+ * listener.c - UDP receive thread (fw_listener.h).
+ *
+ * recvmmsg() fills a batch of datagrams per syscall into buffers made once
+ * per listener; msg_len/iov_len are reset after every batch.  SO_RCVTIMEO
+ * (100 ms) wakes the thread to check its stop flag.  Kernel drops come from
+ * the SO_RXQ_OVFL control message (a running count per socket).  Decoded
+ * records go to the ring with push_or_drop: the socket thread never waits.
+ */
+#include "fw_listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fw_log.h"
+#include "fw_pkt.h"
+#include "fw_time.h"
+
+#define DGRAM_MAX 65536
+#define CTRL_LEN 64
+
+struct fw_listener {
+	char name[96];
+	int fd;
+	int port;
+	int batch;
+	pthread_t thread;
+	int started;
+	_Atomic int stop;
+	struct fw_ring *flows, *dns;
+	struct fw_decoder *dec;
+	/* recvmmsg state, made once */
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	struct sockaddr_storage *from;
+	uint8_t *bufs;
+	uint8_t *ctrl;
+	struct fw_flow *out;
+	struct fw_dnsq *dnsout;
+	/* counters: written by the thread, read by anyone */
+	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped;
+	pthread_mutex_t dec_lock;   /* guards copying decoder stats */
+};
+
+static int
+parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon, *port_s;
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *rb = strchr(text, ']');
+		if (rb == NULL || rb[1] != ':' || (size_t)(rb - text - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, text + 1, (size_t)(rb - text - 1));
+		host[rb - text - 1] = '\0';
+		port_s = rb + 2;
+	} else if ((colon = strrchr(text, ':')) != NULL) {
+		if ((size_t)(colon - text) >= sizeof(host))
+			return -1;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = '\0';
+		port_s = colon + 1;
+	} else {
+		snprintf(host, sizeof(host), "::");
+		port_s = text;
+	}
+	errno = 0;
+	port = strtol(port_s, &end, 10);
+	if (errno != 0 || end == port_s || *end != '\0' || port < 0 || port > 65535)
+		return -1;
+	{
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			*len = sizeof(*s6);
+			return 0;
+		}
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			*len = sizeof(*s4);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+from_sockaddr(const struct sockaddr_storage *ss, struct fw_addr *a)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		fw_addr_from_v4(a, (const uint8_t *)&s4->sin_addr);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		memcpy(a->b, &s6->sin6_addr, 16);
+	}
+}
+
+int
+fw_listener_open(const char *addr, const char *label, const struct fw_config *cfg,
+    struct fw_listener **out, char *err, size_t errlen)
+{
+	struct fw_listener *l;
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	int one = 1, zero = 0, rc = FW_EIO;
+	int rcvbuf = (int)cfg->listen_rcvbuf_bytes;
+	struct timeval tv = { 0, 100000 };
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return FW_ENOMEM;
+	l->fd = -1;
+	pthread_mutex_init(&l->dec_lock, NULL);
+	if (parse_addr(addr, &ss, &sl) != 0) {
+		snprintf(err, errlen, "listen.%s: cannot parse address '%s' (HOST:PORT, [V6]:PORT or PORT)",
+		    label, addr);
+		rc = FW_EINVAL;
+		goto fail;
+	}
+	if ((l->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "listen.%s %s: socket: %s", label, addr, strerror(errno));
+		goto fail;
+	}
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* FORCE lifts rmem_max for root; fall back to the capped request. */
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(l->fd, (struct sockaddr *)&ss, sl) != 0) {
+		snprintf(err, errlen, "listen.%s %s: bind: %s", label, addr, strerror(errno));
+		goto fail;
+	}
+	sl = sizeof(ss);
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == 0)
+		l->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+		    : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	snprintf(l->name, sizeof(l->name), "%s %s (port %d)", label, addr, l->port);
+	l->batch = (int)cfg->listen_batch;
+	l->msgs = calloc((size_t)l->batch, sizeof(*l->msgs));
+	l->iov = calloc((size_t)l->batch, sizeof(*l->iov));
+	l->from = calloc((size_t)l->batch, sizeof(*l->from));
+	l->bufs = malloc((size_t)l->batch * DGRAM_MAX);
+	l->ctrl = calloc((size_t)l->batch, CTRL_LEN);
+	l->out = calloc(FW_DECODE_MAX_FLOWS, sizeof(*l->out));
+	l->dnsout = calloc(64, sizeof(*l->dnsout));
+	if (!l->msgs || !l->iov || !l->from || !l->bufs || !l->ctrl || !l->out || !l->dnsout) {
+		rc = FW_ENOMEM;
+		snprintf(err, errlen, "listen.%s: out of memory", label);
+		goto fail;
+	}
+	if ((rc = fw_decoder_new(cfg, &l->dec)) != FW_OK) {
+		snprintf(err, errlen, "listen.%s: decoder: %s", label, fw_strerror(rc));
+		goto fail;
+	}
+	*out = l;
+	return FW_OK;
+fail:
+	fw_listener_free(l);
+	return rc;
+}
+
+static void
+reset_msgs(struct fw_listener *l)
+{
+	for (int i = 0; i < l->batch; i++) {
+		l->iov[i].iov_base = l->bufs + (size_t)i * DGRAM_MAX;
+		l->iov[i].iov_len = DGRAM_MAX;
+		l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+		l->msgs[i].msg_hdr.msg_iovlen = 1;
+		l->msgs[i].msg_hdr.msg_name = &l->from[i];
+		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
+		l->msgs[i].msg_hdr.msg_control = l->ctrl + (size_t)i * CTRL_LEN;
+		l->msgs[i].msg_hdr.msg_controllen = CTRL_LEN;
+		l->msgs[i].msg_len = 0;
+	}
+}
+
+static void
+note_overflow(struct fw_listener *l, struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t n;
+			memcpy(&n, CMSG_DATA(c), sizeof(n));
+			/* The kernel reports a running total for the socket. */
+			atomic_store_explicit(&l->kernel_drops, n, memory_order_relaxed);
+		}
+	}
+}
+
+static void *
+listener_main(void *arg)
+{
+	struct fw_listener *l = arg;
+
+	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
+		int n;
+		int64_t now;
+
+		reset_msgs(l);
+		n = recvmmsg(l->fd, l->msgs, (unsigned)l->batch, MSG_WAITFORONE, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				FW_LOG_RL(FW_LOG_WARN, "listener", "%s: recvmmsg: %s", l->name, strerror(errno));
+			continue;
+		}
+		now = fw_time_now_ms();  /* one clock read per batch */
+		atomic_fetch_add_explicit(&l->datagrams, (uint64_t)n, memory_order_relaxed);
+		pthread_mutex_lock(&l->dec_lock);
+		for (int i = 0; i < n; i++) {
+			struct fw_udp u;
+			size_t nf = 0, nd = 0, pushed;
+
+			memset(&u, 0, sizeof(u));
+			from_sockaddr(&l->from[i], &u.src);
+			u.payload = l->bufs + (size_t)i * DGRAM_MAX;
+			u.len = l->msgs[i].msg_len;
+			note_overflow(l, &l->msgs[i].msg_hdr);
+			(void)fw_decoder_udp(l->dec, &u, now, l->out, FW_DECODE_MAX_FLOWS, &nf,
+			    l->dnsout, 64, &nd);
+			if (nf > 0) {
+				pushed = fw_ring_sp_push_or_drop(l->flows, l->out, nf);
+				atomic_fetch_add_explicit(&l->pushed, pushed, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->dropped, nf - pushed, memory_order_relaxed);
+			}
+			if (nd > 0 && l->dns != NULL) {
+				pushed = fw_ring_sp_push_or_drop(l->dns, l->dnsout, nd);
+				atomic_fetch_add_explicit(&l->dropped, nd - pushed, memory_order_relaxed);
+			}
+		}
+		pthread_mutex_unlock(&l->dec_lock);
+	}
+	return NULL;
+}
+
+int
+fw_listener_start(struct fw_listener *l, struct fw_ring *flows, struct fw_ring *dns)
+{
+	l->flows = flows;
+	l->dns = dns;
+	if (pthread_create(&l->thread, NULL, listener_main, l) != 0)
+		return FW_EAGAIN;
+	l->started = 1;
+	return FW_OK;
+}
+
+void
+fw_listener_stop(struct fw_listener *l)
+{
+	if (l == NULL || !l->started)
+		return;
+	atomic_store(&l->stop, 1);
+	pthread_join(l->thread, NULL);
+	l->started = 0;
+}
+
+void
+fw_listener_free(struct fw_listener *l)
+{
+	if (l == NULL)
+		return;
+	fw_listener_stop(l);
+	if (l->fd >= 0)
+		close(l->fd);
+	fw_decoder_free(l->dec);
+	free(l->msgs);
+	free(l->iov);
+	free(l->from);
+	free(l->bufs);
+	free(l->ctrl);
+	free(l->out);
+	free(l->dnsout);
+	pthread_mutex_destroy(&l->dec_lock);
+	free(l);
+}
+
+int
+fw_listener_port(const struct fw_listener *l)
+{
+	return l->port;
+}
+
+const char *
+fw_listener_name(const struct fw_listener *l)
+{
+	return l->name;
+}
+
+void
+fw_listener_get_stats(struct fw_listener *l, struct fw_listener_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->datagrams = atomic_load(&l->datagrams);
+	st->kernel_drops = atomic_load(&l->kernel_drops);
+	st->flows = atomic_load(&l->pushed);
+	st->ring_drops = atomic_load(&l->dropped);
+	pthread_mutex_lock(&l->dec_lock);
+	if (l->dec != NULL)
+		st->dec = *fw_decoder_stats(l->dec);
+	pthread_mutex_unlock(&l->dec_lock);
+}

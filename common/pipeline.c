@@ -1,0 +1,267 @@
+/*
+ * pipeline.c - detector and sink threads joined by SPSC rings (fw_pipeline.h).
+ *
+ * The detector thread owns the detector; the sink thread owns the SQLite
+ * handle.  Stop flags are C11 atomics; idle threads sleep 1 ms between
+ * empty polls, which bounds both latency and idle CPU.
+ */
+#include "fw_pipeline.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fw_log.h"
+#include "fw_records.h"
+#include "fw_sqlite.h"
+#include "fw_time.h"
+
+#define MAX_RINGS 32
+#define BURST 256
+#define SINK_BURST 64
+
+struct fw_pipeline {
+	struct fw_config cfg;
+	bool live;
+	struct fw_ring *rings[MAX_RINGS];
+	enum fw_ring_kind kinds[MAX_RINGS];
+	int nrings;
+	struct fw_ring *alerts;          /* detector -> sink */
+	struct fw_detect *det;
+	struct fw_sqlite *db;
+	pthread_t det_thread, sink_thread;
+	bool det_started, sink_started;
+	_Atomic int producers_done;      /* set by stop(): rings get no more records */
+	_Atomic int detector_done;       /* set by the detector thread on exit */
+	_Atomic uint64_t events, events_written, sink_errors;
+	pthread_mutex_t stats_lock;      /* guards det_stats snapshot */
+	struct fw_detect_stats det_stats;
+	/* Detector-thread scratch (no allocation per batch). */
+	struct fw_flow flows[BURST];
+	struct fw_dnsq dnsq[BURST];
+	/* Sink-thread scratch. */
+	struct fw_alert_ev sink_batch[SINK_BURST];
+};
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Detector -> alert ring; waits rather than lose an accepted alert. */
+static void
+on_alert(void *ctx, const struct fw_alert_ev *ev)
+{
+	struct fw_pipeline *p = ctx;
+
+	while (fw_ring_sp_push_burst(p->alerts, ev, 1) == 0)
+		nap_ms(1);
+	atomic_fetch_add(&p->events, 1);
+}
+
+static size_t
+drain_once(struct fw_pipeline *p)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < p->nrings; i++) {
+		size_t n;
+
+		if (p->kinds[i] == FW_RING_FLOW) {
+			n = fw_ring_sc_pop_burst(p->rings[i], p->flows, BURST);
+			if (n > 0)
+				fw_detect_flows(p->det, p->flows, n);
+		} else {
+			n = fw_ring_sc_pop_burst(p->rings[i], p->dnsq, BURST);
+			if (n > 0)
+				fw_detect_dns(p->det, p->dnsq, n);
+		}
+		total += n;
+	}
+	return total;
+}
+
+static void
+snapshot(struct fw_pipeline *p)
+{
+	pthread_mutex_lock(&p->stats_lock);
+	fw_detect_get_stats(p->det, &p->det_stats);
+	pthread_mutex_unlock(&p->stats_lock);
+}
+
+static void *
+detector_main(void *arg)
+{
+	struct fw_pipeline *p = arg;
+	int64_t last_tick = 0;
+
+	for (;;) {
+		size_t n = drain_once(p);
+		int64_t now = fw_time_mono_ms();
+
+		if (now - last_tick >= 100) {
+			if (p->live)
+				fw_detect_clock(p->det, fw_time_now_ms());
+			snapshot(p);
+			last_tick = now;
+		}
+		if (n > 0)
+			continue;
+		if (atomic_load(&p->producers_done)) {
+			/* Producers stopped before this check: one last drain sees all. */
+			while (drain_once(p) > 0)
+				;
+			break;
+		}
+		nap_ms(1);
+	}
+	if (!p->live)
+		fw_detect_finish(p->det);
+	snapshot(p);
+	atomic_store(&p->detector_done, 1);
+	return NULL;
+}
+
+static void *
+sink_main(void *arg)
+{
+	struct fw_pipeline *p = arg;
+	struct fw_alert_ev *batch = p->sink_batch;
+
+	for (;;) {
+		size_t n = fw_ring_sc_pop_burst(p->alerts, batch, SINK_BURST);
+
+		if (n > 0) {
+			if (fw_sqlite_write(p->db, batch, n) == FW_OK)
+				atomic_fetch_add(&p->events_written, n);
+			else
+				atomic_fetch_add(&p->sink_errors, 1);
+			continue;
+		}
+		if (atomic_load(&p->detector_done)) {
+			if (fw_ring_count(p->alerts) == 0)
+				break;
+			continue;
+		}
+		nap_ms(2);
+	}
+	return NULL;
+}
+
+int
+fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+    char *err, size_t errlen)
+{
+	struct fw_pipeline *p;
+	int rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return FW_ENOMEM;
+	p->cfg = *cfg;
+	p->live = live;
+	pthread_mutex_init(&p->stats_lock, NULL);
+	if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->alerts)) != FW_OK ||
+	    (rc = fw_detect_new(cfg, on_alert, p, &p->det)) != FW_OK) {
+		snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+		goto fail;
+	}
+	if ((rc = fw_sqlite_open(cfg->sqlite_path, &p->db, err, errlen)) != FW_OK)
+		goto fail;
+	*out = p;
+	return FW_OK;
+fail:
+	fw_pipeline_free(p);
+	return rc;
+}
+
+int
+fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind, struct fw_ring **ring)
+{
+	size_t elem = kind == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq);
+	int rc;
+
+	if (p->nrings >= MAX_RINGS || p->det_started)
+		return FW_EINVAL;
+	if ((rc = fw_ring_new((size_t)p->cfg.ring_slots, elem, &p->rings[p->nrings])) != FW_OK)
+		return rc;
+	p->kinds[p->nrings] = kind;
+	*ring = p->rings[p->nrings++];
+	return FW_OK;
+}
+
+int
+fw_pipeline_start(struct fw_pipeline *p)
+{
+	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
+		return FW_EAGAIN;
+	p->sink_started = true;
+	if (pthread_create(&p->det_thread, NULL, detector_main, p) != 0) {
+		atomic_store(&p->detector_done, 1);
+		return FW_EAGAIN;
+	}
+	p->det_started = true;
+	return FW_OK;
+}
+
+void
+fw_pipeline_stop(struct fw_pipeline *p)
+{
+	atomic_store(&p->producers_done, 1);
+	if (p->det_started) {
+		pthread_join(p->det_thread, NULL);
+		p->det_started = false;
+	}
+	atomic_store(&p->detector_done, 1);
+	if (p->sink_started) {
+		pthread_join(p->sink_thread, NULL);
+		p->sink_started = false;
+	}
+}
+
+void
+fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&p->stats_lock);
+	st->det = p->det_stats;
+	pthread_mutex_unlock(&p->stats_lock);
+	for (int i = 0; i < p->nrings; i++)
+		st->ring_drops += fw_ring_drops(p->rings[i]);
+	st->events = atomic_load(&p->events);
+	st->events_written = atomic_load(&p->events_written);
+	st->sink_errors = atomic_load(&p->sink_errors);
+}
+
+size_t
+fw_pipeline_memory_bytes(struct fw_pipeline *p)
+{
+	struct fw_detect_stats ds;
+	size_t total;
+
+	fw_detect_get_stats(p->det, &ds);
+	total = ds.memory_bytes + fw_ring_capacity(p->alerts) * sizeof(struct fw_alert_ev);
+	for (int i = 0; i < p->nrings; i++)
+		total += fw_ring_capacity(p->rings[i]) *
+		    (p->kinds[i] == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq));
+	return total;
+}
+
+void
+fw_pipeline_free(struct fw_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	if (p->det_started || p->sink_started)
+		fw_pipeline_stop(p);
+	for (int i = 0; i < p->nrings; i++)
+		fw_ring_free(p->rings[i]);
+	fw_ring_free(p->alerts);
+	fw_detect_free(p->det);
+	fw_sqlite_close(p->db);
+	pthread_mutex_destroy(&p->stats_lock);
+	free(p);
+}

@@ -1,0 +1,63 @@
+/*
+ * fw_decode.h - one datagram in, normalised records out, whatever the
+ * format: recognises the UDP payload by content (fw_pkt_sniff) and calls
+ * the matching decoder.  Keeps the per-thread decoder state (template
+ * caches come with the flow-collector issue) and the counters that the
+ * replay summary and /metrics report.
+ *
+ * Threading: one fw_decoder per producer thread; no locks.
+ */
+#ifndef FW_DECODE_H
+#define FW_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_config.h"
+#include "fw_err.h"
+#include "fw_pkt.h"
+#include "fw_records.h"
+
+/* Error classes counted per payload kind. */
+enum fw_derr {
+	FW_DERR_TRUNC = 0,     /* FW_ETRUNC */
+	FW_DERR_MALFORMED,     /* FW_EMALFORMED */
+	FW_DERR_NOTEMPLATE,    /* FW_ENOTEMPLATE */
+	FW_DERR_UNSUPPORTED,   /* FW_EUNSUPPORTED: recognised, not decoded */
+	FW_DERR_OTHER,
+	FW_DERR_N
+};
+
+/* Most records one datagram can yield (NetFlow v5: 30; others capped). */
+#define FW_DECODE_MAX_FLOWS 512
+
+struct fw_decode_stats {
+	uint64_t datagrams[FW_PAYLOAD_KINDS];     /* by recognised kind */
+	uint64_t records[FW_PAYLOAD_KINDS];       /* records produced */
+	uint64_t errors[FW_PAYLOAD_KINDS][FW_DERR_N];
+};
+
+struct fw_decoder;
+
+int fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out) FW_MUSTCHECK;
+void fw_decoder_free(struct fw_decoder *d);
+
+/*
+ * Decode one UDP datagram (u->payload, u->len) that arrived at arrival_ms.
+ * Flow records go to flows[0..maxflows), DNS records to dns[0..maxdns);
+ * *nflows and *ndns say how many were written.  Returns the payload kind.
+ * Errors are counted in the stats and logged rate-limited, never returned.
+ */
+enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u,
+    int64_t arrival_ms, struct fw_flow *flows, size_t maxflows, size_t *nflows,
+    struct fw_dnsq *dns, size_t maxdns, size_t *ndns);
+
+const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
+
+/* Add b's counters into a. */
+void fw_decode_stats_add(struct fw_decode_stats *a, const struct fw_decode_stats *b);
+
+/* Name of an error class ("truncated", ...). */
+const char *fw_derr_name(enum fw_derr e);
+
+#endif /* FW_DECODE_H */

@@ -1,0 +1,65 @@
+/*
+ * fw_pipeline.h - the threads between the collectors and the sinks.
+ *
+ *   producers (listeners, replay) --SPSC rings--> detector thread
+ *       --alert ring--> sink thread (SQLite)
+ *
+ * A producer gets its own ring from fw_pipeline_add_ring() before
+ * fw_pipeline_start(); it is the only thread that pushes to it.  The
+ * detector thread polls every ring in bursts.  Alert events are never
+ * dropped: when the alert ring is full the detector waits for the sink.
+ *
+ * Shutdown (fw_pipeline_stop): call after every producer has stopped
+ * pushing.  The detector drains the rings, in replay mode closes all open
+ * windows (ending alerts on event time), then the sink writes what is
+ * queued; both threads are joined.
+ */
+#ifndef FW_PIPELINE_H
+#define FW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_config.h"
+#include "fw_detect.h"
+#include "fw_err.h"
+#include "fw_ring.h"
+
+struct fw_pipeline;
+
+enum fw_ring_kind { FW_RING_FLOW, FW_RING_DNS };
+
+struct fw_pipeline_stats {
+	struct fw_detect_stats det;
+	uint64_t ring_drops;        /* records producers could not push */
+	uint64_t events;            /* alert events from the detector */
+	uint64_t events_written;    /* events committed to SQLite */
+	uint64_t sink_errors;       /* failed SQLite transactions */
+};
+
+/*
+ * Build the pipeline and open the SQLite store (creating it).  live = true
+ * lets the wall clock close windows.  On error err holds one line.
+ */
+int fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+    char *err, size_t errlen) FW_MUSTCHECK;
+
+/* A new ring for one producer thread; owned by the pipeline. Before start. */
+int fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind,
+    struct fw_ring **ring) FW_MUSTCHECK;
+
+int fw_pipeline_start(struct fw_pipeline *p) FW_MUSTCHECK;
+
+/* Drain, finish, flush and join (see above).  Safe to call once. */
+void fw_pipeline_stop(struct fw_pipeline *p);
+
+/* Counters; any thread, approximate while running. */
+void fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st);
+
+/* Fixed memory held by the detector tables and all rings (bytes). */
+size_t fw_pipeline_memory_bytes(struct fw_pipeline *p);
+
+void fw_pipeline_free(struct fw_pipeline *p);
+
+#endif /* FW_PIPELINE_H */

@@ -1,0 +1,37 @@
+/*
+ * fw_replay.h - read capture files (pcap, pcapng via libpcap) and feed their
+ * UDP payloads through a decoder into the pipeline's rings, on event time.
+ *
+ * Unlike a live listener, replay never drops: when a ring is full it waits
+ * for the detector, so every run over the same files gives the same alerts.
+ */
+#ifndef FW_REPLAY_H
+#define FW_REPLAY_H
+
+#include <stdint.h>
+
+#include "fw_decode.h"
+#include "fw_err.h"
+#include "fw_ring.h"
+
+struct fw_replay_stats {
+	uint64_t files;            /* files read */
+	uint64_t bad_files;        /* not a capture we can read */
+	uint64_t truncated_files;  /* capture ended inside a record */
+	uint64_t frames;           /* frames read */
+	uint64_t udp;              /* frames holding a UDP datagram */
+	uint64_t not_udp;          /* other frames: skipped */
+	uint64_t frame_errors;     /* frames too short / malformed below UDP */
+	uint64_t flows;            /* flow records pushed */
+	uint64_t dnsq;             /* DNS records pushed */
+};
+
+/*
+ * Replay one file.  Returns FW_OK (including files that are not captures
+ * or end truncated: counted in st and logged), or FW_ENOENT/FW_EIO when the
+ * file cannot be opened at all (err holds one line).
+ */
+int fw_replay_file(const char *path, struct fw_decoder *dec, struct fw_ring *flows,
+    struct fw_ring *dns, struct fw_replay_stats *st, char *err, size_t errlen) FW_MUSTCHECK;
+
+#endif /* FW_REPLAY_H */
