@@ -41,6 +41,9 @@ build/$(1)/floodwatch: $$($(1)_CLI) build/$(1)/libfw.a
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libfw.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
+build/$(1)/tools/%: tests/tools/%.c build/$(1)/libfw.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) -o $$@ $$< build/$(1)/libfw.a $$(LDLIBS)
 endef
 
 $(eval $(call flavour,o,))
@@ -72,7 +75,8 @@ asan unit-asan: $(UNITS:%=build/asan/tests/%) build/asan/floodwatch
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    sh tests/run-units.sh build/asan/tests $(UNITS)
 
-integration: floodwatch build/asan/floodwatch
+TOOLS := $(notdir $(basename $(wildcard tests/tools/*.c)))
+integration: floodwatch build/asan/floodwatch $(TOOLS:%=build/o/tools/%)
 	@sh tests/run-integration.sh
 
 BENCH_BINS := $(notdir $(BENCH_SRC:.c=))

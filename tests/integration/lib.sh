@@ -1,0 +1,20 @@
+# Shared helpers for integration tests (sourced).  FW is the binary under test.
+set -eu
+FW=${FW:-./floodwatch}
+# Debian's python3 (with python3-* packages), not a pyenv shim that may shadow it.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+python3() { "$PY" "$@"; }
+TMP=$(mktemp -d /tmp/fwtest.XXXXXX)
+cleanup() { [ -n "${DAEMON_PID:-}" ] && kill -9 "$DAEMON_PID" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+check() { desc=$1; shift; if "$@"; then echo "ok - $desc"; else fail "$desc"; fi; }
+# json_field FILE EXPR: evaluate a python expression over the list `rows` of JSON lines.
+json_eval() { python3 -c "import json,sys; rows=[json.loads(l) for l in open('$1') if l.strip()]; print($2)"; }
+# Wait until FILE contains PATTERN (max 20 s).
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 200 ] || fail "timed out waiting for '$2' in $1"; sleep 0.1
+	done
+}

@@ -1,0 +1,150 @@
+/*
+ * sendpcap.c - test tool: send the UDP payloads found in capture files to a
+ * collector on loopback with sendmmsg, bounded in count and time.
+ *
+ *   sendpcap [-r PPS] [-l LOOPS] [-a ADDR] PORT FILE...
+ *
+ * Only loopback destinations are accepted (127.0.0.0/8 or ::1).  Prints
+ * "sent N datagrams" on stdout.  PPS 0 = as fast as the socket takes them.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fw_pkt.h"
+#include "fw_time.h"
+
+#define MAXD 200000
+#define BATCH 64
+
+static uint8_t *payload[MAXD];
+static size_t plen[MAXD];
+static size_t nd;
+
+static int
+load(const char *path)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, eb);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	if (pc == NULL) {
+		fprintf(stderr, "sendpcap: %s: %s\n", path, eb);
+		return -1;
+	}
+	while (pcap_next_ex(pc, &h, &data) == 1 && nd < MAXD) {
+		struct fw_udp u;
+
+		if (fw_pkt_udp(pcap_datalink(pc), data, h->caplen, &u) != FW_OK)
+			continue;
+		if ((payload[nd] = malloc(u.len ? u.len : 1)) == NULL)
+			break;
+		memcpy(payload[nd], u.payload, u.len);
+		plen[nd++] = u.len;
+	}
+	pcap_close(pc);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	long rate = 0, loops = 1;
+	const char *addr = "127.0.0.1";
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	unsigned long long sent = 0;
+	int opt, fd, port;
+	int64_t t0, deadline;
+
+	while ((opt = getopt(argc, argv, "r:l:a:")) != -1) {
+		switch (opt) {
+		case 'r': rate = strtol(optarg, NULL, 10); break;
+		case 'l': loops = strtol(optarg, NULL, 10); break;
+		case 'a': addr = optarg; break;
+		default: return 2;
+		}
+	}
+	if (argc - optind < 2 || loops < 1 || loops > 10000) {
+		fprintf(stderr, "usage: sendpcap [-r PPS] [-l LOOPS] [-a ADDR] PORT FILE...\n");
+		return 2;
+	}
+	port = atoi(argv[optind]);
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127) {
+			fprintf(stderr, "sendpcap: only loopback destinations\n");
+			return 2;
+		}
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		sl = sizeof(*s4);
+	} else if (strcmp(addr, "::1") == 0) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		s6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*s6);
+	} else {
+		fprintf(stderr, "sendpcap: only loopback destinations\n");
+		return 2;
+	}
+	for (int i = optind + 1; i < argc; i++)
+		if (load(argv[i]) != 0)
+			return 2;
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) < 0) {
+		perror("socket");
+		return 1;
+	}
+	t0 = fw_time_mono_ms();
+	deadline = t0 + 120000;  /* never more than 2 minutes */
+	for (long l = 0; l < loops; l++) {
+		for (size_t i = 0; i < nd;) {
+			int n = 0, r;
+
+			while (n < BATCH && i + (size_t)n < nd) {
+				iov[n].iov_base = payload[i + (size_t)n];
+				iov[n].iov_len = plen[i + (size_t)n];
+				memset(&msgs[n], 0, sizeof(msgs[n]));
+				msgs[n].msg_hdr.msg_iov = &iov[n];
+				msgs[n].msg_hdr.msg_iovlen = 1;
+				msgs[n].msg_hdr.msg_name = &ss;
+				msgs[n].msg_hdr.msg_namelen = sl;
+				n++;
+			}
+			if (rate > 0) {
+				/* Pace: wait until this batch is due. */
+				int64_t due = t0 + (int64_t)((double)sent * 1000.0 / (double)rate);
+				while (fw_time_mono_ms() < due) {
+					struct timespec ts = { 0, 200000 };
+					nanosleep(&ts, NULL);
+				}
+			}
+			r = sendmmsg(fd, msgs, (unsigned)n, 0);
+			if (r < 0) {
+				perror("sendmmsg");
+				return 1;
+			}
+			sent += (unsigned long long)r;
+			i += (size_t)r;
+			if (fw_time_mono_ms() > deadline) {
+				fprintf(stderr, "sendpcap: time bound reached\n");
+				l = loops;
+				break;
+			}
+		}
+	}
+	printf("sent %llu datagrams\n", sent);
+	close(fd);
+	return 0;
+}
