@@ -86,6 +86,7 @@ build/bench/%: tests/bench/%.c build/o/libfw.a
 
 bench: deps $(BENCH_BINS:%=build/bench/%) floodwatch
 	@for b in $(BENCH_BINS); do build/bench/$$b || exit 1; done
+	@for s in tests/bench/bench_*.sh; do sh $$s || exit 1; done
 
 run: deps floodwatch
 	./floodwatch run
