@@ -55,6 +55,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,
 	    ps->sink_errors ? " (WITH SINK ERRORS)" : "");
+	if (ps->kafka.produced > 0 || ps->kafka.backlog > 0)
+		printf("kafka: %llu produced, %llu delivered, %llu failed deliveries, %lld left in the outbox\n",
+		    (unsigned long long)ps->kafka.produced, (unsigned long long)ps->kafka.delivered,
+		    (unsigned long long)ps->kafka.failures, (long long)ps->kafka.backlog);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		printf("peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
 	if (ps->det.alerts_started > 0)

@@ -70,6 +70,11 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 		fl += ls.flows;
 	}
 	fw_pipeline_get_stats(p, &ps);
+	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
+		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
+		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
+		    (unsigned long long)ps.kafka.failures, (long long)ps.kafka.queue_depth,
+		    (long long)ps.kafka.backlog);
 	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu victims=%llu "
 	    "alerts_started=%llu alerts_ended=%llu events_written=%llu",
 	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl,
@@ -118,8 +123,8 @@ cmd_run(int argc, char **argv)
 	if (cfg.kafka_brokers[0] == '\0')
 		fw_log(FW_LOG_INFO, "run", "kafka: off (kafka.brokers is empty)");
 	else
-		fw_log(FW_LOG_WARN, "run", "kafka: brokers %s configured, but the Kafka sink is not built yet: off",
-		    cfg.kafka_brokers);
+		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
+		    cfg.kafka_brokers, cfg.kafka_topic);
 	if ((rc = open_list("netflow", cfg.listen_netflow, &cfg)) != 0 ||
 	    (rc = open_list("ipfix", cfg.listen_ipfix, &cfg)) != 0 ||
 	    (rc = open_list("sflow", cfg.listen_sflow, &cfg)) != 0) {

@@ -54,8 +54,10 @@ static const struct key keys[] = {
 	{ "detector", "end_windows", KT_INT, OFF(end_windows), "10", 1, 86400 },
 	{ "detector", "update_windows", KT_INT, OFF(update_windows), "10", 1, 86400 },
 	{ "sqlite", "path", KT_STR, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
+	{ "sqlite", "retention_days", KT_INT, OFF(sqlite_retention_days), "90", 0, 36500 },
 	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
 	{ "kafka", "topic", KT_STR, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
+	{ "kafka", "flush_timeout_ms", KT_INT, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -72,6 +74,40 @@ find_key(const char *section, const char *name, int *section_known)
 			return &keys[i];
 	}
 	return NULL;
+}
+
+#define RDKAFKA_PREFIX "rdkafka."
+
+/* [kafka] rdkafka.NAME = VALUE: kept for librdkafka, which validates it. */
+static int
+set_kafka_prop(struct fw_config *cfg, const char *name, const char *value, char *err, size_t errlen)
+{
+	const char *prop = name + strlen(RDKAFKA_PREFIX);
+	int i;
+
+	if (*prop == '\0' || strlen(prop) >= sizeof(cfg->kafka_prop_key[0]) ||
+	    strlen(value) >= sizeof(cfg->kafka_prop_val[0])) {
+		snprintf(err, errlen, "kafka.%s: empty or too long", name);
+		return -1;
+	}
+	for (i = 0; i < cfg->kafka_nprops; i++)
+		if (strcmp(cfg->kafka_prop_key[i], prop) == 0)
+			break;
+	if (i == FW_CFG_KAFKA_PROPS) {
+		snprintf(err, errlen, "kafka.%s: more than %d rdkafka.* keys", name, FW_CFG_KAFKA_PROPS);
+		return -1;
+	}
+	if (i == cfg->kafka_nprops)
+		cfg->kafka_nprops++;
+	snprintf(cfg->kafka_prop_key[i], sizeof(cfg->kafka_prop_key[i]), "%s", prop);
+	snprintf(cfg->kafka_prop_val[i], sizeof(cfg->kafka_prop_val[i]), "%s", value);
+	return 0;
+}
+
+static int
+is_kafka_prop(const char *section, const char *name)
+{
+	return strcmp(section, "kafka") == 0 && strncmp(name, RDKAFKA_PREFIX, strlen(RDKAFKA_PREFIX)) == 0;
 }
 
 /* Store text into the field; 0 or a message in err. */
@@ -198,6 +234,13 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	if (pc->failed)
 		return 0;
+	if (is_kafka_prop(section, name)) {
+		if (set_kafka_prop(pc->cfg, name, value, msg, sizeof(msg)) == 0)
+			return 1;
+		snprintf(pc->err, pc->errlen, "%s:%d: %s", pc->name, pc->line, msg);
+		pc->failed = 1;
+		return 0;
+	}
 	k = find_key(section, name, &section_known);
 	if (k == NULL) {
 		if (!section_known)
@@ -259,7 +302,7 @@ fw_config_load_string(struct fw_config *cfg, const char *text, const char *name,
 int
 fw_config_set(struct fw_config *cfg, const char *assignment, char *err, size_t errlen)
 {
-	char section[64], name[64], msg[256];
+	char section[64], name[160], msg[256];
 	const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
 	const struct key *k;
 	int section_known;
@@ -273,6 +316,12 @@ fw_config_set(struct fw_config *cfg, const char *assignment, char *err, size_t e
 	section[dot - assignment] = '\0';
 	memcpy(name, dot + 1, (size_t)(eq - dot - 1));
 	name[eq - dot - 1] = '\0';
+	if (is_kafka_prop(section, name)) {
+		if (set_kafka_prop(cfg, name, eq + 1, msg, sizeof(msg)) == 0)
+			return FW_OK;
+		snprintf(err, errlen, "--set %s", msg);
+		return FW_EINVAL;
+	}
 	k = find_key(section, name, &section_known);
 	if (k == NULL) {
 		if (!section_known)
@@ -331,6 +380,13 @@ fw_config_print(const struct fw_config *cfg, FILE *out)
 		case KT_LOGLEVEL:
 			fprintf(out, "%s = %s\n", k->name, field);
 			break;
+		}
+		if (strcmp(k->section, "kafka") == 0 && (i + 1 == NKEYS || strcmp(keys[i + 1].section, "kafka") != 0)) {
+			/* Secrets (SASL passwords, key passphrases) are not printed. */
+			for (int j = 0; j < cfg->kafka_nprops; j++)
+				fprintf(out, "rdkafka.%s = %s\n", cfg->kafka_prop_key[j],
+				    strstr(cfg->kafka_prop_key[j], "password") || strstr(cfg->kafka_prop_key[j], "secret") ?
+				    "(hidden)" : cfg->kafka_prop_val[j]);
 		}
 	}
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fw_kafka.h"
 #include "fw_log.h"
 #include "fw_records.h"
 #include "fw_sqlite.h"
@@ -31,6 +32,7 @@ struct fw_pipeline {
 	struct fw_ring *alerts;          /* detector -> sink */
 	struct fw_detect *det;
 	struct fw_sqlite *db;
+	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	pthread_t det_thread, sink_thread;
 	bool det_started, sink_started;
 	_Atomic int producers_done;      /* set by stop(): rings get no more records */
@@ -131,23 +133,51 @@ sink_main(void *arg)
 {
 	struct fw_pipeline *p = arg;
 	struct fw_alert_ev *batch = p->sink_batch;
+	int64_t last_housekeeping = 0;
 
 	for (;;) {
 		size_t n = fw_ring_sc_pop_burst(p->alerts, batch, SINK_BURST);
+		int64_t now = fw_time_mono_ms();
 
 		if (n > 0) {
-			if (fw_sqlite_write(p->db, batch, n) == FW_OK)
+			/* The alert and its outbox row commit together, or neither does. */
+			if (fw_sqlite_write(p->db, batch, n, p->kafka != NULL) == FW_OK) {
 				atomic_fetch_add(&p->events_written, n);
-			else
+			} else {
+				/* Keep the batch: retry after a pause rather than lose it. */
 				atomic_fetch_add(&p->sink_errors, 1);
-			continue;
+				while (fw_sqlite_write(p->db, batch, n, p->kafka != NULL) != FW_OK &&
+				    !atomic_load(&p->detector_done)) {
+					atomic_fetch_add(&p->sink_errors, 1);
+					nap_ms(1000);
+				}
+			}
 		}
+		if (p->kafka != NULL)
+			fw_kafka_pump(p->kafka, p->db);
+		if (now - last_housekeeping >= 60000) {
+			int64_t days = p->cfg.sqlite_retention_days;
+			/* Small batches keep each write transaction short. */
+			while (days > 0 && fw_sqlite_retention(p->db, days, fw_time_now_ms(), 500) == 500)
+				;
+			last_housekeeping = now;
+		}
+		if (n > 0)
+			continue;
 		if (atomic_load(&p->detector_done)) {
 			if (fw_ring_count(p->alerts) == 0)
 				break;
 			continue;
 		}
 		nap_ms(2);
+	}
+	if (p->kafka != NULL) {
+		int64_t left = fw_kafka_drain(p->kafka, p->db, p->cfg.kafka_flush_timeout_ms);
+		if (left > 0)
+			fw_log(FW_LOG_WARN, "kafka", "%lld alert events not yet acknowledged by the brokers; "
+			    "they stay in the outbox and are sent on the next start", (long long)left);
+		else
+			fw_log(FW_LOG_INFO, "kafka", "outbox drained: every alert event acknowledged");
 	}
 	return NULL;
 }
@@ -170,6 +200,9 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 		goto fail;
 	}
 	if ((rc = fw_sqlite_open(cfg->sqlite_path, &p->db, err, errlen)) != FW_OK)
+		goto fail;
+	if (cfg->kafka_brokers[0] != '\0' &&
+	    (rc = fw_kafka_new(cfg, &p->kafka, err, errlen)) != FW_OK)
 		goto fail;
 	*out = p;
 	return FW_OK;
@@ -234,6 +267,8 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	st->events = atomic_load(&p->events);
 	st->events_written = atomic_load(&p->events_written);
 	st->sink_errors = atomic_load(&p->sink_errors);
+	if (p->kafka != NULL)
+		fw_kafka_get_stats(p->kafka, &st->kafka);
 }
 
 size_t
@@ -261,6 +296,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 		fw_ring_free(p->rings[i]);
 	fw_ring_free(p->alerts);
 	fw_detect_free(p->det);
+	fw_kafka_free(p->kafka);
 	fw_sqlite_close(p->db);
 	pthread_mutex_destroy(&p->stats_lock);
 	free(p);

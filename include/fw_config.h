@@ -19,6 +19,7 @@
 #include "fw_err.h"
 
 #define FW_CFG_STR_MAX 256
+#define FW_CFG_KAFKA_PROPS 32  /* rdkafka.* keys we keep */
 
 struct fw_config {
 	/* [general] */
@@ -47,9 +48,15 @@ struct fw_config {
 	int64_t update_windows;        /* emit an update every N windows while active */
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
+	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */
 	/* [kafka] */
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];
+	int64_t kafka_flush_timeout_ms;  /* at shutdown, wait this long for the outbox to drain */
+	/* [kafka] rdkafka.* keys, passed to librdkafka as they are */
+	int kafka_nprops;
+	char kafka_prop_key[FW_CFG_KAFKA_PROPS][128];
+	char kafka_prop_val[FW_CFG_KAFKA_PROPS][FW_CFG_STR_MAX];
 };
 
 /* Fill *cfg with the built-in defaults. */

@@ -24,6 +24,7 @@
 #include "fw_config.h"
 #include "fw_detect.h"
 #include "fw_err.h"
+#include "fw_kafka.h"
 #include "fw_ring.h"
 
 struct fw_pipeline;
@@ -36,6 +37,7 @@ struct fw_pipeline_stats {
 	uint64_t events;            /* alert events from the detector */
 	uint64_t events_written;    /* events committed to SQLite */
 	uint64_t sink_errors;       /* failed SQLite transactions */
+	struct fw_kafka_stats kafka; /* zero when Kafka is off */
 };
 
 /*

@@ -12,6 +12,7 @@
 #define FW_SQLITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fw_err.h"
 #include "fw_records.h"
@@ -29,8 +30,45 @@ int fw_sqlite_schema_version(void);
 int fw_sqlite_open(const char *path, struct fw_sqlite **out, char *err, size_t errlen) FW_MUSTCHECK;
 void fw_sqlite_close(struct fw_sqlite *s);
 
-/* Write n events in one transaction.  FW_OK or FW_EIO (message logged). */
-int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n) FW_MUSTCHECK;
+/*
+ * Write n events in one transaction: alert rows, event rows and (when
+ * with_outbox) their Kafka messages in the outbox.  FW_OK or FW_EIO
+ * (message logged; nothing of the batch is written).
+ */
+int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
+    int with_outbox) FW_MUSTCHECK;
+
+/* One outbox row handed to the Kafka sink; strings valid until the next call. */
+struct fw_outbox_row {
+	int64_t seq;
+	const char *key;
+	const char *payload;
+	size_t payload_len;
+};
+
+typedef int fw_outbox_fn(void *ctx, const struct fw_outbox_row *row);
+
+/*
+ * Call fn for up to max outbox rows with seq > after, in seq order; stops
+ * early when fn returns non-zero.  Returns rows visited or FW_EIO.
+ */
+int fw_sqlite_outbox_scan(struct fw_sqlite *s, int64_t after, int max, fw_outbox_fn *fn, void *ctx);
+
+/* Delete acknowledged rows (one transaction). FW_OK or FW_EIO. */
+int fw_sqlite_outbox_ack(struct fw_sqlite *s, const int64_t *seqs, size_t n) FW_MUSTCHECK;
+
+/* Rows still waiting (backlog), or -1 on error. */
+int64_t fw_sqlite_outbox_backlog(struct fw_sqlite *s);
+
+/*
+ * Delete up to `batch` alerts (and their events) that ended more than
+ * `days` days before now_ms.  Returns rows deleted or FW_EIO.
+ */
+int fw_sqlite_retention(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch);
+
+/* Record one counter snapshot row in collector_stats (best effort). */
+void fw_sqlite_stat(struct fw_sqlite *s, const char *at, const char *source, const char *name,
+    uint64_t value);
 
 /* Text of an event kind: "start", "update", "end". */
 const char *fw_event_name(int event);

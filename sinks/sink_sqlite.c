@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fw_alert_json.h"
 #include "fw_detect.h"
 #include "fw_log.h"
 #include "fw_time.h"
@@ -25,6 +26,11 @@ struct fw_sqlite {
 	sqlite3 *db;
 	sqlite3_stmt *upsert;
 	sqlite3_stmt *event;
+	sqlite3_stmt *outbox_add;
+	sqlite3_stmt *outbox_scan;
+	sqlite3_stmt *outbox_del;
+	sqlite3_stmt *stat;
+	char json[FW_EVIDENCE_MAX * 3 + 2048];  /* scratch for one message */
 };
 
 static const char upsert_sql[] =
@@ -37,6 +43,14 @@ static const char upsert_sql[] =
     " peak_pps = max(peak_pps, excluded.peak_pps), peak_bps = max(peak_bps, excluded.peak_bps),"
     " peak_qps = max(peak_qps, excluded.peak_qps), events = max(events, excluded.events),"
     " evidence = excluded.evidence";
+
+static const char outbox_add_sql[] =
+    "INSERT INTO outbox (alert_id, event_seq, msg_key, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char outbox_scan_sql[] =
+    "SELECT seq, msg_key, payload FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+static const char outbox_del_sql[] = "DELETE FROM outbox WHERE seq = ?1";
+static const char stat_sql[] =
+    "INSERT OR REPLACE INTO collector_stats (at, source, name, value) VALUES (?1, ?2, ?3, ?4)";
 
 static const char event_sql[] =
     "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence)"
@@ -142,7 +156,11 @@ fw_sqlite_open(const char *path, struct fw_sqlite **out, char *err, size_t errle
 	if ((rc = migrate(s->db, path, err, errlen)) != FW_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(s->db, upsert_sql, -1, &s->upsert, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, event_sql, -1, &s->event, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(s->db, event_sql, -1, &s->event, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, outbox_add_sql, -1, &s->outbox_add, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, outbox_scan_sql, -1, &s->outbox_scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, outbox_del_sql, -1, &s->outbox_del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, stat_sql, -1, &s->stat, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot prepare statements: %s", path, sqlite3_errmsg(s->db));
 		rc = FW_EIO;
 		goto fail;
@@ -161,12 +179,16 @@ fw_sqlite_close(struct fw_sqlite *s)
 		return;
 	sqlite3_finalize(s->upsert);
 	sqlite3_finalize(s->event);
+	sqlite3_finalize(s->outbox_add);
+	sqlite3_finalize(s->outbox_scan);
+	sqlite3_finalize(s->outbox_del);
+	sqlite3_finalize(s->stat);
 	sqlite3_close(s->db);
 	free(s);
 }
 
 static int
-write_one(struct fw_sqlite *s, const struct fw_alert_ev *e)
+write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 {
 	char started[FW_TIME_TEXT_LEN], updated[FW_TIME_TEXT_LEN], ended[FW_TIME_TEXT_LEN];
 	sqlite3_stmt *u = s->upsert, *v = s->event;
@@ -203,16 +225,33 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e)
 	sqlite3_bind_text(v, 8, e->evidence, -1, SQLITE_STATIC);
 	if (sqlite3_step(v) != SQLITE_DONE)
 		return FW_EIO;
+	if (with_outbox) {
+		char now[FW_TIME_TEXT_LEN];
+		int len = fw_alert_json(e, s->json, sizeof(s->json));
+
+		if (len < 0)
+			return FW_EIO;
+		fw_time_format(fw_time_now_ms(), now);
+		v = s->outbox_add;
+		sqlite3_reset(v);
+		sqlite3_bind_text(v, 1, e->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(v, 2, e->seq);
+		sqlite3_bind_text(v, 3, e->victim, -1, SQLITE_STATIC);
+		sqlite3_bind_text(v, 4, s->json, len, SQLITE_STATIC);
+		sqlite3_bind_text(v, 5, now, -1, SQLITE_STATIC);
+		if (sqlite3_step(v) != SQLITE_DONE)
+			return FW_EIO;
+	}
 	return FW_OK;
 }
 
 int
-fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n)
+fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int with_outbox)
 {
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
-		if (write_one(s, &ev[i]) != FW_OK)
+		if (write_one(s, &ev[i], with_outbox) != FW_OK)
 			goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -221,4 +260,128 @@ fail:
 	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s", n, sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
+}
+
+int
+fw_sqlite_outbox_scan(struct fw_sqlite *s, int64_t after, int max, fw_outbox_fn *fn, void *ctx)
+{
+	sqlite3_stmt *st = s->outbox_scan;
+	int rows = 0, rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fw_outbox_row row;
+
+		row.seq = sqlite3_column_int64(st, 0);
+		row.key = (const char *)sqlite3_column_text(st, 1);
+		row.payload = (const char *)sqlite3_column_text(st, 2);
+		row.payload_len = (size_t)sqlite3_column_bytes(st, 2);
+		if (row.key == NULL || row.payload == NULL)
+			continue;
+		rows++;
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		fw_log(FW_LOG_ERR, "sqlite", "reading the outbox failed: %s", sqlite3_errmsg(s->db));
+		return FW_EIO;
+	}
+	return rows;
+}
+
+int
+fw_sqlite_outbox_ack(struct fw_sqlite *s, const int64_t *seqs, size_t n)
+{
+	if (n == 0)
+		return FW_OK;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s->outbox_del);
+		sqlite3_bind_int64(s->outbox_del, 1, seqs[i]);
+		if (sqlite3_step(s->outbox_del) != SQLITE_DONE)
+			goto fail;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return FW_OK;
+fail:
+	fw_log(FW_LOG_ERR, "sqlite", "marking %zu outbox rows sent failed: %s", n, sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FW_EIO;
+}
+
+int64_t
+fw_sqlite_outbox_backlog(struct fw_sqlite *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM outbox", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+fw_sqlite_retention(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch)
+{
+	char cutoff[FW_TIME_TEXT_LEN];
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (days <= 0)
+		return 0;
+	fw_time_format(now_ms - days * 86400000LL, cutoff);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db,
+	    "DELETE FROM alert_events WHERE alert_id IN (SELECT id FROM alerts WHERE ended_at IS NOT NULL"
+	    " AND ended_at < ?1 LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, batch);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+	    "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ended_at IS NOT NULL"
+	    " AND ended_at < ?1 LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, batch);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return n;
+fail:
+	fw_log(FW_LOG_ERR, "sqlite", "retention delete failed: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FW_EIO;
+}
+
+void
+fw_sqlite_stat(struct fw_sqlite *s, const char *at, const char *source, const char *name, uint64_t value)
+{
+	sqlite3_stmt *st = s->stat;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)value);
+	(void)sqlite3_step(st);
+	sqlite3_reset(st);
 }

@@ -1,0 +1,49 @@
+/*
+ * fw_kafka.h - the Kafka alert sink: the SQLite outbox -> librdkafka.
+ *
+ * Every alert event bound for Kafka is first committed to the outbox table
+ * with the alert itself (fw_sqlite_write with_outbox).  This module sends
+ * outbox rows in seq order, keyed by victim (so one victim's events stay in
+ * one partition, in order: the producer is idempotent), and deletes a row
+ * only when its delivery report says the brokers have it (acks=all).  After
+ * a broker outage or a crash, whatever is left in the outbox is sent again:
+ * delivery is at least once; a duplicate is recognisable by id + seq.
+ *
+ * Threading: the sink thread owns the handle and calls fw_kafka_pump()
+ * often; delivery reports run inside it.  Nothing here blocks for long.
+ */
+#ifndef FW_KAFKA_H
+#define FW_KAFKA_H
+
+#include <stdint.h>
+
+#include "fw_config.h"
+#include "fw_err.h"
+#include "fw_sqlite.h"
+
+struct fw_kafka;
+
+struct fw_kafka_stats {
+	uint64_t produced;          /* messages handed to librdkafka */
+	uint64_t delivered;         /* acknowledged by the brokers */
+	uint64_t failures;          /* failed delivery reports (re-sent later) */
+	uint64_t queue_full;        /* produce calls refused: librdkafka queue full */
+	int64_t queue_depth;        /* messages inside librdkafka now */
+	int64_t backlog;            /* outbox rows not yet acknowledged */
+};
+
+/* Make the producer from cfg (brokers, topic, rdkafka.* properties). */
+int fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err,
+    size_t errlen) FW_MUSTCHECK;
+
+/* Serve delivery reports, delete acknowledged rows, send waiting rows. */
+void fw_kafka_pump(struct fw_kafka *k, struct fw_sqlite *db);
+
+/* Pump until the outbox is empty or timeout_ms passes; returns the backlog left. */
+int64_t fw_kafka_drain(struct fw_kafka *k, struct fw_sqlite *db, int64_t timeout_ms);
+
+void fw_kafka_get_stats(struct fw_kafka *k, struct fw_kafka_stats *st);
+
+void fw_kafka_free(struct fw_kafka *k);
+
+#endif /* FW_KAFKA_H */
