@@ -155,7 +155,8 @@ sink_main(void *arg)
 		}
 		if (p->kafka != NULL)
 			fw_kafka_pump(p->kafka, p->db);
-		if (now - last_housekeeping >= 60000) {
+		if (p->live && now - last_housekeeping >= 60000) {
+			/* Live only: a replay of old captures must not delete what it writes. */
 			int64_t days = p->cfg.sqlite_retention_days;
 			/* Small batches keep each write transaction short. */
 			while (days > 0 && fw_sqlite_retention(p->db, days, fw_time_now_ms(), 500) == 500)

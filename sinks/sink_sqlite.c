@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "fw_alert_json.h"
 #include "fw_detect.h"
@@ -73,6 +74,27 @@ fw_sqlite_schema_version(void)
 	return (int)fw_schema_nsteps;
 }
 
+/* Why a file system refuses writes, for error messages: "" when unknown. */
+static const char *
+fs_hint(const char *path)
+{
+	char dir[4096];
+	struct statvfs vfs;
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) > 0 ? (int)(slash - path) : 1, path);
+	if (statvfs(dir, &vfs) != 0)
+		return "";
+	if (vfs.f_flag & ST_RDONLY)
+		return " (the file system is read-only)";
+	if (vfs.f_bavail == 0)
+		return " (the file system is full)";
+	return "";
+}
+
 /* mkdir -p of the directory part of path. */
 static void
 make_parent(const char *path)
@@ -121,8 +143,8 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		    sqlite3_exec(db, fw_schema_steps[version], NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: schema step %d failed: %s", path, version + 1,
-			    msg ? msg : sqlite3_errmsg(db));
+			snprintf(err, errlen, "%s: schema step %d failed: %s%s", path, version + 1,
+			    msg ? msg : sqlite3_errmsg(db), fs_hint(path));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return FW_EIO;
@@ -141,15 +163,15 @@ fw_sqlite_open(const char *path, struct fw_sqlite **out, char *err, size_t errle
 		return FW_ENOMEM;
 	make_parent(path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open database: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		snprintf(err, errlen, "%s: cannot open database: %s%s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory", fs_hint(path));
 		rc = FW_EIO;
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot set WAL mode: %s", path, sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: cannot set WAL mode: %s%s", path, sqlite3_errmsg(s->db), fs_hint(path));
 		rc = FW_EIO;
 		goto fail;
 	}
@@ -257,7 +279,8 @@ fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int
 		goto fail;
 	return FW_OK;
 fail:
-	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s", n, sqlite3_errmsg(s->db));
+	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s%s", n, sqlite3_errmsg(s->db),
+	    fs_hint(sqlite3_db_filename(s->db, "main")));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
 }
