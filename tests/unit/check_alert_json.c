@@ -1,0 +1,172 @@
+/*
+ * check_alert_json.c - the alert event JSON (Kafka / outbox) and hostile
+ * wire-derived text: valid JSON always, exact text in SQLite.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fw_alert_json.h"
+#include "fw_detect.h"
+#include "fw_sqlite.h"
+
+/* Quotes, backslash, control bytes, markup, and invalid UTF-8 (lone 0xff, a
+ * truncated 3-byte sequence, an overlong '/'), as a DNS zone could carry. */
+static const char hostile[] = "a\"b\\c\x01\x1f<script>alert(1)</script>\xff\xe2\x82\xc0\xaf.victim.example";
+
+static void
+make_event(struct fw_alert_ev *ev, const char *victim, int event)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->id, sizeof(ev->id), "%s", "00112233445566ff");
+	snprintf(ev->victim, sizeof(ev->victim), "%s", victim);
+	snprintf(ev->evidence, sizeof(ev->evidence), "{\"sample_qnames\":[\"x\\u0001y\"]}");
+	ev->event = (uint8_t)event;
+	ev->vector = FW_VEC_DNS_WATER_TORTURE;
+	ev->severity = 2;
+	ev->seq = event == FW_EV_END ? 3 : 1;
+	ev->started_ms = 1700000060000LL;
+	ev->updated_ms = 1700000063000LL;
+	ev->ended_ms = event == FW_EV_END ? 1700000100000LL : 0;
+	ev->peak_qps = 37.5;
+}
+
+START_TEST(test_alert_json_fields)
+{
+	struct fw_alert_ev ev;
+	char out[8192];
+	json_error_t err;
+	json_t *o;
+
+	make_event(&ev, "198.51.100.53", FW_EV_START);
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	o = json_loads(out, JSON_REJECT_DUPLICATES, &err);
+	ck_assert_msg(o != NULL, "not JSON: %s", err.text);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "schema_version")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "id")), "00112233445566ff");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "event")), "start");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "vector")), "dns_water_torture");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "started_at")), "2023-11-14T22:14:20.000Z");
+	ck_assert(json_is_null(json_object_get(o, "ended_at")));
+	ck_assert(json_is_object(json_object_get(o, "evidence")));
+	ck_assert(json_real_value(json_object_get(o, "peak_qps")) == 37.5);
+	json_decref(o);
+
+	make_event(&ev, "198.51.100.53", FW_EV_END);
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	o = json_loads(out, 0, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "ended_at")), "2023-11-14T22:15:00.000Z");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_alert_json_hostile_text_is_valid_json)
+{
+	struct fw_alert_ev ev;
+	char out[8192], clean[256];
+	json_error_t err;
+	json_t *o;
+	const char *v;
+
+	make_event(&ev, hostile, FW_EV_START);
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	/* ASCII only on the wire: every non-ASCII character is \u-escaped. */
+	for (const char *p = out; *p; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f, "raw byte 0x%02x", (unsigned char)*p);
+	o = json_loads(out, 0, &err);
+	ck_assert_msg(o != NULL, "not JSON: %s", err.text);
+	v = json_string_value(json_object_get(o, "victim"));
+	ck_assert_ptr_nonnull(v);
+	fw_utf8_sanitize(hostile, clean, sizeof(clean));
+	ck_assert_str_eq(v, clean);
+	ck_assert_ptr_nonnull(strstr(v, "<script>alert(1)</script>"));
+	ck_assert_ptr_nonnull(strstr(v, "a\"b\\c\x01\x1f"));
+	ck_assert_ptr_nonnull(strstr(v, "\xef\xbf\xbd"));  /* U+FFFD stands in for bad bytes */
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_alert_json_utf8_sanitize)
+{
+	char out[64];
+
+	ck_assert_str_eq(fw_utf8_sanitize("plain", out, sizeof(out)), "plain");
+	ck_assert_str_eq(fw_utf8_sanitize("caf\xc3\xa9", out, sizeof(out)), "caf\xc3\xa9");
+	ck_assert_str_eq(fw_utf8_sanitize("\xff", out, sizeof(out)), "\xef\xbf\xbd");
+	ck_assert_str_eq(fw_utf8_sanitize("\xc0\xaf", out, sizeof(out)), "\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(fw_utf8_sanitize("\xed\xa0\x80", out, sizeof(out)), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(fw_utf8_sanitize("\xf0\x9f\x98\x80", out, sizeof(out)), "\xf0\x9f\x98\x80");
+	/* Truncation never splits a sequence. */
+	ck_assert_str_eq(fw_utf8_sanitize("ab\xc3\xa9", out, 4), "ab");
+}
+END_TEST
+
+START_TEST(test_alert_json_sqlite_keeps_exact_text)
+{
+	char path[] = "/tmp/check_alert_json.XXXXXX", dbpath[64], side[80], err[256];
+	struct fw_sqlite *s = NULL;
+	struct fw_alert_ev ev;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(path);
+	snprintf(dbpath, sizeof(dbpath), "%s.db", path);
+	ck_assert_int_eq(fw_sqlite_open(dbpath, &s, err, sizeof(err)), FW_OK);
+	make_event(&ev, hostile, FW_EV_START);
+	ck_assert_int_eq(fw_sqlite_write(s, &ev, 1, 1), FW_OK);
+	fw_sqlite_close(s);
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT victim, (SELECT payload FROM outbox) FROM alerts", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_bytes(st, 0), (int)strlen(hostile));
+	ck_assert(memcmp(sqlite3_column_text(st, 0), hostile, strlen(hostile)) == 0);
+	{
+		json_error_t jerr;
+		json_t *o = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+		ck_assert_msg(o != NULL, "outbox payload is not JSON: %s", jerr.text);
+		json_decref(o);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(dbpath);
+	snprintf(side, sizeof(side), "%s-wal", dbpath);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", dbpath);
+	unlink(side);
+}
+END_TEST
+
+static Suite *
+alert_json_suite(void)
+{
+	Suite *s = suite_create("alert_json");
+	TCase *valid = tcase_create("valid"), *malformed = tcase_create("malformed");
+
+	tcase_add_test(valid, test_alert_json_fields);
+	tcase_add_test(malformed, test_alert_json_hostile_text_is_valid_json);
+	tcase_add_test(malformed, test_alert_json_utf8_sanitize);
+	tcase_add_test(malformed, test_alert_json_sqlite_keeps_exact_text);
+	suite_add_tcase(s, valid);
+	suite_add_tcase(s, malformed);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(alert_json_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
