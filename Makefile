@@ -66,7 +66,7 @@ deps:
 	@sh deploy/install-deps.sh
 
 check: deps
-	$(MAKE) unit unit-asan integration
+	$(MAKE) lint unit unit-asan integration
 
 unit: $(UNITS:%=build/o/tests/%) floodwatch
 	@sh tests/run-units.sh build/o/tests $(UNITS)
@@ -98,9 +98,11 @@ headers:
 	@for h in include/*.h; do echo "#include \"$$(basename $$h)\"" | \
 	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; done
 
-lint:
+lint: $(GEN)
 	cppcheck --quiet --error-exitcode=1 --std=c11 -Iinclude --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem common collector detector sinks cli
+	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen \
+	    $(shell pkg-config --cflags $(PKGS))
 
 clean:
 	rm -rf build floodwatch

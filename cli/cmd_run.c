@@ -131,7 +131,7 @@ cmd_run(int argc, char **argv)
 		status = rc;
 		goto out;
 	}
-	if ((rc = fw_pipeline_new(&cfg, true, &p, err, sizeof(err))) != FW_OK) {
+	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = 1;
 		goto out;

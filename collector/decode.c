@@ -85,11 +85,8 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	case FW_PAYLOAD_NF5:
 		rc = fw_nf5_decode(u->payload, u->len, &u->src, flows, maxflows, NULL);
 		break;
-	case FW_PAYLOAD_UNKNOWN:
-		rc = FW_EUNSUPPORTED;
-		break;
 	default:
-		rc = FW_EUNSUPPORTED;  /* decoders for these arrive with their issues */
+		rc = FW_EUNSUPPORTED;  /* unknown payload, or a format not decoded yet */
 		break;
 	}
 	if (rc < 0) {

@@ -217,10 +217,9 @@ reader(char *buf, int size, void *stream)
 		pc->s += n;
 		r = buf;
 	}
-	if (r != NULL && strchr(r, '\n') != NULL)
+	/* One call per line (an over-long line is cut by inih anyway). */
+	if (r != NULL)
 		pc->line++;
-	else if (r != NULL)
-		pc->line++;  /* last line without newline (or an over-long line) */
 	return r;
 }
 
