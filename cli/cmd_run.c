@@ -21,7 +21,7 @@
 #include "fw_log.h"
 #include "fw_pipeline.h"
 
-#define MAX_LISTENERS 16
+#define MAX_LISTENERS 48
 
 static struct fw_listener *listeners[MAX_LISTENERS];
 static int nlisteners;
@@ -42,15 +42,20 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-		if (nlisteners >= MAX_LISTENERS) {
-			fprintf(stderr, "floodwatch run: more than %d listen addresses\n", MAX_LISTENERS);
-			return EXIT_USAGE;
+		/* listen.workers sockets share the port (SO_REUSEPORT): the kernel
+		 * hashes each exporter to one of them, so its templates stay on
+		 * one thread. */
+		for (int w = 0; w < cfg->listen_workers; w++) {
+			if (nlisteners >= MAX_LISTENERS) {
+				fprintf(stderr, "floodwatch run: more than %d listen sockets\n", MAX_LISTENERS);
+				return EXIT_USAGE;
+			}
+			if (fw_listener_open(tok, label, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
+				fw_log(FW_LOG_ERR, "run", "%s", err);
+				return 1;
+			}
+			nlisteners++;
 		}
-		if (fw_listener_open(tok, label, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "%s", err);
-			return 1;
-		}
-		nlisteners++;
 	}
 	return 0;
 }
@@ -59,7 +64,7 @@ static void
 log_counters(struct fw_pipeline *p, enum fw_log_level level)
 {
 	struct fw_pipeline_stats ps;
-	uint64_t dg = 0, kd = 0, rd = 0, fl = 0;
+	uint64_t dg = 0, kd = 0, rd = 0, fl = 0, na = 0;
 
 	for (int i = 0; i < nlisteners; i++) {
 		struct fw_listener_stats ls;
@@ -68,6 +73,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 		kd += ls.kernel_drops;
 		rd += ls.ring_drops;
 		fl += ls.flows;
+		na += ls.not_allowed;
 	}
 	fw_pipeline_get_stats(p, &ps);
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
@@ -75,10 +81,10 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
 		    (unsigned long long)ps.kafka.failures, (long long)ps.kafka.queue_depth,
 		    (long long)ps.kafka.backlog);
-	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu victims=%llu "
-	    "alerts_started=%llu alerts_ended=%llu events_written=%llu",
-	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl,
-	    (unsigned long long)rd, (unsigned long long)ps.det.victims,
+	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu not_allowed=%llu "
+	    "victims=%llu alerts_started=%llu alerts_ended=%llu events_written=%llu",
+	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl, (unsigned long long)rd,
+	    (unsigned long long)na, (unsigned long long)ps.det.victims,
 	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
 	    (unsigned long long)ps.events_written);
 }

@@ -23,6 +23,7 @@
 
 #include "fw_log.h"
 #include "fw_pkt.h"
+#include "fw_prefix.h"
 #include "fw_time.h"
 
 #define DGRAM_MAX 65536
@@ -47,7 +48,8 @@ struct fw_listener {
 	struct fw_flow *out;
 	struct fw_dnsq *dnsout;
 	/* counters: written by the thread, read by anyone */
-	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped;
+	struct fw_prefix_list allow;  /* empty: every exporter */
+	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped, not_allowed;
 	pthread_mutex_t dec_lock;   /* guards copying decoder stats */
 };
 
@@ -128,6 +130,10 @@ fw_listener_open(const char *addr, const char *label, const struct fw_config *cf
 		return FW_ENOMEM;
 	l->fd = -1;
 	pthread_mutex_init(&l->dec_lock, NULL);
+	if (fw_prefix_list_parse(cfg->listen_allow, &l->allow, err, errlen) != FW_OK) {
+		rc = FW_EINVAL;
+		goto fail;
+	}
 	if (parse_addr(addr, &ss, &sl) != 0) {
 		snprintf(err, errlen, "listen.%s: cannot parse address '%s' (HOST:PORT, [V6]:PORT or PORT)",
 		    label, addr);
@@ -145,6 +151,8 @@ fw_listener_open(const char *addr, const char *label, const struct fw_config *cf
 	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
 		(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	/* Arrival time from the kernel: sFlow's event time is the arrival. */
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (bind(l->fd, (struct sockaddr *)&ss, sl) != 0) {
 		snprintf(err, errlen, "listen.%s %s: bind: %s", label, addr, strerror(errno));
@@ -195,17 +203,27 @@ reset_msgs(struct fw_listener *l)
 	}
 }
 
-static void
-note_overflow(struct fw_listener *l, struct msghdr *mh)
+/* Kernel drop count and arrival time from the control messages. */
+static int64_t
+read_cmsgs(struct fw_listener *l, struct msghdr *mh, int64_t fallback_ms)
 {
+	int64_t at = fallback_ms;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SO_RXQ_OVFL) {
 			uint32_t n;
 			memcpy(&n, CMSG_DATA(c), sizeof(n));
 			/* The kernel reports a running total for the socket. */
 			atomic_store_explicit(&l->kernel_drops, n, memory_order_relaxed);
+		} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		}
 	}
+	return at;
 }
 
 static void *
@@ -231,12 +249,22 @@ listener_main(void *arg)
 			struct fw_udp u;
 			size_t nf = 0, nd = 0, pushed;
 
+			int64_t at;
+
 			memset(&u, 0, sizeof(u));
 			from_sockaddr(&l->from[i], &u.src);
 			u.payload = l->bufs + (size_t)i * DGRAM_MAX;
 			u.len = l->msgs[i].msg_len;
-			note_overflow(l, &l->msgs[i].msg_hdr);
-			(void)fw_decoder_udp(l->dec, &u, now, l->out, FW_DECODE_MAX_FLOWS, &nf,
+			at = read_cmsgs(l, &l->msgs[i].msg_hdr, now);
+			if (l->allow.n > 0 && fw_prefix_list_match(&l->allow, &u.src) < 0) {
+				char src[64];
+				atomic_fetch_add_explicit(&l->not_allowed, 1, memory_order_relaxed);
+				fw_addr_format(&u.src, src, sizeof(src));
+				FW_LOG_RL(FW_LOG_WARN, "listener", "%s: datagram from %s dropped: not in listen.allow",
+				    l->name, src);
+				continue;
+			}
+			(void)fw_decoder_udp(l->dec, &u, at, l->out, FW_DECODE_MAX_FLOWS, &nf,
 			    l->dnsout, 64, &nd);
 			if (nf > 0) {
 				pushed = fw_ring_sp_push_or_drop(l->flows, l->out, nf);
@@ -314,6 +342,7 @@ fw_listener_get_stats(struct fw_listener *l, struct fw_listener_stats *st)
 	st->kernel_drops = atomic_load(&l->kernel_drops);
 	st->flows = atomic_load(&l->pushed);
 	st->ring_drops = atomic_load(&l->dropped);
+	st->not_allowed = atomic_load(&l->not_allowed);
 	pthread_mutex_lock(&l->dec_lock);
 	if (l->dec != NULL)
 		st->dec = *fw_decoder_stats(l->dec);

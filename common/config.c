@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "fw_log.h"
+#include "fw_prefix.h"
 
 enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL };
 
@@ -39,6 +40,8 @@ static const struct key keys[] = {
 	{ "listen", "sflow", KT_STR, OFF(listen_sflow), "[::]:6343", 0, 0 },
 	{ "listen", "rcvbuf_bytes", KT_INT, OFF(listen_rcvbuf_bytes), "33554432", 65536, 1 << 30 },
 	{ "listen", "batch", KT_INT, OFF(listen_batch), "64", 1, 1024 },
+	{ "listen", "workers", KT_INT, OFF(listen_workers), "1", 1, 16 },
+	{ "listen", "allow", KT_STR, OFF(listen_allow), "", 0, 0 },
 	{ "pipeline", "ring_slots", KT_INT, OFF(ring_slots), "65536", 64, 1 << 24 },
 	{ "pipeline", "alert_slots", KT_INT, OFF(alert_slots), "1024", 16, 1 << 16 },
 	{ "detector", "window_ms", KT_INT, OFF(window_ms), "1000", 100, 60000 },
@@ -343,6 +346,15 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "detector.lateness_ms (%lld) may be at most 4 x detector.window_ms (%lld)",
 		    (long long)cfg->lateness_ms, (long long)cfg->window_ms);
 		return FW_EINVAL;
+	}
+	{
+		struct fw_prefix_list l;
+		char msg[200];
+
+		if (fw_prefix_list_parse(cfg->listen_allow, &l, msg, sizeof(msg)) != FW_OK) {
+			snprintf(err, errlen, "listen.allow: %s", msg);
+			return FW_EINVAL;
+		}
 	}
 	if (cfg->sqlite_path[0] == '\0') {
 		snprintf(err, errlen, "sqlite.path: must not be empty");

@@ -19,7 +19,7 @@
 #include "fw_sqlite.h"
 #include "fw_time.h"
 
-#define MAX_RINGS 32
+#define MAX_RINGS 64
 #define BURST 256
 #define SINK_BURST 64
 

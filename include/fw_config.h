@@ -30,6 +30,8 @@ struct fw_config {
 	char listen_sflow[FW_CFG_STR_MAX];   /* sFlow v5 */
 	int64_t listen_rcvbuf_bytes;   /* SO_RCVBUF asked for each socket */
 	int64_t listen_batch;          /* datagrams per recvmmsg call */
+	int64_t listen_workers;        /* sockets + threads per address (SO_REUSEPORT) */
+	char listen_allow[FW_CFG_STR_MAX]; /* exporter prefixes accepted; empty = all */
 	/* [pipeline] */
 	int64_t ring_slots;            /* records per collector -> detector ring */
 	int64_t alert_slots;           /* alert events queued for the sinks */

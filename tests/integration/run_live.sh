@@ -19,5 +19,18 @@ DAEMON_PID=""
 cat "$TMP/log"
 check "SIGTERM: exit 0" test $rc -eq 0
 check "every datagram and record arrived, none dropped" \
-	grep -q "datagrams=145 kernel_drops=0 records=4200 ring_drops=0" "$TMP/log"
+	grep -q "datagrams=145 kernel_drops=0 records=4200 ring_drops=0 not_allowed=0" "$TMP/log"
 check "the database is intact" test "$(sqlite3 "$TMP/live.db" 'PRAGMA integrity_check')" = ok
+
+# An exporter allowlist drops (and counts) datagrams from anyone else.
+"$FW" run --set sqlite.path="$TMP/live2.db" --set listen.netflow=127.0.0.1:0 --set listen.allow=192.0.2.0/24 \
+	--set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 > "$TMP/log2" 2>&1 &
+DAEMON_PID=$!
+wait_for "$TMP/log2" "ready;"
+PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/log2")
+"$SEND" "$PORT" tests/data/udpflood_nf5.pcap
+sleep 0.5
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
+check "datagrams from outside listen.allow are dropped and counted" \
+	grep -q "datagrams=145 kernel_drops=0 records=0 ring_drops=0 not_allowed=145" "$TMP/log2"
+check "... with a rate-limited log line" grep -q "not in listen.allow" "$TMP/log2"
