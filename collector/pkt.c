@@ -4,8 +4,10 @@
  * Link layers: Ethernet (with any number of 802.1Q / 802.1ad tags up to 4),
  * Linux cooked v1 (16-byte header, protocol at 14) and v2 (20-byte header,
  * protocol at 0), raw IP, BSD loopback/null (4-byte host- or network-order
- * address family).  NFLOG frames are the NFLOG collector's business
- * (collector/nflog.c) and are refused here.
+ * address family), and NFLOG (the kernel's nfnetlink_log records as pcap
+ * stores them: a 4-byte header, then TLVs whose length and type are in the
+ * capturing host's byte order, little-endian in practice; the packet is
+ * the NFULA_PAYLOAD TLV, type 9, padded to 4 bytes).
  * IPv4: header length checked, later fragments refused (no UDP header).
  * IPv6: hop-by-hop, routing, destination options and fragment headers
  * skipped, at most 8 of them.
@@ -208,6 +210,24 @@ fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out
 	case FW_LINK_IPV4:
 	case FW_LINK_IPV6:
 		return fw_pkt_udp_ip(frame, caplen, out);
+	case FW_LINK_NFLOG: {
+		fw_cur_skip(&c, 4);  /* family, version, resource id */
+		/* Each TLV consumes >= 4 bytes, so this loop ends. */
+		while (fw_cur_left(&c) >= 4) {
+			const uint8_t *h = fw_cur_take(&c, 4);
+			size_t tlen = (size_t)(h[0] | h[1] << 8), tlv = (size_t)(h[2] | h[3] << 8);
+
+			if (tlen < 4)
+				return FW_EMALFORMED;
+			if (tlv == 9) {
+				if (tlen - 4 > fw_cur_left(&c))
+					return FW_ETRUNC;
+				return fw_pkt_udp_ip(c.p, tlen - 4, out);
+			}
+			fw_cur_skip(&c, ((tlen + 3) & ~(size_t)3) - 4);
+		}
+		return c.err != FW_OK ? c.err : FW_EUNSUPPORTED;
+	}
 	case FW_LINK_NULL:
 	case FW_LINK_LOOP: {
 		/* Address family in host order (NULL) or network order (LOOP);
