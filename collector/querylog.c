@@ -121,9 +121,11 @@ fw_tz_local_to_utc_ms(struct fw_tz *tz, int64_t local_ms)
 	local_s = floor_div(local_ms, 1000);
 	y = year_from_days(floor_div(local_s, 86400));
 	if (y != tz->cache_year) {
+		/* The end rule is on the daylight clock; the hour it repeats
+		 * counts as standard time (the second pass), as glibc does. */
 		tz->cache_year = (int)y;
 		tz->cache_start_s = rule_local_s(&tz->start, y);
-		tz->cache_end_s = rule_local_s(&tz->end, y);
+		tz->cache_end_s = rule_local_s(&tz->end, y) - (tz->dst_off_s - tz->std_off_s);
 	}
 	if (tz->cache_start_s < tz->cache_end_s)  /* northern hemisphere */
 		dst = local_s >= tz->cache_start_s && local_s < tz->cache_end_s;

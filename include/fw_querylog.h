@@ -51,7 +51,7 @@ struct fw_tz {
 	/* Cache: transitions of one year, as local wall-clock seconds. */
 	int cache_year;
 	int64_t cache_start_s;     /* DST starts (local standard clock) */
-	int64_t cache_end_s;       /* DST ends (local daylight clock) */
+	int64_t cache_end_s;       /* DST ends (local standard clock) */
 };
 
 struct fw_querylog_ctx {
@@ -101,7 +101,8 @@ int fw_tz_parse_posix(const char *s, struct fw_tz *tz) FW_MUSTCHECK;
 /*
  * UTC milliseconds for a local wall-clock time given as milliseconds since
  * the epoch as if local were UTC.  Times in a spring-forward gap count as
- * daylight time, times repeated at fall-back as the first (daylight) pass.
+ * daylight time, times repeated at fall-back as the second (standard) pass,
+ * as glibc's mktime() and date(1) read them.
  * Updates the tz cache.
  */
 int64_t fw_tz_local_to_utc_ms(struct fw_tz *tz, int64_t local_ms);
