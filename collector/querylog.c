@@ -652,6 +652,23 @@ parse_addr(const char *p, const char *q, struct fw_addr *a)
 	}
 }
 
+/*
+ * Lower-case [p, q) into dst.  BIND writes every byte outside 0x21..0x7e as
+ * \DDD, so a raw one (a NUL, a control, UTF-8) means the line is not BIND's.
+ */
+static int
+lower_printable(const char *p, size_t n, char *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return FW_EMALFORMED;
+		dst[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+	}
+	return FW_OK;
+}
+
 /* Lower-case and clip the qname text [p, q) into out. */
 static int
 copy_qname(const char *p, const char *q, struct fw_dnsq *out)
@@ -661,20 +678,14 @@ copy_qname(const char *p, const char *q, struct fw_dnsq *out)
 	if (n == 0)
 		return FW_EMALFORMED;
 	if (n <= FW_QNAME_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			char c = p[i];
-			out->qname[i] = (unsigned)(c - 'A') < 26 ? (char)(c + 32) : c;
-		}
+		if (lower_printable(p, n, out->qname) != FW_OK)
+			return FW_EMALFORMED;
 		out->qname[n] = '\0';
 	} else {
 		char tmp[FW_DNSWIRE_TEXT_MAX];
 
-		if (n >= sizeof(tmp))
+		if (n >= sizeof(tmp) || lower_printable(p, n, tmp) != FW_OK)
 			return FW_EMALFORMED;
-		for (size_t i = 0; i < n; i++) {
-			char c = p[i];
-			tmp[i] = (unsigned)(c - 'A') < 26 ? (char)(c + 32) : c;
-		}
 		tmp[n] = '\0';
 		n = fw_dnswire_text_clip(tmp, n, FW_QNAME_MAX);
 		memcpy(out->qname, tmp, n + 1);

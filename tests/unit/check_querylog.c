@@ -451,6 +451,8 @@ START_TEST(test_querylog_malformed)
 		"client 1.2.3.4#5 (a): query: a IN A + (1.2.3.5) [ECS ]",
 		"client 1.2.3.4#5 (a): query:  IN A + (1.2.3.5)",
 		"client 1.2.3.4#5 (a): view : query: a IN A + (1.2.3.5)",
+		"client 1.2.3.4#5 (a): query: a\tb IN A + (1.2.3.5)",
+		"client 1.2.3.4#5 (a): query: caf\xc3\xa9 IN A + (1.2.3.5)",
 	};
 	struct fw_querylog_ctx ctx;
 	struct fw_dnsq q;
@@ -460,6 +462,9 @@ START_TEST(test_querylog_malformed)
 		int r = parse_str(&ctx, lines[i], &q, NULL);
 		ck_assert_msg(r == FW_EMALFORMED, "line %zu: %d: %s", i, r, lines[i]);
 	}
+	/* A raw NUL inside the name (found by fuzz_querylog) */
+	static const char nul[] = "client 1.2.3.4#5 (a): query: a\0b IN A + (1.2.3.5)";
+	ck_assert_int_eq(parse_line(&ctx, nul, sizeof(nul) - 1, &q, NULL), FW_EMALFORMED);
 }
 END_TEST
 
