@@ -404,14 +404,20 @@ static const struct type_name types[] = {
 	{ "X25", 19 }, { "ZONEMD", 63 },
 };
 
+/* strcmp order between the text [s, s + len) and a table name.  Not
+ * strncmp: the text may hold a NUL, which must not end the compare. */
 static int
 type_cmp(const char *s, size_t len, const char *name)
 {
-	int c = strncmp(s, name, len);
+	size_t i;
 
-	if (c != 0)
-		return c;
-	return name[len] == '\0' ? 0 : -1;
+	for (i = 0; i < len; i++) {
+		if (name[i] == '\0')
+			return 1;  /* text is longer */
+		if (s[i] != name[i])
+			return (unsigned char)s[i] < (unsigned char)name[i] ? -1 : 1;
+	}
+	return name[i] == '\0' ? 0 : -1;
 }
 
 int

@@ -301,6 +301,11 @@ START_TEST(test_querylog_escapes_and_types)
 	ck_assert_int_eq(fw_querylog_type_code("TYPE", 4), -1);
 	ck_assert_int_eq(fw_querylog_type_code("TYPE65536", 9), -1);
 	ck_assert_int_eq(fw_querylog_type_code("a", 1), -1);
+	/* A NUL inside the text (found by fuzz_querylog): no over-read */
+	ck_assert_int_eq(fw_querylog_type_code("MX\0", 3), -1);
+	ck_assert_int_eq(fw_querylog_type_code("AAAAA", 5), -1);
+	ck_assert_int_eq(fw_querylog_type_code("ZONEMDX", 7), -1);
+	ck_assert_int_eq(fw_querylog_type_code("", 0), -1);
 	for (const char *const *t = (const char *const[]){ "A", "NS", "SOA", "PTR", "MX", "TXT",
 	    "AAAA", "SRV", "DS", "DNSKEY", "HTTPS", "ANY", "CAA", NULL }; *t != NULL; t++)
 		ck_assert_int_eq(fw_querylog_type_code(*t, strlen(*t)), type_of(*t));
