@@ -92,19 +92,44 @@ fw_dnswire_name_check(const uint8_t *msg, size_t len, size_t off, size_t *consum
 	}
 }
 
-/* How a label byte is written: 0 as is, 1 after a backslash, 2 as \DDD. */
-static inline int
-byte_class(uint8_t c)
-{
-	if (c <= 0x20 || c >= 0x7f)
-		return 2;
-	switch (c) {
-	case '.': case '\\': case '"': case ';': case '(': case ')': case '@': case '$':
-		return 1;
-	default:
-		return 0;
-	}
-}
+/*
+ * How a label byte is written (BIND's dns_name_totext): the byte itself,
+ * lower-cased (RFC 4343); 1: after a backslash; 0: as \DDD.
+ */
+static const uint8_t text_of[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, '!', 1, '#', 1, '%', '&', '\'',
+	1, 1, '*', '+', ',', '-', 1, '/',
+	'0', '1', '2', '3', '4', '5', '6', '7',
+	'8', '9', ':', 1, '<', '=', '>', '?',
+	1, 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', '[', 1, ']', '^', '_',
+	'`', 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', '{', '|', '}', '~', 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 size_t
 fw_dnswire_text_clip(char *text, size_t len, size_t max)
@@ -139,15 +164,13 @@ fw_dnswire_text_clip(char *text, size_t len, size_t max)
 	return len - cut;
 }
 
-size_t
-fw_dnswire_name_totext(const uint8_t *msg, size_t off, char *out, size_t outsz, int *clipped)
+/* Render the name's text into out[0..cap), or return (size_t)-1 if it may
+ * not fit (then the caller renders into a big buffer and clips). */
+static size_t
+render(const uint8_t *msg, size_t off, char *out, size_t cap)
 {
-	char buf[FW_DNSWIRE_TEXT_MAX];
 	size_t n = 0, pos = off;
 
-	assert(outsz >= 2);
-	if (clipped != NULL)
-		*clipped = 0;
 	for (;;) {
 		uint8_t b = msg[pos];
 
@@ -157,40 +180,53 @@ fw_dnswire_name_totext(const uint8_t *msg, size_t off, char *out, size_t outsz, 
 		}
 		if (b == 0)
 			break;
+		if (cap - n < 4 * (size_t)b + 2)  /* dot + worst case + NUL */
+			return (size_t)-1;
 		if (n != 0)
-			buf[n++] = '.';
+			out[n++] = '.';
 		for (size_t i = 1; i <= b; i++) {
-			uint8_t c = msg[pos + i];
+			uint8_t c = msg[pos + i], t = text_of[c];
 
-			switch (byte_class(c)) {
-			case 0:
-				buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-				break;
-			case 1:
-				buf[n++] = '\\';
-				buf[n++] = (char)c;
-				break;
-			default:
-				buf[n++] = '\\';
-				buf[n++] = (char)('0' + c / 100);
-				buf[n++] = (char)('0' + c / 10 % 10);
-				buf[n++] = (char)('0' + c % 10);
-				break;
+			if (t > 1) {
+				out[n++] = (char)t;
+			} else if (t == 1) {
+				out[n++] = '\\';
+				out[n++] = (char)c;
+			} else {
+				out[n++] = '\\';
+				out[n++] = (char)('0' + c / 100);
+				out[n++] = (char)('0' + c / 10 % 10);
+				out[n++] = (char)('0' + c % 10);
 			}
 		}
 		pos += 1 + (size_t)b;
 	}
-	/* A checked name has <= 253 label bytes: 4 * 253 + 126 dots < buf. */
-	assert(n < sizeof(buf));
 	if (n == 0)
-		buf[n++] = '.';
+		out[n++] = '.';
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+fw_dnswire_name_totext(const uint8_t *msg, size_t off, char *out, size_t outsz, int *clipped)
+{
+	char buf[FW_DNSWIRE_TEXT_MAX];
+	size_t n;
+
+	assert(outsz >= 2);
+	if (clipped != NULL)
+		*clipped = 0;
+	if ((n = render(msg, off, out, outsz)) != (size_t)-1)
+		return n;
+	/* A checked name has <= 253 label bytes: 4 * 253 + 126 dots < buf. */
+	n = render(msg, off, buf, sizeof(buf));
+	assert(n != (size_t)-1);
 	if (n > outsz - 1) {
 		n = fw_dnswire_text_clip(buf, n, outsz - 1);
 		if (clipped != NULL)
 			*clipped = 1;
 	}
-	memcpy(out, buf, n);
-	out[n] = '\0';
+	memcpy(out, buf, n + 1);
 	return n;
 }
 
@@ -330,9 +366,8 @@ fw_dnswire_to_dnsq(const struct fw_dnswire_info *in, int64_t time_ms,
 		out->server = *dst;
 		out->rcode = FW_RCODE_NONE;
 	}
-	/* Copy the text and clear the rest, so a ring slot leaks no old name. */
+	/* Bytes after the NUL are left as they were: readers stop at qname_len. */
 	memcpy(out->qname, in->qname, (size_t)in->qname_len + 1);
-	memset(out->qname + in->qname_len + 1, 0, sizeof(out->qname) - in->qname_len - 1);
 	out->qname_len = in->qname_len;
 	memset(out->pad, 0, sizeof(out->pad));
 	return FW_OK;
