@@ -11,6 +11,7 @@
 #include "fw_dnswire.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,6 +563,39 @@ START_TEST(test_dnswire_bad_opt)
 }
 END_TEST
 
+/* Replay the fuzz seeds (and any committed crashers) from exact-size copies. */
+START_TEST(test_dnswire_fuzz_corpus)
+{
+	DIR *dir = opendir("tests/fuzz/corpus/dnswire");
+	struct dirent *de;
+	int files = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)) != NULL) {
+		char path[512];
+		static uint8_t buf[65536];
+		struct fw_dnswire_info info;
+		FILE *f;
+		size_t n;
+		int r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "tests/fuzz/corpus/dnswire/%s", de->d_name);
+		ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		r = parse_exact(buf, n, &info);
+		ck_assert(r == FW_OK || r == FW_ETRUNC || r == FW_EMALFORMED);
+		if (info.have & FW_DNSWIRE_HAVE_QUESTION)
+			ck_assert_uint_eq(strlen(info.qname), info.qname_len);
+		files++;
+	}
+	closedir(dir);
+	ck_assert_int_ge(files, 20);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 /* Append a label of n bytes of value v; returns the new length. */
@@ -742,6 +776,7 @@ dnswire_suite(void)
 	tcase_add_test(tc, test_dnswire_badlabel);
 	tcase_add_test(tc, test_dnswire_bad_names);
 	tcase_add_test(tc, test_dnswire_bad_opt);
+	tcase_add_test(tc, test_dnswire_fuzz_corpus);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

@@ -9,6 +9,7 @@
 #include "fw_querylog.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,12 @@ START_TEST(test_querylog_v911_no_time)
 	ck_assert_int_eq(q.qtype, 2);
 	ck_assert(!d.rd);
 	ck_assert_int_eq(d.edns_version, -1);
+	/* pre-9.11 (9.9/9.10): view, no (qname), "E" without version */
+	ck_assert_int_eq(parse_str(&ctx, "client 192.168.117.234#53311: view authoritative: query: "
+	    "example.org IN NS -EDC (192.168.36.217)", &q, &d), FW_OK);
+	ck_assert_uint_eq(d.view_len, strlen("authoritative"));
+	ck_assert(d.do_bit && d.cd && !d.rd);
+	ck_assert_int_eq(d.edns_version, 0);
 }
 END_TEST
 
@@ -521,6 +528,40 @@ START_TEST(test_querylog_truncated_ecs)
 }
 END_TEST
 
+/* Replay the fuzz seeds and minimized crashers: no crash, documented codes. */
+START_TEST(test_querylog_fuzz_corpus)
+{
+	DIR *dir = opendir("tests/fuzz/corpus/querylog");
+	struct dirent *de;
+	struct fw_querylog_ctx ctx;
+	struct fw_dnsq q;
+	int files = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	fw_querylog_init(&ctx);
+	while ((de = readdir(dir)) != NULL) {
+		char path[512], buf[4096];
+		FILE *f;
+		size_t n;
+		int r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "tests/fuzz/corpus/querylog/%s", de->d_name);
+		ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		r = parse_line(&ctx, buf, n, &q, NULL);
+		ck_assert(r == FW_OK || r == FW_EMALFORMED || r == FW_EUNSUPPORTED);
+		if (strncmp(de->d_name, "crash-", 6) == 0)
+			ck_assert_int_eq(r, FW_EMALFORMED);
+		files++;
+	}
+	closedir(dir);
+	ck_assert_int_ge(files, 10);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_querylog_long_names)
@@ -604,6 +645,7 @@ querylog_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_querylog_unsupported);
 	tcase_add_test(tc, test_querylog_malformed);
+	tcase_add_test(tc, test_querylog_fuzz_corpus);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("truncated");
