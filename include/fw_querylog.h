@@ -1,0 +1,124 @@
+/*
+ * fw_querylog.h - parse one line of a BIND 9.11 .. 9.20 query log into a
+ * struct fw_dnsq.
+ *
+ * Accepted shape (brackets: optional), one line, no trailing newline needed:
+ *
+ *   [TIME ][CATEGORY: ][SEVERITY: ]client [@0xPTR ]ADDR#PORT[/key SIGNER]
+ *       [ (QNAME)]: [view VIEW: ]query: QNAME CLASS TYPE FLAGS (SERVER)
+ *       [ [ECS PREFIX/SOURCE/SCOPE]]
+ *
+ * TIME is BIND's print-time: "25-Nov-2026 12:00:00.123" (local), ISO 8601
+ * "2026-11-25T12:00:00.123" (local) or with "Z" / "+01:00" / "-0500"
+ * (absolute); milliseconds are optional.  FLAGS is "+" or "-" (recursion
+ * desired) followed by S (signed), E or E(n) (EDNS version n), T (TCP),
+ * D (DO), C (CD), V or K (cookie).  QNAME is kept as BIND escaped it
+ * (\032, \.), lower-cased, clipped to FW_QNAME_MAX like fw_dnswire does.
+ *
+ * BIND writes local time.  The caller sets the time zone once on the
+ * context (fixed offset, POSIX TZ rule string or zoneinfo name); each line
+ * is then converted without touching the process environment.  Lines with
+ * no time get ctx->default_time_ms.
+ *
+ * No allocation, no locale, no sscanf; a context is used by one thread at a
+ * time (it caches the last year's DST transitions).
+ */
+#ifndef FW_QUERYLOG_H
+#define FW_QUERYLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+#include "fw_records.h"
+
+/* One POSIX TZ daylight-saving rule end point (start or end of DST). */
+struct fw_tz_rule {
+	uint8_t kind;              /* 'J' Julian 1..365, 'D' day 0..365, 'M' month.week.day */
+	uint8_t month;             /* 'M': 1..12 */
+	uint8_t week;              /* 'M': 1..5, 5 = last */
+	uint8_t wday;              /* 'M': 0 = Sunday */
+	uint16_t day;              /* 'J', 'D' */
+	int32_t time_s;            /* local time of day of the change, seconds */
+};
+
+/* A time zone: fixed offset, or standard + daylight time with rules. */
+struct fw_tz {
+	int32_t std_off_s;         /* seconds east of UTC in standard time */
+	int32_t dst_off_s;         /* seconds east of UTC in daylight time */
+	int has_dst;
+	struct fw_tz_rule start, end;
+	/* Cache: transitions of one year, as local wall-clock seconds. */
+	int cache_year;
+	int64_t cache_start_s;     /* DST starts (local standard clock) */
+	int64_t cache_end_s;       /* DST ends (local standard clock) */
+};
+
+struct fw_querylog_ctx {
+	struct fw_tz tz;           /* zone BIND's local times are in */
+	int64_t default_time_ms;   /* time for lines without print-time */
+};
+
+/* Optional details of a parsed line; pointers borrow the caller's line. */
+struct fw_querylog_detail {
+	const char *view;          /* view name or NULL */
+	size_t view_len;
+	const char *ecs;           /* "192.0.2.0/24/0" from [ECS ...] or NULL */
+	size_t ecs_len;
+	const char *qflags;        /* "+E(0)K" */
+	size_t qflags_len;
+	uint16_t client_port;
+	uint16_t qclass;           /* 1 IN, 3 CH, 4 HS, 254 NONE, 255 ANY, n for CLASSn */
+	uint8_t has_time;          /* line carried a print-time */
+	uint8_t rd;                /* '+' */
+	uint8_t tcp;               /* 'T' */
+	uint8_t do_bit;            /* 'D' */
+	uint8_t cd;                /* 'C' */
+	int16_t edns_version;      /* -1 without 'E' */
+};
+
+/* Context with time zone UTC and default_time_ms 0.  Any thread. */
+void fw_querylog_init(struct fw_querylog_ctx *ctx);
+
+/*
+ * Set the time zone from text: "UTC", "Z", a fixed offset "+01:00", "-0500",
+ * "UTC+2"-style offsets are POSIX ("UTC-2" is 2 h east), a POSIX TZ string
+ * such as "CET-1CEST,M3.5.0,M10.5.0/3", "localtime" (/etc/localtime), or a
+ * zoneinfo name such as "Europe/Prague" (the rule string at the end of its
+ * TZif v2+ file under /usr/share/zoneinfo: today's rules, applied to every
+ * year).  Reads files, so call at configuration time.  Returns FW_OK,
+ * FW_EINVAL (bad text), FW_ENOENT (no such zone file) or FW_EUNSUPPORTED
+ * (zone file without a rule string).  On failure ctx is unchanged.
+ */
+int fw_querylog_set_tz(struct fw_querylog_ctx *ctx, const char *spec) FW_MUSTCHECK;
+
+/*
+ * Parse a POSIX TZ string ("EST5EDT,M3.2.0,M11.1.0") into *tz.  Returns
+ * FW_OK or FW_EINVAL.
+ */
+int fw_tz_parse_posix(const char *s, struct fw_tz *tz) FW_MUSTCHECK;
+
+/*
+ * UTC milliseconds for a local wall-clock time given as milliseconds since
+ * the epoch as if local were UTC.  Times in a spring-forward gap count as
+ * daylight time, times repeated at fall-back as the second (standard) pass,
+ * as glibc's mktime() and date(1) read them.
+ * Updates the tz cache.
+ */
+int64_t fw_tz_local_to_utc_ms(struct fw_tz *tz, int64_t local_ms);
+
+/*
+ * Parse one query-log line (len bytes, trailing "\r\n" allowed) into *out
+ * (source FW_DNS_QUERYLOG, rcode FW_RCODE_NONE, FW_DNSQ_F_TCP from 'T').
+ * detail may be NULL.  Returns FW_OK; FW_EUNSUPPORTED for a well-formed line
+ * that is not a query (other categories, "query (cache) ... denied");
+ * FW_EMALFORMED for a line that starts like a log line but breaks the shape
+ * (bad time, address, port, flags, missing server).  Calling thread owns ctx.
+ */
+int fw_querylog_parse(struct fw_querylog_ctx *ctx, const char *line, size_t len,
+    struct fw_dnsq *out, struct fw_querylog_detail *detail) FW_MUSTCHECK;
+
+/* Numeric type of a mnemonic ("AAAA" -> 28, "TYPE65534" -> 65534), or -1. */
+int fw_querylog_type_code(const char *s, size_t len);
+
+#endif /* FW_QUERYLOG_H */
