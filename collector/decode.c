@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fw_dnswire.h"
 #include "fw_log.h"
 #include "fw_nf5.h"
 
 struct fw_decoder {
 	struct fw_config cfg;
+	enum fw_dns_src dns_source;   /* what DNS packets found here are tagged as */
 	struct fw_decode_stats st;
+	struct fw_dnswire_info dnsinfo;  /* scratch */
 };
 
 int
@@ -22,8 +25,33 @@ fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 	if (d == NULL)
 		return FW_ENOMEM;
 	d->cfg = *cfg;
+	d->dns_source = FW_DNS_PCAP;
 	*out = d;
 	return FW_OK;
+}
+
+void
+fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source)
+{
+	d->dns_source = source;
+}
+
+/*
+ * A DNS packet: a query or response becomes one fw_dnsq.  A message cut
+ * short after its question (snaplen, or lying counts) still counts: the
+ * question is what the detector needs.
+ */
+static int
+decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, struct fw_dnsq *out, size_t max)
+{
+	int rc = fw_dnswire_parse(u->payload, u->len, &d->dnsinfo);
+
+	if (rc != FW_OK && !(d->dnsinfo.have & FW_DNSWIRE_HAVE_QUESTION))
+		return rc;
+	if (max == 0)
+		return FW_EFULL;
+	rc = fw_dnswire_to_dnsq(&d->dnsinfo, at, &u->src, &u->dst, d->dns_source, 0, out);
+	return rc == FW_OK ? 1 : rc;
 }
 
 void
@@ -75,15 +103,20 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	enum fw_payload_kind kind = fw_pkt_sniff(u->payload, u->len);
 	int rc;
 
-	(void)arrival_ms;
-	(void)dns;
-	(void)maxdns;
 	*nflows = 0;
 	*ndns = 0;
 	d->st.datagrams[kind]++;
 	switch (kind) {
 	case FW_PAYLOAD_NF5:
 		rc = fw_nf5_decode(u->payload, u->len, &u->src, flows, maxflows, NULL);
+		break;
+	case FW_PAYLOAD_DNS:
+		rc = decode_dns(d, u, arrival_ms, dns, maxdns);
+		if (rc > 0) {
+			*ndns = (size_t)rc;
+			d->st.records[kind] += (uint64_t)rc;
+			return kind;
+		}
 		break;
 	default:
 		rc = FW_EUNSUPPORTED;  /* unknown payload, or a format not decoded yet */

@@ -52,6 +52,9 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
     int64_t arrival_ms, struct fw_flow *flows, size_t maxflows, size_t *nflows,
     struct fw_dnsq *dns, size_t maxdns, size_t *ndns);
 
+/* Tag DNS records from this decoder (default FW_DNS_PCAP; NFLOG sets its own). */
+void fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source);
+
 const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
 
 /* Add b's counters into a. */
