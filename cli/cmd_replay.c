@@ -15,11 +15,39 @@
 #include "fw_decode.h"
 #include "fw_log.h"
 #include "fw_pipeline.h"
+#include "fw_qlog_source.h"
 #include "fw_replay.h"
+
+/* What a file holds, by its first bytes: never by its name. */
+enum input_kind { IN_PCAP, IN_QUERYLOG, IN_OTHER };
+
+static enum input_kind
+input_kind(const char *path)
+{
+	unsigned char head[8];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return IN_OTHER;
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n >= 4) {
+		uint32_t le = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
+		    (uint32_t)head[3] << 24;
+		/* pcap (us/ns, either byte order) and pcapng section header */
+		if (le == 0xa1b2c3d4 || le == 0xd4c3b2a1 || le == 0xa1b23c4d || le == 0x4d3cb2a1 ||
+		    le == 0x0a0d0d0a)
+			return IN_PCAP;
+	}
+	if (fw_qlog_sniff(path))
+		return IN_QUERYLOG;
+	return IN_OTHER;  /* libpcap gets a try and reports why it is not a capture */
+}
 
 static void
 print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds,
-    const struct fw_pipeline_stats *ps, const char *db)
+    const struct fw_qlog_stats *qs, const struct fw_pipeline_stats *ps, const char *db)
 {
 	struct rusage ru;
 	uint64_t errs[FW_DERR_N] = { 0 };
@@ -43,6 +71,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		    (unsigned long long)ds->datagrams[k], (unsigned long long)ds->records[k],
 		    (unsigned long long)e);
 	}
+	if (qs->lines > 0)
+		printf("  %-8s lines: %llu, records: %llu, other lines: %llu, malformed: %llu\n", "querylog",
+		    (unsigned long long)qs->lines, (unsigned long long)qs->queries,
+		    (unsigned long long)qs->not_query, (unsigned long long)qs->malformed);
 	printf("errors by kind:");
 	for (int j = 0; j < FW_DERR_N; j++)
 		printf(" %s=%llu", fw_derr_name(j), (unsigned long long)errs[j]);
@@ -76,6 +108,7 @@ cmd_replay(int argc, char **argv)
 	struct fw_decoder *dec = NULL;
 	struct fw_ring *flows, *dns;
 	struct fw_replay_stats rs = { 0 };
+	struct fw_qlog_stats qs = { 0 };
 	struct fw_pipeline_stats ps;
 	char err[512];
 
@@ -86,8 +119,8 @@ cmd_replay(int argc, char **argv)
 	rc = cli_load_config("replay", argc, argv, &cfg, &name, pos, &npos);
 	if (rc < 0) {
 		printf("usage: floodwatch replay [-c FILE] [--set SECTION.KEY=VALUE]... PATH...\n"
-		    "Reads pcap/pcapng captures (NetFlow v5 today; more formats as collectors land),\n"
-		    "recognising each UDP payload by its content, and writes alerts to sqlite.path.\n");
+		    "Reads pcap/pcapng captures (flow exports and DNS packets) and BIND query logs,\n"
+		    "recognising each file and each UDP payload by its content, and writes alerts to sqlite.path.\n");
 		return 0;
 	}
 	if (rc != 0)
@@ -115,14 +148,22 @@ cmd_replay(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < npos; i++) {
-		if (fw_replay_file(pos[i], dec, flows, dns, &rs, err, sizeof(err)) != FW_OK) {
+		int frc;
+
+		if (input_kind(pos[i]) == IN_QUERYLOG) {
+			rs.files++;
+			frc = fw_qlog_replay(pos[i], &cfg, dns, &qs, err, sizeof(err));
+		} else {
+			frc = fw_replay_file(pos[i], dec, flows, dns, &rs, err, sizeof(err));
+		}
+		if (frc != FW_OK) {
 			fprintf(stderr, "floodwatch replay: %s\n", err);
 			status = 1;
 		}
 	}
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
-	print_summary(&rs, fw_decoder_stats(dec), &ps, cfg.sqlite_path);
+	print_summary(&rs, fw_decoder_stats(dec), &qs, &ps, cfg.sqlite_path);
 	if (ps.sink_errors > 0)
 		status = 1;
 	fw_decoder_free(dec);

@@ -19,12 +19,16 @@
 #include "cli_int.h"
 #include "fw_listener.h"
 #include "fw_log.h"
+#include "fw_nflog.h"
+#include "fw_qlog_source.h"
 #include "fw_pipeline.h"
 
 #define MAX_LISTENERS 48
 
 static struct fw_listener *listeners[MAX_LISTENERS];
 static int nlisteners;
+static struct fw_qlog_tail *qlog;
+static struct fw_nflog *nflog;
 
 static void
 second_signal(int sig)
@@ -76,6 +80,23 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 		na += ls.not_allowed;
 	}
 	fw_pipeline_get_stats(p, &ps);
+	if (qlog != NULL) {
+		struct fw_qlog_stats qs;
+		fw_qlog_tail_get_stats(qlog, &qs);
+		fw_log(level, "run", "querylog: lines=%llu records=%llu other=%llu malformed=%llu ring_drops=%llu "
+		    "rotations=%llu truncations=%llu", (unsigned long long)qs.lines, (unsigned long long)qs.queries,
+		    (unsigned long long)qs.not_query, (unsigned long long)qs.malformed,
+		    (unsigned long long)qs.ring_drops, (unsigned long long)qs.rotations,
+		    (unsigned long long)qs.truncations);
+	}
+	if (nflog != NULL) {
+		struct fw_nflog_stats ns;
+		fw_nflog_get_stats(nflog, &ns);
+		fw_log(level, "run", "nflog: packets=%llu records=%llu not_dns=%llu malformed=%llu kernel_drops=%llu "
+		    "ring_drops=%llu", (unsigned long long)ns.packets, (unsigned long long)ns.records,
+		    (unsigned long long)ns.not_dns, (unsigned long long)ns.malformed,
+		    (unsigned long long)ns.kernel_drops, (unsigned long long)ns.ring_drops);
+	}
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
 		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
 		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
@@ -131,6 +152,23 @@ cmd_run(int argc, char **argv)
 	else
 		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
 		    cfg.kafka_brokers, cfg.kafka_topic);
+	if (cfg.dns_querylog[0] != '\0') {
+		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "%s", err);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		fw_log(FW_LOG_INFO, "run", "dns: following BIND query log %s (times in %s)", cfg.dns_querylog,
+		    cfg.dns_querylog_timezone);
+	}
+	if (cfg.dns_nflog_group >= 0) {
+		if (fw_nflog_open((int)cfg.dns_nflog_group, &cfg, &nflog, err, sizeof(err)) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "%s", err);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		fw_log(FW_LOG_INFO, "run", "dns: NFLOG group %lld bound (copy-packet mode)", (long long)cfg.dns_nflog_group);
+	}
 	if ((rc = open_list("netflow", cfg.listen_netflow, &cfg)) != 0 ||
 	    (rc = open_list("ipfix", cfg.listen_ipfix, &cfg)) != 0 ||
 	    (rc = open_list("sflow", cfg.listen_sflow, &cfg)) != 0) {
@@ -148,6 +186,24 @@ cmd_run(int argc, char **argv)
 		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &ring) != FW_OK ||
 		    fw_listener_start(listeners[i], ring, NULL) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
+			status = 1;
+			goto out;
+		}
+	}
+	if (qlog != NULL) {
+		struct fw_ring *ring;
+
+		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_qlog_tail_start(qlog, ring) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "cannot start the query-log follower");
+			status = 1;
+			goto out;
+		}
+	}
+	if (nflog != NULL) {
+		struct fw_ring *ring;
+
+		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_nflog_start(nflog, ring) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "cannot start the NFLOG reader");
 			status = 1;
 			goto out;
 		}
@@ -183,6 +239,8 @@ cmd_run(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	for (int i = 0; i < nlisteners; i++)
 		fw_listener_stop(listeners[i]);
+	fw_qlog_tail_stop(qlog);
+	fw_nflog_stop(nflog);
 	fw_pipeline_stop(p);
 	log_counters(p, FW_LOG_INFO);
 	fw_pipeline_get_stats(p, &ps);
@@ -193,6 +251,10 @@ out:
 	for (int i = 0; i < nlisteners; i++)
 		fw_listener_free(listeners[i]);
 	nlisteners = 0;
+	fw_qlog_tail_free(qlog);
+	qlog = NULL;
+	fw_nflog_free(nflog);
+	nflog = NULL;
 	fw_pipeline_free(p);
 	return status;
 }

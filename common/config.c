@@ -18,6 +18,7 @@
 
 #include "fw_log.h"
 #include "fw_prefix.h"
+#include "fw_querylog.h"
 
 enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL };
 
@@ -56,6 +57,10 @@ static const struct key keys[] = {
 	{ "detector", "start_windows", KT_INT, OFF(start_windows), "3", 1, 3600 },
 	{ "detector", "end_windows", KT_INT, OFF(end_windows), "10", 1, 86400 },
 	{ "detector", "update_windows", KT_INT, OFF(update_windows), "10", 1, 86400 },
+	{ "dns", "querylog", KT_STR, OFF(dns_querylog), "", 0, 0 },
+	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
+	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
+	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
 	{ "sqlite", "path", KT_STR, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
 	{ "sqlite", "retention_days", KT_INT, OFF(sqlite_retention_days), "90", 0, 36500 },
 	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
@@ -353,6 +358,16 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 
 		if (fw_prefix_list_parse(cfg->listen_allow, &l, msg, sizeof(msg)) != FW_OK) {
 			snprintf(err, errlen, "listen.allow: %s", msg);
+			return FW_EINVAL;
+		}
+	}
+	{
+		struct fw_querylog_ctx q;
+
+		fw_querylog_init(&q);
+		if (fw_querylog_set_tz(&q, cfg->dns_querylog_timezone) != FW_OK) {
+			snprintf(err, errlen, "dns.querylog_timezone: '%s' is not a time zone "
+			    "(UTC, +01:00, a POSIX TZ string, a zoneinfo name or localtime)", cfg->dns_querylog_timezone);
 			return FW_EINVAL;
 		}
 	}

@@ -48,6 +48,11 @@ struct fw_config {
 	int64_t start_windows;         /* consecutive hot windows to start an alert */
 	int64_t end_windows;           /* consecutive calm windows to end it */
 	int64_t update_windows;        /* emit an update every N windows while active */
+	/* [dns] */
+	char dns_querylog[FW_CFG_STR_MAX];          /* BIND query log to follow; empty = off */
+	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */
+	char dns_dnstap_socket[FW_CFG_STR_MAX];     /* unix socket for dnstap; empty = off */
+	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */

@@ -1,0 +1,212 @@
+/*
+ * nflog.c - NFLOG group -> DNS records (fw_nflog.h).
+ *
+ * One thread reads the netlink socket (SO_RCVTIMEO 100 ms so it sees its
+ * stop flag) and hands each buffer to libnetfilter_log, whose callback
+ * parses the IP packet and the DNS message in place.  Records are batched
+ * and pushed with push_or_drop: the kernel side never waits on us.
+ */
+#include "fw_nflog.h"
+
+#include <errno.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "fw_dnswire.h"
+#include "fw_log.h"
+#include "fw_pkt.h"
+#include "fw_time.h"
+
+#define BATCH 128
+#define RECV_BUF (1 << 20)
+
+struct fw_nflog {
+	int group;
+	struct nflog_handle *h;
+	struct nflog_g_handle *gh;
+	int fd;
+	struct fw_ring *ring;
+	pthread_t thread;
+	int started;
+	_Atomic int stop;
+	struct fw_dnsq batch[BATCH];
+	size_t nbatch;
+	struct fw_dnswire_info info;
+	char *buf;
+	_Atomic uint64_t packets, records, not_dns, malformed, kernel_drops, ring_drops;
+};
+
+static void
+flush(struct fw_nflog *n)
+{
+	size_t done = fw_ring_sp_push_or_drop(n->ring, n->batch, n->nbatch);
+
+	atomic_fetch_add_explicit(&n->records, done, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n->ring_drops, n->nbatch - done, memory_order_relaxed);
+	n->nbatch = 0;
+}
+
+static int
+on_packet(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfd, void *data)
+{
+	struct fw_nflog *n = data;
+	struct fw_udp u;
+	struct timeval tv;
+	char *payload;
+	int len = nflog_get_payload(nfd, &payload), rc;
+	int64_t at;
+
+	(void)gh;
+	(void)msg;
+	atomic_fetch_add_explicit(&n->packets, 1, memory_order_relaxed);
+	if (len <= 0) {
+		atomic_fetch_add_explicit(&n->malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	rc = fw_pkt_udp_ip((const uint8_t *)payload, (size_t)len, &u);
+	if (rc == FW_EUNSUPPORTED || (rc == FW_OK && u.sport != 53 && u.dport != 53)) {
+		atomic_fetch_add_explicit(&n->not_dns, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (rc == FW_OK) {
+		rc = fw_dnswire_parse(u.payload, u.len, &n->info);
+		if (rc != FW_OK && (n->info.have & FW_DNSWIRE_HAVE_QUESTION))
+			rc = FW_OK;  /* cut after the question: still a query we can count */
+	}
+	if (rc != FW_OK) {
+		atomic_fetch_add_explicit(&n->malformed, 1, memory_order_relaxed);
+		FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: packet skipped: %s", n->group, fw_strerror(rc));
+		return 0;
+	}
+	at = nflog_get_timestamp(nfd, &tv) == 0 ? (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 : fw_time_now_ms();
+	if (fw_dnswire_to_dnsq(&n->info, at, &u.src, &u.dst, FW_DNS_NFLOG, 0, &n->batch[n->nbatch]) != FW_OK) {
+		atomic_fetch_add_explicit(&n->not_dns, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (++n->nbatch == BATCH)
+		flush(n);
+	return 0;
+}
+
+int
+fw_nflog_open(int group, const struct fw_config *cfg, struct fw_nflog **out, char *err, size_t errlen)
+{
+	struct fw_nflog *n;
+	struct timeval tv = { 0, 100000 };
+	int bufsize = 8 << 20;
+
+	(void)cfg;
+	if ((n = calloc(1, sizeof(*n))) == NULL || (n->buf = malloc(RECV_BUF)) == NULL) {
+		free(n);
+		return FW_ENOMEM;
+	}
+	n->group = group;
+	n->fd = -1;
+	if ((n->h = nflog_open()) == NULL) {
+		snprintf(err, errlen, "dns.nflog_group %d: cannot open netlink: %s", group, strerror(errno));
+		goto fail;
+	}
+	/* Older kernels want the address families bound; newer ones ignore it. */
+	(void)nflog_bind_pf(n->h, AF_INET);
+	(void)nflog_bind_pf(n->h, AF_INET6);
+	if ((n->gh = nflog_bind_group(n->h, (uint16_t)group)) == NULL) {
+		snprintf(err, errlen, "dns.nflog_group %d: cannot bind the NFLOG group: %s%s", group,
+		    strerror(errno), errno == EPERM ? " (needs root or CAP_NET_ADMIN)" :
+		    errno == EBUSY ? " (another program has bound it)" : "");
+		goto fail;
+	}
+	if (nflog_set_mode(n->gh, NFULNL_COPY_PACKET, 0xffff) < 0) {
+		snprintf(err, errlen, "dns.nflog_group %d: cannot set copy-packet mode: %s", group, strerror(errno));
+		goto fail;
+	}
+	/* Deliver promptly: small batches, 10 ms timeout (units of 1/100 s). */
+	(void)nflog_set_qthresh(n->gh, 64);
+	(void)nflog_set_timeout(n->gh, 1);
+	(void)nflog_set_nlbufsiz(n->gh, 256 * 1024);
+	nflog_callback_register(n->gh, on_packet, n);
+	n->fd = nflog_fd(n->h);
+	if (setsockopt(n->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)) != 0)
+		(void)setsockopt(n->fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	(void)setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*out = n;
+	return FW_OK;
+fail:
+	fw_nflog_free(n);
+	return FW_EIO;
+}
+
+static void *
+nflog_main(void *arg)
+{
+	struct fw_nflog *n = arg;
+
+	while (!atomic_load(&n->stop)) {
+		ssize_t r = recv(n->fd, n->buf, RECV_BUF, 0);
+
+		if (r < 0) {
+			if (errno == ENOBUFS)
+				atomic_fetch_add_explicit(&n->kernel_drops, 1, memory_order_relaxed);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: recv: %s", n->group, strerror(errno));
+		} else if (r > 0) {
+			nflog_handle_packet(n->h, n->buf, (int)r);
+		}
+		if (n->nbatch > 0)
+			flush(n);
+	}
+	return NULL;
+}
+
+int
+fw_nflog_start(struct fw_nflog *n, struct fw_ring *dns)
+{
+	n->ring = dns;
+	if (pthread_create(&n->thread, NULL, nflog_main, n) != 0)
+		return FW_EAGAIN;
+	n->started = 1;
+	return FW_OK;
+}
+
+void
+fw_nflog_stop(struct fw_nflog *n)
+{
+	if (n == NULL || !n->started)
+		return;
+	atomic_store(&n->stop, 1);
+	pthread_join(n->thread, NULL);
+	n->started = 0;
+}
+
+void
+fw_nflog_free(struct fw_nflog *n)
+{
+	if (n == NULL)
+		return;
+	fw_nflog_stop(n);
+	if (n->gh != NULL)
+		nflog_unbind_group(n->gh);
+	if (n->h != NULL)
+		nflog_close(n->h);
+	free(n->buf);
+	free(n);
+}
+
+void
+fw_nflog_get_stats(struct fw_nflog *n, struct fw_nflog_stats *st)
+{
+	st->packets = atomic_load(&n->packets);
+	st->records = atomic_load(&n->records);
+	st->not_dns = atomic_load(&n->not_dns);
+	st->malformed = atomic_load(&n->malformed);
+	st->kernel_drops = atomic_load(&n->kernel_drops);
+	st->ring_drops = atomic_load(&n->ring_drops);
+}
