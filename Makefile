@@ -55,7 +55,7 @@ UNITS := $(notdir $(UNIT_SRC:.c=))
 all: floodwatch
 
 floodwatch: build/o/floodwatch
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 # Schema SQL is compiled in, so the binary applies it without files beside it.
 $(GEN): $(SCHEMA) deploy/embed.sh

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli_int.h"
+#include "fw_alert_json.h"
 #include "fw_time.h"
 
 struct opts {
@@ -138,6 +139,25 @@ human_duration(double s, char *out, size_t len)
 		snprintf(out, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
 }
 
+/* Victim text for a terminal: control bytes as \xNN (no escape sequences
+ * from attacker-chosen names reach the analyst's terminal), bad UTF-8 as U+FFFD. */
+static const char *
+for_terminal(const char *text, char *out, size_t outlen)
+{
+	char clean[FW_VICTIM_MAX * 3 + 256];
+	size_t o = 0;
+
+	fw_utf8_sanitize(text ? text : "", clean, sizeof(clean));
+	for (const unsigned char *p = (const unsigned char *)clean; *p && o + 5 < outlen; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static const char *
 col_text(sqlite3_stmt *st, int i)
 {
@@ -151,21 +171,23 @@ print_json(sqlite3_stmt *st)
 	json_t *o = json_object(), *ev;
 	json_error_t jerr;
 	const char *ended = col_text(st, 3), *evidence = col_text(st, 11);
+	char victim[FW_VICTIM_MAX * 3 + 256], evbuf[FW_EVIDENCE_MAX * 3 + 256];
 	char *line;
 
 	json_object_set_new(o, "id", json_string(col_text(st, 0)));
 	json_object_set_new(o, "started_at", json_string(col_text(st, 1)));
 	json_object_set_new(o, "updated_at", json_string(col_text(st, 2)));
 	json_object_set_new(o, "ended_at", ended ? json_string(ended) : json_null());
-	/* Victim text is wire-derived for DNS zones: keep it exactly, even if not UTF-8. */
-	json_object_set_new(o, "victim", json_stringn_nocheck(col_text(st, 4), (size_t)sqlite3_column_bytes(st, 4)));
+	/* Victim text is wire-derived for DNS zones: invalid UTF-8 becomes U+FFFD
+	 * so the line is always valid JSON (SQLite keeps the original bytes). */
+	json_object_set_new(o, "victim", json_string(fw_utf8_sanitize(col_text(st, 4), victim, sizeof(victim))));
 	json_object_set_new(o, "vector", json_string(col_text(st, 5)));
 	json_object_set_new(o, "severity", json_integer(sqlite3_column_int(st, 6)));
 	json_object_set_new(o, "peak_pps", json_real(sqlite3_column_double(st, 7)));
 	json_object_set_new(o, "peak_bps", json_real(sqlite3_column_double(st, 8)));
 	json_object_set_new(o, "peak_qps", json_real(sqlite3_column_double(st, 9)));
 	json_object_set_new(o, "events", json_integer(sqlite3_column_int(st, 10)));
-	ev = evidence ? json_loads(evidence, 0, &jerr) : NULL;
+	ev = evidence ? json_loads(fw_utf8_sanitize(evidence, evbuf, sizeof(evbuf)), 0, &jerr) : NULL;
 	json_object_set_new(o, "evidence", ev ? ev : json_object());
 	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (line != NULL)
@@ -224,7 +246,7 @@ cmd_alerts(int argc, char **argv)
 		if (o.json) {
 			print_json(st);
 		} else {
-			char pps[32], bps[32], qps[32], dur[32];
+			char pps[32], bps[32], qps[32], dur[32], victim[FW_VICTIM_MAX * 5 + 256];
 			const char *ended = col_text(st, 3);
 			double s = iso_seconds(ended ? ended : col_text(st, 2)) - iso_seconds(col_text(st, 1));
 
@@ -232,8 +254,8 @@ cmd_alerts(int argc, char **argv)
 			human_rate(sqlite3_column_double(st, 8), "bps", bps, sizeof(bps));
 			human_rate(sqlite3_column_double(st, 9), "qps", qps, sizeof(qps));
 			human_duration(s, dur, sizeof(dur));
-			printf("%-24s  %-8s  %-18.64s  %-24s  %3d  %10s  %11s  %10s  %s\n", col_text(st, 1), dur,
-			    col_text(st, 4), col_text(st, 5), sqlite3_column_int(st, 6), pps, bps, qps,
+			printf("%-24s  %-8s  %-18s  %-24s  %3d  %10s  %11s  %10s  %s\n", col_text(st, 1), dur,
+			    for_terminal(col_text(st, 4), victim, sizeof(victim)), col_text(st, 5), sqlite3_column_int(st, 6), pps, bps, qps,
 			    ended ? "ended" : "ACTIVE");
 		}
 	}
