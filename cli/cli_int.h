@@ -6,6 +6,9 @@
 #define FW_CLI_INT_H
 
 #include "fw_config.h"
+#include "fw_decode.h"
+#include "fw_pipeline.h"
+#include "fw_sqlite.h"
 
 #define FW_VERSION "0.1.0"
 
@@ -20,6 +23,18 @@
  */
 int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
     const char **config_name, char **pos, int *npos);
+
+/* Counter snapshot for the collector_stats table (cli/stats.c). */
+#define CLI_STATS_MAX 512
+struct cli_stats {
+	size_t n;
+	struct fw_stat_row rows[CLI_STATS_MAX];
+};
+void cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value);
+void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds);
+void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
+/* Write and clear; failures are logged, never fatal. */
+void cli_stats_write(struct cli_stats *cs, const char *db_path);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

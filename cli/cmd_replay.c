@@ -164,6 +164,21 @@ cmd_replay(int argc, char **argv)
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
 	print_summary(&rs, fw_decoder_stats(dec), &qs, &ps, cfg.sqlite_path);
+	{
+		static struct cli_stats cs;
+
+		cli_stats_add(&cs, "replay", "files", rs.files);
+		cli_stats_add(&cs, "replay", "frames", rs.frames);
+		cli_stats_add(&cs, "replay", "bad_files", rs.bad_files);
+		cli_stats_add(&cs, "replay", "truncated_files", rs.truncated_files);
+		cli_stats_add(&cs, "replay", "frame_errors", rs.frame_errors);
+		cli_stats_add(&cs, "querylog", "lines", qs.lines);
+		cli_stats_add(&cs, "querylog", "records", qs.queries);
+		cli_stats_add(&cs, "querylog", "drop_malformed", qs.malformed);
+		cli_stats_add_decode(&cs, fw_decoder_stats(dec));
+		cli_stats_add_pipeline(&cs, &ps);
+		cli_stats_write(&cs, cfg.sqlite_path);
+	}
 	if (ps.sink_errors > 0)
 		status = 1;
 	fw_decoder_free(dec);

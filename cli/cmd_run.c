@@ -64,12 +64,17 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 	return 0;
 }
 
+static struct cli_stats snap;
+
+/* Log the counters and snapshot them into collector_stats. */
 static void
-log_counters(struct fw_pipeline *p, enum fw_log_level level)
+log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 {
 	struct fw_pipeline_stats ps;
+	struct fw_decode_stats ds;
 	uint64_t dg = 0, kd = 0, rd = 0, fl = 0, na = 0;
 
+	memset(&ds, 0, sizeof(ds));
 	for (int i = 0; i < nlisteners; i++) {
 		struct fw_listener_stats ls;
 		fw_listener_get_stats(listeners[i], &ls);
@@ -78,11 +83,24 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 		rd += ls.ring_drops;
 		fl += ls.flows;
 		na += ls.not_allowed;
+		fw_decode_stats_add(&ds, &ls.dec);
 	}
 	fw_pipeline_get_stats(p, &ps);
+	cli_stats_add(&snap, "listener", "datagrams", dg);
+	cli_stats_add(&snap, "listener", "kernel_drops", kd);
+	cli_stats_add(&snap, "listener", "records", fl);
+	cli_stats_add(&snap, "listener", "ring_drops", rd);
+	cli_stats_add(&snap, "listener", "drop_not_allowed", na);
+	cli_stats_add_decode(&snap, &ds);
+	cli_stats_add_pipeline(&snap, &ps);
 	if (qlog != NULL) {
 		struct fw_qlog_stats qs;
 		fw_qlog_tail_get_stats(qlog, &qs);
+		cli_stats_add(&snap, "querylog", "lines", qs.lines);
+		cli_stats_add(&snap, "querylog", "records", qs.queries);
+		cli_stats_add(&snap, "querylog", "drop_malformed", qs.malformed);
+		cli_stats_add(&snap, "querylog", "ring_drops", qs.ring_drops);
+		cli_stats_add(&snap, "querylog", "rotations", qs.rotations);
 		fw_log(level, "run", "querylog: lines=%llu records=%llu other=%llu malformed=%llu ring_drops=%llu "
 		    "rotations=%llu truncations=%llu", (unsigned long long)qs.lines, (unsigned long long)qs.queries,
 		    (unsigned long long)qs.not_query, (unsigned long long)qs.malformed,
@@ -92,6 +110,12 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 	if (nflog != NULL) {
 		struct fw_nflog_stats ns;
 		fw_nflog_get_stats(nflog, &ns);
+		cli_stats_add(&snap, "nflog", "packets", ns.packets);
+		cli_stats_add(&snap, "nflog", "records", ns.records);
+		cli_stats_add(&snap, "nflog", "drop_not_dns", ns.not_dns);
+		cli_stats_add(&snap, "nflog", "drop_malformed", ns.malformed);
+		cli_stats_add(&snap, "nflog", "kernel_drops", ns.kernel_drops);
+		cli_stats_add(&snap, "nflog", "ring_drops", ns.ring_drops);
 		fw_log(level, "run", "nflog: packets=%llu records=%llu not_dns=%llu malformed=%llu kernel_drops=%llu "
 		    "ring_drops=%llu", (unsigned long long)ns.packets, (unsigned long long)ns.records,
 		    (unsigned long long)ns.not_dns, (unsigned long long)ns.malformed,
@@ -108,6 +132,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level)
 	    (unsigned long long)na, (unsigned long long)ps.det.victims,
 	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
 	    (unsigned long long)ps.events_written);
+	cli_stats_write(&snap, db);
 }
 
 int
@@ -231,7 +256,7 @@ cmd_run(int argc, char **argv)
 		if (sig == SIGHUP)
 			fw_log(FW_LOG_INFO, "run", "SIGHUP: config reload is not supported yet; restart to apply changes");
 		if (ticks % 60 == 59)
-			log_counters(p, FW_LOG_INFO);
+			log_counters(p, FW_LOG_INFO, cfg.sqlite_path);
 	}
 	/* A second signal while draining ends the process at once. */
 	signal(SIGINT, second_signal);
@@ -242,7 +267,7 @@ cmd_run(int argc, char **argv)
 	fw_qlog_tail_stop(qlog);
 	fw_nflog_stop(nflog);
 	fw_pipeline_stop(p);
-	log_counters(p, FW_LOG_INFO);
+	log_counters(p, FW_LOG_INFO, cfg.sqlite_path);
 	fw_pipeline_get_stats(p, &ps);
 	if (ps.sink_errors > 0)
 		status = 1;

@@ -66,9 +66,16 @@ int64_t fw_sqlite_outbox_backlog(struct fw_sqlite *s);
  */
 int fw_sqlite_retention(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch);
 
-/* Record one counter snapshot row in collector_stats (best effort). */
-void fw_sqlite_stat(struct fw_sqlite *s, const char *at, const char *source, const char *name,
-    uint64_t value);
+/* One counter for collector_stats. */
+struct fw_stat_row {
+	char source[24];   /* "nf5", "listener", "detector", "kafka", ... */
+	char name[40];     /* "datagrams", "drop_truncated", ... */
+	uint64_t value;
+};
+
+/* Write counter rows stamped `at_ms` in one transaction.  FW_OK or FW_EIO. */
+int fw_sqlite_stats_write(struct fw_sqlite *s, int64_t at_ms, const struct fw_stat_row *rows,
+    size_t n) FW_MUSTCHECK;
 
 /* Text of an event kind: "start", "update", "end". */
 const char *fw_event_name(int event);

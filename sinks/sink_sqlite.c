@@ -395,16 +395,31 @@ fail:
 	return FW_EIO;
 }
 
-void
-fw_sqlite_stat(struct fw_sqlite *s, const char *at, const char *source, const char *name, uint64_t value)
+int
+fw_sqlite_stats_write(struct fw_sqlite *s, int64_t at_ms, const struct fw_stat_row *rows, size_t n)
 {
 	sqlite3_stmt *st = s->stat;
+	char at[FW_TIME_TEXT_LEN];
 
+	fw_time_format(at_ms, at);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, rows[i].source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, rows[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)rows[i].value);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+	}
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)value);
-	(void)sqlite3_step(st);
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return FW_OK;
+fail:
+	fw_log(FW_LOG_WARN, "sqlite", "writing %zu counters failed: %s", n, sqlite3_errmsg(s->db));
 	sqlite3_reset(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FW_EIO;
 }

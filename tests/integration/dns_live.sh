@@ -33,7 +33,7 @@ zone "victim.example" { type primary; file "$D/victim.zone"; };
 CONF
 named -f -c "$D/named.conf" > "$D/named.out" 2>&1 &
 NAMED_PID=$!
-trap 'kill $NAMED_PID 2>/dev/null; cleanup' EXIT
+trap 'kill $NAMED_PID 2>/dev/null || true; cleanup' EXIT
 i=0; until dig +short +time=1 +tries=1 -p "$PORT" @127.0.0.1 ns1.victim.example >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -lt 50 ] || { cat "$D/named.out"; fail "named did not start"; }; sleep 0.2; done
 
@@ -70,7 +70,7 @@ check "every logged query arrived exactly once, across the rotation" \
 # ---- 2. NFLOG in network namespaces --------------------------------------
 command -v nft >/dev/null || fail "nft (nftables) missing"
 NSA=fwtA$$; NSB=fwtB$$
-trap 'kill $NAMED_PID 2>/dev/null; ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; cleanup' EXIT
+trap 'kill $NAMED_PID 2>/dev/null || true; ip netns del $NSA 2>/dev/null || true; ip netns del $NSB 2>/dev/null || true; cleanup' EXIT
 ip netns add $NSA; ip netns add $NSB
 ip link add vfA$$ netns $NSA type veth peer name vfB$$ netns $NSB
 ip -n $NSA addr add 10.250.0.1/24 dev vfA$$; ip -n $NSB addr add 10.250.0.2/24 dev vfB$$

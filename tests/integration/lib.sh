@@ -5,7 +5,7 @@ FW=${FW:-./floodwatch}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 python3() { "$PY" "$@"; }
 TMP=$(mktemp -d /tmp/fwtest.XXXXXX)
-cleanup() { [ -n "${DAEMON_PID:-}" ] && kill -9 "$DAEMON_PID" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { [ -z "${DAEMON_PID:-}" ] || kill -9 "$DAEMON_PID" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 check() { desc=$1; shift; if "$@"; then echo "ok - $desc"; else fail "$desc"; fi; }

@@ -70,7 +70,7 @@ echo "ok - a long reader does not stall the writer"
 
 # 5. Read-only and full file systems: a clear error, never a crash.
 mkdir -p "$TMP/mnt"
-trap 'umount "$TMP/mnt" 2>/dev/null; cleanup' EXIT
+trap 'umount "$TMP/mnt" 2>/dev/null || true; cleanup' EXIT
 if mount -t tmpfs -o size=512k tmpfs "$TMP/mnt" 2>/dev/null; then
 	"$FW" replay --set sqlite.path="$TMP/mnt/a.db" "$CAP" > /dev/null
 	dd if=/dev/zero of="$TMP/mnt/fill" bs=4k 2>/dev/null || true
