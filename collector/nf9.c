@@ -43,7 +43,6 @@
 #include <string.h>
 
 #include "fw_cur.h"
-#include "fw_log.h"
 #include "tmpl_int.h"
 
 /* Walk set headers only.  Trailing bytes shorter than a set header are
@@ -141,6 +140,8 @@ fw_nf9_decode(struct fw_tmpl_cache *c, const uint8_t *buf, size_t len,
 	}
 	if ((err = check_framing(cur)) != FW_OK) {
 		reject(st, err == FW_ETRUNC ? FW_DEC_TRUNC : FW_DEC_SET_LEN);
+		fw_tmpl_count_reject(c, 9, exporter, source_id,
+		    err == FW_ETRUNC ? FW_DEC_TRUNC : FW_DEC_SET_LEN);
 		return err;
 	}
 	fw_tmpl_msg_begin(&m, c, st, 9, exporter, source_id, seq, (int64_t)secs * 1000,
@@ -236,11 +237,14 @@ fw_ipfix_decode(struct fw_tmpl_cache *c, const uint8_t *buf, size_t len,
 	}
 	if (mlen > len) {
 		reject(st, FW_DEC_TRUNC);
+		fw_tmpl_count_reject(c, 10, exporter, domain, FW_DEC_TRUNC);
 		return FW_ETRUNC;
 	}
 	cur = fw_cur_make(buf + FW_IPFIX_HDR_LEN, mlen - FW_IPFIX_HDR_LEN);
 	if ((err = check_framing(cur)) != FW_OK) {
 		reject(st, err == FW_ETRUNC ? FW_DEC_TRUNC : FW_DEC_SET_LEN);
+		fw_tmpl_count_reject(c, 10, exporter, domain,
+		    err == FW_ETRUNC ? FW_DEC_TRUNC : FW_DEC_SET_LEN);
 		return err;
 	}
 	fw_tmpl_msg_begin(&m, c, st, 10, exporter, domain, seq, (int64_t)secs * 1000,

@@ -448,6 +448,16 @@ exporter_get(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
 	return &x->e;
 }
 
+void
+fw_tmpl_count_reject(struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, enum fw_dec_reason r)
+{
+	struct fw_flow_exporter *x = exporter_get(c, version, exporter->b, domain, false);
+
+	if (x != NULL)
+		x->err[r]++;
+}
+
 size_t
 fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max)
 {
@@ -762,14 +772,27 @@ rate_of(uint64_t mask, const uint64_t *v)
 
 /* ---- data records -------------------------------------------------------- */
 
+/* Big-endian unsigned of 1..8 bytes (reduced-size encoding); the common
+ * widths get straight-line loads, the rest a byte loop. */
 static inline uint64_t
 load_be(const uint8_t *p, unsigned len)
 {
 	uint64_t v = 0;
 
-	for (unsigned i = 0; i < len; i++)
-		v = v << 8 | p[i];
-	return v;
+	switch (len) {
+	case 1:
+		return p[0];
+	case 2:
+		return fw_load_be16(p);
+	case 4:
+		return fw_load_be32(p);
+	case 8:
+		return (uint64_t)fw_load_be32(p) << 32 | fw_load_be32(p + 4);
+	default:
+		for (unsigned i = 0; i < len; i++)
+			v = v << 8 | p[i];
+		return v;
+	}
 }
 
 static inline void
@@ -963,6 +986,9 @@ decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, siz
 	struct fw_flow scratch;
 	uint64_t v[K_NKINDS];
 
+	/* Every kind in t->mask is rewritten by each record and the others
+	 * stay zero, so one clear per set is enough. */
+	memset(v, 0, sizeof(v));
 	/* Padding (RFC 7011 s3.3.1) is shorter than a record: loop ends. */
 	while (fw_cur_left(&c) >= t->min_len) {
 		struct fw_flow *f;
@@ -970,7 +996,6 @@ decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, siz
 
 		f = keep ? &m->out[m->n] : &scratch;
 		memset(f, 0, sizeof(*f));
-		memset(v, 0, sizeof(v));
 		if (!t->varlen) {
 			const uint8_t *r = fw_cur_take(&c, t->min_len);
 

@@ -48,6 +48,11 @@ void fw_tmpl_msg_begin(struct fw_tmpl_msg *m, struct fw_tmpl_cache *c,
 /* Finish a datagram: replays buffered data if templates came; returns m->n. */
 int fw_tmpl_msg_end(struct fw_tmpl_msg *m);
 
+/* A datagram rejected whole after its header was read: counted against an
+ * exporter already known (none is created for a bad datagram). */
+void fw_tmpl_count_reject(struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, enum fw_dec_reason r);
+
 /* Count a problem against the datagram's exporter and the thread stats. */
 void fw_tmpl_count(struct fw_tmpl_msg *m, enum fw_dec_reason r);
 

@@ -1144,6 +1144,18 @@ START_TEST(test_nf9_zero_length_set_aborts)
 	ipfix_end(&w);
 	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), FW_ETRUNC);
 	ck_assert_uint_eq(fw_tmpl_cache_count(c), 0);
+
+	/* Rejections count against an exporter already known. */
+	struct fw_flow_exporter ex[2];
+	ipfix_hdr(&w, 1700000000, 0, 0);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	w16(&w, 900); w16(&w, 0);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), FW_EMALFORMED);
+	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 2), 1);
+	ck_assert_uint_eq(ex[0].err[FW_DEC_SET_LEN], 1);
+	ck_assert_uint_eq(ex[0].datagrams, 1);
 	fw_tmpl_cache_free(c);
 }
 END_TEST
