@@ -837,6 +837,16 @@ rec_var(const struct tmpl *t, struct fw_cur *c, uint64_t *v, struct fw_flow *f)
 	return c->err;
 }
 
+/* Hostile 8-byte times are clamped so the sums below never overflow:
+ * 2^50 ms is some 35000 years. */
+#define TIME_MAX_MS (INT64_C(1) << 50)
+
+static int64_t
+clamp_ms(uint64_t v)
+{
+	return v > (uint64_t)TIME_MAX_MS ? TIME_MAX_MS : (int64_t)v;
+}
+
 static int64_t
 ntp_ms(uint64_t ntp)
 {
@@ -856,20 +866,20 @@ time_of(const struct fw_tmpl_msg *m, uint64_t mask, const uint64_t *v, bool end,
 
 	*have = true;
 	if (mask & M(ms))
-		return (int64_t)v[ms];
+		return clamp_ms(v[ms]);
 	if (mask & M(s))
-		return (int64_t)v[s] * 1000;
+		return clamp_ms(v[s]) > TIME_MAX_MS / 1000 ? TIME_MAX_MS : clamp_ms(v[s]) * 1000;
 	if (mask & M(us))
 		return ntp_ms(v[us]);
 	if (mask & M(ns))
 		return ntp_ms(v[ns]);
 	if (mask & M(dus))
-		return m->export_ms - (int64_t)(v[dus] / 1000);
+		return m->export_ms - clamp_ms(v[dus] / 1000);
 	if (mask & M(up)) {
 		if (m->version == 9)  /* RFC 3954 s5.1: age from the header's clock */
 			return m->export_ms - (int64_t)(uint32_t)(m->uptime_ms - (uint32_t)v[up]);
 		if (sys_init_ms != 0)
-			return sys_init_ms + (int64_t)v[up];
+			return sys_init_ms + clamp_ms(v[up]);
 	}
 	*have = false;
 	return 0;
@@ -918,12 +928,12 @@ finish(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v, struct fw
 	    mask & M(K_TOT_PKTS) ? v[K_TOT_PKTS] : v[K_OUT_PKTS];
 
 	/* Times: absolute forms first, duration fills the missing end. */
-	int64_t sys_init = mask & M(K_SYSINIT) ? (int64_t)v[K_SYSINIT] :
+	int64_t sys_init = mask & M(K_SYSINIT) ? clamp_ms(v[K_SYSINIT]) :
 	    m->exp != NULL ? m->exp->sys_init_ms : 0;
 	if (mask & M(K_DUR_MS))
-		dur = (int64_t)v[K_DUR_MS];
+		dur = clamp_ms(v[K_DUR_MS]);
 	else if (mask & M(K_DUR_US))
-		dur = (int64_t)(v[K_DUR_US] / 1000);
+		dur = clamp_ms(v[K_DUR_US] / 1000);
 	end = time_of(m, mask, v, true, sys_init, &he);
 	start = time_of(m, mask, v, false, sys_init, &hs);
 	if (!he)
@@ -975,7 +985,7 @@ options_record(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v)
 			m->st->sampling_updates++;
 	}
 	if ((t->mask & M(K_SYSINIT)) && m->exp != NULL)
-		m->exp->sys_init_ms = (int64_t)v[K_SYSINIT];
+		m->exp->sys_init_ms = clamp_ms(v[K_SYSINIT]);
 }
 
 static void

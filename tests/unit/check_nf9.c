@@ -825,6 +825,11 @@ START_TEST(test_nf9_ipfix_time_forms)
 		uint64_t v[] = { 1699990000000u, 10000000, 10000500 };
 		ipfix_time_case(t, l, v, 3, T, T + 500);
 	}
+	{	/* hostile 8-byte values are clamped (2^50 ms), never overflow */
+		uint16_t t[] = { 151, 161 }, l[] = { 8, 8 };
+		uint64_t v[] = { UINT64_MAX, UINT64_MAX };
+		ipfix_time_case(t, l, v, 2, 0, INT64_C(1) << 50);
+	}
 	{	/* no time at all: the export time */
 		uint16_t t[] = { 4 }, l[] = { 1 };
 		uint64_t v[] = { 6 };
