@@ -993,7 +993,7 @@ decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, siz
 {
 	struct fw_cur c = fw_cur_make(body, len);
 	struct smemo sm = { 0, 0, false };
-	struct fw_flow scratch;
+	struct fw_flow scratch = { 0 };  /* options records and overflow land here */
 	uint64_t v[K_NKINDS];
 
 	/* Every kind in t->mask is rewritten by each record and the others
@@ -1116,7 +1116,6 @@ pending_replay(struct fw_tmpl_msg *m)
 	struct fw_tmpl_cache *c = m->c;
 	int64_t export_ms = m->export_ms;
 	uint32_t uptime_ms = m->uptime_ms, data_records = m->data_records;
-
 	uint64_t last_age = 0;
 
 	/* Oldest first, so records come out in arrival order.  Quadratic in

@@ -7,6 +7,13 @@
 # UTC dates; they are converted here).  The exporters sent to a random port,
 # so the port is read from the first packet and passed to -d ...,cflow.
 # Usage: sh tests/data/gen-expected.sh   (from anywhere; needs tshark, python3)
+#
+# Provenance: udpflood_nf9.pcap and udpflood_ipfix.pcap are copied unchanged
+# from the shared captures (flows/, see its README): pmacctd nfprobe exporting
+# the UDP-flood scenario as NetFlow v9 / IPFIX, 545 datagrams each, templates
+# 1024/1025 (IPv4) and 2048/2049 (IPv6), 4200 records, flowStart/End-
+# Milliseconds (152/153) and 8-byte counters.  Expected files made with
+# TShark 4.0.17 (Debian 12).
 set -eu
 cd "$(dirname "$0")"
 for cap in udpflood_nf9 udpflood_ipfix; do
