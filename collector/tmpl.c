@@ -1,0 +1,1464 @@
+/*
+ * tmpl.c - the template cache shared by NetFlow v9 and IPFIX (see fw_tmpl.h).
+ *
+ * Design
+ *  - Three fixed-capacity tables (templates, sampling rates, exporters) share
+ *    one open-addressing index: a power-of-two array of (hash, entry + 1)
+ *    pairs, linear probing, backward-shift deletion (no tombstones), entries
+ *    in a pool with a free list.  Keys are (version, exporter address,
+ *    domain, id), 32 bytes, compared with memcmp (always fully written).
+ *  - A template is compiled once into `ops`: for a fixed-length template one
+ *    (offset, length, kind) per field we use, unused fields dropped; for a
+ *    template with variable-length fields (IPFIX, RFC 7011 s7) a sequence
+ *    walked with a cursor, adjacent unused fixed fields merged into one skip.
+ *    Field lengths are checked against the kind at compile time (address 4
+ *    or 16 bytes, integers 1..8 bytes: reduced-size encoding, RFC 7011 s6.2);
+ *    a field of the wrong size is skipped, never misread.
+ *  - Decoding a record writes integers into v[kind] and addresses straight
+ *    into the output; which kinds are present is a per-template bitmask, so
+ *    finishing a record (times, counters, sampling) branches on a constant.
+ *  - Data sets whose template is unknown are copied into one of a few
+ *    pending slots allocated at creation, decoded when a datagram brings a
+ *    template for that exporter, else dropped as undecodable when the slot
+ *    is evicted (oldest first) or older than pending_timeout_ms.
+ *
+ * Invariants: every entry in use has exactly one index slot; tmpl.min_len >=
+ * 1, so every record loop consumes at least one byte per turn; nops <=
+ * nspecs <= FW_TMPL_MAX_FIELDS.
+ *
+ * Threads: one cache per collector thread; no locks, no allocation after
+ * fw_tmpl_cache_new() except in save/load.
+ */
+#include "fw_tmpl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw_cur.h"
+#include "fw_log.h"
+#include "tmpl_int.h"
+
+/* What a field means to us.  Kinds index v[] and the template's mask. */
+enum kind {
+	K_SKIP = 0, K_VAR,                 /* unused fixed / variable-length field */
+	K_SRC4, K_DST4, K_SRC6, K_DST6,    /* addresses, copied to the flow */
+	K_SPORT, K_DPORT, K_PROTO, K_TCPFLAGS, K_TOS, K_TTL_MIN, K_TTL_MAX, K_TTL,
+	K_IN_IF, K_OUT_IF, K_ICMP,
+	K_IN_BYTES, K_IN_PKTS, K_OUT_BYTES, K_OUT_PKTS, K_TOT_BYTES, K_TOT_PKTS,
+	K_UP_FIRST, K_UP_LAST,             /* 22/21: sysUptime ms */
+	K_START_S, K_END_S, K_START_MS, K_END_MS,
+	K_START_US, K_END_US, K_START_NS, K_END_NS,  /* NTP format */
+	K_START_DUS, K_END_DUS,            /* microseconds before export */
+	K_DUR_MS, K_DUR_US, K_SYSINIT,
+	K_SAMPLER_ID, K_INTERVAL, K_PKT_INTERVAL, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
+	K_NKINDS
+};
+_Static_assert(K_NKINDS <= 64, "kind mask is 64 bits");
+
+#define M(k) (UINT64_C(1) << (k))
+#define NTP_UNIX_OFFSET_S INT64_C(2208988800)  /* 1900-01-01 to 1970-01-01 */
+
+/* v9 field type / IPFIX information element number -> kind (IANA registry;
+ * v9 types below 128 are the same numbers, and v9 exporters such as pmacct
+ * use IPFIX numbers above 127: tests/data/udpflood_nf9.pcap sends 152/153). */
+static uint8_t
+field_kind(uint16_t type)
+{
+	switch (type) {
+	case 1:   return K_IN_BYTES;    /* IN_BYTES / octetDeltaCount */
+	case 2:   return K_IN_PKTS;     /* IN_PKTS / packetDeltaCount */
+	case 4:   return K_PROTO;
+	case 5:   return K_TOS;
+	case 6:   return K_TCPFLAGS;
+	case 7:   return K_SPORT;
+	case 8:   return K_SRC4;
+	case 10:  return K_IN_IF;
+	case 11:  return K_DPORT;
+	case 12:  return K_DST4;
+	case 14:  return K_OUT_IF;
+	case 21:  return K_UP_LAST;     /* LAST_SWITCHED / flowEndSysUpTime */
+	case 22:  return K_UP_FIRST;    /* FIRST_SWITCHED / flowStartSysUpTime */
+	case 23:  return K_OUT_BYTES;   /* OUT_BYTES / postOctetDeltaCount */
+	case 24:  return K_OUT_PKTS;
+	case 27:  return K_SRC6;
+	case 28:  return K_DST6;
+	case 32:  return K_ICMP;        /* ICMP_TYPE / icmpTypeCodeIPv4 */
+	case 139: return K_ICMP;        /* icmpTypeCodeIPv6 */
+	case 34:  return K_INTERVAL;    /* SAMPLING_INTERVAL / samplingInterval */
+	case 48:  return K_SAMPLER_ID;  /* FLOW_SAMPLER_ID / samplerId */
+	case 50:  return K_INTERVAL;    /* FLOW_SAMPLER_RANDOM_INTERVAL */
+	case 52:  return K_TTL_MIN;
+	case 53:  return K_TTL_MAX;
+	case 85:  return K_TOT_BYTES;   /* octetTotalCount */
+	case 86:  return K_TOT_PKTS;
+	case 150: return K_START_S;
+	case 151: return K_END_S;
+	case 152: return K_START_MS;
+	case 153: return K_END_MS;
+	case 154: return K_START_US;
+	case 155: return K_END_US;
+	case 156: return K_START_NS;
+	case 157: return K_END_NS;
+	case 158: return K_START_DUS;
+	case 159: return K_END_DUS;
+	case 160: return K_SYSINIT;
+	case 161: return K_DUR_MS;
+	case 162: return K_DUR_US;
+	case 192: return K_TTL;         /* ipTTL */
+	case 302: return K_SAMPLER_ID;  /* selectorId */
+	case 305: return K_PKT_INTERVAL;
+	case 306: return K_PKT_SPACE;
+	case 309: return K_SAMP_SIZE;
+	case 310: return K_SAMP_POP;
+	default:  return K_SKIP;        /* includes 35/49 sampling algorithm */
+	}
+}
+
+struct tkey {
+	uint8_t addr[16];
+	uint64_t id;          /* template id, sampler id, or 0 for exporters */
+	uint32_t domain;
+	uint32_t version;
+};
+_Static_assert(sizeof(struct tkey) == 32, "tkey has no padding: memcmp-safe");
+
+/* Every table entry starts with this. */
+struct ehdr {
+	struct tkey key;
+	uint32_t used;
+	uint32_t pad;
+};
+
+struct op {
+	uint16_t off;         /* fixed templates: offset in the record */
+	uint16_t len;         /* field bytes (K_VAR: unused) */
+	uint8_t kind;
+	uint8_t pad;
+};
+
+struct tmpl {
+	struct ehdr h;
+	uint8_t options;      /* options template: records feed sampling state */
+	uint8_t varlen;       /* has variable-length fields: walk with a cursor */
+	uint16_t nspecs;
+	uint16_t nscope;
+	uint16_t min_len;     /* fixed: record length; varlen: minimum (>= 1) */
+	uint16_t nops;
+	uint16_t pad;
+	uint64_t mask;        /* M(kind) for every kind present */
+	int64_t updated_ms;   /* arrival of the last copy */
+	struct op ops[FW_TMPL_MAX_FIELDS];
+	struct fw_tmpl_spec specs[FW_TMPL_MAX_FIELDS];  /* as received: for save */
+};
+
+struct sampler {
+	struct ehdr h;
+	uint32_t rate;        /* 1-in-N */
+	uint32_t pad;
+	int64_t updated_ms;
+};
+
+struct exporter {
+	struct ehdr h;
+	struct fw_flow_exporter e;
+};
+
+struct tab {
+	char *ent;            /* cap entries of esz bytes */
+	size_t esz;
+	uint32_t cap, n;
+	uint32_t *freel;      /* free entry indexes (stack) */
+	uint32_t nfree;
+	uint32_t *ix;         /* entry + 1, 0 = empty */
+	uint32_t *ixh;        /* hash of the entry in that slot */
+	uint32_t mask;
+};
+
+struct pslot {
+	uint8_t used;
+	uint8_t version;
+	uint16_t nsets;       /* sets stored */
+	uint16_t ndone;       /* of which decoded */
+	uint16_t pad;
+	uint8_t addr[16];
+	uint32_t domain;
+	uint32_t uptime_ms;
+	int64_t export_ms;
+	int64_t arrival_ms;
+	uint64_t age;         /* allocation order, oldest evicted first */
+	uint32_t bytes;       /* used in buf: [tid u16][len u16][body] ... */
+	uint8_t *buf;         /* pending_slot_bytes, inside cache->pend_buf */
+};
+
+struct fw_tmpl_cache {
+	struct fw_tmpl_cfg cfg;
+	struct tab tm;        /* struct tmpl */
+	struct tab sm;        /* struct sampler */
+	struct tab ex;        /* struct exporter */
+	struct pslot *pend;
+	uint8_t *pend_buf;
+	uint64_t pend_age;
+};
+
+/* ---- keys and the generic table ---------------------------------------- */
+
+static void
+key_make(struct tkey *k, uint8_t version, const uint8_t addr[16], uint32_t domain, uint64_t id)
+{
+	memcpy(k->addr, addr, 16);
+	k->id = id;
+	k->domain = domain;
+	k->version = version;
+}
+
+static uint32_t
+key_hash(const struct tkey *k)
+{
+	uint64_t w[4], h = UINT64_C(0x9e3779b97f4a7c15);
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 4; i++) {
+		h ^= w[i];
+		h *= UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static struct ehdr *
+tab_at(const struct tab *t, uint32_t i)
+{
+	return (struct ehdr *)(void *)(t->ent + (size_t)i * t->esz);
+}
+
+static int
+tab_init(struct tab *t, uint32_t cap, size_t esz)
+{
+	uint32_t slots = 8;
+
+	memset(t, 0, sizeof(*t));
+	if (cap == 0 || cap > (UINT32_C(1) << 24))
+		return FW_EINVAL;
+	while (slots < 2 * cap)
+		slots <<= 1;
+	t->esz = esz;
+	t->cap = cap;
+	t->mask = slots - 1;
+	if ((t->ent = calloc(cap, esz)) == NULL ||
+	    (t->freel = calloc(cap, sizeof(*t->freel))) == NULL ||
+	    (t->ix = calloc(slots, sizeof(*t->ix))) == NULL ||
+	    (t->ixh = calloc(slots, sizeof(*t->ixh))) == NULL)
+		return FW_ENOMEM;
+	for (uint32_t i = 0; i < cap; i++)
+		t->freel[i] = cap - 1 - i;
+	t->nfree = cap;
+	return FW_OK;
+}
+
+static void
+tab_fini(struct tab *t)
+{
+	free(t->ent);
+	free(t->freel);
+	free(t->ix);
+	free(t->ixh);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Entry index of key k, or -1. */
+static long
+tab_find(const struct tab *t, const struct tkey *k, uint32_t h)
+{
+	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		uint32_t e = t->ix[i];
+
+		if (e == 0)
+			return -1;
+		if (t->ixh[i] == h && memcmp(&tab_at(t, e - 1)->key, k, sizeof(*k)) == 0)
+			return (long)(e - 1);
+	}
+}
+
+/* New zeroed entry for key k (caller knows k is absent), or -1 when full. */
+static long
+tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
+{
+	uint32_t e, i;
+	struct ehdr *eh;
+
+	if (t->nfree == 0)
+		return -1;
+	e = t->freel[--t->nfree];
+	for (i = h & t->mask; t->ix[i] != 0; i = (i + 1) & t->mask)
+		;
+	t->ix[i] = e + 1;
+	t->ixh[i] = h;
+	eh = tab_at(t, e);
+	memset(eh, 0, t->esz);
+	eh->key = *k;
+	eh->used = 1;
+	t->n++;
+	return (long)e;
+}
+
+static void
+tab_remove(struct tab *t, uint32_t e)
+{
+	struct ehdr *eh = tab_at(t, e);
+	uint32_t h = key_hash(&eh->key), i, j;
+
+	for (i = h & t->mask; t->ix[i] != e + 1; i = (i + 1) & t->mask)
+		if (t->ix[i] == 0)
+			return;  /* not indexed: cannot happen, but never loop */
+	/* Backward-shift: pull later entries of the cluster into the hole
+	 * unless their home slot lies cyclically in (hole, them]. */
+	for (j = i;;) {
+		uint32_t k;
+
+		j = (j + 1) & t->mask;
+		if (t->ix[j] == 0)
+			break;
+		k = t->ixh[j] & t->mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->ix[i] = t->ix[j];
+		t->ixh[i] = t->ixh[j];
+		i = j;
+	}
+	t->ix[i] = 0;
+	eh->used = 0;
+	t->freel[t->nfree++] = e;
+	t->n--;
+}
+
+/* ---- cache lifecycle ----------------------------------------------------- */
+
+void
+fw_tmpl_cfg_default(struct fw_tmpl_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_templates = 1024;
+	cfg->max_samplers = 256;
+	cfg->max_exporters = 256;
+	cfg->pending_slots = 16;
+	cfg->pending_slot_bytes = 65536;
+	cfg->template_timeout_ms = 30 * 60 * 1000;
+	cfg->pending_timeout_ms = 10 * 1000;
+	cfg->default_sampling = 1;
+}
+
+int
+fw_tmpl_cache_new(const struct fw_tmpl_cfg *cfg, struct fw_tmpl_cache **out)
+{
+	struct fw_tmpl_cache *c;
+	int err;
+
+	*out = NULL;
+	if (cfg->pending_slots > 1024 || cfg->pending_slot_bytes > (1u << 20))
+		return FW_EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return FW_ENOMEM;
+	c->cfg = *cfg;
+	if ((err = tab_init(&c->tm, cfg->max_templates, sizeof(struct tmpl))) != FW_OK ||
+	    (err = tab_init(&c->sm, cfg->max_samplers, sizeof(struct sampler))) != FW_OK ||
+	    (err = tab_init(&c->ex, cfg->max_exporters, sizeof(struct exporter))) != FW_OK)
+		goto fail;
+	if (cfg->pending_slots > 0 && cfg->pending_slot_bytes > 0) {
+		err = FW_ENOMEM;
+		if ((c->pend = calloc(cfg->pending_slots, sizeof(*c->pend))) == NULL ||
+		    (c->pend_buf = malloc((size_t)cfg->pending_slots * cfg->pending_slot_bytes)) == NULL)
+			goto fail;
+		for (uint32_t i = 0; i < cfg->pending_slots; i++)
+			c->pend[i].buf = c->pend_buf + (size_t)i * cfg->pending_slot_bytes;
+	} else {
+		c->cfg.pending_slots = 0;
+	}
+	*out = c;
+	return FW_OK;
+fail:
+	fw_tmpl_cache_free(c);
+	return err;
+}
+
+void
+fw_tmpl_cache_free(struct fw_tmpl_cache *c)
+{
+	if (c == NULL)
+		return;
+	tab_fini(&c->tm);
+	tab_fini(&c->sm);
+	tab_fini(&c->ex);
+	free(c->pend);
+	free(c->pend_buf);
+	free(c);
+}
+
+size_t
+fw_tmpl_cache_count(const struct fw_tmpl_cache *c)
+{
+	return c->tm.n;
+}
+
+const char *
+fw_dec_reason_name(enum fw_dec_reason r)
+{
+	static const char *const names[FW_DEC_NREASONS] = {
+		[FW_DEC_TRUNC] = "trunc", [FW_DEC_VERSION] = "version",
+		[FW_DEC_SET_LEN] = "set_len", [FW_DEC_SET_RESERVED] = "set_reserved",
+		[FW_DEC_TEMPLATE] = "template", [FW_DEC_TMPL_FULL] = "template_full",
+		[FW_DEC_NO_TEMPLATE] = "no_template", [FW_DEC_UNDECODABLE] = "undecodable",
+		[FW_DEC_RECORD] = "record", [FW_DEC_OUT_FULL] = "out_full",
+		[FW_DEC_EXP_FULL] = "exporter_full", [FW_DEC_SAMPLER_FULL] = "sampler_full",
+	};
+
+	return (unsigned)r < FW_DEC_NREASONS ? names[r] : "unknown";
+}
+
+void
+fw_tmpl_count(struct fw_tmpl_msg *m, enum fw_dec_reason r)
+{
+	m->st->err[r]++;
+	if (m->exp != NULL)
+		m->exp->err[r]++;
+}
+
+/* ---- exporters and sequence numbers --------------------------------------- */
+
+static struct fw_flow_exporter *
+exporter_get(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+    uint32_t domain, bool create)
+{
+	struct tkey k;
+	uint32_t h;
+	long e;
+	struct exporter *x;
+
+	key_make(&k, version, addr, domain, 0);
+	h = key_hash(&k);
+	if ((e = tab_find(&c->ex, &k, h)) < 0) {
+		if (!create || (e = tab_insert(&c->ex, &k, h)) < 0)
+			return NULL;
+		x = (struct exporter *)(void *)tab_at(&c->ex, (uint32_t)e);
+		memcpy(x->e.addr.b, addr, 16);
+		x->e.domain = domain;
+		x->e.version = version;
+	}
+	x = (struct exporter *)(void *)tab_at(&c->ex, (uint32_t)e);
+	return &x->e;
+}
+
+void
+fw_tmpl_count_reject(struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, enum fw_dec_reason r)
+{
+	struct fw_flow_exporter *x = exporter_get(c, version, exporter->b, domain, false);
+
+	if (x != NULL)
+		x->err[r]++;
+}
+
+size_t
+fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < c->ex.cap; i++) {
+		const struct exporter *x = (const struct exporter *)(const void *)tab_at(&c->ex, i);
+
+		if (!x->h.used)
+			continue;
+		if (n < max)
+			out[n] = x->e;
+		n++;
+	}
+	return n;
+}
+
+void
+fw_tmpl_msg_begin(struct fw_tmpl_msg *m, struct fw_tmpl_cache *c,
+    struct fw_flow_dec_stats *st, uint8_t version, const struct fw_addr *exporter,
+    uint32_t domain, uint32_t seq, int64_t export_ms, uint32_t uptime_ms,
+    int64_t arrival_ms, struct fw_flow *out, size_t max)
+{
+	struct fw_flow_exporter *x;
+
+	memset(m, 0, sizeof(*m));
+	m->c = c;
+	m->st = st;
+	m->exporter = *exporter;
+	m->domain = domain;
+	m->version = version;
+	m->seq = seq;
+	m->export_ms = export_ms;
+	m->uptime_ms = uptime_ms;
+	m->arrival_ms = arrival_ms;
+	m->out = out;
+	m->max = max;
+	m->pending = -1;
+	if ((x = exporter_get(c, version, exporter->b, domain, true)) == NULL) {
+		fw_tmpl_count(m, FW_DEC_EXP_FULL);
+		return;
+	}
+	m->exp = x;
+	x->datagrams++;
+	x->last_seen_ms = arrival_ms;
+	if (x->seq_valid && seq != x->next_seq) {
+		uint32_t d = seq - x->next_seq;  /* modulo 2^32 */
+
+		if (d < UINT32_C(0x80000000))
+			x->seq_lost += d;
+		else
+			x->seq_reorder++;
+	}
+}
+
+/* ---- templates: compile, learn, withdraw, find ---------------------------- */
+
+/* Compile specs into t.  Returns false for a template we must refuse. */
+static bool
+compile(struct tmpl *t, uint8_t version, bool options, uint16_t nscope,
+    const struct fw_tmpl_spec *specs, uint16_t nspecs)
+{
+	uint32_t off = 0;
+	uint16_t nops = 0;
+
+	if (nspecs == 0 || nspecs > FW_TMPL_MAX_FIELDS || nscope > nspecs)
+		return false;
+	t->options = options;
+	t->nscope = nscope;
+	t->nspecs = nspecs;
+	t->mask = 0;
+	t->varlen = 0;
+	memcpy(t->specs, specs, nspecs * sizeof(*specs));
+	for (uint16_t i = 0; i < nspecs; i++)
+		if (specs[i].len == 0xffff) {
+			if (version != 10)
+				return false;  /* v9 has no variable length */
+			t->varlen = 1;
+		}
+	for (uint16_t i = 0; i < nspecs; i++) {
+		const struct fw_tmpl_spec *s = &specs[i];
+		uint8_t kind = K_SKIP;
+
+		/* v9 scope field types (1 system, 2 interface, ...) collide with
+		 * data field numbers (RFC 3954 s6.1): never interpret them. */
+		if (s->pen == 0 && !(version == 9 && i < nscope))
+			kind = field_kind(s->type);
+		if (s->len == 0xffff) {
+			kind = K_VAR;
+			off += 1;  /* at least the length byte */
+		} else {
+			switch (kind) {
+			case K_SRC4: case K_DST4:
+				if (s->len != 4)
+					kind = K_SKIP;
+				break;
+			case K_SRC6: case K_DST6:
+				if (s->len != 16)
+					kind = K_SKIP;
+				break;
+			case K_SKIP:
+				break;
+			default:
+				if (s->len < 1 || s->len > 8)
+					kind = K_SKIP;
+				break;
+			}
+			off += s->len;
+		}
+		if (off > 0xffff)
+			return false;
+		if (t->varlen) {
+			/* Sequence walk: merge adjacent skips (bounded by u16). */
+			if (kind == K_SKIP && nops > 0 && t->ops[nops - 1].kind == K_SKIP &&
+			    (uint32_t)t->ops[nops - 1].len + s->len <= 0xffff) {
+				t->ops[nops - 1].len = (uint16_t)(t->ops[nops - 1].len + s->len);
+				continue;
+			}
+			if (kind == K_SKIP && s->len == 0)
+				continue;
+		} else if (kind == K_SKIP) {
+			continue;
+		}
+		t->ops[nops].off = (uint16_t)(off - (kind == K_VAR ? 1 : s->len));
+		t->ops[nops].len = kind == K_VAR ? 0 : s->len;
+		t->ops[nops].kind = kind;
+		t->ops[nops].pad = 0;
+		nops++;
+		if (kind > K_VAR)
+			t->mask |= M(kind);
+	}
+	if (off == 0)
+		return false;  /* a zero-length record would never consume bytes */
+	t->min_len = (uint16_t)off;
+	t->nops = nops;
+	return true;
+}
+
+static long
+tmpl_lookup(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+    uint32_t domain, uint16_t tid)
+{
+	struct tkey k;
+
+	key_make(&k, version, addr, domain, tid);
+	return tab_find(&c->tm, &k, key_hash(&k));
+}
+
+bool
+fw_tmpl_cache_has(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, uint16_t tid)
+{
+	struct tkey k;
+
+	key_make(&k, version, exporter->b, domain, tid);
+	return tab_find(&c->tm, &k, key_hash(&k)) >= 0;
+}
+
+/* Template for a data set, refusing (and dropping) a stale one. */
+static const struct tmpl *
+tmpl_for_data(struct fw_tmpl_msg *m, uint16_t tid)
+{
+	struct fw_tmpl_cache *c = m->c;
+	long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
+	const struct tmpl *t;
+
+	if (e < 0)
+		return NULL;
+	t = (const struct tmpl *)(const void *)tab_at(&c->tm, (uint32_t)e);
+	if (c->cfg.template_timeout_ms > 0 &&
+	    m->arrival_ms - t->updated_ms > c->cfg.template_timeout_ms) {
+		tab_remove(&c->tm, (uint32_t)e);
+		m->st->templates_expired++;
+		return NULL;
+	}
+	return t;
+}
+
+static void
+learn_at(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid, bool options,
+    uint16_t nscope, const struct fw_tmpl_spec *specs, uint16_t nspecs, int64_t now_ms)
+{
+	struct tkey k;
+	uint32_t h;
+	long e;
+	struct tmpl *t;
+	bool fresh = false;
+
+	key_make(&k, m->version, m->exporter.b, m->domain, tid);
+	h = key_hash(&k);
+	if ((e = tab_find(&c->tm, &k, h)) < 0) {
+		if ((e = tab_insert(&c->tm, &k, h)) < 0) {
+			fw_tmpl_count(m, FW_DEC_TMPL_FULL);
+			FW_LOG_RL(FW_LOG_WARN, "nf9", "template cache full (%u), template %u dropped",
+			    c->tm.cap, tid);
+			return;
+		}
+		fresh = true;
+	}
+	t = (struct tmpl *)(void *)tab_at(&c->tm, (uint32_t)e);
+	if (!fresh && t->options == options && t->nscope == nscope && t->nspecs == nspecs &&
+	    memcmp(t->specs, specs, nspecs * sizeof(*specs)) == 0) {
+		t->updated_ms = now_ms;  /* plain refresh: nothing to recompile */
+		m->st->templates_refreshed++;
+		return;
+	}
+	if (!compile(t, m->version, options, nscope, specs, nspecs)) {
+		tab_remove(&c->tm, (uint32_t)e);  /* a bad replacement also voids the old one */
+		fw_tmpl_count(m, FW_DEC_TEMPLATE);
+		FW_LOG_RL(FW_LOG_WARN, "nf9", "template %u refused (%u fields)", tid, nspecs);
+		return;
+	}
+	t->updated_ms = now_ms;
+	if (fresh)
+		m->st->templates++;
+	else
+		m->st->templates_refreshed++;
+	m->learned = true;
+}
+
+void
+fw_tmpl_learn(struct fw_tmpl_msg *m, uint16_t tid, bool options,
+    uint16_t nscope, const struct fw_tmpl_spec *specs, uint16_t nspecs)
+{
+	learn_at(m->c, m, tid, options, nscope, specs, nspecs, m->arrival_ms);
+}
+
+void
+fw_tmpl_withdraw(struct fw_tmpl_msg *m, uint16_t tid)
+{
+	struct fw_tmpl_cache *c = m->c;
+
+	if (tid >= 256) {
+		long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
+
+		if (e >= 0) {
+			tab_remove(&c->tm, (uint32_t)e);
+			m->st->templates_withdrawn++;
+		}
+		return;
+	}
+	/* RFC 7011 s8.1: template id = set id withdraws all of that kind. */
+	for (uint32_t i = 0; i < c->tm.cap; i++) {
+		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+
+		if (t->h.used && t->h.key.version == m->version && t->h.key.domain == m->domain &&
+		    memcmp(t->h.key.addr, m->exporter.b, 16) == 0 && t->options == (tid == 3)) {
+			tab_remove(&c->tm, i);
+			m->st->templates_withdrawn++;
+		}
+	}
+}
+
+/* ---- sampling ------------------------------------------------------------ */
+
+static uint32_t
+sampler_rate(const struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+    uint32_t domain, uint64_t sid)
+{
+	struct tkey k;
+	long e;
+
+	key_make(&k, version, addr, domain, sid);
+	if ((e = tab_find(&c->sm, &k, key_hash(&k))) < 0)
+		return 0;
+	return ((const struct sampler *)(const void *)tab_at(&c->sm, (uint32_t)e))->rate;
+}
+
+uint32_t
+fw_tmpl_sampling_get(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, uint64_t sampler_id)
+{
+	return sampler_rate(c, version, exporter->b, domain, sampler_id);
+}
+
+static int
+sampler_set(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+    uint32_t domain, uint64_t sid, uint32_t rate, int64_t now_ms)
+{
+	struct tkey k;
+	uint32_t h;
+	long e;
+	struct sampler *s;
+
+	key_make(&k, version, addr, domain, sid);
+	h = key_hash(&k);
+	if ((e = tab_find(&c->sm, &k, h)) < 0 && (e = tab_insert(&c->sm, &k, h)) < 0)
+		return FW_EFULL;
+	s = (struct sampler *)(void *)tab_at(&c->sm, (uint32_t)e);
+	s->rate = rate;
+	s->updated_ms = now_ms;
+	return FW_OK;
+}
+
+/* 1-in-N from whichever sampling fields a record has; 0 if none usable. */
+static uint32_t
+rate_of(uint64_t mask, const uint64_t *v)
+{
+	uint64_t r = 0;
+
+	if (mask & M(K_INTERVAL))
+		r = v[K_INTERVAL];
+	else if ((mask & (M(K_PKT_INTERVAL) | M(K_PKT_SPACE))) ==
+	    (M(K_PKT_INTERVAL) | M(K_PKT_SPACE)) && v[K_PKT_INTERVAL] > 0)
+		/* RFC 5477: select `interval` packets, then skip `space` */
+		r = (v[K_PKT_INTERVAL] + v[K_PKT_SPACE]) / v[K_PKT_INTERVAL];
+	else if ((mask & (M(K_SAMP_SIZE) | M(K_SAMP_POP))) ==
+	    (M(K_SAMP_SIZE) | M(K_SAMP_POP)) && v[K_SAMP_SIZE] > 0)
+		r = v[K_SAMP_POP] / v[K_SAMP_SIZE];  /* n out of N */
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/* ---- data records -------------------------------------------------------- */
+
+/* Big-endian unsigned of 1..8 bytes (reduced-size encoding); the common
+ * widths get straight-line loads, the rest a byte loop. */
+static inline uint64_t
+load_be(const uint8_t *p, unsigned len)
+{
+	uint64_t v = 0;
+
+	switch (len) {
+	case 1:
+		return p[0];
+	case 2:
+		return fw_load_be16(p);
+	case 4:
+		return fw_load_be32(p);
+	case 8:
+		return (uint64_t)fw_load_be32(p) << 32 | fw_load_be32(p + 4);
+	default:
+		for (unsigned i = 0; i < len; i++)
+			v = v << 8 | p[i];
+		return v;
+	}
+}
+
+static inline void
+addr4(struct fw_addr *a, const uint8_t *p)
+{
+	memset(a->b, 0, 10);
+	a->b[10] = 0xff;
+	a->b[11] = 0xff;
+	memcpy(a->b + 12, p, 4);
+}
+
+static inline void
+apply(uint8_t kind, const uint8_t *p, unsigned len, uint64_t *v, struct fw_flow *f)
+{
+	switch (kind) {
+	case K_SRC4: addr4(&f->src, p); break;
+	case K_DST4: addr4(&f->dst, p); break;
+	case K_SRC6: memcpy(f->src.b, p, 16); break;
+	case K_DST6: memcpy(f->dst.b, p, 16); break;
+	default:     v[kind] = load_be(p, len); break;
+	}
+}
+
+/* One variable-layout record from cursor c; FW_OK or the cursor's error. */
+static int
+rec_var(const struct tmpl *t, struct fw_cur *c, uint64_t *v, struct fw_flow *f)
+{
+	for (uint16_t i = 0; i < t->nops; i++) {
+		const struct op *o = &t->ops[i];
+		const uint8_t *p;
+
+		if (o->kind == K_VAR) {
+			size_t l = fw_cur_u8(c);
+
+			if (l == 255)  /* RFC 7011 s7: 255 then a 2-byte length */
+				l = fw_cur_u16(c);
+			fw_cur_skip(c, l);
+		} else if ((p = fw_cur_take(c, o->len)) != NULL && o->kind != K_SKIP) {
+			apply(o->kind, p, o->len, v, f);
+		}
+	}
+	return c->err;
+}
+
+/* Hostile 8-byte times are clamped so the sums below never overflow:
+ * 2^50 ms is some 35000 years. */
+#define TIME_MAX_MS (INT64_C(1) << 50)
+
+static int64_t
+clamp_ms(uint64_t v)
+{
+	return v > (uint64_t)TIME_MAX_MS ? TIME_MAX_MS : (int64_t)v;
+}
+
+static int64_t
+ntp_ms(uint64_t ntp)
+{
+	int64_t s = (int64_t)(ntp >> 32) - NTP_UNIX_OFFSET_S;
+
+	return s * 1000 + (int64_t)(((ntp & 0xffffffffu) * 1000) >> 32);
+}
+
+/* A time in ms from the kinds present; have=false when none. */
+static int64_t
+time_of(const struct fw_tmpl_msg *m, uint64_t mask, const uint64_t *v, bool end,
+    int64_t sys_init_ms, bool *have)
+{
+	uint8_t ms = end ? K_END_MS : K_START_MS, s = end ? K_END_S : K_START_S;
+	uint8_t us = end ? K_END_US : K_START_US, ns = end ? K_END_NS : K_START_NS;
+	uint8_t dus = end ? K_END_DUS : K_START_DUS, up = end ? K_UP_LAST : K_UP_FIRST;
+
+	*have = true;
+	if (mask & M(ms))
+		return clamp_ms(v[ms]);
+	if (mask & M(s))
+		return clamp_ms(v[s]) > TIME_MAX_MS / 1000 ? TIME_MAX_MS : clamp_ms(v[s]) * 1000;
+	if (mask & M(us))
+		return ntp_ms(v[us]);
+	if (mask & M(ns))
+		return ntp_ms(v[ns]);
+	if (mask & M(dus))
+		return m->export_ms - clamp_ms(v[dus] / 1000);
+	if (mask & M(up)) {
+		if (m->version == 9)  /* RFC 3954 s5.1: age from the header's clock */
+			return m->export_ms - (int64_t)(uint32_t)(m->uptime_ms - (uint32_t)v[up]);
+		if (sys_init_ms != 0)
+			return sys_init_ms + clamp_ms(v[up]);
+	}
+	*have = false;
+	return 0;
+}
+
+/* Per-set sampling memo: records of one set mostly share a sampler. */
+struct smemo {
+	uint64_t sid;
+	uint32_t rate;
+	bool valid;
+};
+
+static void
+finish(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v, struct fw_flow *f,
+    struct smemo *sm)
+{
+	uint64_t mask = t->mask;
+	uint64_t pkts, bytes;
+	uint32_t rate = 0, mul;
+	int64_t start, end, dur = 0;
+	bool hs, he;
+
+	f->exporter = m->exporter;
+	f->obs_domain = m->domain;
+	f->source = m->version == 9 ? FW_SRC_NF9 : FW_SRC_IPFIX;
+	f->sport = (uint16_t)v[K_SPORT];
+	f->dport = (uint16_t)v[K_DPORT];
+	f->proto = (uint8_t)v[K_PROTO];
+	f->tcp_flags = (uint8_t)v[K_TCPFLAGS];
+	f->tos = (uint8_t)v[K_TOS];
+	f->in_if = (uint32_t)v[K_IN_IF];
+	f->out_if = (uint32_t)v[K_OUT_IF];
+	if (mask & M(K_TTL))
+		f->ttl = (uint8_t)v[K_TTL];
+	else if (mask & M(K_TTL_MIN))
+		f->ttl = (uint8_t)v[K_TTL_MIN];
+	else
+		f->ttl = (uint8_t)v[K_TTL_MAX];
+	if ((mask & M(K_ICMP)) && !(mask & M(K_SPORT)) && (f->proto == 1 || f->proto == 58))
+		f->sport = (uint16_t)v[K_ICMP];
+
+	/* Counters: ingress delta first, then totals, then egress. */
+	bytes = mask & M(K_IN_BYTES) ? v[K_IN_BYTES] :
+	    mask & M(K_TOT_BYTES) ? v[K_TOT_BYTES] : v[K_OUT_BYTES];
+	pkts = mask & M(K_IN_PKTS) ? v[K_IN_PKTS] :
+	    mask & M(K_TOT_PKTS) ? v[K_TOT_PKTS] : v[K_OUT_PKTS];
+
+	/* Times: absolute forms first, duration fills the missing end. */
+	int64_t sys_init = mask & M(K_SYSINIT) ? clamp_ms(v[K_SYSINIT]) :
+	    m->exp != NULL ? m->exp->sys_init_ms : 0;
+	if (mask & M(K_DUR_MS))
+		dur = clamp_ms(v[K_DUR_MS]);
+	else if (mask & M(K_DUR_US))
+		dur = clamp_ms(v[K_DUR_US] / 1000);
+	end = time_of(m, mask, v, true, sys_init, &he);
+	start = time_of(m, mask, v, false, sys_init, &hs);
+	if (!he)
+		end = hs ? start + dur : m->export_ms;
+	if (!hs)
+		start = end - dur;
+	if (start > end)
+		start = end;
+	f->start_ms = start;
+	f->end_ms = end;
+
+	/* Sampling: the record's own fields, else its sampler, else the
+	 * exporter-wide rate (sampler id 0), else the configured default. */
+	if (mask & (M(K_INTERVAL) | M(K_PKT_INTERVAL) | M(K_SAMP_SIZE)))
+		rate = rate_of(mask, v);
+	if (rate == 0) {
+		uint64_t sid = v[K_SAMPLER_ID];
+
+		if (!sm->valid || sm->sid != sid) {
+			sm->rate = sampler_rate(m->c, m->version, m->exporter.b, m->domain, sid);
+			if (sm->rate == 0 && sid != 0)
+				sm->rate = sampler_rate(m->c, m->version, m->exporter.b, m->domain, 0);
+			sm->sid = sid;
+			sm->valid = true;
+		}
+		rate = sm->rate;
+	}
+	if (rate == 0) {
+		rate = m->c->cfg.default_sampling;
+		m->st->sampling_default++;
+	}
+	f->sampling = rate;
+	mul = rate ? rate : 1;
+	f->pkts = pkts * mul;
+	f->bytes = bytes * mul;
+}
+
+static void
+options_record(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v)
+{
+	uint32_t rate = rate_of(t->mask, v);
+
+	m->st->options_records++;
+	if (rate != 0) {
+		if (sampler_set(m->c, m->version, m->exporter.b, m->domain,
+		    v[K_SAMPLER_ID], rate, m->arrival_ms) != FW_OK)
+			fw_tmpl_count(m, FW_DEC_SAMPLER_FULL);
+		else
+			m->st->sampling_updates++;
+	}
+	if ((t->mask & M(K_SYSINIT)) && m->exp != NULL)
+		m->exp->sys_init_ms = clamp_ms(v[K_SYSINIT]);
+}
+
+static void
+decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, size_t len)
+{
+	struct fw_cur c = fw_cur_make(body, len);
+	struct smemo sm = { 0, 0, false };
+	struct fw_flow scratch = { 0 };  /* options records and overflow land here */
+	uint64_t v[K_NKINDS];
+
+	/* Every kind in t->mask is rewritten by each record and the others
+	 * stay zero, so one clear per set is enough. */
+	memset(v, 0, sizeof(v));
+	/* Padding (RFC 7011 s3.3.1) is shorter than a record: loop ends. */
+	while (fw_cur_left(&c) >= t->min_len) {
+		struct fw_flow *f;
+		bool keep = !t->options && m->n < m->max && m->n < FW_TMPL_MAX_RECS_PER_DGRAM;
+
+		f = keep ? &m->out[m->n] : &scratch;
+		memset(f, 0, sizeof(*f));
+		if (!t->varlen) {
+			const uint8_t *r = fw_cur_take(&c, t->min_len);
+
+			for (uint16_t i = 0; i < t->nops; i++) {
+				const struct op *o = &t->ops[i];
+
+				apply(o->kind, r + o->off, o->len, v, f);
+			}
+		} else if (rec_var(t, &c, v, f) != FW_OK) {
+			fw_tmpl_count(m, FW_DEC_RECORD);
+			return;
+		}
+		m->data_records++;
+		if (t->options) {
+			options_record(m, t, v);
+			continue;
+		}
+		if (!keep) {
+			fw_tmpl_count(m, FW_DEC_OUT_FULL);
+			continue;
+		}
+		finish(m, t, v, f, &sm);
+		m->n++;
+	}
+}
+
+/* ---- pending data sets ------------------------------------------------------ */
+
+static void
+pending_drop(struct fw_tmpl_cache *c, struct fw_flow_dec_stats *st, struct pslot *s)
+{
+	uint32_t lost = (uint32_t)(s->nsets - s->ndone);
+	struct fw_flow_exporter *x = exporter_get(c, s->version, s->addr, s->domain, false);
+
+	if (st != NULL)
+		st->err[FW_DEC_UNDECODABLE] += lost;
+	if (x != NULL)
+		x->err[FW_DEC_UNDECODABLE] += lost;
+	s->used = 0;
+}
+
+static struct pslot *
+pending_slot(struct fw_tmpl_msg *m)
+{
+	struct fw_tmpl_cache *c = m->c;
+	struct pslot *s = NULL;
+
+	if (m->pending >= 0)
+		return &c->pend[m->pending];
+	for (uint32_t i = 0; i < c->cfg.pending_slots; i++) {
+		struct pslot *p = &c->pend[i];
+
+		if (p->used && c->cfg.pending_timeout_ms > 0 &&
+		    m->arrival_ms - p->arrival_ms > c->cfg.pending_timeout_ms)
+			pending_drop(c, m->st, p);
+		if (!p->used) {
+			if (s == NULL || s->used)
+				s = p;
+		} else if (s == NULL || (s->used && p->age < s->age)) {
+			s = p;
+		}
+	}
+	if (s == NULL)
+		return NULL;
+	if (s->used)
+		pending_drop(c, m->st, s);  /* evict the oldest */
+	s->used = 1;
+	s->version = m->version;
+	s->nsets = s->ndone = 0;
+	memcpy(s->addr, m->exporter.b, 16);
+	s->domain = m->domain;
+	s->uptime_ms = m->uptime_ms;
+	s->export_ms = m->export_ms;
+	s->arrival_ms = m->arrival_ms;
+	s->age = ++c->pend_age;
+	s->bytes = 0;
+	m->pending = (int)(s - c->pend);
+	return s;
+}
+
+static void
+pending_add(struct fw_tmpl_msg *m, uint16_t tid, const uint8_t *body, size_t len)
+{
+	struct pslot *s;
+
+	m->seq_unknown = true;  /* its records cannot be counted yet */
+	if (m->c->cfg.pending_slots == 0 || (s = pending_slot(m)) == NULL ||
+	    m->c->cfg.pending_slot_bytes - s->bytes < 4 ||
+	    m->c->cfg.pending_slot_bytes - s->bytes - 4 < len || s->nsets == UINT16_MAX) {
+		fw_tmpl_count(m, FW_DEC_UNDECODABLE);
+		return;
+	}
+	s->buf[s->bytes] = (uint8_t)(tid >> 8);
+	s->buf[s->bytes + 1] = (uint8_t)tid;
+	s->buf[s->bytes + 2] = (uint8_t)(len >> 8);
+	s->buf[s->bytes + 3] = (uint8_t)len;
+	memcpy(s->buf + s->bytes + 4, body, len);
+	s->bytes += (uint32_t)(4 + len);
+	s->nsets++;
+	fw_tmpl_count(m, FW_DEC_NO_TEMPLATE);
+	m->st->sets_buffered++;
+}
+
+/* Decode buffered sets of this exporter whose template is now known. */
+static void
+pending_replay(struct fw_tmpl_msg *m)
+{
+	struct fw_tmpl_cache *c = m->c;
+	int64_t export_ms = m->export_ms;
+	uint32_t uptime_ms = m->uptime_ms, data_records = m->data_records;
+	uint64_t last_age = 0;
+
+	/* Oldest first, so records come out in arrival order.  Quadratic in
+	 * the (small, fixed) slot count, and only when a template arrived. */
+	for (;;) {
+		struct pslot *s = NULL;
+		uint32_t off = 0;
+
+		for (uint32_t i = 0; i < c->cfg.pending_slots; i++) {
+			struct pslot *p = &c->pend[i];
+
+			if (p->used && p->age > last_age && p->version == m->version &&
+			    p->domain == m->domain && memcmp(p->addr, m->exporter.b, 16) == 0 &&
+			    (s == NULL || p->age < s->age))
+				s = p;
+		}
+		if (s == NULL)
+			break;
+		last_age = s->age;
+		/* Times in those records are relative to their own header. */
+		m->export_ms = s->export_ms;
+		m->uptime_ms = s->uptime_ms;
+		while (off + 4 <= s->bytes) {
+			uint16_t tid = fw_load_be16(s->buf + off);
+			uint16_t len = fw_load_be16(s->buf + off + 2);
+			const struct tmpl *t;
+
+			if (tid != 0 && (t = tmpl_for_data(m, tid)) != NULL) {
+				decode_set(m, t, s->buf + off + 4, len);
+				s->buf[off] = s->buf[off + 1] = 0;  /* done */
+				s->ndone++;
+				m->st->sets_replayed++;
+			}
+			off += 4u + len;
+		}
+		if (s->ndone == s->nsets)
+			s->used = 0;
+	}
+	m->export_ms = export_ms;
+	m->uptime_ms = uptime_ms;
+	m->data_records = data_records;
+}
+
+void
+fw_tmpl_data_set(struct fw_tmpl_msg *m, uint16_t tid, const uint8_t *body, size_t len)
+{
+	const struct tmpl *t = tmpl_for_data(m, tid);
+
+	if (t == NULL) {
+		pending_add(m, tid, body, len);
+		return;
+	}
+	decode_set(m, t, body, len);
+}
+
+int
+fw_tmpl_msg_end(struct fw_tmpl_msg *m)
+{
+	struct fw_flow_exporter *x = m->exp;
+
+	/* Includes this datagram's own sets that came before their template. */
+	if (m->learned)
+		pending_replay(m);
+	if (x != NULL) {
+		x->records += m->n;
+		if (m->version == 9) {
+			x->next_seq = m->seq + 1;  /* RFC 3954: counts export packets */
+			x->seq_valid = 1;
+		} else if (!m->seq_unknown) {
+			x->next_seq = m->seq + m->data_records;  /* RFC 7011: counts records */
+			x->seq_valid = 1;
+		} else {
+			x->seq_valid = 0;  /* resynchronise on the next datagram */
+		}
+	}
+	m->st->records += m->n;
+	return (int)m->n;
+}
+
+/* ---- housekeeping ------------------------------------------------------------ */
+
+size_t
+fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec_stats *st)
+{
+	size_t n = 0;
+
+	if (c->cfg.template_timeout_ms > 0) {
+		for (uint32_t i = 0; i < c->tm.cap; i++) {
+			const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+
+			if (t->h.used && now_ms - t->updated_ms > c->cfg.template_timeout_ms) {
+				tab_remove(&c->tm, i);
+				n++;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < c->cfg.pending_slots; i++)
+		if (c->pend[i].used && c->cfg.pending_timeout_ms > 0 &&
+		    now_ms - c->pend[i].arrival_ms > c->cfg.pending_timeout_ms)
+			pending_drop(c, st, &c->pend[i]);
+	if (st != NULL)
+		st->templates_expired += n;
+	return n;
+}
+
+/* ---- persistence ---------------------------------------------------------------
+ *
+ * File format (big-endian), written whole then renamed into place:
+ *   OFFSET SIZE FIELD
+ *   0      8    magic "FWTMPLC1"
+ *   8      4    template count T
+ *   then T times:
+ *          1    version (9 | 10)     1 options (0 | 1)    2 template id
+ *          16   exporter address     4 domain
+ *          2    scope field count    2 field count N
+ *          N x (2 type, 2 length, 4 enterprise number)
+ *   4      sampler count S
+ *   then S times:
+ *          1 version, 3 zero, 16 exporter address, 4 domain, 8 sampler id, 4 rate
+ */
+
+#define SAVE_MAGIC "FWTMPLC1"
+
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void
+put(struct wbuf *w, uint64_t v, unsigned len)
+{
+	for (unsigned i = 0; i < len && w->n < w->cap; i++)
+		w->p[w->n++] = (uint8_t)(v >> (8 * (len - 1 - i)));
+}
+
+static void
+put_bytes(struct wbuf *w, const void *b, size_t len)
+{
+	if (w->cap - w->n >= len) {
+		memcpy(w->p + w->n, b, len);
+		w->n += len;
+	}
+}
+
+int
+fw_tmpl_cache_save(const struct fw_tmpl_cache *c, const char *path)
+{
+	struct wbuf w = { NULL, 0, 8 + 4 + 4 };
+	char tmp[4096];
+	FILE *fp = NULL;
+	int err = FW_OK;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return FW_EINVAL;
+	for (uint32_t i = 0; i < c->tm.cap; i++) {
+		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+
+		if (t->h.used)
+			w.cap += 28 + (size_t)t->nspecs * 8;
+	}
+	w.cap += (size_t)c->sm.n * 36;
+	if ((w.p = malloc(w.cap)) == NULL)
+		return FW_ENOMEM;
+	put_bytes(&w, SAVE_MAGIC, 8);
+	put(&w, c->tm.n, 4);
+	for (uint32_t i = 0; i < c->tm.cap; i++) {
+		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+
+		if (!t->h.used)
+			continue;
+		put(&w, t->h.key.version, 1);
+		put(&w, t->options, 1);
+		put(&w, t->h.key.id, 2);
+		put_bytes(&w, t->h.key.addr, 16);
+		put(&w, t->h.key.domain, 4);
+		put(&w, t->nscope, 2);
+		put(&w, t->nspecs, 2);
+		for (uint16_t j = 0; j < t->nspecs; j++) {
+			put(&w, t->specs[j].type, 2);
+			put(&w, t->specs[j].len, 2);
+			put(&w, t->specs[j].pen, 4);
+		}
+	}
+	put(&w, c->sm.n, 4);
+	for (uint32_t i = 0; i < c->sm.cap; i++) {
+		const struct sampler *s = (const struct sampler *)(const void *)tab_at(&c->sm, i);
+
+		if (!s->h.used)
+			continue;
+		put(&w, s->h.key.version, 1);
+		put(&w, 0, 3);
+		put_bytes(&w, s->h.key.addr, 16);
+		put(&w, s->h.key.domain, 4);
+		put(&w, s->h.key.id, 8);
+		put(&w, s->rate, 4);
+	}
+	if (w.n != w.cap) {  /* our own sizing is wrong */
+		err = FW_EINVAL;
+		goto out;
+	}
+	if ((fp = fopen(tmp, "wb")) == NULL) {
+		err = -errno;
+		goto out;
+	}
+	if (fwrite(w.p, 1, w.n, fp) != w.n || fflush(fp) != 0) {
+		err = errno ? -errno : FW_EIO;
+		goto out;
+	}
+	if (fclose(fp) != 0) {
+		fp = NULL;
+		err = -errno;
+		goto out;
+	}
+	fp = NULL;
+	if (rename(tmp, path) != 0)
+		err = -errno;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	if (err != FW_OK)
+		remove(tmp);
+	free(w.p);
+	return err;
+}
+
+#define LOAD_MAX_BYTES (64u << 20)
+
+int
+fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms)
+{
+	struct fw_tmpl_spec specs[FW_TMPL_MAX_FIELDS];
+	struct fw_flow_dec_stats st;
+	struct fw_tmpl_msg m;
+	struct fw_cur cur;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *fp;
+	uint32_t n;
+	int err = FW_OK;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return -errno;
+	for (;;) {  /* read it all; it is small and bounded */
+		size_t got;
+
+		if (len == cap) {
+			uint8_t *nb;
+
+			if (cap >= LOAD_MAX_BYTES) {
+				err = FW_EMALFORMED;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				err = FW_ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, fp);
+		len += got;
+		if (got == 0) {
+			if (ferror(fp))
+				err = FW_EIO;
+			break;
+		}
+	}
+	if (err != FW_OK)
+		goto out;
+	cur = fw_cur_make(buf, len);
+	{
+		const uint8_t *magic = fw_cur_take(&cur, 8);
+
+		if (magic == NULL || memcmp(magic, SAVE_MAGIC, 8) != 0) {
+			err = FW_EMALFORMED;
+			goto out;
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	m.st = &st;
+	m.pending = -1;
+	m.arrival_ms = now_ms;
+	n = fw_cur_u32(&cur);
+	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {
+		uint8_t version = fw_cur_u8(&cur), options = fw_cur_u8(&cur);
+		uint16_t tid = fw_cur_u16(&cur), nscope, nspecs;
+
+		fw_cur_copy(&cur, m.exporter.b, 16);
+		m.domain = fw_cur_u32(&cur);
+		nscope = fw_cur_u16(&cur);
+		nspecs = fw_cur_u16(&cur);
+		if (cur.err != FW_OK)
+			break;
+		if ((version != 9 && version != 10) || options > 1 || tid < 256 ||
+		    nspecs == 0 || nspecs > FW_TMPL_MAX_FIELDS || nscope > nspecs) {
+			err = FW_EMALFORMED;
+			goto out;
+		}
+		for (uint16_t j = 0; j < nspecs; j++) {
+			specs[j].type = fw_cur_u16(&cur);
+			specs[j].len = fw_cur_u16(&cur);
+			specs[j].pen = fw_cur_u32(&cur);
+		}
+		if (cur.err != FW_OK)
+			break;
+		m.version = version;
+		learn_at(c, &m, tid, options, nscope, specs, nspecs, now_ms);
+	}
+	n = fw_cur_u32(&cur);
+	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {
+		uint8_t version = fw_cur_u8(&cur);
+		uint8_t addr[16];
+		uint32_t domain, rate;
+		uint64_t id;
+
+		fw_cur_skip(&cur, 3);
+		fw_cur_copy(&cur, addr, 16);
+		domain = fw_cur_u32(&cur);
+		id = fw_cur_u64(&cur);
+		rate = fw_cur_u32(&cur);
+		if (cur.err != FW_OK)
+			break;
+		if ((version != 9 && version != 10) || rate == 0) {
+			err = FW_EMALFORMED;
+			goto out;
+		}
+		if (sampler_set(c, version, addr, domain, id, rate, now_ms) != FW_OK) {
+			err = FW_EFULL;
+			goto out;
+		}
+	}
+	if (cur.err != FW_OK)
+		err = cur.err;
+	else if (fw_cur_left(&cur) != 0)
+		err = FW_EMALFORMED;
+	else if (st.err[FW_DEC_TMPL_FULL] != 0)
+		err = FW_EFULL;
+	else if (st.err[FW_DEC_TEMPLATE] != 0)
+		err = FW_EMALFORMED;
+out:
+	fclose(fp);
+	free(buf);
+	return err;
+}

@@ -1,0 +1,163 @@
+/*
+ * fw_tmpl.h - template cache shared by the NetFlow v9 and IPFIX decoders.
+ *
+ * NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) datagrams carry templates that
+ * say how later data records are laid out.  The cache keeps them, keyed by
+ * (protocol version, exporter address, source id / observation domain,
+ * template id), with a capacity fixed at creation: a full cache refuses new
+ * templates (counted as FW_DEC_TMPL_FULL, i.e. FW_EFULL) and never grows.
+ *
+ * Each template is validated and compiled once, when it arrives, into an
+ * offset table (field -> offset, length, kind).  A data record is then
+ * decoded by walking that table, without re-reading the template.
+ *
+ * Besides templates the cache holds, all with fixed capacity:
+ *  - sampling rates learnt from options data, keyed by exporter + domain +
+ *    sampler id, applied to that exporter's data records;
+ *  - per-exporter state and counters (struct fw_flow_exporter);
+ *  - a small buffer of data sets that arrived before their template: a few
+ *    datagram-sized copies made at creation (no malloc per packet), decoded
+ *    when the template comes, counted as undecodable when evicted or stale.
+ *
+ * Threads: a cache belongs to one collector thread; nothing here locks.
+ * Ownership: fw_tmpl_cache_new() allocates everything; fw_tmpl_cache_free()
+ * releases it.
+ */
+#ifndef FW_TMPL_H
+#define FW_TMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_err.h"
+#include "fw_records.h"
+
+#define FW_TMPL_MAX_FIELDS 128        /* field specifiers per template (cap) */
+#define FW_TMPL_MAX_RECS_PER_DGRAM 8192  /* data records decoded per datagram (cap) */
+
+/* Why a datagram, set or record was not (fully) decoded. */
+enum fw_dec_reason {
+	FW_DEC_TRUNC = 0,      /* datagram shorter than a length field claims */
+	FW_DEC_VERSION,        /* wrong version / header */
+	FW_DEC_SET_LEN,        /* set length < 4 (zero-length set aborts) */
+	FW_DEC_SET_RESERVED,   /* set id 0..255 that is not a template set: skipped */
+	FW_DEC_TEMPLATE,       /* invalid template record (rest of set skipped) */
+	FW_DEC_TMPL_FULL,      /* template cache full (FW_EFULL): template dropped */
+	FW_DEC_NO_TEMPLATE,    /* data set before its template: buffered */
+	FW_DEC_UNDECODABLE,    /* buffered data set never got its template: dropped */
+	FW_DEC_RECORD,         /* variable-length record overruns its set */
+	FW_DEC_OUT_FULL,       /* caller's output array (or per-datagram cap) full */
+	FW_DEC_EXP_FULL,       /* exporter table full: no per-exporter counters */
+	FW_DEC_SAMPLER_FULL,   /* sampling table full: rate dropped */
+	FW_DEC_NREASONS
+};
+
+/*
+ * Decoder counters, cumulative: the caller zeroes them once and every decode
+ * call adds.  One per collector thread.
+ */
+struct fw_flow_dec_stats {
+	uint64_t datagrams;          /* datagrams offered */
+	uint64_t datagrams_rejected; /* rejected whole (negative return) */
+	uint64_t records;            /* flow records written to out */
+	uint64_t options_records;    /* options data records consumed */
+	uint64_t templates;          /* templates learnt (new) */
+	uint64_t templates_refreshed;/* templates replaced by a newer copy */
+	uint64_t templates_withdrawn;/* IPFIX withdrawals applied */
+	uint64_t templates_expired;  /* dropped for not being refreshed in time */
+	uint64_t sets_buffered;      /* data sets kept while awaiting a template */
+	uint64_t sets_replayed;      /* buffered data sets decoded later */
+	uint64_t sampling_updates;   /* rates learnt from options data */
+	uint64_t sampling_default;   /* records given the default sampling rate */
+	uint64_t err[FW_DEC_NREASONS];  /* by reason */
+};
+
+/*
+ * One exporter as the RFCs see it: (version, address, source id / domain).
+ * Sequence gaps count lost datagrams for v9 (RFC 3954 s5.1: the sequence
+ * counts export packets) and lost data records for IPFIX (RFC 7011 s3.1:
+ * it counts data records).
+ */
+struct fw_flow_exporter {
+	struct fw_addr addr;         /* datagram source */
+	uint32_t domain;             /* v9 source id / IPFIX observation domain */
+	uint8_t version;             /* 9 or 10 */
+	uint8_t seq_valid;           /* next_seq is known */
+	uint8_t pad[2];
+	uint32_t next_seq;           /* sequence number expected next */
+	uint64_t datagrams;          /* accepted datagrams */
+	uint64_t records;            /* flow records decoded */
+	uint64_t seq_lost;           /* v9: datagrams, IPFIX: records missing */
+	uint64_t seq_reorder;        /* sequence went backwards (reorder/restart) */
+	uint64_t err[FW_DEC_NREASONS];  /* decode errors by reason */
+	int64_t last_seen_ms;        /* arrival time of the last datagram */
+	int64_t sys_init_ms;         /* IPFIX systemInitTimeMilliseconds, 0 unknown */
+};
+
+struct fw_tmpl_cfg {
+	uint32_t max_templates;      /* template slots, fixed */
+	uint32_t max_samplers;       /* sampling-rate slots, fixed */
+	uint32_t max_exporters;      /* exporter slots, fixed */
+	uint32_t pending_slots;      /* datagram copies for data-before-template; 0 = off */
+	uint32_t pending_slot_bytes; /* bytes per copy */
+	int64_t template_timeout_ms; /* expire templates not refreshed for this; 0 = never */
+	int64_t pending_timeout_ms;  /* buffered data older than this is undecodable */
+	uint32_t default_sampling;   /* 1-in-N for records with no known rate; 0 = unknown (x1) */
+};
+
+struct fw_tmpl_cache;
+
+/* Sensible defaults: 1024 templates, 256 samplers/exporters, 16 x 64 KiB
+ * pending copies, 30 min template timeout, 10 s pending timeout, sampling 1. */
+void fw_tmpl_cfg_default(struct fw_tmpl_cfg *cfg);
+
+/*
+ * Make a cache; all memory is allocated here.  Returns FW_OK and *out, or
+ * FW_EINVAL (zero capacity) / FW_ENOMEM.  Free with fw_tmpl_cache_free().
+ */
+int fw_tmpl_cache_new(const struct fw_tmpl_cfg *cfg, struct fw_tmpl_cache **out) FW_MUSTCHECK;
+
+/* Free a cache; NULL is a no-op. */
+void fw_tmpl_cache_free(struct fw_tmpl_cache *c);
+
+/* Templates currently held. */
+size_t fw_tmpl_cache_count(const struct fw_tmpl_cache *c);
+
+/*
+ * Drop templates not refreshed within the timeout and pending data older than
+ * the pending timeout (counted in st, which may be NULL).  Walks the whole
+ * table: call from the housekeeping tick, not per datagram (lookups already
+ * refuse stale templates).  Returns templates expired.
+ */
+size_t fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec_stats *st);
+
+/* Is template `tid` of (version, exporter, domain) known?  Ignores expiry. */
+bool fw_tmpl_cache_has(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, uint16_t tid);
+
+/*
+ * Sampling rate learnt for (version, exporter, domain, sampler id); sampler
+ * id 0 stands for "no sampler id" (an exporter-wide rate).  Returns the rate
+ * (1-in-N) or 0 when unknown.
+ */
+uint32_t fw_tmpl_sampling_get(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain, uint64_t sampler_id);
+
+/* Copy up to max exporter records into out; returns how many exist in all. */
+size_t fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max);
+
+/*
+ * Persist templates and sampling rates to `path` (written to path.tmp, then
+ * renamed) and read them back.  Loading adds to the cache (as if the
+ * templates had just arrived at `now_ms`) and validates every byte: a bad
+ * file gives FW_EMALFORMED / FW_ETRUNC and loads nothing more.  Returns
+ * FW_OK or a negative fw_err (-errno for I/O).  Not on the hot path.
+ */
+int fw_tmpl_cache_save(const struct fw_tmpl_cache *c, const char *path) FW_MUSTCHECK;
+int fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms) FW_MUSTCHECK;
+
+/* Short stable name of a reason ("trunc", "no_template", ...). */
+const char *fw_dec_reason_name(enum fw_dec_reason r);
+
+#endif /* FW_TMPL_H */
