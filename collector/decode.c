@@ -9,25 +9,110 @@
 #include "fw_dnswire.h"
 #include "fw_log.h"
 #include "fw_nf5.h"
+#include "fw_nf9.h"
+#include "fw_prefix.h"
+#include "fw_time.h"
+#include "fw_tmpl.h"
+
+#define MAX_OVERRIDES 64
 
 struct fw_decoder {
 	struct fw_config cfg;
 	enum fw_dns_src dns_source;   /* what DNS packets found here are tagged as */
 	struct fw_decode_stats st;
 	struct fw_dnswire_info dnsinfo;  /* scratch */
+	struct fw_tmpl_cache *tmpl;   /* NetFlow v9 + IPFIX templates, sampling, exporters */
+	struct fw_flow_dec_stats fst;
+	int64_t next_expire_ms;       /* template expiry sweep, every 10 s of arrival time */
+	/* flow.sampling_override: exporters whose stated rate we replace */
+	struct fw_prefix_list ov_prefix;
+	uint32_t ov_rate[FW_PREFIX_LIST_MAX];
 };
+
+int
+fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,
+    char *err, size_t errlen)
+{
+	char buf[FW_CFG_STR_MAX], *save = NULL;
+
+	pl->n = 0;
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		long rate;
+
+		if (eq == NULL || pl->n == FW_PREFIX_LIST_MAX) {
+			snprintf(err, errlen, "'%s': expected PREFIX=RATE (at most %d)", tok, FW_PREFIX_LIST_MAX);
+			return FW_EINVAL;
+		}
+		*eq = '\0';
+		rate = strtol(eq + 1, &end, 10);
+		if (fw_prefix_parse(tok, &pl->p[pl->n]) != FW_OK || *end != '\0' || rate < 1 || rate > 1000000) {
+			snprintf(err, errlen, "'%s=%s': expected PREFIX=RATE with RATE 1..1000000", tok, eq + 1);
+			return FW_EINVAL;
+		}
+		rates[pl->n++] = (uint32_t)rate;
+	}
+	return FW_OK;
+}
 
 int
 fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 {
 	struct fw_decoder *d = calloc(1, sizeof(*d));
+	struct fw_tmpl_cfg tc;
+	char err[200];
+	int rc;
 
 	if (d == NULL)
 		return FW_ENOMEM;
 	d->cfg = *cfg;
 	d->dns_source = FW_DNS_PCAP;
+	fw_tmpl_cfg_default(&tc);
+	tc.max_templates = (uint32_t)cfg->flow_max_templates;
+	tc.max_exporters = (uint32_t)cfg->flow_max_exporters;
+	tc.max_samplers = (uint32_t)cfg->flow_max_exporters;
+	tc.pending_slots = (uint32_t)cfg->flow_pending_slots;
+	tc.template_timeout_ms = cfg->flow_template_timeout_ms;
+	tc.default_sampling = (uint32_t)cfg->flow_default_sampling;
+	if ((rc = fw_tmpl_cache_new(&tc, &d->tmpl)) != FW_OK ||
+	    (rc = fw_sampling_override_parse(cfg->flow_sampling_override, &d->ov_prefix, d->ov_rate,
+	    err, sizeof(err))) != FW_OK) {
+		fw_decoder_free(d);
+		return rc;
+	}
 	*out = d;
 	return FW_OK;
+}
+
+struct fw_tmpl_cache *
+fw_decoder_templates(struct fw_decoder *d)
+{
+	return d->tmpl;
+}
+
+const struct fw_flow_dec_stats *
+fw_decoder_flow_stats(const struct fw_decoder *d)
+{
+	return &d->fst;
+}
+
+/* flow.sampling_override: rescale records whose exporter is listed. */
+static void
+apply_override(struct fw_decoder *d, const struct fw_addr *exporter, struct fw_flow *f, size_t n)
+{
+	int i = fw_prefix_list_match(&d->ov_prefix, exporter);
+	uint32_t rate;
+
+	if (i < 0)
+		return;
+	rate = d->ov_rate[i];
+	for (size_t k = 0; k < n; k++) {
+		uint32_t had = f[k].sampling ? f[k].sampling : 1;  /* pkts = raw x had, exactly */
+		f[k].pkts = f[k].pkts / had * rate;
+		f[k].bytes = f[k].bytes / had * rate;
+		f[k].sampling = rate;
+	}
 }
 
 void
@@ -57,6 +142,9 @@ decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, struct fw_d
 void
 fw_decoder_free(struct fw_decoder *d)
 {
+	if (d == NULL)
+		return;
+	fw_tmpl_cache_free(d->tmpl);
 	free(d);
 }
 
@@ -110,6 +198,12 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	case FW_PAYLOAD_NF5:
 		rc = fw_nf5_decode(u->payload, u->len, &u->src, flows, maxflows, NULL);
 		break;
+	case FW_PAYLOAD_NF9:
+		rc = fw_nf9_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
+		break;
+	case FW_PAYLOAD_IPFIX:
+		rc = fw_ipfix_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
+		break;
 	case FW_PAYLOAD_DNS:
 		rc = decode_dns(d, u, arrival_ms, dns, maxdns);
 		if (rc > 0) {
@@ -127,7 +221,14 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 		return kind;
 	}
 	*nflows = (size_t)rc;
+	if (d->ov_prefix.n > 0 && rc > 0)
+		apply_override(d, &u->src, flows, (size_t)rc);
 	d->st.records[kind] += (uint64_t)rc;
+	if (arrival_ms >= d->next_expire_ms) {
+		/* Bounded by the table size, every 10 s: off the per-record path. */
+		(void)fw_tmpl_cache_expire(d->tmpl, arrival_ms, &d->fst);
+		d->next_expire_ms = arrival_ms + 10000;
+	}
 	return kind;
 }
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "fw_log.h"
+#include "fw_decode.h"
 #include "fw_prefix.h"
 #include "fw_querylog.h"
 
@@ -43,6 +44,13 @@ static const struct key keys[] = {
 	{ "listen", "batch", KT_INT, OFF(listen_batch), "64", 1, 1024 },
 	{ "listen", "workers", KT_INT, OFF(listen_workers), "1", 1, 16 },
 	{ "listen", "allow", KT_STR, OFF(listen_allow), "", 0, 0 },
+	{ "flow", "default_sampling", KT_INT, OFF(flow_default_sampling), "1", 1, 1000000 },
+	{ "flow", "sampling_override", KT_STR, OFF(flow_sampling_override), "", 0, 0 },
+	{ "flow", "template_timeout_ms", KT_INT, OFF(flow_template_timeout_ms), "1800000", 0, 86400000 },
+	{ "flow", "max_templates", KT_INT, OFF(flow_max_templates), "4096", 16, 1 << 20 },
+	{ "flow", "max_exporters", KT_INT, OFF(flow_max_exporters), "1024", 1, 1 << 16 },
+	{ "flow", "pending_slots", KT_INT, OFF(flow_pending_slots), "16", 0, 1024 },
+	{ "flow", "template_state", KT_STR, OFF(flow_template_state), "./var/templates", 0, 0 },
 	{ "pipeline", "ring_slots", KT_INT, OFF(ring_slots), "65536", 64, 1 << 24 },
 	{ "pipeline", "alert_slots", KT_INT, OFF(alert_slots), "1024", 16, 1 << 16 },
 	{ "detector", "window_ms", KT_INT, OFF(window_ms), "1000", 100, 60000 },
@@ -368,6 +376,16 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		if (fw_querylog_set_tz(&q, cfg->dns_querylog_timezone) != FW_OK) {
 			snprintf(err, errlen, "dns.querylog_timezone: '%s' is not a time zone "
 			    "(UTC, +01:00, a POSIX TZ string, a zoneinfo name or localtime)", cfg->dns_querylog_timezone);
+			return FW_EINVAL;
+		}
+	}
+	{
+		struct fw_prefix_list pl;
+		uint32_t rates[FW_PREFIX_LIST_MAX];
+		char msg[200];
+
+		if (fw_sampling_override_parse(cfg->flow_sampling_override, &pl, rates, msg, sizeof(msg)) != FW_OK) {
+			snprintf(err, errlen, "flow.sampling_override: %s", msg);
 			return FW_EINVAL;
 		}
 	}

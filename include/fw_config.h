@@ -32,6 +32,14 @@ struct fw_config {
 	int64_t listen_batch;          /* datagrams per recvmmsg call */
 	int64_t listen_workers;        /* sockets + threads per address (SO_REUSEPORT) */
 	char listen_allow[FW_CFG_STR_MAX]; /* exporter prefixes accepted; empty = all */
+	/* [flow] */
+	int64_t flow_default_sampling;      /* 1-in-N for records with no known rate */
+	char flow_sampling_override[FW_CFG_STR_MAX]; /* "PREFIX=N,..." per exporter, beats what it says */
+	int64_t flow_template_timeout_ms;   /* forget templates not refreshed for this */
+	int64_t flow_max_templates;         /* per collector thread */
+	int64_t flow_max_exporters;         /* per collector thread */
+	int64_t flow_pending_slots;         /* datagrams kept while awaiting their template */
+	char flow_template_state[FW_CFG_STR_MAX]; /* file prefix for templates across restarts; empty = off */
 	/* [pipeline] */
 	int64_t ring_slots;            /* records per collector -> detector ring */
 	int64_t alert_slots;           /* alert events queued for the sinks */

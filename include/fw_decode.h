@@ -16,6 +16,8 @@
 #include "fw_config.h"
 #include "fw_err.h"
 #include "fw_pkt.h"
+#include "fw_prefix.h"
+#include "fw_tmpl.h"
 #include "fw_records.h"
 
 /* Error classes counted per payload kind. */
@@ -56,6 +58,14 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
 void fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source);
 
 const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
+
+/* The decoder's NetFlow v9/IPFIX template cache (persistence, exporters). */
+struct fw_tmpl_cache *fw_decoder_templates(struct fw_decoder *d);
+const struct fw_flow_dec_stats *fw_decoder_flow_stats(const struct fw_decoder *d);
+
+/* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */
+int fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,
+    char *err, size_t errlen) FW_MUSTCHECK;
 
 /* Add b's counters into a. */
 void fw_decode_stats_add(struct fw_decode_stats *a, const struct fw_decode_stats *b);
