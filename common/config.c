@@ -154,6 +154,7 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	int failed;
+	int fail_line;           /* line of the handler's error, when failed */
 	/* source: either a FILE or a string cursor */
 	FILE *fp;
 	const char *s;
@@ -209,6 +210,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	snprintf(pc->err, pc->errlen, "%s:%d: %s", pc->name, pc->line, msg);
 	pc->failed = 1;
+	pc->fail_line = pc->line;
 	return 0;
 }
 
@@ -217,7 +219,10 @@ parse(struct parse_ctx *pc)
 {
 	int rc = ini_parse_stream(reader, pc, handler, pc);
 
-	if (pc->failed)
+	/* inih goes on after a syntax error and returns the first error's line;
+	 * report that one when it comes before the handler's (a missing ']'
+	 * otherwise shows up as "unknown section" on the next key). */
+	if (pc->failed && (rc <= 0 || rc >= pc->fail_line))
 		return FW_EINVAL;
 	if (rc != 0) {
 		snprintf(pc->err, pc->errlen, "%s:%d: syntax error (expected [section] or key = value)",
@@ -230,7 +235,7 @@ parse(struct parse_ctx *pc)
 int
 fw_config_load_file(struct fw_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, path, 0, err, errlen, 0, NULL, NULL };
+	struct parse_ctx pc = { cfg, path, 0, err, errlen, 0, 0, NULL, NULL };
 	int rc;
 
 	if ((pc.fp = fopen(path, "r")) == NULL) {
@@ -251,7 +256,7 @@ int
 fw_config_load_string(struct fw_config *cfg, const char *text, const char *name,
     char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, name, 0, err, errlen, 0, NULL, text };
+	struct parse_ctx pc = { cfg, name, 0, err, errlen, 0, 0, NULL, text };
 
 	return parse(&pc);
 }
