@@ -133,6 +133,14 @@ floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+/* Slot of window widx in a victim's ring; widx < 0 (times before 1970,
+ * e.g. a NetFlow v5 header with unix_secs 0) must still land in 0..n-1. */
+static size_t
+slot_of(int64_t widx, int nslots)
+{
+	return (size_t)(((widx % nslots) + nslots) % nslots);
+}
+
 int
 fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct fw_detect **out)
 {
@@ -512,12 +520,12 @@ score(struct fw_detect *d, struct victim *v, struct win *w, int64_t widx)
 static void
 close_window(struct fw_detect *d, int64_t widx)
 {
-	int slot = (int)(((widx % d->nslots) + d->nslots) % d->nslots);
+	size_t slot = slot_of(widx, d->nslots);
 	static const struct win empty = { .idx = -1 };
 
 	for (size_t i = 0; i < d->nv; i++) {
 		struct victim *v = &d->v[i];
-		struct win *w = &d->w[i * (size_t)d->nslots + (size_t)slot];
+		struct win *w = &d->w[i * (size_t)d->nslots + slot];
 
 		if (v->state != V_USED)
 			continue;
@@ -599,7 +607,7 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			d->st.victims_full++;
 			continue;
 		}
-		w = &d->w[(size_t)(v - d->v) * (size_t)d->nslots + (size_t)(widx % d->nslots)];
+		w = &d->w[(size_t)(v - d->v) * (size_t)d->nslots + slot_of(widx, d->nslots)];
 		if (w->idx != widx) {
 			memset(w, 0, sizeof(*w));
 			w->idx = widx;
