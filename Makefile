@@ -99,3 +99,4 @@ lint:
 
 clean:
 	rm -rf build floodwatch
+include tests/fuzz/fuzz.mk
