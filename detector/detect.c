@@ -589,8 +589,13 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			continue;
 		}
 		widx = floor_div(t, d->cfg.window_ms);
-		if (d->next_close == INT64_MIN)
-			d->next_close = widx;
+		if (d->next_close == INT64_MIN) {
+			/* The first record opens the windows lateness_ms back too:
+			 * exporters do not send in time order, and a record a little
+			 * older than the first must land in its own window, not be
+			 * counted late. */
+			d->next_close = floor_div(t - d->cfg.lateness_ms, d->cfg.window_ms);
+		}
 		if (t > d->max_event_ms) {
 			d->max_event_ms = t;
 			/* Keep the slot ring valid before the record lands. */
