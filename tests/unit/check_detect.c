@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "fw_detect.h"
+#include "fw_nf5.h"
 #include "fw_pkt.h"
+#include "fw_test_pcap.h"
 
 Suite *detect_suite(void);
 
@@ -313,6 +315,48 @@ START_TEST(test_detect_two_victims)
 }
 END_TEST
 
+/*
+ * The real NetFlow v5 capture (tests/data/udpflood_nf5.pcap, see
+ * ../shared/captures/README.md): a UDP flood to 198.51.100.53 port 53 from
+ * t = 60 s to t = 100 s at about 75 packets/s over benign traffic.
+ */
+START_TEST(test_detect_nf5_capture)
+{
+	struct fw_test_pcap cap;
+	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = make(s);
+	struct fw_flow out[FW_NF5_MAX_RECS];
+	const struct fw_alert_ev *st, *en;
+
+	ck_assert_int_eq(fw_test_pcap_load("tests/data/udpflood_nf5.pcap", &cap), 0);
+	for (size_t i = 0; i < cap.n; i++) {
+		struct fw_udp u;
+		int n;
+
+		ck_assert_int_eq(fw_pkt_udp(cap.linktype, cap.f[i].data, cap.f[i].len, &u), FW_OK);
+		n = fw_nf5_decode(u.payload, u.len, &u.src, out, FW_NF5_MAX_RECS, NULL);
+		ck_assert_int_gt(n, 0);
+		fw_detect_flows(d, out, (size_t)n);
+	}
+	fw_detect_finish(d);
+	ck_assert_uint_eq(count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(count(s, FW_EV_END), 1);
+	st = find(s, FW_EV_START);
+	en = find(s, FW_EV_END);
+	ck_assert_str_eq(st->victim, "198.51.100.53");
+	ck_assert_str_eq(fw_vector_name(st->vector), "udp_flood");
+	ck_assert_int_ge(st->started_ms, T0 + 60000);
+	ck_assert_int_le(st->started_ms, T0 + 62000);
+	ck_assert_int_ge(en->ended_ms, T0 + 99000);
+	ck_assert_int_le(en->ended_ms, T0 + 101000);
+	ck_assert_double_ge(en->peak_pps, 60);
+	ck_assert_double_le(en->peak_pps, 120);
+	fw_test_pcap_free(&cap);
+	fw_detect_free(d);
+	free(s);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 /*
@@ -335,6 +379,39 @@ START_TEST(test_detect_negative_times)
 	ck_assert_int_eq(find(s, FW_EV_START)->started_ms, -150000 + 60000);
 	fw_detect_free(d);
 	free(s);
+}
+END_TEST
+
+/*
+ * Lateness holds from the first record on: a record 1.5 s older than the
+ * first one (lateness 3 s) still has its own window open; one 10 s older
+ * is late.
+ */
+START_TEST(test_detect_lateness_from_first_record)
+{
+	struct fw_detect *d = NULL;
+	struct fw_config cfg;
+	struct fw_detect_stats st;
+	struct fw_flow f;
+	struct fw_addr dst;
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	addr_v4(&dst, 198, 51, 100, 1);
+	flow(&f, T0 + 5000, &dst, 1, 17, 0, 1, 2, 1, 100);
+	fw_detect_flows(d, &f, 1);
+	flow(&f, T0 + 3500, &dst, 1, 17, 0, 1, 2, 1, 100);
+	fw_detect_flows(d, &f, 1);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_eq(st.late, 0);
+	flow(&f, T0 + 6000, &dst, 1, 17, 0, 1, 2, 1, 100);
+	fw_detect_flows(d, &f, 1);
+	flow(&f, T0 - 5000, &dst, 1, 17, 0, 1, 2, 1, 100);
+	fw_detect_flows(d, &f, 1);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_eq(st.late, 1);
+	ck_assert_uint_eq(st.flows, 4);
+	fw_detect_free(d);
 }
 END_TEST
 
@@ -393,7 +470,9 @@ detect_suite(void)
 	tcase_add_test(v, test_detect_deterministic);
 	tcase_add_test(v, test_detect_finish_ends_open_alert);
 	tcase_add_test(v, test_detect_two_victims);
+	tcase_add_test(v, test_detect_nf5_capture);
 	tcase_add_test(l, test_detect_negative_times);
+	tcase_add_test(l, test_detect_lateness_from_first_record);
 	tcase_add_test(l, test_detect_victim_table_full);
 	tcase_add_test(l, test_detect_bad_config);
 	tcase_set_timeout(v, 60);
