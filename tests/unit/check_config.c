@@ -385,6 +385,58 @@ START_TEST(test_config_string_length)
 }
 END_TEST
 
+/*
+ * Lines longer than the INI reader's buffer (198 characters here): a key
+ * line is an error on its own line number and its cut value is not applied;
+ * a long comment is fine and later line numbers stay right.  Checked both
+ * from memory and from a file (two different readers).
+ */
+static void
+long_line_case(int from_file, const char *text, int want_rc, const char *want_msg)
+{
+	struct fw_config c;
+	char err[512] = "", path[] = "/tmp/fwcfglongXXXXXX";
+	int rc;
+
+	fw_config_defaults(&c);
+	if (from_file) {
+		int fd = mkstemp(path);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+		close(fd);
+		rc = fw_config_load_file(&c, path, err, sizeof(err));
+		unlink(path);
+	} else {
+		rc = fw_config_load_string(&c, text, "test.conf", err, sizeof(err));
+	}
+	ck_assert_msg(rc == want_rc, "rc %d: %s", rc, err);
+	if (want_msg != NULL)
+		ck_assert_msg(strstr(err, want_msg) != NULL, "'%s' lacks '%s'", err, want_msg);
+	ck_assert_str_eq(c.sqlite_path, "./var/floodwatch.db");  /* never a cut value */
+}
+
+START_TEST(test_config_long_lines)
+{
+	char text[2048], val[400];
+
+	memset(val, 'a', 300);
+	val[300] = '\0';
+	snprintf(text, sizeof(text), "[sqlite]\npath = /%s\n[kafka]\ntopic = x\n", val);
+	long_line_case(_i, text, FW_EINVAL, ":2: line longer than");
+	/* A long comment, then a bad key on line 4. */
+	snprintf(text, sizeof(text), "[sqlite]\n# %s = 1\n\nbogus = 1\n", val);
+	long_line_case(_i, text, FW_EINVAL, ":4: unknown key 'bogus'");
+	snprintf(text, sizeof(text), "[sqlite]\n# %s\n", val);
+	long_line_case(_i, text, FW_OK, NULL);
+	/* Exactly as long as fits (198 characters before the newline). */
+	memset(val, 'b', 198 - 8);
+	val[198 - 8] = '\0';
+	snprintf(text, sizeof(text), "[kafka]\ntopic = %s\nbogus = 2\n", val);
+	ck_assert_uint_eq(strlen("topic = ") + strlen(val), 198);
+	long_line_case(_i, text, FW_EINVAL, ":3: unknown key 'bogus'");
+}
+END_TEST
+
 START_TEST(test_config_validate_cross_keys)
 {
 	struct fw_config c;
@@ -431,6 +483,7 @@ config_suite(void)
 	tcase_add_test(l, test_config_int_bounds_inclusive);
 	tcase_add_test(l, test_config_string_length);
 	tcase_add_test(l, test_config_validate_cross_keys);
+	tcase_add_loop_test(l, test_config_long_lines, 0, 2);
 	tcase_set_timeout(v, 10);
 	tcase_set_timeout(m, 10);
 	tcase_set_timeout(l, 10);
