@@ -66,7 +66,7 @@ deps:
 	@sh deploy/install-deps.sh
 
 check: deps
-	$(MAKE) lint unit unit-asan integration
+	$(MAKE) lint unit unit-asan fuzz-replay fuzz integration
 
 unit: $(UNITS:%=build/o/tests/%) floodwatch
 	@sh tests/run-units.sh build/o/tests $(UNITS)
@@ -106,3 +106,4 @@ lint: $(GEN)
 
 clean:
 	rm -rf build floodwatch
+include tests/fuzz/fuzz.mk

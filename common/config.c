@@ -206,19 +206,50 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	int failed;
+	int fail_line;           /* line of the handler's error, when failed */
+	int long_line;           /* first over-long line (0 = none) */
+	int max_line;            /* longest line inih takes, characters */
 	/* source: either a FILE or a string cursor */
 	FILE *fp;
 	const char *s;
 };
 
+/* A comment line may be over-long harmlessly; anything else may not. */
+static int
+is_comment(const char *line)
+{
+	line += strspn(line, " \t");
+	return *line == ';' || *line == '#';
+}
+
+/*
+ * Hand inih one physical line.  A line longer than inih's buffer would be
+ * cut, its head parsed as a (truncated) value and its tail as the next line,
+ * so the tail is discarded here and the line remembered as too long.
+ */
 static char *
 reader(char *buf, int size, void *stream)
 {
 	struct parse_ctx *pc = stream;
+	int too_long = 0;
 	char *r;
 
 	if (pc->fp != NULL) {
-		r = fgets(buf, size, pc->fp);
+		size_t got;
+
+		if ((r = fgets(buf, size, pc->fp)) == NULL)
+			return NULL;
+		got = strlen(r);
+		if (got == (size_t)size - 1 && r[got - 1] != '\n') {
+			int ch = fgetc(pc->fp);
+
+			/* Exactly full and the newline is next: not too long. */
+			if (ch != '\n' && ch != EOF) {
+				too_long = 1;
+				while ((ch = fgetc(pc->fp)) != '\n' && ch != EOF)
+					;
+			}
+		}
 	} else {
 		size_t n = 0;
 
@@ -228,14 +259,23 @@ reader(char *buf, int size, void *stream)
 			n++;
 		if (pc->s[n] == '\n')
 			n++;
+		else if (pc->s[n] != '\0')
+			too_long = 1;
 		memcpy(buf, pc->s, n);
 		buf[n] = '\0';
 		pc->s += n;
+		if (too_long) {
+			pc->s += strcspn(pc->s, "\n");
+			if (*pc->s == '\n')
+				pc->s++;
+		}
 		r = buf;
 	}
-	/* One call per line (an over-long line is cut by inih anyway). */
-	if (r != NULL)
-		pc->line++;
+	pc->line++;
+	if (too_long && !is_comment(r) && pc->long_line == 0) {
+		pc->long_line = pc->line;
+		pc->max_line = size - 2;
+	}
 	return r;
 }
 
@@ -257,7 +297,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	k = find_key(section, name, &section_known);
-	if (k == NULL) {
+	if (pc->long_line == pc->line) {
+		snprintf(msg, sizeof(msg), "line longer than %d characters (key '%s')", pc->max_line, name);
+	} else if (k == NULL) {
 		if (!section_known)
 			snprintf(msg, sizeof(msg), "unknown section [%s] (key '%s')", section, name);
 		else
@@ -267,6 +309,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	snprintf(pc->err, pc->errlen, "%s:%d: %s", pc->name, pc->line, msg);
 	pc->failed = 1;
+	pc->fail_line = pc->line;
 	return 0;
 }
 
@@ -275,8 +318,16 @@ parse(struct parse_ctx *pc)
 {
 	int rc = ini_parse_stream(reader, pc, handler, pc);
 
-	if (pc->failed)
+	/* inih goes on after a syntax error and returns the first error's line;
+	 * report that one when it comes before the handler's (a missing ']'
+	 * otherwise shows up as "unknown section" on the next key). */
+	if (pc->failed && (rc <= 0 || rc >= pc->fail_line))
 		return FW_EINVAL;
+	if (pc->long_line > 0 && (rc <= 0 || rc >= pc->long_line)) {
+		snprintf(pc->err, pc->errlen, "%s:%d: line longer than %d characters",
+		    pc->name, pc->long_line, pc->max_line);
+		return FW_EINVAL;
+	}
 	if (rc != 0) {
 		snprintf(pc->err, pc->errlen, "%s:%d: syntax error (expected [section] or key = value)",
 		    pc->name, rc > 0 ? rc : pc->line);
@@ -288,7 +339,7 @@ parse(struct parse_ctx *pc)
 int
 fw_config_load_file(struct fw_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, path, 0, err, errlen, 0, NULL, NULL };
+	struct parse_ctx pc = { cfg, path, 0, err, errlen, 0, 0, 0, 0, NULL, NULL };
 	int rc;
 
 	if ((pc.fp = fopen(path, "r")) == NULL) {
@@ -309,7 +360,7 @@ int
 fw_config_load_string(struct fw_config *cfg, const char *text, const char *name,
     char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, name, 0, err, errlen, 0, NULL, text };
+	struct parse_ctx pc = { cfg, name, 0, err, errlen, 0, 0, 0, 0, NULL, text };
 
 	return parse(&pc);
 }

@@ -39,6 +39,9 @@ fw_log_level_parse(const char *name)
 	return -1;
 }
 
+static void log_write(enum fw_log_level level, const char *module, const char *suffix,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 log_write(enum fw_log_level level, const char *module, const char *suffix,
     const char *fmt, va_list ap)

@@ -28,11 +28,18 @@ fw_time_mono_ms(void)
 void
 fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN])
 {
-	/* Floor division so times before 1970 still format correctly. */
-	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-	int milli = (int)(ms - sec * 1000);
-	time_t t = (time_t)sec;
+	/* Floor division so times before 1970 still format correctly; done
+	 * with % rather than by negating ms, which overflows for INT64_MIN. */
+	int64_t sec = ms / 1000;
+	int milli = (int)(ms % 1000);
+	time_t t;
 	struct tm tm;
+
+	if (milli < 0) {
+		milli += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
 
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
 		snprintf(out, FW_TIME_TEXT_LEN, "%s", "0000-00-00T00:00:00.000Z");
@@ -56,7 +63,8 @@ fw_time_parse_duration(const char *text, int64_t *ms)
 
 	errno = 0;
 	v = strtod(text, &end);
-	if (errno != 0 || end == text || v < 0)
+	/* !(v >= 0) also refuses "nan", whose conversion to int64 is undefined. */
+	if (errno != 0 || end == text || !(v >= 0))
 		return -1;
 	switch (*end) {
 	case '\0': break;

@@ -142,6 +142,7 @@ floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+
 int
 fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct fw_detect **out)
 {
@@ -191,6 +192,8 @@ fw_detect_free(struct fw_detect *d)
 	free(d);
 }
 
+/* Slot of window widx in a victim's ring; widx < 0 (times before 1970,
+ * e.g. a NetFlow v5 header with unix_secs 0) must still land in 0..n-1. */
 static struct win *
 slot_of(struct fw_detect *d, size_t victim, int64_t widx)
 {
@@ -627,8 +630,13 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			continue;
 		}
 		widx = floor_div(t, d->cfg.window_ms);
-		if (d->next_close == INT64_MIN)
-			d->next_close = widx;
+		if (d->next_close == INT64_MIN) {
+			/* The first record opens the windows lateness_ms back too:
+			 * exporters do not send in time order, and a record a little
+			 * older than the first must land in its own window, not be
+			 * counted late. */
+			d->next_close = floor_div(t - d->cfg.lateness_ms, d->cfg.window_ms);
+		}
 		if (t > d->max_event_ms) {
 			d->max_event_ms = t;
 			/* Keep the slot ring valid before the record lands. */

@@ -3,7 +3,7 @@
  *
  * "valid": every datagram of tests/data/udpflood_{nf9,ipfix}.pcap decodes to
  * the records tshark reports (tests/data/<capture>.expected.tsv, made by
- * tests/data/gen-expected.sh), plus hand-built datagrams for what the
+ * tests/data/gen-nf9-expected.sh), plus hand-built datagrams for what the
  * captures lack: IPv6, reduced-size counters, variable-length and enterprise
  * fields, every IPFIX time form, sampling from options data, withdrawal,
  * data before template, expiry, sequence gaps, save/load.
@@ -102,7 +102,7 @@ compare_with_tshark(const char *pcap, const char *tsv, struct capture *cap, deco
 	load_capture(pcap, cap);
 	ck_assert_uint_eq(cap->n, 545);
 	fp = fopen(tsv, "r");
-	ck_assert_msg(fp != NULL, "%s missing (tests/data/gen-expected.sh)", tsv);
+	ck_assert_msg(fp != NULL, "%s missing (tests/data/gen-nf9-expected.sh)", tsv);
 	memset(&st, 0, sizeof(st));
 	for (size_t i = 0; i < cap->n; i++) {
 		int n = dec(c, cap->d[i].p, cap->d[i].len, &cap->d[i].src, cap->d[i].ts_ms,

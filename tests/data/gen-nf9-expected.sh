@@ -6,7 +6,7 @@
 # Times are Unix milliseconds (tshark prints flowStart/EndMilliseconds as
 # UTC dates; they are converted here).  The exporters sent to a random port,
 # so the port is read from the first packet and passed to -d ...,cflow.
-# Usage: sh tests/data/gen-expected.sh   (from anywhere; needs tshark, python3)
+# Usage: sh tests/data/gen-nf9-expected.sh   (from anywhere; needs tshark, python3)
 #
 # Provenance: udpflood_nf9.pcap and udpflood_ipfix.pcap are copied unchanged
 # from the shared captures (flows/, see its README): pmacctd nfprobe exporting
