@@ -40,10 +40,10 @@ build/$(1)/floodwatch: $$($(1)_CLI) build/$(1)/libfw.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libfw.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
+	@echo "LD $$@"; $$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
 build/$(1)/tools/%: tests/tools/%.c build/$(1)/libfw.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) $(2) -o $$@ $$< build/$(1)/libfw.a $$(LDLIBS)
+	@echo "LD $$@"; $$(CC) $$(ALL_CFLAGS) $(2) -o $$@ $$< build/$(1)/libfw.a $$(LDLIBS)
 endef
 
 $(eval $(call flavour,o,))

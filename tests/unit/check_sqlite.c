@@ -98,7 +98,7 @@ START_TEST(test_sqlite_lifecycle)
 
 	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
 	ev[0] = event(FW_EV_START, 1, 1700000063000);
-	ck_assert_int_eq(fw_sqlite_write(s, ev, 1), FW_OK);
+	ck_assert_int_eq(fw_sqlite_write(s, ev, 1, 0), FW_OK);
 	assert_query("SELECT count(*) FROM alerts", "1");
 	assert_query("SELECT ended_at FROM alerts", "NULL");
 	assert_query("SELECT count(*) FROM active_alerts", "1");
@@ -109,7 +109,7 @@ START_TEST(test_sqlite_lifecycle)
 	/* update and end in one batch (one transaction). */
 	ev[0] = event(FW_EV_UPDATE, 2, 1700000073000);
 	ev[1] = event(FW_EV_END, 3, 1700000090123);
-	ck_assert_int_eq(fw_sqlite_write(s, ev, 2), FW_OK);
+	ck_assert_int_eq(fw_sqlite_write(s, ev, 2, 0), FW_OK);
 	assert_query("SELECT count(*) FROM alerts", "1");
 	assert_query("SELECT ended_at FROM alerts", "2023-11-14T22:14:50.123Z");
 	assert_query("SELECT count(*) FROM active_alerts", "0");
@@ -127,7 +127,7 @@ START_TEST(test_sqlite_lifecycle)
 	    " FROM alerts", "30123");
 	assert_query("SELECT strftime('%s', started_at) FROM alerts", "1700000060");
 	/* The same event twice is not a second timeline row. */
-	ck_assert_int_eq(fw_sqlite_write(s, ev + 1, 1), FW_OK);
+	ck_assert_int_eq(fw_sqlite_write(s, ev + 1, 1, 0), FW_OK);
 	assert_query("SELECT count(*) FROM alert_events", "3");
 	fw_sqlite_close(s);
 }
@@ -142,7 +142,7 @@ START_TEST(test_sqlite_reopen_idempotent)
 	ck_assert_int_ge(fw_sqlite_schema_version(), 1);
 	snprintf(want, sizeof(want), "%d", fw_sqlite_schema_version());
 	ck_assert_int_eq(fw_sqlite_open(dbpath, &s, err, sizeof(err)), FW_OK);
-	ck_assert_int_eq(fw_sqlite_write(s, &e, 1), FW_OK);
+	ck_assert_int_eq(fw_sqlite_write(s, &e, 1, 0), FW_OK);
 	fw_sqlite_close(s);
 	for (int i = 0; i < 3; i++) {
 		s = NULL;
@@ -234,7 +234,7 @@ START_TEST(test_sqlite_read_only)
 			_exit(3);
 		rc = fw_sqlite_open(dbpath, &s, err, sizeof(err));
 		if (rc == FW_OK) {
-			rc = fw_sqlite_write(s, &e, 1);
+			rc = fw_sqlite_write(s, &e, 1, 0);
 			fw_sqlite_close(s);
 			_exit(rc == FW_EIO ? 0 : 1);
 		}
