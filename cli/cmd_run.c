@@ -93,6 +93,16 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 	cli_stats_add(&snap, "listener", "drop_not_allowed", na);
 	cli_stats_add_decode(&snap, &ds);
 	cli_stats_add_pipeline(&snap, &ps);
+	for (int k = 1; k < FW_PAYLOAD_KINDS; k++) {
+		uint64_t e = 0;
+
+		if (ds.datagrams[k] == 0)
+			continue;
+		for (int j = 0; j < FW_DERR_N; j++)
+			e += ds.errors[k][j];
+		fw_log(level, "run", "decode %s: datagrams=%llu records=%llu errors=%llu", fw_pkt_kind_name(k),
+		    (unsigned long long)ds.datagrams[k], (unsigned long long)ds.records[k], (unsigned long long)e);
+	}
 	if (qlog != NULL) {
 		struct fw_qlog_stats qs;
 		fw_qlog_tail_get_stats(qlog, &qs);

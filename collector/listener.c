@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #include "fw_pkt.h"
 #include "fw_prefix.h"
 #include "fw_time.h"
+#include "fw_tmpl.h"
 
 #define DGRAM_MAX 65536
 #define CTRL_LEN 64
@@ -49,9 +51,13 @@ struct fw_listener {
 	struct fw_dnsq *dnsout;
 	/* counters: written by the thread, read by anyone */
 	struct fw_prefix_list allow;  /* empty: every exporter */
+	char state_path[FW_CFG_STR_MAX + 64];  /* where this listener saves its templates; "" = off */
+	int64_t next_save_ms;
 	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped, not_allowed;
 	pthread_mutex_t dec_lock;   /* guards copying decoder stats */
 };
+
+static void load_templates(struct fw_listener *l, const char *prefix, const char *label);
 
 static int
 parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
@@ -180,11 +186,60 @@ fw_listener_open(const char *addr, const char *label, const struct fw_config *cf
 		snprintf(err, errlen, "listen.%s: decoder: %s", label, fw_strerror(rc));
 		goto fail;
 	}
+	if (cfg->flow_template_state[0] != '\0')
+		load_templates(l, cfg->flow_template_state, label);
 	*out = l;
 	return FW_OK;
 fail:
 	fw_listener_free(l);
 	return rc;
+}
+
+/*
+ * Templates survive restarts: each listener saves its cache to
+ * PREFIX.LABEL.N and, at start, loads every PREFIX.* file.  Loading other
+ * listeners' files is harmless (templates are keyed by exporter), and it
+ * covers SO_REUSEPORT hashing an exporter to another socket after a restart.
+ */
+static void
+load_templates(struct fw_listener *l, const char *prefix, const char *label)
+{
+	static _Atomic int seq;  /* distinct file per listener in this process */
+	char pattern[FW_CFG_STR_MAX + 8];
+	glob_t g;
+	size_t loaded = 0;
+
+	snprintf(l->state_path, sizeof(l->state_path), "%s.%s.%d", prefix, label, atomic_fetch_add(&seq, 1));
+	snprintf(pattern, sizeof(pattern), "%s.*", prefix);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		int rc;
+
+		if (strstr(g.gl_pathv[i], ".tmp") != NULL)
+			continue;
+		rc = fw_tmpl_cache_load(fw_decoder_templates(l->dec), g.gl_pathv[i], fw_time_now_ms());
+		if (rc == FW_OK)
+			loaded++;
+		else
+			fw_log(FW_LOG_WARN, "listener", "%s: saved templates not loaded: %s", g.gl_pathv[i],
+			    fw_strerror(rc));
+	}
+	globfree(&g);
+	if (loaded > 0)
+		fw_log(FW_LOG_INFO, "listener", "%s: %zu template(s) restored from %zu file(s)", label,
+		    fw_tmpl_cache_count(fw_decoder_templates(l->dec)), loaded);
+}
+
+static void
+save_templates(struct fw_listener *l)
+{
+	int rc;
+
+	if (l->state_path[0] == '\0' || fw_tmpl_cache_count(fw_decoder_templates(l->dec)) == 0)
+		return;
+	if ((rc = fw_tmpl_cache_save(fw_decoder_templates(l->dec), l->state_path)) != FW_OK)
+		FW_LOG_RL(FW_LOG_WARN, "listener", "%s: cannot save templates: %s", l->state_path, fw_strerror(rc));
 }
 
 static void
@@ -243,6 +298,13 @@ listener_main(void *arg)
 			continue;
 		}
 		now = fw_time_now_ms();  /* one clock read per batch */
+		if (now >= l->next_save_ms) {
+			/* A crash loses at most a minute of template changes. */
+			pthread_mutex_lock(&l->dec_lock);
+			save_templates(l);
+			pthread_mutex_unlock(&l->dec_lock);
+			l->next_save_ms = now + 60000;
+		}
 		atomic_fetch_add_explicit(&l->datagrams, (uint64_t)n, memory_order_relaxed);
 		pthread_mutex_lock(&l->dec_lock);
 		for (int i = 0; i < n; i++) {
@@ -300,6 +362,7 @@ fw_listener_stop(struct fw_listener *l)
 	atomic_store(&l->stop, 1);
 	pthread_join(l->thread, NULL);
 	l->started = 0;
+	save_templates(l);
 }
 
 void
