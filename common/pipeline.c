@@ -20,7 +20,7 @@
 #include "fw_time.h"
 
 #define MAX_RINGS 64
-#define BURST 256
+#define BURST 1024
 #define SINK_BURST 64
 
 struct fw_pipeline {
@@ -119,6 +119,8 @@ detector_main(void *arg)
 				;
 			break;
 		}
+		/* Idle: 1 ms lets ~1 k records per 1 Mpps gather into the next
+		 * burst (rings hold 64 k); no syscall per record or batch. */
 		nap_ms(1);
 	}
 	if (!p->live)
