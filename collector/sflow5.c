@@ -95,6 +95,22 @@ struct dec {
 	struct fw_sflow5_info *info;
 };
 
+/*
+ * Child cursor over an XDR opaque of len bytes.  XDR pads opaque data to a
+ * multiple of 4; agents write lengths that already are, but when one is not
+ * the padding that follows is skipped too (as sflowtool does), if present.
+ */
+static struct fw_cur
+sub_xdr(struct fw_cur *c, uint32_t len)
+{
+	struct fw_cur s = fw_cur_sub(c, len);
+	size_t pad = (size_t)(-len & 3u);
+
+	if (c->err == FW_OK && fw_cur_left(c) >= pad)
+		fw_cur_skip(c, pad);
+	return s;
+}
+
 /* Transport header: whatever of it the cut header holds. */
 static void
 parse_l4(struct fw_cur *c, struct pkt_facts *pf, bool v6)
@@ -403,7 +419,7 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 	memset(&smp, 0, sizeof(smp));
 	for (uint32_t i = 0; i < nrec; i++) {
 		uint32_t fmt = fw_cur_u32(s), rlen = fw_cur_u32(s);
-		struct fw_cur r = fw_cur_sub(s, rlen);
+		struct fw_cur r = sub_xdr(s, rlen);
 
 		if (s->err != FW_OK)
 			return s->err;  /* record list overruns the sample */
@@ -539,7 +555,7 @@ counter_sample(struct dec *d, struct fw_cur *s, bool expanded)
 		return FW_EMALFORMED;
 	for (uint32_t i = 0; i < nrec; i++) {
 		uint32_t fmt = fw_cur_u32(s), rlen = fw_cur_u32(s);
-		struct fw_cur r = fw_cur_sub(s, rlen);
+		struct fw_cur r = sub_xdr(s, rlen);
 
 		if (s->err != FW_OK)
 			return s->err;
@@ -603,7 +619,7 @@ fw_sflow5_decode(const uint8_t *buf, size_t len, const struct fw_addr *exporter,
 
 	for (uint32_t i = 0; i < nsamples; i++) {
 		uint32_t fmt = fw_cur_u32(&c), slen = fw_cur_u32(&c);
-		struct fw_cur s = fw_cur_sub(&c, slen);
+		struct fw_cur s = sub_xdr(&c, slen);
 		int err;
 
 		if (c.err != FW_OK) {

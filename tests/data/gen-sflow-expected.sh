@@ -12,7 +12,7 @@
 # Rows, tab-separated, in datagram order (frame = 1-based packet number):
 #   F frame agent sub_agent dgram_seq sample_seq expanded rate drops
 #     in_fmt in_val out_fmt out_val frame_length stripped
-#     src dst proto sport dport tcp_flags ttl l3_len
+#     src dst proto sport dport tcp_flags ttl tos l3_len
 #     one per flow sample (format 1 or 3).  src..l3_len are "-" when tshark
 #     found no IP packet in the sample.  The transport fields follow the
 #     decoder's conventions, computed here from tshark's fields: proto is the
@@ -20,7 +20,8 @@
 #     TCP/UDP/SCTP, ICMP/ICMPv6 as sport = type << 8 | code, dport 0.
 #     tcp_flags is "-" for sampled IPv4/IPv6 records: tshark 4.0 shows those
 #     flags as 0 whatever the record holds.  ttl is 0 for sampled records
-#     (the record has no TTL).  l3_len is IPv4 total length, IPv6 payload
+#     (the record has no TTL); tos is "-" for them (tshark shows the IPv4
+#     record's ToS only as precedence bits).  l3_len is IPv4 total length, IPv6 payload
 #     length + 40, or the sampled record's length.
 #   C frame agent sub_agent dgram_seq if_index if_speed in_octets
 #     in_ucast in_discards in_errors out_octets out_ucast out_discards out_errors
@@ -37,18 +38,41 @@ import json
 import sys
 
 
+class Obj:
+    """A JSON object that keeps repeated keys in document order (tshark
+    repeats a key for each sample, record or header of the same name)."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def get(self, key, default=None):
+        for k, v in self.pairs:
+            if k == key:
+                return v
+        return default
+
+    def __getitem__(self, key):
+        v = self.get(key, KeyError)
+        if v is KeyError:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return any(k == key for k, _ in self.pairs)
+
+    def keys(self):
+        return [k for k, _ in self.pairs]
+
+    def items(self):
+        return list(self.pairs)
+
+
 def first(v):
     return v[0] if isinstance(v, list) else v
 
 
 def items(d):
-    """(key, value) pairs, lists from --no-duplicate-keys flattened in order."""
-    for k, v in d.items():
-        if isinstance(v, list) and v and isinstance(v[0], dict):
-            for x in v:
-                yield k, x
-        else:
-            yield k, v
+    return d.items()
 
 
 def num(v):
@@ -68,12 +92,14 @@ def ip_facts(tree):
         src, dst = h["ip.src"], h["ip.dst"]
         proto = num(h["ip.proto"])
         ttl = num(h["ip.ttl"])
+        tos = num(h["ip.dsfield"])
         l3 = num(h["ip.len"])
         v6 = False
     else:
         h = first(ip6)
         src, dst = h["ipv6.src"], h["ipv6.dst"]
         ttl = num(h["ipv6.hlim"])
+        tos = num(h["ipv6.tclass"])
         plen = num(h["ipv6.plen"])
         l3 = plen + 40 if plen else 0
         v6 = True
@@ -103,7 +129,7 @@ def ip_facts(tree):
     if proto == (58 if v6 else 1) and icmp in tree:
         t = first(tree[icmp])
         sport = num(t[icmp + ".type"]) << 8 | num(t[icmp + ".code"])
-    return [src, dst, proto, sport, dport, flags, ttl, l3]
+    return [src, dst, proto, sport, dport, flags, ttl, tos, l3]
 
 
 def flow_row(frame, hdr, s, expanded):
@@ -123,7 +149,7 @@ def flow_row(frame, hdr, s, expanded):
     frame_len = stripped = 0
     sampled = None
     for k, rec in items(s):
-        if not isinstance(rec, dict):
+        if not isinstance(rec, Obj):
             continue
         if k == "Raw packet header" and facts is None:
             frame_len = num(rec["sflow_245.header.frame_length"])
@@ -134,17 +160,17 @@ def flow_row(frame, hdr, s, expanded):
             sampled = [rec["sflow_245.ipv6_src" if v6 else "sflow_245.ipv4_src"],
                        rec["sflow_245.ipv6_dst" if v6 else "sflow_245.ipv4_dst"],
                        num(rec["sflow.ip_protocol"]), num(rec["sflow_245.ip.source_port"]) & 0xFFFF,
-                       num(rec["sflow.ip.destination_port"]) & 0xFFFF, "-", 0,
+                       num(rec["sflow.ip.destination_port"]) & 0xFFFF, "-", 0, "-",
                        num(rec["sflow_245.ip.length"])]
     if facts is None:
         facts = sampled
-    row += [frame_len, stripped] + (facts if facts else ["-"] * 8)
+    row += [frame_len, stripped] + (facts if facts else ["-"] * 9)
     return row
 
 
 def counter_rows(frame, hdr, s):
     for k, rec in items(s):
-        if k != "Generic interface counters" or not isinstance(rec, dict):
+        if k != "Generic interface counters" or not isinstance(rec, Obj):
             continue
         g = lambda f: num(rec["sflow_245." + f])
         yield ["C", frame] + hdr + [g("ifindex"), g("ifspeed"), g("ifinoct"), g("ifinpkt"),
@@ -153,21 +179,21 @@ def counter_rows(frame, hdr, s):
 
 
 def main():
-    pkts = json.load(sys.stdin)
+    pkts = json.load(sys.stdin, object_pairs_hook=Obj)
     print("# F frame agent sub_agent dgram_seq sample_seq expanded rate drops in_fmt in_val out_fmt out_val"
-          " frame_length stripped src dst proto sport dport tcp_flags ttl l3_len")
+          " frame_length stripped src dst proto sport dport tcp_flags ttl tos l3_len")
     print("# C frame agent sub_agent dgram_seq if_index if_speed in_octets in_ucast in_discards in_errors"
           " out_octets out_ucast out_discards out_errors")
     for p in pkts:
         layers = p["_source"]["layers"]
         frame = num(layers["frame"]["frame.number"])
         sf = layers.get("sflow")
-        if not isinstance(sf, dict) or "sflow_245.numsamples" not in sf:
+        if not isinstance(sf, Obj) or "sflow_245.numsamples" not in sf:
             continue
         agent = sf.get("sflow_245.agent") or sf.get("sflow_245.agent.v6")
         hdr = [agent, num(sf["sflow_245.sub_agent_id"]), num(sf["sflow_245.sequence_number"])]
         for k, s in items(sf):
-            if not isinstance(s, dict):
+            if not isinstance(s, Obj):
                 continue
             if k.startswith("Flow sample") or k.startswith("Expanded flow sample"):
                 print("\t".join(map(str, flow_row(frame, hdr, s, 1 if k.startswith("Expanded") else 0))))
@@ -186,7 +212,7 @@ for pcap in "$@"; do
 	dec="-o ip.defragment:FALSE -o ipv6.defragment:FALSE"
 	[ "$port" = 6343 ] || dec="$dec -d udp.port==$port,sflow"
 	# shellcheck disable=SC2086
-	tshark -r "$pcap" $dec -T json --no-duplicate-keys 2>/dev/null | python3 "$walker" > "$name.sflow.tsv"
+	tshark -r "$pcap" $dec -T json 2>/dev/null | python3 "$walker" > "$name.sflow.tsv"
 	echo "$name.sflow.tsv: $(grep -c '^F' "$name.sflow.tsv") flow samples," \
 	    "$(grep -c '^C' "$name.sflow.tsv") generic counter records"
 done
