@@ -23,7 +23,15 @@
  *  - GRE: the record carries the outer header (proto 47, outer addresses,
  *    ports 0), as NetFlow/IPFIX exporters report it; the inner packet is
  *    not reported.  A GRE flood is traffic to the outer destination.
- *  - ICMP / ICMPv6: sport = type << 8 | code, dport = 0.
+ *  - ICMP / ICMPv6: sport = type << 8 | code, dport = 0 (from a raw
+ *    header).  Sampled IPv4/IPv6 records (flow formats 3/4) carry 32-bit
+ *    "port or equivalent" fields: their low 16 bits are used as written.
+ *  - Precedence inside a sample: the first raw header record that holds an
+ *    IP packet, else the first sampled IPv4/IPv6 record.  TTL is known only
+ *    from a raw header (0 otherwise).
+ *  - Drops: info->drops sums the samples' drops fields; the agent reports
+ *    them cumulatively per source, so rates come from differences of
+ *    info->srcs[].drops between datagrams of the same agent and source.
  *  - Interfaces: in_if/out_if are the ifIndex when the interface format is
  *    0 (single ifIndex) and not 0x3fffffff (unknown); otherwise 0.
  *  - A flow sample with no IP packet in it (ARP, non-IP header protocol,
