@@ -883,6 +883,17 @@ START_TEST(test_sflow5_bad_sample_keeps_others)
 	ck_assert_uint_eq(info.bad_samples, 1);   /* flow sample of 0 bytes */
 	ck_assert_uint_eq(info.other_samples, 1);
 
+	/* A vendor sample of odd length is followed by XDR padding: skipped. */
+	hdr(&w, 2);
+	put32(&w, 7 << 12 | 1);
+	put32(&w, 18);
+	for (int i = 0; i < 5; i++)
+		put32(&w, 0xeeeeeeee);  /* 18 bytes + 2 of padding */
+	flow_v4(&w, 1, 10, 1);
+	ck_assert_int_eq(run(&w, out, 4, &info), 1);
+	ck_assert_uint_eq(info.other_samples, 1);
+	ck_assert_uint_eq(info.bad_samples, 0);
+
 	/* Raw header record whose header_length overruns the record. */
 	hdr(&w, 1);
 	put32(&w, 1);
