@@ -32,6 +32,8 @@ struct cli_stats {
 };
 void cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value);
 void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds);
+/* Per-exporter (v9/IPFIX), per-agent and per-interface (sFlow) counters. */
+void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
 /* Write and clear; failures are logged, never fatal. */
 void cli_stats_write(struct cli_stats *cs, const char *db_path);

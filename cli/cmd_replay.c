@@ -176,6 +176,7 @@ cmd_replay(int argc, char **argv)
 		cli_stats_add(&cs, "querylog", "records", qs.queries);
 		cli_stats_add(&cs, "querylog", "drop_malformed", qs.malformed);
 		cli_stats_add_decode(&cs, fw_decoder_stats(dec));
+		cli_stats_add_exporters(&cs, dec);
 		cli_stats_add_pipeline(&cs, &ps);
 		cli_stats_write(&cs, cfg.sqlite_path);
 	}

@@ -66,6 +66,12 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 
 static struct cli_stats snap;
 
+static void
+add_exporters(void *ctx, struct fw_decoder *dec)
+{
+	cli_stats_add_exporters(ctx, dec);
+}
+
 /* Log the counters and snapshot them into collector_stats. */
 static void
 log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
@@ -84,6 +90,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 		fl += ls.flows;
 		na += ls.not_allowed;
 		fw_decode_stats_add(&ds, &ls.dec);
+		fw_listener_with_decoder(listeners[i], add_exporters, &snap);
 	}
 	fw_pipeline_get_stats(p, &ps);
 	cli_stats_add(&snap, "listener", "datagrams", dg);

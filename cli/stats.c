@@ -43,6 +43,57 @@ cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds)
 }
 
 void
+cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
+{
+	struct fw_flow_exporter ex[64];
+	const struct fw_sflow_agent *ag;
+	const struct fw_sflow_if *ifs;
+	size_t n = fw_tmpl_exporters(fw_decoder_templates(dec), ex, 64), m;
+	char src[24], a[64], name[40];
+
+	for (size_t i = 0; i < n; i++) {
+		fw_addr_format(&ex[i].addr, a, sizeof(a));
+		snprintf(src, sizeof(src), "%s %.15s", ex[i].version == 9 ? "nf9" : "ipfix", a);
+		snprintf(name, sizeof(name), "dom%u_datagrams", ex[i].domain);
+		cli_stats_add(cs, src, name, ex[i].datagrams);
+		snprintf(name, sizeof(name), "dom%u_records", ex[i].domain);
+		cli_stats_add(cs, src, name, ex[i].records);
+		snprintf(name, sizeof(name), "dom%u_seq_lost", ex[i].domain);
+		cli_stats_add(cs, src, name, ex[i].seq_lost);
+		for (int r = 0; r < FW_DEC_NREASONS; r++) {
+			if (ex[i].err[r] == 0)
+				continue;
+			snprintf(name, sizeof(name), "dom%u_err_%s", ex[i].domain, fw_dec_reason_name(r));
+			cli_stats_add(cs, src, name, ex[i].err[r]);
+		}
+	}
+	m = fw_decoder_sflow_agents(dec, &ag);
+	for (size_t i = 0; i < m; i++) {
+		fw_addr_format(&ag[i].addr, a, sizeof(a));
+		snprintf(src, sizeof(src), "sflow %.17s", a);
+		cli_stats_add(cs, src, "datagrams", ag[i].datagrams);
+		cli_stats_add(cs, src, "flow_samples", ag[i].flow_samples);
+		cli_stats_add(cs, src, "counter_samples", ag[i].counter_samples);
+		cli_stats_add(cs, src, "bad_samples", ag[i].bad_samples);
+		cli_stats_add(cs, src, "seq_lost", ag[i].seq_lost);
+		cli_stats_add(cs, src, "sample_drops", ag[i].drops);
+	}
+	m = fw_decoder_sflow_ifs(dec, &ifs);
+	for (size_t i = 0; i < m && i < 64; i++) {
+		fw_addr_format(&ifs[i].agent, a, sizeof(a));
+		snprintf(src, sizeof(src), "sflow %.17s", a);
+		snprintf(name, sizeof(name), "if%u_in_octets", ifs[i].if_index);
+		cli_stats_add(cs, src, name, ifs[i].c.in_octets);
+		snprintf(name, sizeof(name), "if%u_out_octets", ifs[i].if_index);
+		cli_stats_add(cs, src, name, ifs[i].c.out_octets);
+		snprintf(name, sizeof(name), "if%u_in_errors", ifs[i].if_index);
+		cli_stats_add(cs, src, name, ifs[i].c.in_errors);
+		snprintf(name, sizeof(name), "if%u_in_discards", ifs[i].if_index);
+		cli_stats_add(cs, src, name, ifs[i].c.in_discards);
+	}
+}
+
+void
 cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 {
 	cli_stats_add(cs, "detector", "flow_records", ps->det.flows);

@@ -11,6 +11,7 @@
 #include "fw_nf5.h"
 #include "fw_nf9.h"
 #include "fw_prefix.h"
+#include "fw_sflow5.h"
 #include "fw_time.h"
 #include "fw_tmpl.h"
 
@@ -27,7 +28,87 @@ struct fw_decoder {
 	/* flow.sampling_override: exporters whose stated rate we replace */
 	struct fw_prefix_list ov_prefix;
 	uint32_t ov_rate[FW_PREFIX_LIST_MAX];
+	/* sFlow: per-agent counters and the latest interface counters, in
+	 * fixed tables (full: the newcomer is counted in *_full, not kept) */
+	struct fw_sflow5_info sfinfo;        /* scratch */
+	struct fw_sflow_agent *agents;       /* max_exporters */
+	size_t nagents, max_agents;
+	uint64_t agents_full;
+	struct fw_sflow_if *ifs;             /* FW_SFLOW_IF_MAX */
+	size_t nifs;
+	uint64_t ifs_full;
 };
+
+static struct fw_sflow_agent *
+sflow_agent(struct fw_decoder *d, const struct fw_addr *a, uint32_t sub)
+{
+	/* Linear over a small table: agents number in the tens; the lookup is
+	 * per datagram, not per record. */
+	for (size_t i = 0; i < d->nagents; i++)
+		if (d->agents[i].sub_agent == sub && memcmp(d->agents[i].addr.b, a->b, 16) == 0)
+			return &d->agents[i];
+	if (d->nagents == d->max_agents) {
+		d->agents_full++;
+		return NULL;
+	}
+	memset(&d->agents[d->nagents], 0, sizeof(d->agents[0]));
+	d->agents[d->nagents].addr = *a;
+	d->agents[d->nagents].sub_agent = sub;
+	return &d->agents[d->nagents++];
+}
+
+static void
+sflow_account(struct fw_decoder *d, int64_t at)
+{
+	const struct fw_sflow5_info *in = &d->sfinfo;
+	struct fw_sflow_agent *ag = sflow_agent(d, &in->agent, in->sub_agent_id);
+
+	if (ag == NULL)
+		return;
+	if (ag->seq_valid && in->seq > ag->next_seq)
+		ag->seq_lost += in->seq - ag->next_seq;  /* datagrams we never saw */
+	ag->seq_valid = 1;
+	ag->next_seq = in->seq + 1;
+	ag->datagrams++;
+	ag->flow_samples += in->flow_samples;
+	ag->counter_samples += in->counter_samples;
+	ag->bad_samples += in->bad_samples;
+	ag->drops = in->drops > ag->drops ? in->drops : ag->drops;
+	ag->last_seen_ms = at;
+	for (uint32_t i = 0; i < in->n_ifc; i++) {
+		const struct fw_sflow5_ifc *c = &in->ifc[i];
+		size_t k;
+
+		for (k = 0; k < d->nifs; k++)
+			if (d->ifs[k].if_index == c->if_index && memcmp(d->ifs[k].agent.b, in->agent.b, 16) == 0)
+				break;
+		if (k == d->nifs) {
+			if (d->nifs == FW_SFLOW_IF_MAX) {
+				d->ifs_full++;
+				continue;
+			}
+			d->nifs++;
+		}
+		d->ifs[k].agent = in->agent;
+		d->ifs[k].if_index = c->if_index;
+		d->ifs[k].c = *c;
+		d->ifs[k].at_ms = at;
+	}
+}
+
+size_t
+fw_decoder_sflow_agents(const struct fw_decoder *d, const struct fw_sflow_agent **out)
+{
+	*out = d->agents;
+	return d->nagents;
+}
+
+size_t
+fw_decoder_sflow_ifs(const struct fw_decoder *d, const struct fw_sflow_if **out)
+{
+	*out = d->ifs;
+	return d->nifs;
+}
 
 int
 fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,
@@ -75,6 +156,13 @@ fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 	tc.pending_slots = (uint32_t)cfg->flow_pending_slots;
 	tc.template_timeout_ms = cfg->flow_template_timeout_ms;
 	tc.default_sampling = (uint32_t)cfg->flow_default_sampling;
+	d->max_agents = (size_t)cfg->flow_max_exporters;
+	d->agents = calloc(d->max_agents, sizeof(*d->agents));
+	d->ifs = calloc(FW_SFLOW_IF_MAX, sizeof(*d->ifs));
+	if (d->agents == NULL || d->ifs == NULL) {
+		fw_decoder_free(d);
+		return FW_ENOMEM;
+	}
 	if ((rc = fw_tmpl_cache_new(&tc, &d->tmpl)) != FW_OK ||
 	    (rc = fw_sampling_override_parse(cfg->flow_sampling_override, &d->ov_prefix, d->ov_rate,
 	    err, sizeof(err))) != FW_OK) {
@@ -145,6 +233,8 @@ fw_decoder_free(struct fw_decoder *d)
 	if (d == NULL)
 		return;
 	fw_tmpl_cache_free(d->tmpl);
+	free(d->agents);
+	free(d->ifs);
 	free(d);
 }
 
@@ -204,6 +294,11 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	case FW_PAYLOAD_IPFIX:
 		rc = fw_ipfix_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
 		break;
+	case FW_PAYLOAD_SFLOW5:
+		rc = fw_sflow5_decode(u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->sfinfo);
+		if (rc >= 0)
+			sflow_account(d, arrival_ms);
+		break;
 	case FW_PAYLOAD_DNS:
 		rc = decode_dns(d, u, arrival_ms, dns, maxdns);
 		if (rc > 0) {
@@ -224,7 +319,7 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	if (d->ov_prefix.n > 0 && rc > 0)
 		apply_override(d, &u->src, flows, (size_t)rc);
 	d->st.records[kind] += (uint64_t)rc;
-	if (arrival_ms >= d->next_expire_ms) {
+	if ((kind == FW_PAYLOAD_NF9 || kind == FW_PAYLOAD_IPFIX) && arrival_ms >= d->next_expire_ms) {
 		/* Bounded by the table size, every 10 s: off the per-record path. */
 		(void)fw_tmpl_cache_expire(d->tmpl, arrival_ms, &d->fst);
 		d->next_expire_ms = arrival_ms + 10000;

@@ -411,3 +411,11 @@ fw_listener_get_stats(struct fw_listener *l, struct fw_listener_stats *st)
 		st->dec = *fw_decoder_stats(l->dec);
 	pthread_mutex_unlock(&l->dec_lock);
 }
+
+void
+fw_listener_with_decoder(struct fw_listener *l, void (*fn)(void *ctx, struct fw_decoder *dec), void *ctx)
+{
+	pthread_mutex_lock(&l->dec_lock);
+	fn(ctx, l->dec);
+	pthread_mutex_unlock(&l->dec_lock);
+}

@@ -19,6 +19,7 @@
 #include "fw_prefix.h"
 #include "fw_tmpl.h"
 #include "fw_records.h"
+#include "fw_sflow5.h"
 
 /* Error classes counted per payload kind. */
 enum fw_derr {
@@ -62,6 +63,31 @@ const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
 /* The decoder's NetFlow v9/IPFIX template cache (persistence, exporters). */
 struct fw_tmpl_cache *fw_decoder_templates(struct fw_decoder *d);
 const struct fw_flow_dec_stats *fw_decoder_flow_stats(const struct fw_decoder *d);
+
+/* sFlow agents and their latest generic interface counters. */
+#define FW_SFLOW_IF_MAX 1024
+struct fw_sflow_agent {
+	struct fw_addr addr;       /* agent address */
+	uint32_t sub_agent;
+	uint32_t next_seq;         /* datagram sequence expected next */
+	uint8_t seq_valid;
+	uint64_t datagrams;
+	uint64_t flow_samples;
+	uint64_t counter_samples;
+	uint64_t bad_samples;
+	uint64_t seq_lost;         /* datagrams missing from the sequence */
+	uint64_t drops;            /* highest drop count the agent reported */
+	int64_t last_seen_ms;
+};
+struct fw_sflow_if {
+	struct fw_addr agent;
+	uint32_t if_index;
+	int64_t at_ms;             /* when these counters arrived */
+	struct fw_sflow5_ifc c;    /* the agent's latest generic counters */
+};
+/* Borrowed views, valid until the decoder's next datagram (same thread). */
+size_t fw_decoder_sflow_agents(const struct fw_decoder *d, const struct fw_sflow_agent **out);
+size_t fw_decoder_sflow_ifs(const struct fw_decoder *d, const struct fw_sflow_if **out);
 
 /* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */
 int fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,

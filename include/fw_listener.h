@@ -45,6 +45,9 @@ void fw_listener_free(struct fw_listener *l);
 int fw_listener_port(const struct fw_listener *l);
 const char *fw_listener_name(const struct fw_listener *l);
 
+/* Run fn on the listener's decoder with its counters held still (any thread). */
+void fw_listener_with_decoder(struct fw_listener *l, void (*fn)(void *ctx, struct fw_decoder *dec), void *ctx);
+
 /* Snapshot of the counters (any thread; approximate while running). */
 void fw_listener_get_stats(struct fw_listener *l, struct fw_listener_stats *st);
 
