@@ -489,9 +489,11 @@ fw_dnstap_file_read(const char *path, fw_dnstap_fn *cb, void *ctx, struct fw_dns
 	err = FW_EIO;
 	if ((r = fstrm_file_reader_init(fopt, ropt)) == NULL)
 		goto out;
-	err = FW_EMALFORMED;       /* START with another content type */
-	if (fstrm_reader_open(r) != fstrm_res_success)
+	if (fstrm_reader_open(r) != fstrm_res_success) {
+		/* The file ends inside START, or START names another content type. */
+		err = got - 8 < fw_load_be32(head + 4) ? FW_ETRUNC : FW_EMALFORMED;
 		goto out;
+	}
 	/*
 	 * libfstrm refuses frames over its max_frame_size (1 MiB by default)
 	 * as a failed read; between FW_DNSTAP_FRAME_MAX and that we skip and
