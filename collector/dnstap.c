@@ -72,10 +72,12 @@
 #include "fw_log.h"
 #include "fw_ring.h"
 
-#define ARENA_BYTES (FW_DNSTAP_FRAME_MAX + 16u * 1024)
+#define ARENA_BYTES (FW_DNSTAP_FRAME_MAX + 16384u)
 #define FSTRM_FIELD_CONTENT_TYPE 1
 #define BATCH 64                   /* records pushed to the ring at once */
+/* Room for the largest data frame (and so for any control frame). */
 #define CONN_BUF (FW_DNSTAP_FRAME_MAX + 4)
+_Static_assert(CONN_BUF >= FW_DNSTAP_CONTROL_MAX + 8, "control frames fit a client buffer");
 
 /* ---- decoding one frame ------------------------------------------------ */
 
@@ -226,8 +228,7 @@ decode(const uint8_t *frame, size_t len, struct fw_dnsq *out, enum why *why)
 		out->rcode = FW_RCODE_NONE;
 	}
 	*why = WHY_RECORD;
-	return 1;
-	/* Nothing to free: d and its copies live in mem. */
+	return 1;                  /* nothing to free: d and its copies live in mem */
 }
 
 int
@@ -313,7 +314,7 @@ put_be32(uint8_t *b, uint32_t v)
 size_t
 fw_dnstap_control_build(uint8_t *buf, size_t cap, enum fw_fstrm_ctl type, const char *ctype)
 {
-	size_t clen = ctype ? strlen(ctype) : 0;
+	size_t clen = ctype ? strnlen(ctype, FW_DNSTAP_CTYPE_MAX + 1) : 0;
 	size_t body = 4 + (ctype ? 8 + clen : 0);
 
 	if (clen > FW_DNSTAP_CTYPE_MAX || cap < 8 || cap - 8 < body)
@@ -324,7 +325,7 @@ fw_dnstap_control_build(uint8_t *buf, size_t cap, enum fw_fstrm_ctl type, const 
 	if (ctype) {
 		put_be32(buf + 12, FSTRM_FIELD_CONTENT_TYPE);
 		put_be32(buf + 16, (uint32_t)clen);
-		memcpy(buf + 20, ctype, clen);
+		memcpy(buf + 20, ctype, clen);  /* no NUL on the wire */
 	}
 	return 8 + body;
 }
@@ -801,7 +802,6 @@ fw_dnstap_listener_open(const char *path, unsigned mode, struct fw_ring *ring,
 		l->path[0] = '\0';         /* not ours: close must not unlink it */
 		goto fail;
 	}
-	err = -EIO;
 	if ((l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
 	    (l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		err = -errno;

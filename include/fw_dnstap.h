@@ -57,7 +57,7 @@ struct fw_ring;
  * the query into response frames too) plus the dnstap fields.  Larger
  * frames are skipped and counted as oversize.
  */
-#define FW_DNSTAP_FRAME_MAX (192u * 1024)
+#define FW_DNSTAP_FRAME_MAX 196608u  /* 192 KiB */
 #define FW_DNSTAP_CONTROL_MAX 512   /* fstrm's own bound on control frames */
 #define FW_DNSTAP_CTYPE_MAX 256     /* fstrm's bound on one content type */
 #define FW_DNSTAP_CLIENTS_MAX 64    /* live connections served at once */
@@ -181,7 +181,8 @@ void fw_dnstap_stream_init(struct fw_dnstap_stream *s, uint32_t frame_max);
  * allowed in this state, data before START, bytes after STOP) or
  * FW_EUNSUPPORTED (READY/START naming only other content types): the stream
  * is then unusable and the connection should be closed.  A caller that
- * keeps frame_max + 4 bytes of buffer always gets whole frames.
+ * keeps max(frame_max + 4, FW_DNSTAP_CONTROL_MAX + 8) bytes of buffer
+ * always gets whole frames.
  */
 int fw_dnstap_stream_next(struct fw_dnstap_stream *s, const uint8_t *buf, size_t len,
     size_t *used, const uint8_t **frame, size_t *frame_len) FW_MUSTCHECK;

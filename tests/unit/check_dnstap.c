@@ -15,6 +15,7 @@
 #include "fw_dnstap.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -788,6 +789,58 @@ START_TEST(test_dnstap_malformed_files)
 }
 END_TEST
 
+/*
+ * The fuzz corpora as regression inputs (fuzzcheck-style), so a plain
+ * `make unit-asan` replays every input the fuzzers ever kept: frames go to
+ * the decoder, streams to the state machine, in one read.
+ */
+START_TEST(test_dnstap_malformed_fuzz_corpora)
+{
+	static const char *const dirs[] = { "tests/fuzz/corpus/dnstap", "tests/fuzz/corpus/fstrm" };
+	size_t seen = 0;
+
+	for (int d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *e;
+
+		ck_assert_msg(dir != NULL, "%s", dirs[d]);
+		while ((e = readdir(dir)) != NULL) {
+			char path[512];
+			uint8_t *b;
+			size_t len;
+			struct fw_dnsq q;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
+			b = slurp(path, &len);
+			if (d == 0) {
+				int rc = decode_copy(b, len, &q);
+				ck_assert(rc == 1 || rc == 0 || rc == FW_ETRUNC || rc == FW_EMALFORMED);
+			} else {
+				struct fw_dnstap_stream s;
+				size_t off = 0, used, flen;
+				const uint8_t *frame;
+				int ev;
+
+				fw_dnstap_stream_init(&s, 256);
+				do {
+					ev = fw_dnstap_stream_next(&s, b + off, len - off, &used, &frame, &flen);
+					ck_assert_uint_le(used, len - off);
+					off += used;
+					if (ev == FW_DNSTAP_EV_DATA)
+						(void)decode_copy(frame, flen, &q);
+				} while (ev > 0 && ev != FW_DNSTAP_EV_FINISH && ev != FW_DNSTAP_EV_END);
+			}
+			free(b);
+			seen++;
+		}
+		closedir(dir);
+	}
+	ck_assert_uint_ge(seen, 20);
+}
+END_TEST
+
 /* ---- limits -------------------------------------------------------------- */
 
 /*
@@ -1230,6 +1283,7 @@ dnstap_suite(void)
 	tcase_add_test(tc, test_dnstap_malformed_fields);
 	tcase_add_test(tc, test_dnstap_malformed_control);
 	tcase_add_test(tc, test_dnstap_malformed_files);
+	tcase_add_test(tc, test_dnstap_malformed_fuzz_corpora);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
