@@ -8,9 +8,10 @@
  * from BIND's dnstap-read.  Type and rcode mnemonics are mapped by tables
  * here, not by the code under test.  Hand-built frames are encoded by a
  * few lines of protobuf wire format below (not by protobuf-c), so the
- * decoder is checked against an independent encoder.  The live test runs
- * fstrm_replay (Debian fstrm-bin) against the listener on a temporary
- * unix socket, i.e. libfstrm's own bidirectional writer.
+ * decoder is checked against an independent encoder.  The live tests run
+ * fstrm_replay (Debian fstrm-bin: libfstrm's own bidirectional writer) and
+ * a real named (Debian bind9, temporary config on 127.0.0.1, queries sent
+ * by dig) against the listener on a temporary unix socket.
  */
 #include "fw_dnstap.h"
 
@@ -1253,6 +1254,142 @@ START_TEST(test_dnstap_live_socket_path)
 }
 END_TEST
 
+/*
+ * A real BIND: named (Debian bind9) on 127.0.0.1 with a temporary config
+ * and zone, dnstap { client; auth; } to our socket, dig -f sending NQ
+ * queries (NQ - 1 random names that do not exist, and www).  Every query
+ * must arrive once as a query and once as a response, with the rcode the
+ * zone gives.  named is stopped with SIGTERM, so its STOP/FINISH is used.
+ */
+#define NQ 300
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_dnstap_live_named)
+{
+	static struct fw_dnsq q[2 * NQ + 16];
+	static char seen_q[NQ], seen_r[NQ];
+	struct fw_dnstap_listener *l = NULL;
+	struct fw_dnstap_stats st;
+	struct fw_ring *ring = NULL;
+	char path[160], conf[1024], qf[160], port[8];
+	unsigned portnum = 20000 + (unsigned)getpid() % 20000;
+	pid_t named, dig;
+	size_t got;
+	FILE *f;
+	int status;
+
+	ck_assert_msg(access("/usr/sbin/named", X_OK) == 0 && access("/usr/bin/dig", X_OK) == 0,
+	    "named/dig missing: apt-get install bind9 bind9-dnsutils");
+	snprintf(port, sizeof(port), "%u", portnum);
+	snprintf(path, sizeof(path), "%s/victim.zone", sockdir);
+	write_file(path, "$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n"
+	    "@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n");
+	snprintf(conf, sizeof(conf),
+	    "options { directory \"%s\"; listen-on port %u { 127.0.0.1; }; listen-on-v6 { none; };\n"
+	    " pid-file none; recursion no; dnstap { client; auth; };\n"
+	    " dnstap-output unix \"%s\"; };\ncontrols { };\n"
+	    "zone \"victim.example\" { type primary; file \"victim.zone\"; };\n",
+	    sockdir, portnum, sockpath);
+	snprintf(path, sizeof(path), "%s/named.conf", sockdir);
+	write_file(path, conf);
+	snprintf(qf, sizeof(qf), "%s/queries", sockdir);
+	ck_assert_ptr_nonnull(f = fopen(qf, "w"));
+	for (int i = 0; i < NQ; i++)
+		if (i == NQ - 1)
+			fprintf(f, "www.victim.example A\n");
+		else
+			fprintf(f, "r%04dx%x.victim.example A\n", i, (unsigned)rand());
+	fclose(f);
+
+	ck_assert_int_eq(fw_ring_new(4096, sizeof(struct fw_dnsq), &ring), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_open(sockpath, 0600, ring, &l), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_start(l), FW_OK);
+	if ((named = fork()) == 0) {
+		char log[160];
+
+		snprintf(log, sizeof(log), "%s/named.log", sockdir);
+		if (freopen(log, "w", stderr) == NULL || freopen("/dev/null", "w", stdout) == NULL)
+			_exit(126);
+		execl("/usr/sbin/named", "named", "-g", "-c", path, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(named, 0);
+	/* named connects to the socket once it has loaded the zone. */
+	for (int k = 0; k < 500; k++) {
+		fw_dnstap_listener_stats(l, &st);
+		if (st.conns > 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_msg(st.conns == 1, "named did not connect (see %s/named.log)", sockdir);
+	usleep(200000);                    /* and opens port 53xx just before or after */
+	if ((dig = fork()) == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(126);
+		execl("/usr/bin/dig", "dig", "-p", port, "@127.0.0.1", "+tries=3", "+time=2", "-f", qf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(dig, &status, 0), dig);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "dig status %d", status);
+	kill(named, SIGTERM);
+	ck_assert_int_eq(waitpid(named, &status, 0), named);
+	got = drain(ring, q, 2 * NQ);
+	ck_assert_uint_eq(got, 2 * NQ);
+	for (size_t i = 0; i < got; i++) {
+		int idx = -1, resp = (q[i].flags & FW_DNSQ_F_RESPONSE) != 0;
+		char a[64];
+
+		if (strcmp(q[i].qname, "www.victim.example") == 0)
+			idx = NQ - 1;
+		else
+			ck_assert_int_eq(sscanf(q[i].qname, "r%4d", &idx), 1);
+		ck_assert(idx >= 0 && idx < NQ);
+		ck_assert_uint_eq(q[i].qtype, 1);
+		ck_assert_uint_eq(q[i].rcode, !resp ? FW_RCODE_NONE : idx == NQ - 1 ? 0 : 3);
+		fw_addr_format(&q[i].server, a, sizeof(a));
+		ck_assert_str_eq(a, "127.0.0.1");
+		ck_assert_int_gt(q[i].time_ms, 1700000000000LL);
+		if (resp)
+			ck_assert_int_eq(seen_r[idx]++, 0);
+		else
+			ck_assert_int_eq(seen_q[idx]++, 0);
+	}
+	for (int i = 0; i < NQ; i++)
+		ck_assert(seen_q[i] == 1 && seen_r[i] == 1);
+	for (int k = 0; k < 100; k++) {    /* named's STOP ends the connection */
+		fw_dnstap_listener_stats(l, &st);
+		if (st.conns_active == 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_eq(st.conns_active, 0);
+	ck_assert_uint_eq(st.bad_control + st.conn_errors + st.bad_proto + st.bad_dns, 0);
+	fw_dnstap_listener_close(l);
+	fw_ring_free(ring);
+	snprintf(path, sizeof(path), "%s/victim.zone", sockdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/named.conf", sockdir);
+	unlink(path);
+	unlink(qf);
+	snprintf(path, sizeof(path), "%s/named.log", sockdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/managed-keys.bind.jnl", sockdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/managed-keys.bind", sockdir);
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 dnstap_suite(void)
 {
@@ -1300,6 +1437,7 @@ dnstap_suite(void)
 	tcase_add_test(tc, test_dnstap_live_several_clients);
 	tcase_add_test(tc, test_dnstap_live_handshake_bytes);
 	tcase_add_test(tc, test_dnstap_live_socket_path);
+	tcase_add_test(tc, test_dnstap_live_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
