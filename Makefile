@@ -5,7 +5,7 @@
 # is a new .c file plus its header in include/.
 
 CC      ?= cc
-PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log
+PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm
 TESTPKG := check
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
@@ -27,7 +27,7 @@ GEN      := build/gen/fw_embedded.c
 define flavour
 $(1)_OBJ  := $$(LIB_SRC:%.c=build/$(1)/%.o) build/$(1)/gen/fw_embedded.o
 $(1)_CLI  := $$(CLI_SRC:%.c=build/$(1)/%.o)
-build/$(1)/%.o: %.c $$(wildcard include/*.h) $$(wildcard */*_int.h)
+build/$(1)/%.o: %.c $$(wildcard include/*.h) $$(wildcard */*_int.h) $$(wildcard */*.pb-c.h)
 	@mkdir -p $$(@D)
 	@echo "CC $(1)/$$<"; $$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/gen/fw_embedded.o: $$(GEN)
