@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli_int.h"
+#include "fw_dnstap.h"
 #include "fw_listener.h"
 #include "fw_log.h"
 #include "fw_nflog.h"
@@ -29,6 +30,7 @@ static struct fw_listener *listeners[MAX_LISTENERS];
 static int nlisteners;
 static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
+static struct fw_dnstap_listener *dnstap;
 
 static void
 second_signal(int sig)
@@ -138,6 +140,22 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 		    (unsigned long long)ns.not_dns, (unsigned long long)ns.malformed,
 		    (unsigned long long)ns.kernel_drops, (unsigned long long)ns.ring_drops);
 	}
+	if (dnstap != NULL) {
+		struct fw_dnstap_stats ts;
+		fw_dnstap_listener_stats(dnstap, &ts);
+		cli_stats_add(&snap, "dnstap", "frames", ts.frames);
+		cli_stats_add(&snap, "dnstap", "records", ts.records);
+		cli_stats_add(&snap, "dnstap", "drop_bad_proto", ts.bad_proto);
+		cli_stats_add(&snap, "dnstap", "drop_bad_dns", ts.bad_dns);
+		cli_stats_add(&snap, "dnstap", "drop_oversize", ts.oversize);
+		cli_stats_add(&snap, "dnstap", "ring_drops", ts.ring_drops);
+		cli_stats_add(&snap, "dnstap", "connections", ts.conns);
+		fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
+		    "connections=%llu active=%llu", (unsigned long long)ts.frames, (unsigned long long)ts.records,
+		    (unsigned long long)ts.skipped,
+		    (unsigned long long)(ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control),
+		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active);
+	}
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
 		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
 		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
@@ -241,6 +259,25 @@ cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (cfg.dns_dnstap_socket[0] != '\0') {
+		struct fw_ring *ring;
+		int trc;
+
+		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK) {
+			status = 1;
+			goto out;
+		}
+		trc = fw_dnstap_listener_open(cfg.dns_dnstap_socket,
+		    (unsigned)strtol(cfg.dns_dnstap_socket_mode, NULL, 8), ring, &dnstap);
+		if (trc != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "dns.dnstap_socket %s: cannot listen: %s", cfg.dns_dnstap_socket,
+			    fw_strerror(trc));
+			status = EXIT_USAGE;
+			goto out;
+		}
+		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s)", cfg.dns_dnstap_socket,
+		    cfg.dns_dnstap_socket_mode);
+	}
 	if (nflog != NULL) {
 		struct fw_ring *ring;
 
@@ -254,6 +291,11 @@ cmd_run(int argc, char **argv)
 	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
 	if (fw_pipeline_start(p) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+		status = 1;
+		goto out;
+	}
+	if (dnstap != NULL && fw_dnstap_listener_start(dnstap) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the dnstap listener");
 		status = 1;
 		goto out;
 	}
@@ -283,6 +325,8 @@ cmd_run(int argc, char **argv)
 		fw_listener_stop(listeners[i]);
 	fw_qlog_tail_stop(qlog);
 	fw_nflog_stop(nflog);
+	if (dnstap != NULL)
+		fw_dnstap_listener_stop(dnstap);
 	fw_pipeline_stop(p);
 	log_counters(p, FW_LOG_INFO, cfg.sqlite_path);
 	fw_pipeline_get_stats(p, &ps);
@@ -297,6 +341,9 @@ out:
 	qlog = NULL;
 	fw_nflog_free(nflog);
 	nflog = NULL;
+	if (dnstap != NULL)
+		fw_dnstap_listener_close(dnstap);
+	dnstap = NULL;
 	fw_pipeline_free(p);
 	return status;
 }

@@ -362,9 +362,8 @@ fw_querylog_set_tz(struct fw_querylog_ctx *ctx, const char *spec)
 	}
 	if (strcmp(spec, "localtime") == 0)
 		snprintf(path, sizeof(path), "%s", "/etc/localtime");
-	else if (spec[0] == '/' || strstr(spec, "..") != NULL)
-		return FW_EINVAL;
-	else if (snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", spec) >= (int)sizeof(path))
+	else if (spec[0] == '/' || strstr(spec, "..") != NULL ||
+	    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", spec) >= (int)sizeof(path))
 		return FW_EINVAL;
 	if ((err = tzif_footer(path, rule, sizeof(rule))) != FW_OK)
 		return err;
@@ -508,7 +507,7 @@ month_from_abbr(const char *p)
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 	for (int i = 0; i < 12; i++)
-		if (memcmp(p, names + 3 * i, 3) == 0)
+		if (memcmp(p, names + (ptrdiff_t)3 * i, 3) == 0)
 			return i + 1;
 	return 0;
 }
@@ -594,12 +593,12 @@ parse_time(const char **pp, const char *e, int64_t *ms, int *absolute)
 		}
 		if (oh > 23 || om > 59)
 			return FW_EMALFORMED;
-		off_s = sign * (oh * 3600 + om * 60);
+		off_s = (int64_t)sign * (oh * 3600 + om * 60);
 		*absolute = 1;
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || s > 60)
 		return FW_EMALFORMED;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - off_s) * 1000 + frac;
+	*ms = ((days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s) - off_s) * 1000 + frac;
 	*pp = p;
 	return FW_OK;
 }

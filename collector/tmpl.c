@@ -83,7 +83,7 @@ field_kind(uint16_t type)
 	case 24:  return K_OUT_PKTS;
 	case 27:  return K_SRC6;
 	case 28:  return K_DST6;
-	case 32:  return K_ICMP;        /* ICMP_TYPE / icmpTypeCodeIPv4 */
+	case 32:                        /* ICMP_TYPE / icmpTypeCodeIPv4 */
 	case 139: return K_ICMP;        /* icmpTypeCodeIPv6 */
 	case 34:  return K_INTERVAL;    /* SAMPLING_INTERVAL / samplingInterval */
 	case 48:  return K_SAMPLER_ID;  /* FLOW_SAMPLER_ID / samplerId */
@@ -343,8 +343,8 @@ fw_tmpl_cfg_default(struct fw_tmpl_cfg *cfg)
 	cfg->max_exporters = 256;
 	cfg->pending_slots = 16;
 	cfg->pending_slot_bytes = 65536;
-	cfg->template_timeout_ms = 30 * 60 * 1000;
-	cfg->pending_timeout_ms = 10 * 1000;
+	cfg->template_timeout_ms = 30LL * 60 * 1000;
+	cfg->pending_timeout_ms = 10LL * 1000;
 	cfg->default_sampling = 1;
 }
 
@@ -1451,12 +1451,10 @@ fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms)
 	}
 	if (cur.err != FW_OK)
 		err = cur.err;
-	else if (fw_cur_left(&cur) != 0)
-		err = FW_EMALFORMED;
+	else if (fw_cur_left(&cur) != 0 || st.err[FW_DEC_TEMPLATE] != 0)
+		err = FW_EMALFORMED;  /* trailing bytes, or a template that does not compile */
 	else if (st.err[FW_DEC_TMPL_FULL] != 0)
 		err = FW_EFULL;
-	else if (st.err[FW_DEC_TEMPLATE] != 0)
-		err = FW_EMALFORMED;
 out:
 	fclose(fp);
 	free(buf);

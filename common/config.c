@@ -68,6 +68,7 @@ static const struct key keys[] = {
 	{ "dns", "querylog", KT_STR, OFF(dns_querylog), "", 0, 0 },
 	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
 	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
+	{ "dns", "dnstap_socket_mode", KT_STR, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
 	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
 	{ "sqlite", "path", KT_STR, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
 	{ "sqlite", "retention_days", KT_INT, OFF(sqlite_retention_days), "90", 0, 36500 },
@@ -437,6 +438,16 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 
 		if (fw_sampling_override_parse(cfg->flow_sampling_override, &pl, rates, msg, sizeof(msg)) != FW_OK) {
 			snprintf(err, errlen, "flow.sampling_override: %s", msg);
+			return FW_EINVAL;
+		}
+	}
+	{
+		char *end;
+		long mode = strtol(cfg->dns_dnstap_socket_mode, &end, 8);
+
+		if (end == cfg->dns_dnstap_socket_mode || *end != '\0' || mode < 0 || mode > 0777) {
+			snprintf(err, errlen, "dns.dnstap_socket_mode: '%s' is not an octal file mode such as 0660",
+			    cfg->dns_dnstap_socket_mode);
 			return FW_EINVAL;
 		}
 	}

@@ -60,6 +60,7 @@ struct fw_config {
 	char dns_querylog[FW_CFG_STR_MAX];          /* BIND query log to follow; empty = off */
 	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */
 	char dns_dnstap_socket[FW_CFG_STR_MAX];     /* unix socket for dnstap; empty = off */
+	char dns_dnstap_socket_mode[8];             /* octal permissions of that socket */
 	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];

@@ -67,10 +67,14 @@ check "named logged all 600 queries ($logged)" test "$logged" -eq 600
 check "every logged query arrived exactly once, across the rotation" \
 	grep -q "querylog: lines=600 records=600 other=0 malformed=0 ring_drops=0 rotations=1" "$TMP/run.log"
 
-# ---- 2. NFLOG in network namespaces --------------------------------------
+# ---- 2. All three live sources at once, in network namespaces -----------
+# Namespace A runs named (query log + dnstap to floodwatch's socket) behind
+# an nftables rule that copies DNS packets to NFLOG group 7, and floodwatch
+# with all three sources on.  Namespace B sends queries over a veth pair.
 command -v nft >/dev/null || fail "nft (nftables) missing"
 NSA=fwtA$$; NSB=fwtB$$
 trap 'kill $NAMED_PID 2>/dev/null || true; ip netns del $NSA 2>/dev/null || true; ip netns del $NSB 2>/dev/null || true; cleanup' EXIT
+kill "$NAMED_PID"; wait "$NAMED_PID" 2>/dev/null || true
 ip netns add $NSA; ip netns add $NSB
 ip link add vfA$$ netns $NSA type veth peer name vfB$$ netns $NSB
 ip -n $NSA addr add 10.250.0.1/24 dev vfA$$; ip -n $NSB addr add 10.250.0.2/24 dev vfB$$
@@ -82,29 +86,37 @@ table inet fwtest {
   chain out { type filter hook output priority 0; udp sport 53 log group 7; }
 }
 NFT
-# A DNS responder in A: answers every query with NXDOMAIN (bounded: stops after 60 s).
-cat > "$TMP/responder.py" <<'PY'
-import socket, select, time
-socks = []
-for fam, addr in ((socket.AF_INET, "10.250.0.1"), (socket.AF_INET6, "fd00:fa::1")):
-    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 53)); socks.append(s)
-end = time.time() + 60
-while time.time() < end:
-    r, _, _ = select.select(socks, [], [], 0.5)
-    for s in r:
-        q, peer = s.recvfrom(4096)
-        if len(q) < 12: continue
-        resp = q[:2] + b"\x81\x83" + q[4:6] + b"\x00\x00\x00\x00\x00\x00" + q[12:]
-        s.sendto(resp, peer)
-PY
-ip netns exec $NSA "$PY" "$TMP/responder.py" &
-RESP_PID=$!
+E="$TMP/ns"; mkdir -p "$E"; cp tests/data/victim.zone "$E/"
+cat > "$E/named.conf" <<CONF
+options {
+  directory "$E";
+  listen-on port 53 { 10.250.0.1; };
+  listen-on-v6 port 53 { fd00:fa::1; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+  querylog yes;
+  pid-file "$E/named.pid";
+  dnstap { client; auth; };
+  dnstap-output unix "$E/dnstap.sock";
+};
+logging {
+  channel q { file "$E/query.log"; print-time yes; severity info; print-category yes; print-severity yes; };
+  category queries { q; };
+  category default { default_stderr; };
+};
+zone "victim.example" { type primary; file "$E/victim.zone"; };
+CONF
 ip netns exec $NSA "$FW" run --set sqlite.path="$TMP/n.db" --set dns.nflog_group=7 \
+	--set dns.querylog="$E/query.log" --set dns.dnstap_socket="$E/dnstap.sock" \
 	--set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 \
-	> "$TMP/nflog.log" 2>&1 &
+	> "$TMP/all.log" 2>&1 &
 DAEMON_PID=$!
-wait_for "$TMP/nflog.log" "ready;"
-sleep 0.3
+wait_for "$TMP/all.log" "ready;"
+ip netns exec $NSA named -f -c "$E/named.conf" > "$E/named.out" 2>&1 &
+NAMED_PID=$!
+wait_for "$E/named.out" "running"
+sleep 1
 # From B: 200 queries over IPv4 and 200 over IPv6, each waiting for its answer.
 ip netns exec $NSB "$PY" - <<'PY'
 import random, socket, struct
@@ -117,16 +129,23 @@ for fam, server in ((socket.AF_INET, "10.250.0.1"), (socket.AF_INET6, "fd00:fa::
         q = struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + bytes([len(lbl)]) + lbl + b"\x06victim\x07example\x00" + b"\x00\x01\x00\x01"
         s.sendto(q, (server, 53))
         r = s.recv(4096)
-        got += r[:2] == q[:2]
-print("answers", got)
+        got += r[:2] == q[:2] and (r[3] & 15) == 3   # NXDOMAIN
+print("NXDOMAIN answers", got)
 assert got == 400
 PY
+kill -TERM "$NAMED_PID"; wait "$NAMED_PID" 2>/dev/null || true   # flushes dnstap, STOP/FINISH
 sleep 0.5
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
-kill "$RESP_PID" 2>/dev/null || true
-grep "nflog:" "$TMP/nflog.log" | tail -1
+grep -E "querylog:|dnstap:|nflog:" "$TMP/all.log" | tail -3
 check "NFLOG: 200 + 200 queries and their 400 responses, each once" \
-	grep -q "nflog: packets=800 records=800 not_dns=0 malformed=0 kernel_drops=0 ring_drops=0" "$TMP/nflog.log"
+	grep -q "nflog: packets=800 records=800 not_dns=0 malformed=0 kernel_drops=0 ring_drops=0" "$TMP/all.log"
+check "query log (followed live): the 400 queries, each once" \
+	grep -q "querylog: lines=400 records=400 other=0 malformed=0 ring_drops=0" "$TMP/all.log"
+check "dnstap (named over the unix socket): 400 queries + 400 responses, each once" \
+	grep -q "dnstap: frames=800 records=800 skipped=0 bad=0 ring_drops=0 connections=1" "$TMP/all.log"
+sqlite3 "$TMP/n.db" "SELECT at, value FROM collector_stats WHERE source='detector' AND name='dns_records'"
+check "... the detector received all 2000 DNS records (400 + 800 + 800)" \
+	sh -c "sqlite3 '$TMP/n.db' \"SELECT value FROM collector_stats WHERE source='detector' AND name='dns_records' ORDER BY at DESC LIMIT 1\" | grep -qx 2000"
 
 # No CAP_NET_ADMIN: a clear error and exit 2 (capsh drops the capability).
 if command -v capsh >/dev/null; then
