@@ -124,7 +124,7 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		printf("  %-8s frames: %llu, records: %llu, skipped types: %llu, bad: %llu\n", "dnstap",
 		    (unsigned long long)ts->frames, (unsigned long long)ts->records,
 		    (unsigned long long)ts->skipped,
-		    (unsigned long long)(ts->bad_proto + ts->bad_dns + ts->no_message + ts->oversize));
+		    (unsigned long long)ts->bad_proto + ts->bad_dns + ts->no_message + ts->oversize);
 	printf("errors by kind:");
 	for (int j = 0; j < FW_DERR_N; j++)
 		printf(" %s=%llu", fw_derr_name(j), (unsigned long long)errs[j]);

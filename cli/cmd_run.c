@@ -153,7 +153,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 		fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
 		    "connections=%llu active=%llu", (unsigned long long)ts.frames, (unsigned long long)ts.records,
 		    (unsigned long long)ts.skipped,
-		    (unsigned long long)(ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control),
+		    (unsigned long long)ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control,
 		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active);
 	}
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
