@@ -149,6 +149,7 @@ nflog_main(void *arg)
 {
 	struct fw_nflog *n = arg;
 
+	pthread_setname_np(pthread_self(), "fw-nflog");
 	while (!atomic_load(&n->stop)) {
 		ssize_t r = recv(n->fd, n->buf, RECV_BUF, 0);
 

@@ -229,6 +229,7 @@ tail_main(void *arg)
 {
 	struct fw_qlog_tail *t = arg;
 
+	pthread_setname_np(pthread_self(), "fw-querylog");
 	while (!atomic_load(&t->stop)) {
 		struct stat sb;
 		struct timespec nap = { 0, 100000000 };

@@ -101,6 +101,8 @@ detector_main(void *arg)
 	struct fw_pipeline *p = arg;
 	int64_t last_tick = 0;
 
+	pthread_setname_np(pthread_self(), "fw-detect");
+
 	for (;;) {
 		size_t n = drain_once(p);
 		int64_t now = fw_time_mono_ms();
@@ -136,6 +138,8 @@ sink_main(void *arg)
 	struct fw_pipeline *p = arg;
 	struct fw_alert_ev *batch = p->sink_batch;
 	int64_t last_housekeeping = 0;
+
+	pthread_setname_np(pthread_self(), "fw-sink");
 
 	for (;;) {
 		size_t n = fw_ring_sc_pop_burst(p->alerts, batch, SINK_BURST);
