@@ -288,7 +288,7 @@ listener_main(void *arg)
 	char tname[16];
 
 	/* Named threads: top -H and the e2e bench tell the stages apart. */
-	snprintf(tname, sizeof(tname), "fw-rx-%.9s", l->name);
+	snprintf(tname, sizeof(tname), "fw-rx-%.*s", (int)strcspn(l->name, " "), l->name);
 	pthread_setname_np(pthread_self(), tname);
 
 	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
