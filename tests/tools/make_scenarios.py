@@ -70,11 +70,12 @@ for i in range(ATTACK if vec != "benign" else 0):
     elif vec == "udp6":
         add(ETH6/IPv6(src="2001:db8:%x::%x" % (random.randint(1, 0xffff), random.randint(1, 0xffff)), dst="2001:db8:100::53",
             hlim=random.randint(30, 64))/UDP(sport=random.randint(1024, 65535), dport=53)/Raw(b"\0" * 512), t)
-    elif vec == "flash":    # a legitimate surge: many clients, the same few popular names
-        add(ETH/IP(src="203.0.113.%d" % random.randint(1, 250), dst="198.51.100.53", ttl=60)
+    elif vec == "flash":    # a legitimate surge: many resolvers, each asking for a popular name about once
+        add(ETH/IP(src="198.18.%d.%d" % (random.randint(0, 255), random.randint(1, 254)), dst="198.51.100.53", ttl=60)
             /UDP(sport=random.randint(1024, 65535), dport=53)/DNS(rd=1, qd=DNSQR(qname=random.choice(popular[:5]))), t)
-    elif vec == "dnsflood":  # the same few names over and over, from spoofed sources
-        add(ETH/IP(src=rs(), dst="198.51.100.53", ttl=60)/UDP(sport=random.randint(1024, 65535), dport=53)
+    elif vec == "dnsflood":  # the same few names over and over, from 10 bots (no cache between)
+        add(ETH/IP(src="100.64.0.%d" % random.randint(1, 10), dst="198.51.100.53", ttl=60)
+            /UDP(sport=random.randint(1024, 65535), dport=53)
             /DNS(rd=1, qd=DNSQR(qname=random.choice(["www.victim.example", "mail.victim.example"]))), t)
     elif vec == "wt":       # Mirai: 12 characters of a-w and 0-8, through resolvers
         lbl = "".join(random.choice("abcdefghijklmnopqrstuvw012345678") for _ in range(12))

@@ -26,7 +26,7 @@ flow gre       $T/make-scenario.py  gre       12 12000 ipfix
 flow amp       $T/make-scenario.py  amp       13 8000  nf9
 flow ack       $T/make_scenarios.py ack       14 8000  nf9
 flow ntp       $T/make_scenarios.py ntp       15 8000  ipfix
-flow memcached $T/make_scenarios.py memcached 16 6000  nf9
+flow memcached $T/make_scenarios.py memcached 26 6000  nf9
 flow ssdp      $T/make_scenarios.py ssdp      17 8000  sflow
 flow carpet    $T/make_scenarios.py carpet    18 20000 nf9
 flow udp6      $T/make_scenarios.py udp6      19 8000  nf9
