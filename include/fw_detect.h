@@ -27,15 +27,26 @@ typedef void fw_alert_fn(void *ctx, const struct fw_alert_ev *ev);
 
 struct fw_detect_stats {
 	uint64_t flows;            /* flow records taken */
-	uint64_t dnsq;             /* DNS records taken */
+	uint64_t dnsq;             /* DNS records taken (queries and responses) */
 	uint64_t late;             /* records older than the open windows (counted in the oldest) */
 	uint64_t future;           /* records too far ahead of the wall clock, dropped */
-	uint64_t victims;          /* victims tracked now */
-	uint64_t victims_full;     /* records dropped: victim table full */
-	uint64_t evicted;          /* idle victims removed to make room */
+	uint64_t victims;          /* victims (hosts + prefixes) tracked now */
+	uint64_t victims_full;     /* record parts dropped: table full and nothing evictable */
+	uint64_t evicted;          /* idle victims and zones removed by the sweep */
+	uint64_t evicted_lru;      /* victims evicted to make room (least recently active) */
+	uint64_t unwatched;        /* flow records outside detector.networks */
+	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
+	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
 	uint64_t windows_closed;   /* windows evaluated */
 	uint64_t alerts_started;
 	uint64_t alerts_ended;
+	uint64_t zones;            /* DNS zones tracked now */
+	uint64_t zones_full;       /* DNS records dropped: zone table full, nothing evictable */
+	uint64_t zones_evicted_lru;/* zones evicted to make room */
+	uint64_t dns_ignored;      /* DNS records under a public suffix, excluded or without parent */
+	uint64_t dns_responses;    /* DNS response records (failure ratio only) */
+	uint64_t names_saturated;  /* zone windows whose distinct-name set hit dns.distinct_cap */
+	uint64_t flash_crowds;     /* hot zone windows judged a flash crowd (no alert) */
 	size_t memory_bytes;       /* fixed memory held by the tables */
 };
 
