@@ -606,6 +606,8 @@ det_take_time(struct fw_detect *d, int64_t t)
 	if (d->next_close == INT64_MIN)
 		d->next_close = widx;
 	if (t > d->max_event_ms) {
+		if (d->max_event_ms != INT64_MIN && widx > det_floor_div(d->max_event_ms, d->cfg.window_ms))
+			dns_period_end(d, d->dns, det_floor_div(d->max_event_ms, d->cfg.window_ms), d->next_close);
 		d->max_event_ms = t;
 		if (widx - d->next_close >= d->nslots - 1)
 			advance(d);
@@ -954,10 +956,11 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 		json_object_set_new(o, "secondary_vectors", x);
 		x = json_object();
 		for (int f = 0; f < NFEAT; f++) {
-			json_t *e = json_object();
+			json_t *e;
 
 			if (f == F_DST && v->kind == VK_HOST)
 				continue;
+			e = json_object();
 			json_object_set_new(e, "observed", json_real(det_round(
 			    v->al.active || v->al.seq > 0 ? v->ent_peak[f] : v->ent_now[f], 0.01)));
 			json_object_set_new(e, "baseline", json_real(det_round(v->b_ent[f].mean, 0.01)));
@@ -1002,7 +1005,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	double thr_b = det_threshold(d, &v->b_bps, d->cfg.min_bps, d->cfg.multiplier);
 	double thr_f = det_threshold(d, &v->b_fps, d->cfg.min_fps, d->cfg.multiplier);
 	int64_t wstart = widx * d->cfg.window_ms, wend = wstart + d->cfg.window_ms;
-	bool hot, calm, had_traffic = cw->pkts > 0;
+	bool hot, calm, was_active, had_traffic = cw->pkts > 0;
 	enum lc_action act;
 	struct alert *al = &v->al;
 
@@ -1073,6 +1076,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		if (cw->max_sampling > v->max_sampling)
 			v->max_sampling = cw->max_sampling;
 	}
+	was_active = al->active;
 	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
 	if (hot || al->active) {
 		if (pps > al->peak_pps) {
@@ -1082,7 +1086,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		if (bps > al->peak_bps)
 			al->peak_bps = bps;
 	}
-	if (!hot && !al->active && al->hot_run == 0) {
+	if (!hot && !was_active && al->hot_run == 0) {
 		det_learn(d, &v->b_pps, pps);
 		det_learn(d, &v->b_bps, bps);
 		det_learn(d, &v->b_fps, fps);
@@ -1107,6 +1111,8 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		flow_evidence(d, v, d->evbuf, sizeof(d->evbuf));
 		det_emit(d, al, act, act == LC_END ? al->last_hot_ms : wend, text, d->evbuf);
 	}
+	if (act == LC_END && cw->pkts < d->attach_pkts)
+		detail_release(d, v);
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
 }

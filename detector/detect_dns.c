@@ -58,6 +58,17 @@ struct zwin {
 	uint32_t resp;             /* responses seen */
 	uint32_t fail;             /* responses with SERVFAIL or NXDOMAIN */
 	uint32_t max_child;        /* rolled-up zones: most queries of one child zone */
+	/* Snapshot of the detail block for the period this window was the
+	 * newest (see dns_period_end): exact sets cannot be kept per slot. */
+	uint8_t snap;              /* snapshot present */
+	uint8_t saturated;         /* name set hit dns.distinct_cap */
+	uint32_t distinct;         /* distinct names */
+	uint32_t singletons;       /* names asked exactly once */
+	uint32_t named_q;          /* queries offered to the set before saturation */
+	float ratio;               /* queries per distinct name */
+	float repeat;              /* queries per distinct (client, name) */
+	float name_ent;            /* normalised query-name entropy */
+	float label_ent;           /* leftmost-label character entropy, bits */
 };
 
 struct zone {
@@ -88,6 +99,7 @@ struct zone {
 };
 
 struct zdetail {
+	uint32_t owner;            /* zone number or NONE32 when free */
 	struct fw_xset names;      /* distinct query names (fingerprints) */
 	struct fw_xset pairs;      /* distinct (client, name) pairs */
 	struct fw_topk clients;
@@ -195,8 +207,10 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 			goto fail;
 		s->ndet++;
 	}
-	for (size_t i = 0; i < s->ndet; i++)
+	for (size_t i = 0; i < s->ndet; i++) {
+		s->det[i].owner = NONE32;
 		s->dfree[s->ndfree++] = (uint32_t)(s->ndet - 1 - i);
+	}
 	*out = s;
 	return FW_OK;
 fail:
@@ -276,6 +290,7 @@ zone_remove(struct fw_dns_state *s, struct zone *z)
 		}
 	}
 	if (z->detail != NONE32) {
+		s->det[z->detail].owner = NONE32;
 		s->dfree[s->ndfree++] = z->detail;
 		z->detail = NONE32;
 	}
@@ -394,16 +409,18 @@ lchar_class(unsigned char c)
 	return c == '-' ? 36 : c == '_' ? 37 : 38;
 }
 
+/* Keep the latest NSAMPLE new names: under attack they are attack names. */
 static void
 add_sample(struct zone *z, const char *qname, size_t len)
 {
-	if (z->nsample >= NSAMPLE)
-		return;
+	char *out = z->sample[z->nsample % NSAMPLE];
+
 	if (len >= SAMPLE_LEN)
 		len = SAMPLE_LEN - 1;
-	memcpy(z->sample[z->nsample], qname, len);
-	z->sample[z->nsample][len] = '\0';
-	z->nsample++;
+	memcpy(out, qname, len);
+	out[len] = '\0';
+	/* Cycles in [NSAMPLE, 2 x NSAMPLE) once full: never wraps to 0. */
+	z->nsample = (uint8_t)(z->nsample + 1 >= 2 * NSAMPLE ? NSAMPLE : z->nsample + 1);
 }
 
 struct dnsrec {
@@ -444,6 +461,7 @@ zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const str
 
 			z->detail = s->dfree[--s->ndfree];
 			x = &s->det[z->detail];
+			x->owner = (uint32_t)(z - s->z);
 			fw_xset_clear(&x->names);
 			fw_xset_clear(&x->pairs);
 			fw_topk_init(&x->clients, 8);
@@ -560,7 +578,7 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 		json_object_set_new(o, "name_entropy", json_real(det_round(z->name_entropy, 0.01)));
 		json_object_set_new(o, "label_char_entropy_bits", json_real(det_round(z->label_entropy, 0.01)));
 		x = json_array();
-		for (int i = 0; i < z->nsample && i < (shown > 0 ? NSAMPLE : 1); i++)
+		for (int i = 0; i < z->nsample && i < NSAMPLE && i < (shown > 0 ? NSAMPLE : 1); i++)
 			json_array_append_new(x, json_string(z->sample[i]));
 		json_object_set_new(o, "sample_names", x);
 		if (z->detail != NONE32 && shown > 0) {
@@ -607,24 +625,26 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	int64_t wstart = widx * cfg->window_ms, wend = wstart + cfg->window_ms;
 	struct alert *al = &z->al;
 	struct zdetail *x = z->detail != NONE32 ? &s->det[z->detail] : NULL;
-	bool hot, calm;
+	bool hot, calm, was_active;
 	int kind = 0;  /* 1 water torture, 2 dns_flood */
 	enum lc_action act;
 
-	z->name_entropy = fw_ent16_value(&z->name_ent);
-	z->label_entropy = fw_entropy_bits(z->lchar, NLCHAR);
 	z->fail_ratio = cw->resp ? (double)cw->fail / cw->resp : -1;
 	z->responses = cw->resp;
-	if (x != NULL) {
-		z->distinct = x->names.n;
-		z->saturated = fw_xset_saturated(&x->names);
-		z->ratio = x->names.n ? (double)x->names.offered / x->names.n : 0;
-		z->repeat = x->pairs.n ? (double)x->pairs.offered / x->pairs.n : 0;
-		z->singleton_share = x->names.offered ?
-		    (double)fw_xset_singletons(&x->names) / (double)x->names.offered : 0;
+	if (cw->snap) {
+		z->name_entropy = cw->name_ent;
+		z->label_entropy = cw->label_ent;
+		z->distinct = cw->distinct;
+		z->saturated = cw->saturated;
+		z->ratio = cw->ratio;
+		z->repeat = cw->repeat;
+		z->singleton_share = cw->named_q ? (double)cw->singletons / cw->named_q : 0;
 		if (z->saturated)
 			st->names_saturated++;
 	} else {
+		/* No detail block for this window: arrival-period histograms. */
+		z->name_entropy = fw_ent16_value(&z->name_ent);
+		z->label_entropy = fw_entropy_bits(z->lchar, NLCHAR);
 		z->distinct = 0;
 		z->saturated = 0;
 		z->ratio = z->repeat = z->singleton_share = 0;
@@ -638,7 +658,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 		st->suppressed++;
 	}
 	if (hot) {
-		if (x != NULL && x->names.n > 0) {
+		if (cw->snap && cw->distinct > 0) {
 			if (z->ratio <= cfg->dns_wt_max_ratio)
 				kind = 1;
 			else if (z->repeat >= cfg->dns_flood_min_repeat)
@@ -660,10 +680,11 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 		z->wt_windows++;
 	else if (kind == 2)
 		z->flood_windows++;
+	was_active = al->active;
 	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
 	if ((hot || al->active) && qps > al->peak_qps)
 		al->peak_qps = qps;
-	if (!hot && !al->active && al->hot_run == 0)
+	if (!hot && !was_active && al->hot_run == 0)
 		det_learn(d, &z->b_qps, qps);
 	if (act != LC_NONE) {
 		if (act == LC_START || act == LC_RESTART)
@@ -673,20 +694,19 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
 		det_emit(d, al, act, act == LC_END ? al->last_hot_ms : wend, z->name, s->evbuf);
 	}
-	/* Arrival-period state starts over. */
-	memset(&z->name_ent, 0, sizeof(z->name_ent));
-	memset(z->lchar, 0, sizeof(z->lchar));
+	if (x == NULL) {
+		/* Arrival-period state starts over (detail zones: at period end). */
+		memset(&z->name_ent, 0, sizeof(z->name_ent));
+		memset(z->lchar, 0, sizeof(z->lchar));
+	}
 	z->nsample = 0;
-	if (x != NULL) {
-		fw_xset_clear(&x->names);
-		fw_xset_clear(&x->pairs);
-		if (!al->active && al->hot_run == 0) {
-			if (cw->q < s->attach_q) {
-				s->dfree[s->ndfree++] = z->detail;
-				z->detail = NONE32;
-			} else {
-				fw_topk_init(&x->clients, 8);
-			}
+	if (x != NULL && !al->active && al->hot_run == 0) {
+		if (cw->q < s->attach_q) {
+			x->owner = NONE32;
+			s->dfree[s->ndfree++] = z->detail;
+			z->detail = NONE32;
+		} else {
+			fw_topk_init(&x->clients, 8);
 		}
 	}
 	if (w->tag == widx + 1)
@@ -719,4 +739,45 @@ dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
 		}
 	}
 	det_stats(d)->zones = s->zused;
+}
+
+/*
+ * The newest window moved past `widx`: snapshot every detail block into
+ * that window's slot and start the sets over, so each window is judged on
+ * the names that arrived while it was the newest (records arrive about in
+ * time order; stragglers count in the next period).  O(detail blocks).
+ */
+void
+dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_t next_close)
+{
+	(void)d;
+	for (size_t i = 0; i < s->ndet; i++) {
+		struct zdetail *x = &s->det[i];
+		struct zone *z;
+		struct zwin *w;
+
+		if (x->owner == NONE32)
+			continue;
+		z = &s->z[x->owner];
+		if (widx >= next_close) {
+			w = zslot(s, z, widx);
+			if (w->tag != widx + 1) {
+				memset(w, 0, sizeof(*w));
+				w->tag = widx + 1;
+			}
+			w->snap = 1;
+			w->saturated = fw_xset_saturated(&x->names);
+			w->distinct = x->names.n;
+			w->singletons = fw_xset_singletons(&x->names);
+			w->named_q = (uint32_t)x->names.offered;
+			w->ratio = x->names.n ? (float)((double)x->names.offered / x->names.n) : 0;
+			w->repeat = x->pairs.n ? (float)((double)x->pairs.offered / x->pairs.n) : 0;
+			w->name_ent = (float)fw_ent16_value(&z->name_ent);
+			w->label_ent = (float)fw_entropy_bits(z->lchar, NLCHAR);
+		}
+		fw_xset_clear(&x->names);
+		fw_xset_clear(&x->pairs);
+		memset(&z->name_ent, 0, sizeof(z->name_ent));
+		memset(z->lchar, 0, sizeof(z->lchar));
+	}
 }
