@@ -55,19 +55,19 @@ struct fwin {
 	int64_t tag;               /* window number + 1; 0 = empty */
 	uint64_t pkts;
 	uint64_t bytes;
-	uint64_t cls[NCLS];        /* packets per class */
-	uint64_t amp_pkts[AMP_N];  /* UDP packets from a reflector port */
-	uint64_t amp_bytes[AMP_N];
-	uint64_t max_host;         /* aggregates: most packets of one host */
+	uint32_t cls[NCLS];        /* packets per class (4 G per window is plenty) */
+	uint32_t amp_big[AMP_N];   /* UDP packets from a reflector port in large-packet records */
+	uint32_t max_host;         /* aggregates: most packets of one host */
 	uint32_t flows;
 	uint32_t max_sampling;
 };
 
 enum vkind { VK_HOST = 1, VK_AGG };
 
+/* The fields a record touches come first: one cache line. */
 struct victim {
-	struct fw_addr addr;       /* host address or masked prefix */
 	uint64_t hash;
+	struct fw_addr addr;       /* host address or masked prefix */
 	uint64_t last_seq;         /* record counter when last hit (LRU) */
 	uint32_t detail;           /* heavy-hitter block or NONE32 */
 	uint32_t idle_run;         /* consecutive empty windows */
@@ -75,23 +75,26 @@ struct victim {
 	uint8_t kind;              /* enum vkind */
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
 	uint8_t spread_hot;        /* aggregate: last closed window hot and spread */
-	uint8_t retrig;            /* last start re-opened a cooled alert */
+	uint8_t watch;             /* last window hot, alerting or over half the threshold */
 	uint32_t max_sampling;
 	struct base b_pps, b_bps, b_fps, b_ent[NFEAT];
 	struct alert al;
 	uint64_t mix_cls[NCLS];    /* accumulated over the hot run / alert */
-	uint64_t mix_amp_pkts[AMP_N];
-	uint64_t mix_amp_bytes[AMP_N];
+	uint64_t mix_amp_big[AMP_N];
 	double cur_fps;
 	double max_host_share;     /* aggregates: in the last window */
 	double ent_now[NFEAT];     /* entropies of the last closed period */
 	double ent_peak[NFEAT];    /* ... of the peak window of the alert */
-	struct fw_ent16 ent[NFEAT];/* arrival period histograms */
 };
 
-/* Heavy hitters of one hot victim. */
+/*
+ * Heavy hitters and feature histograms of a victim with traffic worth
+ * describing (>= attach_pkts in a window): light victims, the vast
+ * majority, carry no sketch memory and cost no cache lines per record.
+ */
 struct detail {
 	uint32_t owner;            /* victim number */
+	struct fw_ent16 ent[NFEAT];/* arrival period histograms */
 	struct fw_topk src, sport, dport, dst;
 	struct fw_addr src_addr[FW_TOPK_K];
 	struct fw_addr dst_addr[FW_TOPK_K];
@@ -409,12 +412,14 @@ victim_find(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint64_t
 	size_t i = (size_t)h & d->vidx.mask;
 
 	for (;; i = (i + 1) & d->vidx.mask) {
-		uint32_t e = d->vidx.slot[i];
+		uint64_t e = d->vidx.slot[i];
 		struct victim *v;
 
 		if (e == 0)
 			break;
-		v = &d->v[e - 1];
+		if (!IDX_TAG_EQ(e, h))
+			continue;
+		v = &d->v[IDX_NUM(e)];
 		if (v->hash == h && v->plen == plen && memcmp(v->addr.b, a->b, 16) == 0)
 			return v;
 	}
@@ -435,7 +440,7 @@ idx_delete(struct idx *x, size_t i, const uint64_t *(*hash_of)(const void *, uin
 		j = (j + 1) & x->mask;
 		if (x->slot[j] == 0)
 			return;
-		home = (size_t)*hash_of(ctx, x->slot[j] - 1) & x->mask;
+		home = (size_t)*hash_of(ctx, (uint32_t)IDX_NUM(x->slot[j])) & x->mask;
 		/* Move slot j back to i unless its home lies cyclically in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			x->slot[i] = x->slot[j];
@@ -465,7 +470,7 @@ victim_remove(struct fw_detect *d, struct victim *v)
 {
 	size_t num = (size_t)(v - d->v), i = (size_t)v->hash & d->vidx.mask;
 
-	while (d->vidx.slot[i] != num + 1)
+	while (IDX_NUM(d->vidx.slot[i]) != num)
 		i = (i + 1) & d->vidx.mask;
 	idx_delete(&d->vidx, i, vhash_of, d);
 	detail_release(d, v);
@@ -505,9 +510,8 @@ victim_evict_one(struct fw_detect *d)
 }
 
 static struct victim *
-victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t kind)
+victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t kind, uint64_t h)
 {
-	uint64_t h = key_hash(a, plen);
 	size_t slot, num;
 	struct victim *v = victim_find(d, a, plen, h, &slot);
 
@@ -529,7 +533,7 @@ victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t k
 	v->used = 1;
 	v->detail = NONE32;
 	v->al.ended_widx = INT64_MIN / 2;
-	d->vidx.slot[slot] = (uint32_t)num + 1;
+	d->vidx.slot[slot] = IDX_MAKE(h, num);
 	d->vused++;
 	return v;
 }
@@ -627,6 +631,7 @@ det_take_time(struct fw_detect *d, int64_t t)
 struct rec_info {
 	int cls;                   /* enum cls */
 	int amp;                   /* enum amp or -1 */
+	bool big;                  /* average packet size over the amp threshold */
 	uint64_t fh[NFEAT];        /* feature hashes */
 	uint32_t wt;               /* weight for histograms (packets, capped) */
 };
@@ -651,6 +656,8 @@ rec_info(const struct fw_flow *f, struct rec_info *ri)
 		for (int a = 0; a < AMP_N; a++)
 			if (f->sport == amp_port[a])
 				ri->amp = a;
+		ri->big = ri->amp >= 0 && f->pkts > 0 &&
+		    (double)f->bytes / (double)f->pkts > amp_min_size[ri->amp];
 		break;
 	case 1:
 	case 58:
@@ -692,6 +699,7 @@ detail_attach(struct fw_detect *d, struct victim *v)
 	fw_topk_init(&x->sport, 8);
 	fw_topk_init(&x->dport, 8);
 	fw_topk_init(&x->dst, 8);
+	memset(x->ent, 0, sizeof(x->ent));
 }
 
 static void
@@ -699,11 +707,9 @@ win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes
 {
 	w->pkts += pkts;
 	w->bytes += bytes;
-	w->cls[ri->cls] += pkts;
-	if (ri->amp >= 0) {
-		w->amp_pkts[ri->amp] += pkts;
-		w->amp_bytes[ri->amp] += bytes;
-	}
+	w->cls[ri->cls] += (uint32_t)pkts;
+	if (ri->big)
+		w->amp_big[ri->amp] += (uint32_t)pkts;
 }
 
 /* Add one record to one victim; returns the end window's slot. */
@@ -744,36 +750,43 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	w->flows++;
 	if (f->sampling > w->max_sampling)
 		w->max_sampling = f->sampling;
-	for (int i = 0; i < NFEAT; i++)
-		fw_ent16_add(&v->ent[i], ri->fh[i], ri->wt);
 	if (v->detail == NONE32 && w->pkts >= d->attach_pkts)
 		detail_attach(d, v);
+	/*
+	 * Sketch sampling, deterministic by record number; heavy-hitter weights
+	 * are scaled so shares stay unbiased:
+	 *  - a calm victim (under half its threshold): the first 8 records of
+	 *    a window, then 1 in 16 (busy servers must not cost a sketch
+	 *    update per record);
+	 *  - a watched one: every record until its heavy hitters saw 4096
+	 *    packets, then 1 in 8 (a spoofed flood costs 1/8).
+	 */
 	if (v->detail != NONE32) {
 		struct detail *x = &d->det[v->detail];
-		uint32_t i;
+		uint64_t wt = f->pkts, m = 0;
 
-		(void)fw_topk_add(&x->src, ri->fh[F_SRC], f->pkts);
-		for (i = 0; i < x->src.n && x->src.key[i] != ri->fh[F_SRC]; i++)
-			;
-		if (i < x->src.n)
-			x->src_addr[i] = f->src;
+		if (!v->watch)
+			m = w->flows > 8 ? 15 : 0;
+		else if (x->src.total >= 4096)
+			m = 7;
+		if ((d->seq & m) != 0)
+			return w;
+		wt *= m + 1;
+		for (int i = 0; i < NFEAT; i++)
+			fw_ent16_add(&x->ent[i], ri->fh[i], ri->wt);
+		x->src_addr[fw_topk_add(&x->src, ri->fh[F_SRC], wt)] = f->src;
 		if (f->proto == 6 || f->proto == 17) {
-			(void)fw_topk_add(&x->sport, f->sport, f->pkts);
-			(void)fw_topk_add(&x->dport, f->dport, f->pkts);
+			(void)fw_topk_add(&x->sport, f->sport, wt);
+			(void)fw_topk_add(&x->dport, f->dport, wt);
 		}
-		if (v->kind == VK_AGG) {
-			(void)fw_topk_add(&x->dst, ri->fh[F_DST], f->pkts);
-			for (i = 0; i < x->dst.n && x->dst.key[i] != ri->fh[F_DST]; i++)
-				;
-			if (i < x->dst.n)
-				x->dst_addr[i] = f->dst;
-		}
+		if (v->kind == VK_AGG)
+			x->dst_addr[fw_topk_add(&x->dst, ri->fh[F_DST], wt)] = f->dst;
 	}
 	return w;
 }
 
 static void
-take_flow(struct fw_detect *d, const struct fw_flow *f)
+take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 {
 	struct rec_info ri;
 	struct fw_addr agg;
@@ -817,7 +830,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f)
 		}
 	}
 	rec_info(f, &ri);
-	if ((v = victim_get(d, &f->dst, 128, VK_HOST)) == NULL) {
+	if ((v = victim_get(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
 		d->st.victims_full++;
 		hw = NULL;
 	} else {
@@ -825,7 +838,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f)
 	}
 	if (agg_plen == 0)
 		return;
-	if ((a = victim_get(d, &agg, agg_plen, VK_AGG)) == NULL) {
+	if ((a = victim_get(d, &agg, agg_plen, VK_AGG, key_hash(&agg, agg_plen))) == NULL) {
 		d->st.victims_full++;
 		return;
 	}
@@ -833,7 +846,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f)
 		struct fwin *aw = victim_take(d, a, f, &ri, ws, we);
 
 		if (hw != NULL && hw->pkts > aw->max_host)
-			aw->max_host = hw->pkts;
+			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
 	}
 }
 
@@ -846,7 +859,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f)
  * volumetric.  Secondary vectors: other classes with >= 20 %.
  */
 static uint8_t
-classify(const uint64_t *cls, const uint64_t *amp_p, const uint64_t *amp_b, uint8_t *second, int *nsecond)
+classify(const uint64_t *cls, const uint64_t *amp_big, uint8_t *second, int *nsecond)
 {
 	static const uint8_t cls_vec[NCLS] = {
 		FW_VEC_SYN_FLOOD, FW_VEC_ACK_FLOOD, FW_VEC_VOLUMETRIC, FW_VEC_UDP_FLOOD,
@@ -861,14 +874,13 @@ classify(const uint64_t *cls, const uint64_t *amp_p, const uint64_t *amp_b, uint
 	if (total == 0)
 		return primary;
 	for (int a = 0; a < AMP_N && primary == FW_VEC_VOLUMETRIC; a++)
-		if (amp_p[a] * 2 > total && (double)amp_b[a] / (double)amp_p[a] > amp_min_size[a])
+		if (amp_big[a] * 2 > total)
 			primary = amp_vec[a];
 	for (int c = 0; c < NCLS && primary == FW_VEC_VOLUMETRIC; c++)
 		if (cls[c] * 2 > total)
 			primary = cls_vec[c];
 	for (int a = 0; a < AMP_N; a++)
-		if (amp_vec[a] != primary && amp_p[a] * 5 >= total &&
-		    (double)amp_b[a] / (double)amp_p[a] > amp_min_size[a])
+		if (amp_vec[a] != primary && amp_big[a] > 0 && amp_big[a] * 5 >= total)
 			second[(*nsecond)++] = amp_vec[a];
 	for (int c = 0; c < NCLS; c++)
 		if (cls_vec[c] != primary && cls_vec[c] != FW_VEC_VOLUMETRIC && cls[c] * 5 >= total &&
@@ -915,7 +927,7 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 	uint64_t total = 0;
 	char *text = NULL;
 
-	(void)classify(v->mix_cls, v->mix_amp_pkts, v->mix_amp_bytes, second, &nsecond);
+	(void)classify(v->mix_cls, v->mix_amp_big, second, &nsecond);
 	for (int c = 0; c < NCLS; c++)
 		total += v->mix_cls[c];
 	/* Lists shrink until the text fits FW_EVIDENCE_MAX. */
@@ -944,12 +956,12 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 		for (int a = 0; a < AMP_N; a++) {
 			char port[8];
 
-			if (v->mix_amp_pkts[a] == 0)
+			if (v->mix_amp_big[a] == 0)
 				continue;
 			snprintf(port, sizeof(port), "%u", amp_port[a]);
-			json_object_set_new(x, port, jshare(v->mix_amp_pkts[a], total));
+			json_object_set_new(x, port, jshare(v->mix_amp_big[a], total));
 		}
-		json_object_set_new(o, "udp_src_port_shares", x);
+		json_object_set_new(o, "reflector_port_shares", x);
 		x = json_array();
 		for (int i = 0; i < nsecond; i++)
 			json_array_append_new(x, json_string(fw_vector_name(second[i])));
@@ -1005,13 +1017,20 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	double thr_b = det_threshold(d, &v->b_bps, d->cfg.min_bps, d->cfg.multiplier);
 	double thr_f = det_threshold(d, &v->b_fps, d->cfg.min_fps, d->cfg.multiplier);
 	int64_t wstart = widx * d->cfg.window_ms, wend = wstart + d->cfg.window_ms;
-	bool hot, calm, was_active, had_traffic = cw->pkts > 0;
+	bool hot, calm, was_active, had_traffic = cw->pkts > 0, had_detail = true;
 	enum lc_action act;
 	struct alert *al = &v->al;
 
-	for (int f = 0; f < NFEAT; f++)
-		v->ent_now[f] = fw_ent16_value(&v->ent[f]);
-	memset(v->ent, 0, sizeof(v->ent));
+	if (v->detail != NONE32) {
+		struct detail *x = &d->det[v->detail];
+
+		for (int f = 0; f < NFEAT; f++)
+			v->ent_now[f] = fw_ent16_value(&x->ent[f]);
+		memset(x->ent, 0, sizeof(x->ent));
+	} else {
+		memset(v->ent_now, 0, sizeof(v->ent_now));
+		had_detail = false;
+	}
 	if (al->active) {
 		thr_p = al->thr;  /* the baseline is frozen while the alert is open */
 		thr_b = al->thr_b;
@@ -1061,16 +1080,14 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	if (hot || al->active) {
 		if (al->hot_run == 0 && !al->active) {
 			memset(v->mix_cls, 0, sizeof(v->mix_cls));
-			memset(v->mix_amp_pkts, 0, sizeof(v->mix_amp_pkts));
-			memset(v->mix_amp_bytes, 0, sizeof(v->mix_amp_bytes));
+			memset(v->mix_amp_big, 0, sizeof(v->mix_amp_big));
 			v->max_sampling = 0;
 		}
 		if (hot || !calm) {
 			for (int c = 0; c < NCLS; c++)
 				v->mix_cls[c] += cw->cls[c];
 			for (int a = 0; a < AMP_N; a++) {
-				v->mix_amp_pkts[a] += cw->amp_pkts[a];
-				v->mix_amp_bytes[a] += cw->amp_bytes[a];
+				v->mix_amp_big[a] += cw->amp_big[a];
 			}
 		}
 		if (cw->max_sampling > v->max_sampling)
@@ -1090,7 +1107,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		det_learn(d, &v->b_pps, pps);
 		det_learn(d, &v->b_bps, bps);
 		det_learn(d, &v->b_fps, fps);
-		if (had_traffic)
+		if (had_traffic && had_detail)
 			for (int f = 0; f < NFEAT; f++)
 				det_learn(d, &v->b_ent[f], v->ent_now[f]);
 		if (v->detail != NONE32 && cw->pkts < d->attach_pkts)
@@ -1106,13 +1123,14 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 			al->thr_b = thr_b;
 		}
 		if (act != LC_END)
-			al->vector = classify(v->mix_cls, v->mix_amp_pkts, v->mix_amp_bytes, second, &nsecond);
+			al->vector = classify(v->mix_cls, v->mix_amp_big, second, &nsecond);
 		victim_text(v, text, sizeof(text));
 		flow_evidence(d, v, d->evbuf, sizeof(d->evbuf));
 		det_emit(d, al, act, act == LC_END ? al->last_hot_ms : wend, text, d->evbuf);
 	}
 	if (act == LC_END && cw->pkts < d->attach_pkts)
 		detail_release(d, v);
+	v->watch = hot || al->active || al->hot_run > 0 || pps > 0.5 * thr_p;
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
 }
@@ -1216,11 +1234,48 @@ fw_detect_free(struct fw_detect *d)
 	free(d);
 }
 
+/*
+ * Records to many destinations miss the cache on the index, the victim
+ * and its window slot.  A software pipeline hides that: PF_INDEX records
+ * ahead the index slot is prefetched, PF_ENTRY ahead the entry and slot it
+ * names; the record is then taken with its hash already computed.
+ */
+#ifndef PF_INDEX
+#define PF_INDEX 8
+#endif
+#define PF_ENTRY 4
+#ifdef FW_NO_PREFETCH
+#define PREFETCH(...) ((void)0)
+#else
+#define PREFETCH(...) __builtin_prefetch(__VA_ARGS__)
+#endif
+
 void
 fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		take_flow(d, &f[i]);
+	uint64_t hring[16];
+
+	for (size_t i = 0; i < n + PF_INDEX; i++) {
+		if (i < n) {
+			uint64_t h = key_hash(&f[i].dst, 128);
+
+			hring[i & 15] = h;
+			PREFETCH(&d->vidx.slot[h & d->vidx.mask]);
+		}
+		if (i >= PF_INDEX - PF_ENTRY && i - (PF_INDEX - PF_ENTRY) < n) {
+			size_t j = i - (PF_INDEX - PF_ENTRY);
+			uint64_t h = hring[j & 15], e = d->vidx.slot[h & d->vidx.mask];
+
+			if (e != 0 && IDX_TAG_EQ(e, h)) {
+				int64_t s = det_floor_div(f[j].end_ms, d->cfg.window_ms) % d->nslots;
+
+				PREFETCH(&d->v[IDX_NUM(e)]);
+				PREFETCH(&d->w[IDX_NUM(e) * (size_t)d->nslots + (size_t)(s < 0 ? s + d->nslots : s)], 1);
+			}
+		}
+		if (i >= PF_INDEX)
+			take_flow(d, &f[i - PF_INDEX], hring[(i - PF_INDEX) & 15]);
+	}
 	d->st.flows += n;
 	if (d->next_close != INT64_MIN)
 		advance(d);

@@ -254,12 +254,14 @@ zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h, size
 	size_t i = (size_t)h & s->zidx.mask;
 
 	for (;; i = (i + 1) & s->zidx.mask) {
-		uint32_t e = s->zidx.slot[i];
+		uint64_t e = s->zidx.slot[i];
 		struct zone *z;
 
 		if (e == 0)
 			break;
-		z = &s->z[e - 1];
+		if (!IDX_TAG_EQ(e, h))
+			continue;
+		z = &s->z[IDX_NUM(e)];
 		if (z->hash == h && z->len == len && memcmp(z->name, name, len) == 0)
 			return z;
 	}
@@ -272,7 +274,7 @@ zone_remove(struct fw_dns_state *s, struct zone *z)
 {
 	size_t num = (size_t)(z - s->z), i = (size_t)z->hash & s->zidx.mask, j;
 
-	while (s->zidx.slot[i] != num + 1)
+	while (IDX_NUM(s->zidx.slot[i]) != num)
 		i = (i + 1) & s->zidx.mask;
 	/* Backward-shift delete (see idx_delete in detect.c). */
 	s->zidx.slot[i] = 0;
@@ -282,7 +284,7 @@ zone_remove(struct fw_dns_state *s, struct zone *z)
 		j = (j + 1) & s->zidx.mask;
 		if (s->zidx.slot[j] == 0)
 			break;
-		home = (size_t)s->z[s->zidx.slot[j] - 1].hash & s->zidx.mask;
+		home = (size_t)s->z[IDX_NUM(s->zidx.slot[j])].hash & s->zidx.mask;
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			s->zidx.slot[i] = s->zidx.slot[j];
 			s->zidx.slot[j] = 0;
@@ -385,7 +387,7 @@ zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t l
 	z->gen = ++s->gen;
 	z->al.ended_widx = INT64_MIN / 2;
 	memset(&s->w[num * (size_t)s->nslots], 0, (size_t)s->nslots * sizeof(*s->w));
-	s->zidx.slot[slot] = (uint32_t)num + 1;
+	s->zidx.slot[slot] = IDX_MAKE(h, num);
 	s->zused++;
 	zone_setup(s, z);
 	return z;
@@ -471,16 +473,16 @@ zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const str
 	}
 	if (z->detail != NONE32) {
 		struct zdetail *x = &s->det[z->detail];
-		uint32_t i;
 
+		/* A new name is a new (client, name) pair by definition: only
+		 * repeats probe the pair set, so water torture pays one insert.
+		 * (A repeat by the name's first client then counts as a new pair;
+		 * it only lowers the repeat ratio slightly.) */
 		if (fw_xset_add(&x->names, r->fp) == 1)
 			add_sample(z, r->q->qname, r->len);
-		(void)fw_xset_add(&x->pairs, fw_hash64(r->fp ^ r->ch));
-		fw_topk_add(&x->clients, r->ch, 1);
-		for (i = 0; i < x->clients.n && x->clients.key[i] != r->ch; i++)
-			;
-		if (i < x->clients.n)
-			x->client_addr[i] = r->q->client;
+		else
+			(void)fw_xset_add(&x->pairs, fw_hash64(r->fp ^ r->ch));
+		x->client_addr[fw_topk_add(&x->clients, r->ch, 1)] = r->q->client;
 	} else if (z->nsample == 0) {
 		add_sample(z, r->q->qname, r->len);
 	}
@@ -771,7 +773,9 @@ dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_
 			w->singletons = fw_xset_singletons(&x->names);
 			w->named_q = (uint32_t)x->names.offered;
 			w->ratio = x->names.n ? (float)((double)x->names.offered / x->names.n) : 0;
-			w->repeat = x->pairs.n ? (float)((double)x->pairs.offered / x->pairs.n) : 0;
+			/* queries / (distinct names + new pairs among repeats) */
+			w->repeat = x->names.n ? (float)((double)x->names.offered /
+			    ((double)x->names.n + x->pairs.n)) : 0;
 			w->name_ent = (float)fw_ent16_value(&z->name_ent);
 			w->label_ent = (float)fw_entropy_bits(z->lchar, NLCHAR);
 		}

@@ -17,7 +17,8 @@
  *    keys are counted in `overflow` and not stored, so `n` is a lower
  *    bound flagged by fw_xset_saturated().  It is not a probabilistic
  *    cardinality estimator: every stored key is one distinct fingerprint
- *    (two different names collide only if their 64-bit hashes are equal).
+ *    (two different names collide only if 48 bits of their 64-bit hashes
+ *    are equal; the set indexes by the low bits, keeps the high 48).
  *
  * Nothing here allocates except fw_xset_init(); all calls are O(1) or
  * O(K) and run on the detector thread.
@@ -66,15 +67,14 @@ struct fw_topk {
 /* Empty the summary and use k counters (1..FW_TOPK_K). */
 void fw_topk_init(struct fw_topk *t, uint32_t k);
 
-/* Offer weight w of item key. */
-void fw_topk_add(struct fw_topk *t, uint64_t key, uint64_t w);
+/* Offer weight w of item key; returns the counter now holding key. */
+uint32_t fw_topk_add(struct fw_topk *t, uint64_t key, uint64_t w);
 
 /* Indices of the counters by descending count into idx (t->n entries). */
 void fw_topk_order(const struct fw_topk *t, uint32_t *idx);
 
 struct fw_xset {
-	uint64_t *slot;              /* open addressing, 0 = empty (owned) */
-	uint32_t *cnt;               /* hits per stored key (owned) */
+	uint64_t *slot;              /* fingerprint << 16 | hits; 0 = empty (owned) */
 	uint32_t mask;               /* slots - 1 */
 	uint32_t cap;                /* keys stored at most (<= slots / 2) */
 	uint32_t n;                  /* distinct keys stored */
