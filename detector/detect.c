@@ -1284,8 +1284,7 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 void
 fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		dns_take(d, d->dns, &q[i]);
+	dns_take_batch(d, d->dns, q, n);
 	d->st.dnsq += n;
 	if (d->next_close != INT64_MIN)
 		advance(d);

@@ -125,6 +125,8 @@ struct fw_dns_state {
 	char evbuf[FW_EVIDENCE_MAX];
 };
 
+static void lchar_init(void);
+
 static int
 parse_list(const char *list, char (*out)[FW_QNAME_MAX + 1], int *n)
 {
@@ -175,6 +177,7 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return FW_ENOMEM;
 	s->psl = psl_builtin();
+	lchar_init();  /* idempotent: same table every time */
 	s->max = (size_t)cfg->dns_max_zones;
 	s->nslots = det_nslots(d);
 	while (nindex < s->max * 2)
@@ -401,14 +404,15 @@ zslot(struct fw_dns_state *s, const struct zone *z, int64_t widx)
 	return &s->w[(size_t)(z - s->z) * (size_t)s->nslots + (size_t)(k < 0 ? k + s->nslots : k)];
 }
 
-static int
-lchar_class(unsigned char c)
+/* Leftmost-label character classes: a-z 0-25, 0-9 26-35, '-' 36, '_' 37, other 38. */
+static uint8_t lchar_cls[256];
+
+static void
+lchar_init(void)
 {
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '0' && c <= '9')
-		return 26 + c - '0';
-	return c == '-' ? 36 : c == '_' ? 37 : 38;
+	for (int c = 0; c < 256; c++)
+		lchar_cls[c] = c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a') : c >= '0' && c <= '9' ?
+		    (uint8_t)(26 + c - '0') : c == '-' ? 36 : c == '_' ? 37 : 38;
 }
 
 /* Keep the latest NSAMPLE new names: under attack they are attack names. */
@@ -456,7 +460,7 @@ zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const str
 		w->max_child = child_q;
 	fw_ent16_add(&z->name_ent, r->fp, 1);
 	for (size_t i = 0; i < r->label_len; i++)
-		z->lchar[lchar_class((unsigned char)r->q->qname[i])]++;
+		z->lchar[lchar_cls[(unsigned char)r->q->qname[i]]]++;
 	if (z->detail == NONE32 && w->q >= s->attach_q) {
 		if (s->ndfree > 0) {
 			struct zdetail *x;
@@ -478,22 +482,53 @@ zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const str
 		 * repeats probe the pair set, so water torture pays one insert.
 		 * (A repeat by the name's first client then counts as a new pair;
 		 * it only lowers the repeat ratio slightly.) */
-		if (fw_xset_add(&x->names, r->fp) == 1)
+		int added = fw_xset_add(&x->names, r->fp);
+
+		/* Samples: the first names, then every 64th new one (latest kept). */
+		if (added == 1 && (x->names.n <= NSAMPLE || (x->names.n & 63) == 0))
 			add_sample(z, r->q->qname, r->len);
-		else
+		else if (added == 0)
 			(void)fw_xset_add(&x->pairs, fw_hash64(r->fp ^ r->ch));
-		x->client_addr[fw_topk_add(&x->clients, r->ch, 1)] = r->q->client;
+		/* Clients: every query until 4096, then 1 in 8 with weight 8. */
+		if (x->clients.total < 4096)
+			x->client_addr[fw_topk_add(&x->clients, r->ch, 1)] = r->q->client;
+		else if ((seq & 7) == 0)
+			x->client_addr[fw_topk_add(&x->clients, r->ch, 8)] = r->q->client;
 	} else if (z->nsample == 0) {
 		add_sample(z, r->q->qname, r->len);
 	}
 	return w;
 }
 
-void
-dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q)
+/* The parts of a record computed ahead of taking it (see dns_take_batch). */
+struct dnspre {
+	size_t len;                /* qname length; 0 = no usable parent */
+	size_t label_len;
+	uint64_t ph;               /* parent hash */
+	uint64_t fp;               /* name fingerprint */
+};
+
+static void
+dns_prep(const struct fw_dnsq *q, struct dnspre *p)
+{
+	const char *dot;
+
+	p->len = strnlen(q->qname, q->qname_len < FW_QNAME_MAX ? q->qname_len : FW_QNAME_MAX);
+	dot = p->len > 0 ? memchr(q->qname, '.', p->len) : NULL;
+	if (dot == NULL || dot == q->qname || (size_t)(dot - q->qname) + 1 >= p->len) {
+		p->len = 0;
+		return;
+	}
+	p->label_len = (size_t)(dot - q->qname);
+	p->ph = fw_hash_bytes(dot + 1, p->len - p->label_len - 1, NAME_SEED);
+	p->fp = fw_hash64(fw_hash_bytes(q->qname, p->label_len, p->ph));
+}
+
+static void
+dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, const struct dnspre *p)
 {
 	struct dnsrec r;
-	const char *dot, *parent;
+	const char *parent;
 	size_t plen;
 	uint64_t ph, seq;
 	struct zone *z;
@@ -501,21 +536,20 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q)
 	struct fw_detect_stats *st = det_stats(d);
 
 	r.q = q;
-	r.len = strnlen(q->qname, q->qname_len < FW_QNAME_MAX ? q->qname_len : FW_QNAME_MAX);
+	r.len = p->len;
 	if ((r.widx = det_take_time(d, q->time_ms)) == INT64_MIN)
 		return;
 	r.resp = (q->flags & FW_DNSQ_F_RESPONSE) != 0;
 	if (r.resp)
 		st->dns_responses++;
-	dot = r.len > 0 ? memchr(q->qname, '.', r.len) : NULL;
-	if (dot == NULL || dot == q->qname || (size_t)(dot - q->qname) + 1 >= r.len) {
+	if (p->len == 0) {
 		st->dns_ignored++;
 		return;
 	}
-	parent = dot + 1;
-	plen = r.len - (size_t)(parent - q->qname);
-	r.label_len = (size_t)(dot - q->qname);
-	ph = fw_hash_bytes(parent, plen, NAME_SEED);
+	parent = q->qname + p->label_len + 1;
+	plen = r.len - p->label_len - 1;
+	r.label_len = p->label_len;
+	ph = p->ph;
 	seq = det_seq(d);
 	if ((z = zone_get(d, s, parent, plen, ph, seq)) == NULL) {
 		st->zones_full++;
@@ -526,7 +560,7 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q)
 		st->dns_ignored++;
 		return;
 	}
-	r.fp = fw_hash64(fw_hash_bytes(q->qname, r.label_len, ph));
+	r.fp = p->fp;
 	{
 		uint64_t x, y;
 
@@ -783,5 +817,51 @@ dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_
 		fw_xset_clear(&x->pairs);
 		memset(&z->name_ent, 0, sizeof(z->name_ent));
 		memset(z->lchar, 0, sizeof(z->lchar));
+	}
+}
+
+/*
+ * Take a batch.  Random names to many zones miss the cache three times in
+ * a row (index slot, zone, name-set slot); a software pipeline prefetches
+ * each a few records ahead so the misses overlap.
+ */
+#define DPF 4                  /* records between pipeline stages */
+
+void
+dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, size_t n)
+{
+	struct dnspre pre[4 * DPF];
+
+	for (size_t i = 0; i < n + 3 * DPF; i++) {
+		if (i < n) {
+			struct dnspre *p = &pre[i % (4 * DPF)];
+
+			dns_prep(&q[i], p);
+			if (p->len > 0)
+				__builtin_prefetch(&s->zidx.slot[p->ph & s->zidx.mask]);
+		}
+		if (i >= DPF && i - DPF < n) {
+			const struct dnspre *p = &pre[(i - DPF) % (4 * DPF)];
+			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+
+			if (e != 0 && IDX_TAG_EQ(e, p->ph))
+				__builtin_prefetch(&s->z[IDX_NUM(e)]);
+		}
+		if (i >= 2 * DPF && i - 2 * DPF < n) {
+			const struct dnspre *p = &pre[(i - 2 * DPF) % (4 * DPF)];
+			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+
+			if (e != 0 && IDX_TAG_EQ(e, p->ph)) {
+				const struct zone *z = &s->z[IDX_NUM(e)];
+
+				if (z->detail != NONE32) {
+					const struct fw_xset *x = &s->det[z->detail].names;
+
+					__builtin_prefetch(&x->slot[(uint32_t)p->fp & x->mask]);
+				}
+			}
+		}
+		if (i >= 3 * DPF)
+			dns_take(d, s, &q[i - 3 * DPF], &pre[(i - 3 * DPF) % (4 * DPF)]);
 	}
 }

@@ -87,7 +87,7 @@ void dns_free(struct fw_dns_state *z);
 void dns_period_end(struct fw_detect *d, struct fw_dns_state *z, int64_t widx, int64_t next_close);
 void dns_close_window(struct fw_detect *d, struct fw_dns_state *z, int64_t widx);
 size_t dns_memory_bytes(const struct fw_dns_state *z);
-void dns_take(struct fw_detect *d, struct fw_dns_state *z, const struct fw_dnsq *q);
+void dns_take_batch(struct fw_detect *d, struct fw_dns_state *z, const struct fw_dnsq *q, size_t n);
 int det_nslots(const struct fw_detect *d);
 uint64_t det_seq(const struct fw_detect *d);
 struct fw_detect_stats *det_stats(struct fw_detect *d);

@@ -150,6 +150,12 @@ fw_xset_add(struct fw_xset *s, uint64_t key)
 	uint64_t fp = XS_FP(key);
 	uint32_t i;
 
+	/* Saturated: the window is judged on the names seen up to the cap;
+	 * later offers are only counted (no probe, no cache miss). */
+	if (s->overflow > 0) {
+		s->overflow++;
+		return -1;
+	}
 	for (i = (uint32_t)key & s->mask; s->slot[i] != 0; i = (i + 1) & s->mask) {
 		if (s->slot[i] >> 16 == fp) {
 			if (XS_CNT(s->slot[i]) < 0xffff)

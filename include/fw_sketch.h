@@ -91,7 +91,9 @@ void fw_xset_clear(struct fw_xset *s);
 
 /*
  * Offer a fingerprint: 1 if it was new and stored, 0 if already present,
- * -1 if new but the set is full (counted in overflow).
+ * -1 once the set has overflowed (the first new key past the cap and every
+ * offer after it: counted in overflow, not looked up, so `offered` and the
+ * hit counts describe the stream up to saturation).
  */
 int fw_xset_add(struct fw_xset *s, uint64_t key);
 

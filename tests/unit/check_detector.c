@@ -713,7 +713,9 @@ START_TEST(test_detector_xset_exact_and_saturates)
 	ck_assert_int_eq(fw_xset_add(&s, fw_hash64(100)), -1);  /* the 101st: full */
 	ck_assert(fw_xset_saturated(&s));
 	ck_assert_uint_eq(s.n, 100);
-	ck_assert_int_eq(fw_xset_add(&s, fw_hash64(5)), 0);  /* known keys still hit */
+	ck_assert_int_eq(fw_xset_add(&s, fw_hash64(5)), -1);  /* saturated: no more lookups */
+	ck_assert_uint_eq(s.overflow, 2);
+	ck_assert_uint_eq(s.offered, 130);
 	fw_xset_clear(&s);
 	ck_assert_uint_eq(s.n, 0);
 	ck_assert_int_eq(fw_xset_add(&s, 0), 1);  /* 0 is a valid key */
