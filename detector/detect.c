@@ -642,6 +642,7 @@ rec_info(const struct fw_flow *f, struct rec_info *ri)
 	uint64_t x, y;
 
 	ri->amp = -1;
+	ri->big = false;
 	switch (f->proto) {
 	case 6:
 		if ((f->tcp_flags & 0x02) && !(f->tcp_flags & 0x10))
