@@ -1159,6 +1159,10 @@ close_window(struct fw_detect *d, int64_t widx)
 			}
 		}
 	}
+	/* The wall clock (or the end of input) closes the newest window before
+	 * a newer record ended its DNS period: snapshot it now. */
+	if (d->max_event_ms != INT64_MIN && widx >= det_floor_div(d->max_event_ms, d->cfg.window_ms))
+		dns_period_end(d, d->dns, widx, widx);
 	dns_close_window(d, d->dns, widx);
 	d->st.windows_closed++;
 }

@@ -35,7 +35,7 @@
 enum atk {
 	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
 	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE,
-	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD,
+	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX,
 };
 
 struct result {
@@ -342,6 +342,20 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			snprintf(name, sizeof(name), "%s.popular.example", i % 3 == 0 ? "www" : i % 3 == 1 ? "cdn" : "live");
 			query(n, t, name, &c);
 			break;
+		case A_WT_MIX:
+			/* Like bind-querylog-onset.log: ~100 qps, 72 % random names,
+			 * the rest the zone's real names, from a few resolvers. */
+			if (i >= 100)
+				return;
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 8));
+			if (i < 72) {
+				rand_label(rs, l1, 12);
+				snprintf(name, sizeof(name), "%s.victim.example", l1);
+			} else {
+				snprintf(name, sizeof(name), "%s.victim.example", i % 3 ? "www" : "mail");
+			}
+			query(n, t, name, &c);
+			break;
 		case A_TLD:
 			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
 			rand_label(rs, l1, 12);
@@ -574,6 +588,13 @@ START_TEST(test_detector_water_torture_deep_names_roll_up)
 }
 END_TEST
 
+START_TEST(test_detector_water_torture_mixed_with_real_names)
+{
+	run(A_WT_MIX, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+}
+END_TEST
+
 START_TEST(test_detector_dns_flood)
 {
 	run(A_DNSFLOOD, 0, NULL, &res_a);
@@ -603,6 +624,43 @@ START_TEST(test_detector_dns_exclude)
 
 	run(A_WT, 0, ex, &res_a);
 	ck_assert_int_eq(res_a.n, 0);
+}
+END_TEST
+
+START_TEST(test_detector_wall_clock_ends_alert)
+{
+	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 11;
+	struct fw_flow far;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < ATK_END_S; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		fw_detect_clock(d, base);
+		benign_flows(&rs, base, &n);
+		if (s >= ATK_START_S)
+			attack_flows(A_UDP, &rs, base, &n, 2000);
+		fw_detect_flows(d, flows, n);
+	}
+	ck_assert_int_eq(res_a.n > 0 ? res_a.ev[0].event : 0, FW_EV_START);
+	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	/* A record stamped 2 minutes ahead of the wall clock is dropped. */
+	far = flows[0];
+	far.start_ms = far.end_ms = T0_MS + (ATK_END_S + 120) * 1000LL;
+	fw_detect_flows(d, &far, 1);
+	for (int s = ATK_END_S; s < ATK_END_S + 20; s++)
+		fw_detect_clock(d, T0_MS + s * 1000LL);
+	fw_detect_get_stats(d, &res_a.st);
+	ck_assert_uint_eq(res_a.st.future, 1);
+	ck_assert_int_eq(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	ck_assert_uint_eq(res_a.st.alerts_ended, 1);
+	fw_detect_free(d);
 }
 END_TEST
 
@@ -777,10 +835,12 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_networks_limit_watch);
 	tcase_add_test(v, test_detector_water_torture);
 	tcase_add_test(v, test_detector_water_torture_deep_names_roll_up);
+	tcase_add_test(v, test_detector_water_torture_mixed_with_real_names);
 	tcase_add_test(v, test_detector_dns_flood);
 	tcase_add_test(v, test_detector_flash_crowd_no_alert);
 	tcase_add_test(v, test_detector_never_flags_public_suffix);
 	tcase_add_test(v, test_detector_dns_exclude);
+	tcase_add_test(v, test_detector_wall_clock_ends_alert);
 	tcase_add_test(v, test_detector_xset_exact_and_saturates);
 	tcase_add_test(v, test_detector_topk_and_entropy);
 	tcase_add_test(l, test_detector_eviction_keeps_real_victim);
