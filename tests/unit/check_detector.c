@@ -34,7 +34,7 @@
 
 enum atk {
 	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
-	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE,
+	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE,
 	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX,
 };
 
@@ -178,6 +178,7 @@ attack_flows(enum atk a, uint64_t *rs, int64_t base, size_t *n, double pps)
 
 		switch (a) {
 		case A_UDP:
+		case A_PULSE:
 		case A_RANDDST:
 		case A_OUTSIDE:
 		case A_V6:
@@ -397,7 +398,8 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 	ck_assert_int_eq(fw_detect_new(&cfg, collect, r, &d), FW_OK);
 	for (int s = 0; s < DUR_S; s++) {
 		int64_t base = T0_MS + (int64_t)s * 1000;
-		bool on = a != A_NONE && s >= ATK_START_S && s < ATK_END_S;
+		bool on = a == A_PULSE ? (s >= 60 && s < 75) || (s >= 90 && s < 100) :
+		    a != A_NONE && s >= ATK_START_S && s < ATK_END_S;
 		size_t n = 0;
 
 		if (dns) {
@@ -535,6 +537,26 @@ START_TEST(test_detector_udp_lifecycle_and_evidence)
 	ck_assert_ptr_nonnull(strstr(s->evidence, "\"top_dst_ports\":[{\"port\":53"));
 	ck_assert_ptr_nonnull(strstr(s->evidence, "\"udp\":1"));
 	ck_assert_ptr_nonnull(strstr(s->evidence, "\"src_addr\""));
+}
+END_TEST
+
+START_TEST(test_detector_retrigger_in_cooldown_continues)
+{
+	/* Flood 60-75 s, calm, flood again 90-100 s: the first alert ends
+	 * (10 calm windows) and the second burst re-opens it, same id. */
+	int starts = 0, ends = 0;
+
+	run(A_PULSE, 2000, NULL, &res_a);
+	for (int i = 0; i < res_a.n; i++) {
+		ck_assert_str_eq(res_a.ev[i].id, res_a.ev[0].id);
+		ck_assert_uint_eq(res_a.ev[i].seq, (unsigned)i + 1);
+		ck_assert_int_eq(res_a.ev[i].started_ms, res_a.ev[0].started_ms);
+		starts += res_a.ev[i].event == FW_EV_START;
+		ends += res_a.ev[i].event == FW_EV_END;
+	}
+	ck_assert_int_eq(starts, 1);
+	ck_assert_int_eq(ends, 2);
+	ck_assert_uint_eq(res_a.st.alerts_started, 1);
 }
 END_TEST
 
@@ -832,6 +854,7 @@ detector_suite(void)
 	tcase_add_loop_test(v, test_detector_flow_vectors, 0, (int)(sizeof(flow_cases) / sizeof(flow_cases[0])));
 	tcase_add_test(v, test_detector_udp_lifecycle_and_evidence);
 	tcase_add_test(v, test_detector_deterministic);
+	tcase_add_test(v, test_detector_retrigger_in_cooldown_continues);
 	tcase_add_test(v, test_detector_networks_limit_watch);
 	tcase_add_test(v, test_detector_water_torture);
 	tcase_add_test(v, test_detector_water_torture_deep_names_roll_up);
