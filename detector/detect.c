@@ -356,42 +356,54 @@ parse_addr(const char *text, struct fw_addr *a)
 	return 0;
 }
 
-/* Parse "198.51.100.0/24, 2001:db8::/32" into nets.  FW_OK or FW_EINVAL. */
+/* Parse "198.51.100.0/24, 2001:db8::/32" into nets.  FW_OK or FW_EINVAL + err. */
 static int
-parse_networks(struct fw_detect *d, const char *list)
+parse_networks(const char *list, struct net *nets, int *nnets, char *err, size_t errlen)
 {
 	char buf[FW_CFG_LIST_MAX], *save = NULL;
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
-		char *slash = strchr(tok, '/'), *end;
-		struct net *n;
-		long len;
-		int fam;
+		char *slash = strchr(tok, '/'), *end = NULL;
+		struct net *n = &nets[*nnets];
+		long len = -1;
+		int fam = 0;
 
-		if (d->nnets >= MAX_NETS || slash == NULL)
+		if (*nnets >= MAX_NETS) {
+			snprintf(err, errlen, "detector.networks: more than %d prefixes", MAX_NETS);
 			return FW_EINVAL;
-		*slash = '\0';
-		len = strtol(slash + 1, &end, 10);
-		n = &d->nets[d->nnets];
-		if (*end != '\0' || end == slash + 1)
-			return FW_EINVAL;
-		fam = parse_addr(tok, &n->addr);
-		if (fam == 4) {
-			if (len < 0 || len > 32)
-				return FW_EINVAL;
+		}
+		if (slash != NULL) {
+			*slash = '\0';
+			len = strtol(slash + 1, &end, 10);
+			if (*end != '\0' || end == slash + 1)
+				len = -1;
+			fam = parse_addr(tok, &n->addr);
+		}
+		if (fam == 4 && len >= 0 && len <= 32) {
 			n->plen = (uint8_t)(96 + len);
-		} else if (fam == 6) {
-			if (len < 0 || len > 128)
-				return FW_EINVAL;
+		} else if (fam == 6 && len >= 0 && len <= 128) {
 			n->plen = (uint8_t)len;
 		} else {
+			snprintf(err, errlen, "detector.networks: '%s%s%s' is not ADDRESS/LENGTH",
+			    tok, slash != NULL ? "/" : "", slash != NULL ? slash + 1 : "");
 			return FW_EINVAL;
 		}
 		mask_addr(&n->addr, n->plen);
-		d->nnets++;
+		(*nnets)++;
 	}
 	return FW_OK;
+}
+
+int
+fw_detect_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct net nets[MAX_NETS];
+	int n = 0;
+
+	if (parse_networks(cfg->networks, nets, &n, err, errlen) != FW_OK)
+		return FW_EINVAL;
+	return dns_check_config(cfg, err, errlen);
 }
 
 /* ---- victim table: dense entries, open addressing index ---- */
@@ -1196,8 +1208,12 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 
 		d->attach_pkts = a < 1 ? 1 : (uint64_t)a;
 	}
-	if ((rc = parse_networks(d, cfg->networks)) != FW_OK)
-		goto fail;
+	{
+		char err[128];
+
+		if ((rc = parse_networks(cfg->networks, d->nets, &d->nnets, err, sizeof(err))) != FW_OK)
+			goto fail;
+	}
 	rc = FW_ENOMEM;
 	/* calloc: pages stay untouched (not resident) until used. */
 	d->vidx.slot = calloc(nindex, sizeof(*d->vidx.slot));

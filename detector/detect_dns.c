@@ -40,6 +40,8 @@
 #include "detect_int.h"
 
 #include <libpsl.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +241,42 @@ dns_free(struct fw_dns_state *s)
 	free(s->w);
 	free(s->zfree);
 	free(s);
+}
+
+int
+dns_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} lists[] = {
+		{ "dns.zones", offsetof(struct fw_config, dns_zones) },
+		{ "dns.exclude", offsetof(struct fw_config, dns_exclude) },
+	};
+	char (*names)[FW_QNAME_MAX + 1] = calloc(MAX_DNS_LIST, sizeof(*names));
+	const psl_ctx_t *psl = psl_builtin();
+	int rc = FW_OK;
+
+	if (names == NULL)
+		return FW_ENOMEM;
+	for (size_t l = 0; l < 2 && rc == FW_OK; l++) {
+		int n = 0;
+
+		if (parse_list((const char *)cfg + lists[l].off, names, &n) != FW_OK) {
+			snprintf(err, errlen, "%s: more than %d names or a name longer than %d bytes",
+			    lists[l].key, MAX_DNS_LIST, FW_QNAME_MAX);
+			rc = FW_EINVAL;
+		}
+		/* A public suffix is never a victim: naming one as a zone is a mistake. */
+		for (int i = 0; i < n && rc == FW_OK && l == 0; i++) {
+			if (psl != NULL && psl_is_public_suffix(psl, names[i])) {
+				snprintf(err, errlen, "dns.zones: '%s' is a public suffix (never flagged)", names[i]);
+				rc = FW_EINVAL;
+			}
+		}
+	}
+	free(names);
+	return rc;
 }
 
 size_t

@@ -84,6 +84,7 @@ double det_round(double x, double unit);
 struct fw_dns_state;
 int dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **out);
 void dns_free(struct fw_dns_state *z);
+int dns_check_config(const struct fw_config *cfg, char *err, size_t errlen);
 void dns_period_end(struct fw_detect *d, struct fw_dns_state *z, int64_t widx, int64_t next_close);
 void dns_close_window(struct fw_detect *d, struct fw_dns_state *z, int64_t widx);
 size_t dns_memory_bytes(const struct fw_dns_state *z);

@@ -1,10 +1,18 @@
 /*
- * fw_detect.h - the streaming detector: records in, alert events out.
+ * fw_detect.h - the streaming detector: flow and DNS records in, alert
+ * events out.
  *
- * Keeps per-destination rate windows on event time, learns an EWMA baseline
- * per victim, and raises alerts that start, update and end.  All tables
- * have a fixed capacity chosen from the config at fw_detect_new(); nothing
- * is allocated per record.
+ * Event-time windows with bounded lateness (the wall clock closes them in
+ * live mode); victims per destination host and per protected or automatic
+ * prefix; DNS zones per parent domain rolled up to the registrable domain
+ * (libpsl) and configured zones; EWMA baselines per victim/zone and metric;
+ * vectors from the packet mix; water torture, dns_flood and flash crowds
+ * told apart with exact, capped distinct-name sets.  The model, each
+ * vector's rule and every tunable: detector/README.md.
+ *
+ * All tables have a fixed capacity chosen from the config at
+ * fw_detect_new() (reported in stats.memory_bytes) with counted eviction;
+ * nothing is allocated per record.  The same input gives the same events.
  *
  * Threading: one detector belongs to one thread (the detector thread in the
  * daemon, the replay's detector thread); nothing here locks.  The emit
@@ -50,7 +58,15 @@ struct fw_detect_stats {
 	size_t memory_bytes;       /* fixed memory held by the tables */
 };
 
-/* Build a detector sized from cfg.  FW_OK, FW_ENOMEM or FW_EINVAL. */
+/*
+ * Check the detector's list keys (detector.networks, dns.zones, dns.exclude)
+ * without building anything: FW_OK, or FW_EINVAL with one line in err
+ * naming the key.  For check-config and SIGHUP; any thread.
+ */
+int fw_detect_check_config(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
+/* Build a detector sized from cfg.  FW_OK, FW_ENOMEM or FW_EINVAL (bad
+ * lists: fw_detect_check_config says why). */
 int fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx,
     struct fw_detect **out) FW_MUSTCHECK;
 void fw_detect_free(struct fw_detect *d);

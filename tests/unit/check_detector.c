@@ -743,6 +743,25 @@ START_TEST(test_detector_bad_networks)
 	snprintf(cfg.networks, sizeof(cfg.networks), "%s", bad[_i]);
 	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_EINVAL);
 	ck_assert_ptr_null(d);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "detector.networks"));
+}
+END_TEST
+
+START_TEST(test_detector_check_config)
+{
+	struct fw_config cfg;
+	char err[256];
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "detector.networks=198.51.100.0/24 2001:db8::/32,10.0.0.0/8",
+	    err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "dns.zones=victim.example,Shop.Example.CO.UK.", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "dns.zones=victim.example,co.uk", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "'co.uk' is a public suffix"));
 }
 END_TEST
 
@@ -871,6 +890,7 @@ detector_suite(void)
 	tcase_add_test(l, test_detector_memory_reported);
 	tcase_add_loop_test(m, test_detector_bad_networks, 0, 5);
 	tcase_add_test(m, test_detector_odd_dns_names);
+	tcase_add_test(m, test_detector_check_config);
 	suite_add_tcase(s, v);
 	suite_add_tcase(s, l);
 	suite_add_tcase(s, m);
