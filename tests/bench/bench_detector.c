@@ -3,11 +3,13 @@
  *
  *  1. Flow records/s: 1 M pre-built records (a spoofed UDP flood on one
  *     victim mixed with benign traffic to 4096 servers), fed in batches
- *     of 256 for 20 passes, event time moving on 100 k records per second.
+ *     of 256 for 20 passes, event time moving on 1 M records per second
+ *     (a collector near the goal rate; windows close once per 1 M records).
  *     Baseline timed in the same run: a loop that only reads each record
  *     (the floor any consumer pays).
  *  2. DNS records/s: 1 M queries, random 12-character labels under 16
- *     zones plus popular names, same method.
+ *     zones plus popular names, same method, 100 k queries per second of
+ *     event time (each zone's exact name set fills without saturating).
  *  3. Time to detect: event time from the first attack record to the start
  *     event (benign 30 s, then a flood).
  *  4. Memory: 10 M flow records from 10 M distinct spoofed sources plus
@@ -86,7 +88,7 @@ static void
 make_flow(struct fw_flow *f, uint64_t *rs, uint32_t i, int attack)
 {
 	memset(f, 0, sizeof(*f));
-	f->end_ms = f->start_ms = T0_MS + i / 100;  /* 100 k records per second */
+	f->end_ms = f->start_ms = T0_MS + i / 1000;  /* 1 M records per second */
 	f->sampling = 1;
 	f->ttl = (uint8_t)(30 + rnd(rs) % 35);
 	if (attack) {
@@ -133,14 +135,18 @@ make_query(struct fw_dnsq *q, uint64_t *rs, uint32_t i)
 }
 
 static int
-bench_flows(const struct fw_config *cfg)
+bench_flows(const struct fw_config *cfg0)
 {
 	struct fw_flow *f = malloc(NREC * sizeof(*f));
 	struct fw_detect *d;
+	struct fw_config cfg = *cfg0;
 	uint64_t rs = 42, sum = 0;
 	double t, base, det;
 
-	if (f == NULL || fw_detect_new(cfg, on_alert, NULL, &d) != FW_OK)
+	/* No warm-up: the flood is an open alert for the whole run, so its
+	 * victim takes the watched (heavier) sketch path, not a learned one. */
+	cfg.warmup_windows = 0;
+	if (f == NULL || fw_detect_new(&cfg, on_alert, NULL, &d) != FW_OK)
 		return 1;
 	for (uint32_t i = 0; i < NREC; i++)
 		make_flow(&f[i], &rs, i, i % 10 != 0);
@@ -153,7 +159,7 @@ bench_flows(const struct fw_config *cfg)
 	det = 0;
 	for (int p = 0; p < PASSES; p++) {
 		for (uint32_t i = 0; i < NREC; i++) {
-			f[i].end_ms += (int64_t)NREC / 100;  /* the next pass is later in time */
+			f[i].end_ms += (int64_t)NREC / 1000;  /* the next pass is later in time */
 			f[i].start_ms = f[i].end_ms;
 		}
 		t = now_s();
@@ -164,7 +170,8 @@ bench_flows(const struct fw_config *cfg)
 	fw_detect_finish(d);
 	fw_detect_free(d);
 	free(f);
-	printf("flows: %.2f M records/s/core (baseline read loop %.0f M/s, ratio %.3f; %llu alert events; chk %llu)\n",
+	printf("flows: %.2f M records/s/core, 90 %% a spoofed flood (alerting), 10 %% benign to 4096 servers "
+	    "(baseline read loop %.0f M/s, ratio %.3f; %llu alert events; chk %llu)\n",
 	    (double)NREC * PASSES / det / 1e6, (double)NREC * PASSES / base / 1e6, base / det,
 	    (unsigned long long)alerts, (unsigned long long)(sum & 1));
 	return 0;
