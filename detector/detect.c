@@ -1181,6 +1181,38 @@ close_window(struct fw_detect *d, int64_t widx)
 
 /* ---- public API ---- */
 
+/*
+ * Keys this detector added whose 0 is out of bounds take their default, so
+ * a config built by hand (zeroed, then a few fields set) still works.
+ */
+static void
+config_fill(struct fw_config *c)
+{
+	struct fw_config def;
+
+	fw_config_defaults(&def);
+	if (c->max_details <= 0)
+		c->max_details = def.max_details;
+	if (c->idle_windows <= 0)
+		c->idle_windows = def.idle_windows;
+	if (c->hysteresis <= 0)
+		c->hysteresis = def.hysteresis;
+	if (c->dominance <= 0)
+		c->dominance = def.dominance;
+	if (c->dns_max_zones <= 0)
+		c->dns_max_zones = def.dns_max_zones;
+	if (c->dns_detail_zones <= 0)
+		c->dns_detail_zones = def.dns_detail_zones;
+	if (c->dns_distinct_cap <= 0)
+		c->dns_distinct_cap = def.dns_distinct_cap;
+	if (c->dns_multiplier <= 0)
+		c->dns_multiplier = def.dns_multiplier;
+	if (c->dns_wt_max_ratio <= 0)
+		c->dns_wt_max_ratio = def.dns_wt_max_ratio;
+	if (c->dns_flood_min_repeat <= 0)
+		c->dns_flood_min_repeat = def.dns_flood_min_repeat;
+}
+
 int
 fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct fw_detect **out)
 {
@@ -1189,11 +1221,13 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	int rc = FW_ENOMEM;
 
 	if (cfg->window_ms <= 0 || cfg->max_victims <= 0 || cfg->max_victims >= (int64_t)(UINT32_MAX / 4) ||
-	    cfg->max_details <= 0 || cfg->max_details >= (int64_t)(UINT32_MAX / 4) || cfg->lateness_ms < 0)
+	    cfg->max_details >= (int64_t)(UINT32_MAX / 4) || cfg->lateness_ms < 0)
 		return FW_EINVAL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return FW_ENOMEM;
 	d->cfg = *cfg;
+	config_fill(&d->cfg);
+	cfg = &d->cfg;
 	d->emit = emit;
 	d->ctx = ctx;
 	d->max_victims = (size_t)cfg->max_victims;

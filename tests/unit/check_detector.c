@@ -712,6 +712,32 @@ START_TEST(test_detector_zone_eviction_bounded)
 }
 END_TEST
 
+START_TEST(test_detector_hand_built_config)
+{
+	/* Only the keys the first detector had: the new ones take defaults. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window_ms = 1000;
+	cfg.lateness_ms = 3000;
+	cfg.max_victims = 1024;
+	cfg.warmup_windows = 10;
+	cfg.ewma_alpha = 0.05;
+	cfg.min_pps = 50;
+	cfg.multiplier = 4;
+	cfg.zscore = 6;
+	cfg.start_windows = 3;
+	cfg.end_windows = 10;
+	cfg.update_windows = 10;
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_gt(st.memory_bytes, 1024u * 1000);
+	fw_detect_free(d);
+}
+END_TEST
+
 START_TEST(test_detector_memory_reported)
 {
 	struct fw_config cfg;
@@ -888,6 +914,7 @@ detector_suite(void)
 	tcase_add_test(l, test_detector_eviction_keeps_real_victim);
 	tcase_add_test(l, test_detector_zone_eviction_bounded);
 	tcase_add_test(l, test_detector_memory_reported);
+	tcase_add_test(l, test_detector_hand_built_config);
 	tcase_add_loop_test(m, test_detector_bad_networks, 0, 5);
 	tcase_add_test(m, test_detector_odd_dns_names);
 	tcase_add_test(m, test_detector_check_config);
