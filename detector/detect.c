@@ -125,6 +125,8 @@ struct fw_detect {
 	int64_t max_event_ms;
 	int64_t next_close;        /* windows below are closed; INT64_MIN: no data yet */
 	int64_t wall_ms;
+	int64_t memo_w0;           /* start (ms) of the window memo_widx: saves a division per record */
+	int64_t memo_widx;
 	struct fw_dns_state *dns;
 	struct fw_detect_stats st;
 	struct fw_alert_ev ev;     /* scratch for emitting */
@@ -160,7 +162,9 @@ fw_vector_name(int vector)
 int64_t
 det_floor_div(int64_t a, int64_t b)
 {
-	return a >= 0 ? a / b : -((-a + b - 1) / b);
+	int64_t q = a / b;  /* b > 0; no negation, so no overflow at INT64_MIN */
+
+	return a % b != 0 && a < 0 ? q - 1 : q;
 }
 
 double
@@ -572,6 +576,18 @@ open_slot(struct fw_detect *d, const struct victim *v, int64_t widx)
 
 /* ---- lifecycle of time ---- */
 
+/* Window of event time t; records of a batch mostly share one window. */
+static inline int64_t
+widx_of(struct fw_detect *d, int64_t t)
+{
+	/* Unsigned: one compare covers both bounds and cannot overflow. */
+	if ((uint64_t)t - (uint64_t)d->memo_w0 < (uint64_t)d->cfg.window_ms)
+		return d->memo_widx;
+	d->memo_widx = det_floor_div(t, d->cfg.window_ms);
+	d->memo_w0 = d->memo_widx * d->cfg.window_ms;
+	return d->memo_widx;
+}
+
 static void close_window(struct fw_detect *d, int64_t widx);
 
 static void
@@ -614,16 +630,19 @@ det_take_time(struct fw_detect *d, int64_t t)
 {
 	int64_t widx;
 
-	if (d->wall_ms > 0 && t > d->wall_ms + 60000) {
+	/* Before 1970 or past year ~292 million / 4: not a time, dropped
+	 * (and window arithmetic stays far from overflow). */
+	if ((d->wall_ms > 0 && t > d->wall_ms + 60000) || t < 0 || t > INT64_MAX / 4) {
 		d->st.future++;
 		return INT64_MIN;
 	}
-	widx = det_floor_div(t, d->cfg.window_ms);
+	widx = widx_of(d, t);
 	if (d->next_close == INT64_MIN)
 		d->next_close = widx;
 	if (t > d->max_event_ms) {
 		if (d->max_event_ms != INT64_MIN && widx > det_floor_div(d->max_event_ms, d->cfg.window_ms))
 			dns_period_end(d, d->dns, det_floor_div(d->max_event_ms, d->cfg.window_ms), d->next_close);
+		/* (runs once per new newest window, not per record) */
 		d->max_event_ms = t;
 		if (widx - d->next_close >= d->nslots - 1)
 			advance(d);
@@ -785,7 +804,8 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 		if ((d->seq & m) != 0)
 			return w;
 		wt *= m + 1;
-		for (int i = 0; i < NFEAT; i++)
+		/* Destination spread only means something for a prefix. */
+		for (int i = 0; i < (v->kind == VK_AGG ? NFEAT : F_DST); i++)
 			fw_ent16_add(&x->ent[i], ri->fh[i], ri->wt);
 		x->src_addr[fw_topk_add(&x->src, ri->fh[F_SRC], wt)] = f->src;
 		if (f->proto == 6 || f->proto == 17) {
@@ -812,7 +832,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		return;
 	ws = we;
 	if (f->start_ms > 0 && f->start_ms < f->end_ms) {
-		ws = det_floor_div(f->start_ms, d->cfg.window_ms);
+		ws = widx_of(d, f->start_ms);
 		if (ws < d->next_close)
 			ws = d->next_close;
 		if (ws > we)
@@ -1237,6 +1257,8 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->nslots = (int)((cfg->lateness_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
 	d->next_close = INT64_MIN;
 	d->max_event_ms = INT64_MIN;
+	d->memo_w0 = 0;  /* window 0 = [0, W): a true fact to start from */
+	d->memo_widx = 0;
 	{
 		double a = cfg->min_pps * (double)cfg->window_ms / 1000.0 / 4;
 
@@ -1322,7 +1344,7 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			uint64_t h = hring[j & 15], e = d->vidx.slot[h & d->vidx.mask];
 
 			if (e != 0 && IDX_TAG_EQ(e, h)) {
-				int64_t s = det_floor_div(f[j].end_ms, d->cfg.window_ms) % d->nslots;
+				int64_t s = widx_of(d, f[j].end_ms) % d->nslots;
 
 				PREFETCH(&d->v[IDX_NUM(e)]);
 				PREFETCH(&d->w[IDX_NUM(e) * (size_t)d->nslots + (size_t)(s < 0 ? s + d->nslots : s)], 1);

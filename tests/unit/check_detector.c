@@ -14,6 +14,7 @@
  * streams.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -818,6 +819,37 @@ START_TEST(test_detector_odd_dns_names)
 }
 END_TEST
 
+START_TEST(test_detector_odd_times)
+{
+	static const int64_t times[] = { -5, INT64_MIN, INT64_MAX, INT64_MAX / 4 + 1 };
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+	size_t n = 0;
+	struct fw_flow *f;
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	for (size_t i = 0; i < 4; i++) {
+		n = 0;
+		f = flow(&n, times[i], 17, 0, 1, 53, 1, 100);
+		f->start_ms = INT64_MIN;  /* nonsense start: the record counts at its end */
+		v4(&f->dst, 198, 51, 100, 53);
+		fw_detect_flows(d, f, 1);
+	}
+	n = 0;
+	f = flow(&n, T0_MS, 17, 0, 1, 53, 1, 100);
+	f->start_ms = T0_MS - 3600 * 1000LL;  /* an hour-long flow: spread, bounded */
+	v4(&f->dst, 198, 51, 100, 53);
+	fw_detect_flows(d, f, 1);
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_eq(st.future, 4);
+	ck_assert_uint_eq(st.flows, 5);
+	fw_detect_free(d);
+}
+END_TEST
+
 /* ---- sketches ---- */
 
 START_TEST(test_detector_xset_exact_and_saturates)
@@ -918,6 +950,7 @@ detector_suite(void)
 	tcase_add_loop_test(m, test_detector_bad_networks, 0, 5);
 	tcase_add_test(m, test_detector_odd_dns_names);
 	tcase_add_test(m, test_detector_check_config);
+	tcase_add_test(m, test_detector_odd_times);
 	suite_add_tcase(s, v);
 	suite_add_tcase(s, l);
 	suite_add_tcase(s, m);
