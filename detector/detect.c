@@ -76,6 +76,7 @@ struct victim {
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
 	uint8_t spread_hot;        /* aggregate: last closed window hot and spread */
 	uint8_t watch;             /* last window hot, alerting or over half the threshold */
+	float static_pps;          /* static threshold from detector.networks, 0 = none */
 	uint32_t max_sampling;
 	struct base b_pps, b_bps, b_fps, b_ent[NFEAT];
 	struct alert al;
@@ -103,6 +104,7 @@ struct detail {
 struct net {
 	struct fw_addr addr;       /* masked */
 	uint8_t plen;              /* over 128 bits */
+	double static_pps;         /* "PREFIX@PPS": fixed threshold, 0 = none */
 };
 
 struct fw_detect {
@@ -368,11 +370,20 @@ parse_networks(const char *list, struct net *nets, int *nnets, char *err, size_t
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
-		char *slash = strchr(tok, '/'), *end = NULL;
+		char *slash = strchr(tok, '/'), *at = strchr(tok, '@'), *end = NULL;
 		struct net *n = &nets[*nnets];
 		long len = -1;
 		int fam = 0;
 
+		n->static_pps = 0;
+		if (at != NULL) {
+			*at = '\0';
+			n->static_pps = strtod(at + 1, &end);
+			if (*end != '\0' || end == at + 1 || !(n->static_pps > 0 && n->static_pps < 1e15)) {
+				snprintf(err, errlen, "detector.networks: '%s' after '@' is not a packet rate", at + 1);
+				return FW_EINVAL;
+			}
+		}
 		if (*nnets >= MAX_NETS) {
 			snprintf(err, errlen, "detector.networks: more than %d prefixes", MAX_NETS);
 			return FW_EINVAL;
@@ -838,9 +849,9 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		if (ws > we)
 			ws = we;
 	}
-	if (d->nnets > 0) {
-		const struct net *best = NULL;
+	const struct net *best = NULL;
 
+	if (d->nnets > 0) {
 		for (int i = 0; i < d->nnets; i++)
 			if (in_prefix(&f->dst, &d->nets[i]) && (best == NULL || d->nets[i].plen > best->plen))
 				best = &d->nets[i];
@@ -867,6 +878,8 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		d->st.victims_full++;
 		hw = NULL;
 	} else {
+		if (best != NULL)
+			v->static_pps = (float)best->static_pps;
 		hw = victim_take(d, v, f, &ri, ws, we);
 	}
 	if (agg_plen == 0)
@@ -875,6 +888,8 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		d->st.victims_full++;
 		return;
 	}
+	if (best != NULL)
+		a->static_pps = (float)best->static_pps;
 	{
 		struct fwin *aw = victim_take(d, a, f, &ri, ws, we);
 
@@ -1068,9 +1083,13 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		thr_p = al->thr;  /* the baseline is frozen while the alert is open */
 		thr_b = al->thr_b;
 	}
+	/* A static threshold (detector.networks PREFIX@PPS) caps the learned
+	 * one and holds during warm-up too. */
+	if (!al->active && v->static_pps > 0 && v->static_pps < thr_p)
+		thr_p = v->static_pps;
 	hot = pps > thr_p || (d->cfg.min_bps > 0 && bps > thr_b) || (d->cfg.min_fps > 0 && fps > thr_f);
 	calm = pps < thr_p * d->cfg.hysteresis && (d->cfg.min_bps <= 0 || bps < thr_b * d->cfg.hysteresis);
-	if (det_warming(d))
+	if (det_warming(d) && !(v->static_pps > 0 && pps > v->static_pps))
 		hot = false;
 	v->max_host_share = cw->pkts ? (double)cw->max_host / (double)cw->pkts : 0;
 	if (v->kind == VK_AGG) {

@@ -591,6 +591,21 @@ START_TEST(test_detector_networks_limit_watch)
 }
 END_TEST
 
+START_TEST(test_detector_static_threshold)
+{
+	/* Baseline rule made unreachable: only the static threshold can fire. */
+	static const char *const none[] = { "detector.min_pps=1000000", "detector.networks=198.51.100.0/24", NULL };
+	static const char *const stat[] = { "detector.min_pps=1000000",
+	    "detector.networks=198.51.100.0/24@1000, 2001:db8::/32", NULL };
+
+	run(A_UDP, 2000, none, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	run(A_UDP, 2000, stat, &res_a);
+	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
+	ck_assert_ptr_nonnull(strstr(res_a.ev[0].evidence, "\"threshold_pps\":1000"));
+}
+END_TEST
+
 START_TEST(test_detector_water_torture)
 {
 	run(A_WT, 0, NULL, &res_a);
@@ -760,6 +775,7 @@ START_TEST(test_detector_bad_networks)
 {
 	static const char *const bad[] = {
 		"198.51.100.0", "198.51.100.0/33", "2001:db8::/129", "nonsense/8", "10.0.0.0/x",
+		"10.0.0.0/8@", "10.0.0.0/8@-5", "10.0.0.0/8@1k",
 	};
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
@@ -933,6 +949,7 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_deterministic);
 	tcase_add_test(v, test_detector_retrigger_in_cooldown_continues);
 	tcase_add_test(v, test_detector_networks_limit_watch);
+	tcase_add_test(v, test_detector_static_threshold);
 	tcase_add_test(v, test_detector_water_torture);
 	tcase_add_test(v, test_detector_water_torture_deep_names_roll_up);
 	tcase_add_test(v, test_detector_water_torture_mixed_with_real_names);
@@ -947,7 +964,7 @@ detector_suite(void)
 	tcase_add_test(l, test_detector_zone_eviction_bounded);
 	tcase_add_test(l, test_detector_memory_reported);
 	tcase_add_test(l, test_detector_hand_built_config);
-	tcase_add_loop_test(m, test_detector_bad_networks, 0, 5);
+	tcase_add_loop_test(m, test_detector_bad_networks, 0, 8);
 	tcase_add_test(m, test_detector_odd_dns_names);
 	tcase_add_test(m, test_detector_check_config);
 	tcase_add_test(m, test_detector_odd_times);
