@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fw_detect.h"
 #include "fw_log.h"
 
 enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL };
@@ -322,7 +323,8 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "kafka.topic: must not be empty when kafka.brokers is set");
 		return FW_EINVAL;
 	}
-	return FW_OK;
+	/* detector.networks, dns.zones, dns.exclude: parsed by their owner. */
+	return fw_detect_check_config(cfg, err, errlen);
 }
 
 void
