@@ -24,13 +24,18 @@
  *    feature entropies, learned only from windows that are neither hot nor
  *    inside an alert.  For the first warmup_windows windows after start
  *    nothing alerts (every baseline is learning).
- *  - Per record: two hash probes (host, aggregate), fixed-size slot and
- *    histogram updates, and for hot victims a heavy-hitter block from a
- *    fixed pool.  Nothing allocates after fw_detect_new().
+ *  - Per record: a memoised window number (no division), two hash probes
+ *    (host, aggregate) whose cache misses a prefetch pipeline overlaps,
+ *    fixed-size slot updates, and, for victims with traffic worth
+ *    describing, sampled updates of a detail block (entropy histograms,
+ *    space-saving heavy hitters) from a fixed pool.  Nothing allocates
+ *    after fw_detect_new().
+ *  - Static thresholds: detector.networks entries PREFIX@PPS cap the learned
+ *    threshold of the prefix and its hosts.
  *
  * Bounded memory: the victim table (detector.max_victims entries, each with
- * its window slots and histograms), the detail pool (detector.max_details)
- * and the DNS tables; all sized at start, reported in stats.memory_bytes.
+ * its window slots), the detail pool (detector.max_details) and the DNS
+ * tables; all sized at start, reported in stats.memory_bytes.
  * Eviction: idle victims after idle_windows empty windows (sweep); when the
  * table is full, the least recently active of up to 32 sampled victims that
  * is neither alerting nor in a hot run (counted in evicted_lru).
