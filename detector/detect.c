@@ -895,11 +895,14 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	}
 	if (best != NULL)
 		a->static_pps = (float)best->static_pps;
-	{
-		struct fwin *aw = victim_take(d, a, f, &ri, ws, we);
+	(void)victim_take(d, a, f, &ri, ws, we);
+	/* The largest host share of each window the record touched. */
+	for (int64_t k = ws; hw != NULL && k <= we; k++) {
+		const struct fwin *hk = slot_of(d, v, k);
+		struct fwin *ak = slot_of(d, a, k);
 
-		if (hw != NULL && hw->pkts > aw->max_host)
-			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
+		if (hk->tag == k + 1 && ak->tag == k + 1 && hk->pkts > ak->max_host)
+			ak->max_host = hk->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hk->pkts;
 	}
 }
 
@@ -1071,6 +1074,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	double thr_f = det_threshold(d, &v->b_fps, d->cfg.min_fps, d->cfg.multiplier);
 	int64_t wstart = widx * d->cfg.window_ms, wend = wstart + d->cfg.window_ms;
 	bool hot, calm, was_active, had_traffic = cw->pkts > 0, had_detail = true;
+	bool suppressed = false;   /* hot, but another victim carries the alert */
 	enum lc_action act;
 	struct alert *al = &v->al;
 
@@ -1101,6 +1105,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		/* One host carries it: the host's own alert names the victim. */
 		if (hot && v->max_host_share >= d->cfg.dominance) {
 			hot = false;
+			suppressed = true;
 			d->st.suppressed++;
 		}
 		v->spread_hot = hot || (al->active && !calm);
@@ -1126,6 +1131,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		}
 		if (a != NULL && a->spread_hot) {
 			hot = false;
+			suppressed = true;
 			d->st.suppressed++;
 		}
 	}
@@ -1160,7 +1166,8 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		if (bps > al->peak_bps)
 			al->peak_bps = bps;
 	}
-	if (!hot && !was_active && al->hot_run == 0) {
+	/* A suppressed window is attack traffic too: never learned. */
+	if (!hot && !suppressed && !was_active && al->hot_run == 0) {
 		det_learn(d, &v->b_pps, pps);
 		det_learn(d, &v->b_bps, bps);
 		det_learn(d, &v->b_fps, fps);

@@ -705,7 +705,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	int64_t wstart = widx * cfg->window_ms, wend = wstart + cfg->window_ms;
 	struct alert *al = &z->al;
 	struct zdetail *x = z->detail != NONE32 ? &s->det[z->detail] : NULL;
-	bool hot, calm, was_active;
+	bool hot, calm, was_active, suppressed = false;
 	int kind = 0;  /* 1 water torture, 2 dns_flood */
 	enum lc_action act;
 
@@ -735,6 +735,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	calm = qps < thr * cfg->hysteresis;
 	if (hot && cw->max_child >= cfg->dominance * cw->q) {
 		hot = false;  /* a child zone carries it and names the victim better */
+		suppressed = true;
 		st->suppressed++;
 	}
 	if (hot) {
@@ -764,8 +765,8 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
 	if ((hot || al->active) && qps > al->peak_qps)
 		al->peak_qps = qps;
-	if (!hot && !was_active && al->hot_run == 0)
-		det_learn(d, &z->b_qps, qps);
+	if (!hot && !suppressed && !was_active && al->hot_run == 0)
+		det_learn(d, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
 	if (act != LC_NONE) {
 		if (act == LC_START || act == LC_RESTART)
 			al->thr = thr;

@@ -423,9 +423,10 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 	fw_detect_free(d);
 }
 
-/* Exactly one alert: one id, start first, end last; victim and vector. */
+/* Exactly one alert: one id, start first, end last; victim and vector;
+ * started within 5 s of the attack [from_s, to_s) and ended after it. */
 static void
-assert_one_alert(const struct result *r, const char *victim, const char *vector)
+assert_one_alert_at(const struct result *r, const char *victim, const char *vector, int from_s, int to_s)
 {
 	const struct fw_alert_ev *s, *e;
 
@@ -444,13 +445,19 @@ assert_one_alert(const struct result *r, const char *victim, const char *vector)
 	ck_assert_uint_eq(r->st.alerts_started, 1);
 	ck_assert_uint_eq(r->st.alerts_ended, 1);
 	/* Start within 5 s of onset, never before it (nothing in the benign part). */
-	ck_assert_int_ge(s->started_ms, T0_MS + ATK_START_S * 1000LL);
-	ck_assert_int_le(s->updated_ms, T0_MS + ATK_START_S * 1000LL + 5000);
+	ck_assert_int_ge(s->started_ms, T0_MS + from_s * 1000LL);
+	ck_assert_int_le(s->updated_ms, T0_MS + from_s * 1000LL + 5000);
 	/* Ends once the attack stopped, within end_windows + lateness. */
-	ck_assert_int_ge(e->ended_ms, T0_MS + (ATK_END_S - 2) * 1000LL);
-	ck_assert_int_le(e->ended_ms, T0_MS + (ATK_END_S + 15) * 1000LL);
+	ck_assert_int_ge(e->ended_ms, T0_MS + (to_s - 2) * 1000LL);
+	ck_assert_int_le(e->ended_ms, T0_MS + (to_s + 15) * 1000LL);
 	ck_assert_ptr_nonnull(strchr(s->evidence, '{'));
 	ck_assert_uint_lt(strlen(s->evidence), FW_EVIDENCE_MAX);
+}
+
+static void
+assert_one_alert(const struct result *r, const char *victim, const char *vector)
+{
+	assert_one_alert_at(r, victim, vector, ATK_START_S, ATK_END_S);
 }
 
 /* ---- valid: scenarios ---- */
@@ -662,6 +669,44 @@ START_TEST(test_detector_dns_exclude)
 
 	run(A_WT, 0, ex, &res_a);
 	ck_assert_int_eq(res_a.n, 0);
+}
+END_TEST
+
+START_TEST(test_detector_long_flow_is_spread)
+{
+	/* One record: 3000 packets from 60.0 s to 62.999 s.  Spread, it is
+	 * 1000 pps in three windows (an alert, start_windows = 3); dumped into
+	 * its end window it would be one hot window and no alert. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 5;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < DUR_S; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		if (s == 61) {
+			/* Arrives while window 60 is still open: the benign flows
+			 * already reach 2.5 s ahead, lateness is 3 s. */
+			struct fw_flow *f = flow(&n, T0_MS + 60000, 17, 0, 4444, 53, 3000, 3000 * 100);
+
+			f->end_ms = T0_MS + 62999;
+			v4(&f->src, 192, 0, 2, 1);
+			v4(&f->dst, 198, 51, 100, 80);
+		}
+		benign_flows(&rs, base, &n);
+		fw_detect_flows(d, flows, n);
+	}
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &res_a.st);
+	fw_detect_free(d);
+	assert_one_alert_at(&res_a, "198.51.100.80", "udp_flood", 60, 63);
+	/* 3000 x 1000/2999 per full window, cumulative rounding: 1000 or 1001. */
+	ck_assert(res_a.ev[0].peak_pps >= 1000 && res_a.ev[0].peak_pps <= 1001);
+	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS + 60000);
 }
 END_TEST
 
@@ -958,6 +1003,7 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_never_flags_public_suffix);
 	tcase_add_test(v, test_detector_dns_exclude);
 	tcase_add_test(v, test_detector_wall_clock_ends_alert);
+	tcase_add_test(v, test_detector_long_flow_is_spread);
 	tcase_add_test(v, test_detector_xset_exact_and_saturates);
 	tcase_add_test(v, test_detector_topk_and_entropy);
 	tcase_add_test(l, test_detector_eviction_keeps_real_victim);
