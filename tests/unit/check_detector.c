@@ -35,7 +35,7 @@
 
 enum atk {
 	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
-	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE,
+	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE, A_HOST_CARPET,
 	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX,
 };
 
@@ -410,8 +410,15 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 			fw_detect_dns(d, dnsq, n);
 		} else {
 			benign_flows(&rs, base, &n);
-			if (on)
+			if (a == A_HOST_CARPET) {
+				/* A host flood, then a moderate carpet bomb on its /24. */
+				if (s >= 15 && s < 45)
+					attack_flows(A_UDP, &rs, base, &n, 2000);
+				else if (s >= 60 && s < 100)
+					attack_flows(A_CARPET, &rs, base, &n, 5000);
+			} else if (on) {
 				attack_flows(a, &rs, base, &n, pps);
+			}
 			shuffle_flows(&rs, n);
 			/* Two batches per second, as a collector would send them. */
 			fw_detect_flows(d, flows, n / 2);
@@ -565,6 +572,26 @@ START_TEST(test_detector_retrigger_in_cooldown_continues)
 	ck_assert_int_eq(starts, 1);
 	ck_assert_int_eq(ends, 2);
 	ck_assert_uint_eq(res_a.st.alerts_started, 1);
+}
+END_TEST
+
+START_TEST(test_detector_prefix_does_not_learn_host_flood)
+{
+	/* While the host alert runs, its /24 is suppressed (one host carries
+	 * it) and must not learn the flood: a later 5000 pps carpet bomb
+	 * (about 20 pps per host, under every host floor) is still seen. */
+	int prefix = -1;
+
+	run(A_HOST_CARPET, 0, NULL, &res_a);
+	ck_assert_uint_eq(res_a.st.alerts_started, 2);
+	ck_assert_str_eq(res_a.ev[0].victim, "198.51.100.53");
+	for (int i = 0; i < res_a.n; i++)
+		if (strcmp(res_a.ev[i].victim, "198.51.100.0/24") == 0 && prefix < 0)
+			prefix = i;
+	ck_assert_int_ge(prefix, 0);
+	ck_assert_int_eq(res_a.ev[prefix].event, FW_EV_START);
+	ck_assert_str_eq(fw_vector_name(res_a.ev[prefix].vector), "udp_flood");
+	ck_assert_int_le(res_a.ev[prefix].updated_ms, T0_MS + 65000);
 }
 END_TEST
 
@@ -992,6 +1019,7 @@ detector_suite(void)
 	tcase_add_loop_test(v, test_detector_flow_vectors, 0, (int)(sizeof(flow_cases) / sizeof(flow_cases[0])));
 	tcase_add_test(v, test_detector_udp_lifecycle_and_evidence);
 	tcase_add_test(v, test_detector_deterministic);
+	tcase_add_test(v, test_detector_prefix_does_not_learn_host_flood);
 	tcase_add_test(v, test_detector_retrigger_in_cooldown_continues);
 	tcase_add_test(v, test_detector_networks_limit_watch);
 	tcase_add_test(v, test_detector_static_threshold);
