@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fw_detect.h"
 #include "fw_log.h"
 #include "fw_decode.h"
 #include "fw_prefix.h"
@@ -65,11 +66,29 @@ static const struct key keys[] = {
 	{ "detector", "start_windows", KT_INT, OFF(start_windows), "3", 1, 3600 },
 	{ "detector", "end_windows", KT_INT, OFF(end_windows), "10", 1, 86400 },
 	{ "detector", "update_windows", KT_INT, OFF(update_windows), "10", 1, 86400 },
+	{ "detector", "networks", KT_STR, OFF(networks), "", 0, 0 },
+	{ "detector", "auto_prefix_v4", KT_INT, OFF(auto_prefix_v4), "24", 0, 32 },
+	{ "detector", "auto_prefix_v6", KT_INT, OFF(auto_prefix_v6), "64", 0, 128 },
+	{ "detector", "dominance", KT_DBL, OFF(dominance), "0.5", 0.01, 1 },
+	{ "detector", "max_details", KT_INT, OFF(max_details), "4096", 16, 1 << 20 },
+	{ "detector", "idle_windows", KT_INT, OFF(idle_windows), "600", 1, 1 << 20 },
+	{ "detector", "hysteresis", KT_DBL, OFF(hysteresis), "0.5", 0.01, 1 },
+	{ "detector", "cooldown_windows", KT_INT, OFF(cooldown_windows), "30", 0, 86400 },
+	{ "detector", "min_fps", KT_DBL, OFF(min_fps), "0", 0, 1e12 },
 	{ "dns", "querylog", KT_STR, OFF(dns_querylog), "", 0, 0 },
 	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
 	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
 	{ "dns", "dnstap_socket_mode", KT_STR, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
 	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
+	{ "dns", "zones", KT_STR, OFF(dns_zones), "", 0, 0 },
+	{ "dns", "exclude", KT_STR, OFF(dns_exclude), "", 0, 0 },
+	{ "dns", "max_zones", KT_INT, OFF(dns_max_zones), "16384", 16, 1 << 22 },
+	{ "dns", "detail_zones", KT_INT, OFF(dns_detail_zones), "128", 1, 1 << 16 },
+	{ "dns", "distinct_cap", KT_INT, OFF(dns_distinct_cap), "4096", 16, 1 << 20 },
+	{ "dns", "min_qps", KT_DBL, OFF(dns_min_qps), "20", 0, 1e12 },
+	{ "dns", "multiplier", KT_DBL, OFF(dns_multiplier), "4", 1, 1e6 },
+	{ "dns", "wt_max_ratio", KT_DBL, OFF(dns_wt_max_ratio), "2", 1, 1e6 },
+	{ "dns", "flood_min_repeat", KT_DBL, OFF(dns_flood_min_repeat), "4", 1, 1e6 },
 	{ "sqlite", "path", KT_STR, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
 	{ "sqlite", "retention_days", KT_INT, OFF(sqlite_retention_days), "90", 0, 36500 },
 	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
@@ -459,7 +478,8 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "kafka.topic: must not be empty when kafka.brokers is set");
 		return FW_EINVAL;
 	}
-	return FW_OK;
+	/* detector.networks, dns.zones, dns.exclude: parsed by their owner. */
+	return fw_detect_check_config(cfg, err, errlen);
 }
 
 void

@@ -20,6 +20,7 @@
 
 #define FW_CFG_STR_MAX 256
 #define FW_CFG_KAFKA_PROPS 32  /* rdkafka.* keys we keep */
+#define FW_CFG_LIST_MAX 1024  /* comma/space separated lists */
 
 struct fw_config {
 	/* [general] */
@@ -56,12 +57,30 @@ struct fw_config {
 	int64_t start_windows;         /* consecutive hot windows to start an alert */
 	int64_t end_windows;           /* consecutive calm windows to end it */
 	int64_t update_windows;        /* emit an update every N windows while active */
+	char networks[FW_CFG_LIST_MAX]; /* protected prefixes (CIDR list); empty: watch all */
+	int64_t auto_prefix_v4;        /* no networks: also aggregate per /N (0 = off) */
+	int64_t auto_prefix_v6;        /* ... and per /N for IPv6 (0 = off) */
+	double dominance;              /* aggregate stays quiet if one host carries this share */
+	int64_t max_details;           /* heavy-hitter blocks for hot victims */
+	int64_t idle_windows;          /* evict a quiet victim/zone after this many empty windows */
+	double hysteresis;             /* calm = below this share of the start threshold */
+	int64_t cooldown_windows;      /* re-trigger within this continues the alert */
+	double min_fps;                /* floor for a flows/s alert (0 = flows/s never alerts) */
 	/* [dns] */
 	char dns_querylog[FW_CFG_STR_MAX];          /* BIND query log to follow; empty = off */
 	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */
 	char dns_dnstap_socket[FW_CFG_STR_MAX];     /* unix socket for dnstap; empty = off */
 	char dns_dnstap_socket_mode[8];             /* octal permissions of that socket */
 	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
+	char dns_zones[FW_CFG_LIST_MAX];   /* zones to roll names up to (list) */
+	char dns_exclude[FW_CFG_LIST_MAX]; /* zones never flagged (they and below) */
+	int64_t dns_max_zones;         /* tracked zones (fixed table) */
+	int64_t dns_detail_zones;      /* zones with exact distinct-name sets at once */
+	int64_t dns_distinct_cap;      /* distinct names per zone per window (saturates) */
+	double dns_min_qps;            /* floor: never alert below this query rate */
+	double dns_multiplier;         /* qps must exceed baseline mean x this */
+	double dns_wt_max_ratio;       /* water torture: queries per distinct name at most */
+	double dns_flood_min_repeat;   /* dns_flood: queries per (client, name) at least */
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */

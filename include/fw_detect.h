@@ -1,10 +1,18 @@
 /*
- * fw_detect.h - the streaming detector: records in, alert events out.
+ * fw_detect.h - the streaming detector: flow and DNS records in, alert
+ * events out.
  *
- * Keeps per-destination rate windows on event time, learns an EWMA baseline
- * per victim, and raises alerts that start, update and end.  All tables
- * have a fixed capacity chosen from the config at fw_detect_new(); nothing
- * is allocated per record.
+ * Event-time windows with bounded lateness (the wall clock closes them in
+ * live mode); victims per destination host and per protected or automatic
+ * prefix; DNS zones per parent domain rolled up to the registrable domain
+ * (libpsl) and configured zones; EWMA baselines per victim/zone and metric;
+ * vectors from the packet mix; water torture, dns_flood and flash crowds
+ * told apart with exact, capped distinct-name sets.  The model, each
+ * vector's rule and every tunable: detector/README.md.
+ *
+ * All tables have a fixed capacity chosen from the config at
+ * fw_detect_new() (reported in stats.memory_bytes) with counted eviction;
+ * nothing is allocated per record.  The same input gives the same events.
  *
  * Threading: one detector belongs to one thread (the detector thread in the
  * daemon, the replay's detector thread); nothing here locks.  The emit
@@ -27,19 +35,38 @@ typedef void fw_alert_fn(void *ctx, const struct fw_alert_ev *ev);
 
 struct fw_detect_stats {
 	uint64_t flows;            /* flow records taken */
-	uint64_t dnsq;             /* DNS records taken */
+	uint64_t dnsq;             /* DNS records taken (queries and responses) */
 	uint64_t late;             /* records older than the open windows (counted in the oldest) */
-	uint64_t future;           /* records too far ahead of the wall clock, dropped */
-	uint64_t victims;          /* victims tracked now */
-	uint64_t victims_full;     /* records dropped: victim table full */
-	uint64_t evicted;          /* idle victims removed to make room */
+	uint64_t future;           /* records too far ahead of the wall clock (or time < 0), dropped */
+	uint64_t victims;          /* victims (hosts + prefixes) tracked now */
+	uint64_t victims_full;     /* record parts dropped: table full and nothing evictable */
+	uint64_t evicted;          /* idle victims and zones removed by the sweep */
+	uint64_t evicted_lru;      /* victims evicted to make room (least recently active) */
+	uint64_t unwatched;        /* flow records outside detector.networks */
+	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
+	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
 	uint64_t windows_closed;   /* windows evaluated */
 	uint64_t alerts_started;
 	uint64_t alerts_ended;
+	uint64_t zones;            /* DNS zones tracked now */
+	uint64_t zones_full;       /* DNS records dropped: zone table full, nothing evictable */
+	uint64_t zones_evicted_lru;/* zones evicted to make room */
+	uint64_t dns_ignored;      /* DNS records under a public suffix, excluded or without parent */
+	uint64_t dns_responses;    /* DNS response records (failure ratio only) */
+	uint64_t names_saturated;  /* zone windows whose distinct-name set hit dns.distinct_cap */
+	uint64_t flash_crowds;     /* hot zone windows judged a flash crowd (no alert) */
 	size_t memory_bytes;       /* fixed memory held by the tables */
 };
 
-/* Build a detector sized from cfg.  FW_OK, FW_ENOMEM or FW_EINVAL. */
+/*
+ * Check the detector's list keys (detector.networks, dns.zones, dns.exclude)
+ * without building anything: FW_OK, or FW_EINVAL with one line in err
+ * naming the key.  For check-config and SIGHUP; any thread.
+ */
+int fw_detect_check_config(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
+/* Build a detector sized from cfg.  FW_OK, FW_ENOMEM or FW_EINVAL (bad
+ * lists: fw_detect_check_config says why). */
 int fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx,
     struct fw_detect **out) FW_MUSTCHECK;
 void fw_detect_free(struct fw_detect *d);

@@ -1,0 +1,912 @@
+/*
+ * detect_dns.c - DNS zones: query rates, exact distinct names, water
+ * torture versus dns_flood versus flash crowd.
+ *
+ * Design
+ *  - A zone is the parent of a query name (the name without its leftmost
+ *    label), as dnsdist's suffix tree counts children.  Each zone also
+ *    rolls its queries up to (a) its registrable domain (Public Suffix List
+ *    via libpsl) and (b) the longest configured dns.zones entry above it,
+ *    when those differ from the zone itself.  Public suffixes (TLDs, co.uk)
+ *    and dns.exclude zones are never tracked as victims: a cached "ignore"
+ *    entry remembers the verdict so libpsl runs once per zone, not per
+ *    record.
+ *  - Keyed on the zone, never on sources: at an authoritative server the
+ *    sources of a water-torture attack are legitimate resolvers.
+ *  - Per zone per window: queries (rate and EWMA baseline), responses and
+ *    failures (rcode 2 SERVFAIL, 3 NXDOMAIN) for the failure ratio,
+ *    normalised entropy of the query-name distribution and the bit entropy
+ *    of leftmost-label characters (evidence only).  Zones over a small
+ *    share of the floor get a detail block from a fixed pool: two EXACT
+ *    capped sets of 64-bit fingerprints (names; client+name pairs) and a
+ *    space-saving top-k of clients.  No probabilistic cardinality
+ *    estimator is used (see fw_sketch.h).
+ *  - A hot window (qps over floor, mean x dns.multiplier and the z-score)
+ *    is water torture when queries per distinct name <= dns.wt_max_ratio
+ *    (each name asked about once), a dns_flood when names repeat and
+ *    queries per distinct (client, name) pair >= dns.flood_min_repeat (the
+ *    same clients re-ask the same names: no cache in between), and
+ *    otherwise a flash crowd (few popular names, each client asking once,
+ *    as caching resolvers do): no alert, counted, and learned.
+ *  - A rolled-up zone stays quiet when one child zone carries >= the
+ *    dominance share of its queries: the child is the most specific
+ *    parent that carries the attack and alerts itself.
+ *
+ * Memory: dns.max_zones entries with their window slots, dns.detail_zones
+ * detail blocks of 2 x dns.distinct_cap fingerprints; all sized at start.
+ * Eviction: idle zones by the sweep; when full, the least recently queried
+ * of up to 32 sampled zones that is not alerting or in a hot run.
+ */
+#include "detect_int.h"
+
+#include <libpsl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fw_pkt.h"
+
+#define NLCHAR 39              /* a-z, 0-9, '-', '_', other */
+#define NSAMPLE 3
+#define SAMPLE_LEN 80
+#define NAME_SEED 0x2545f4914f6cdd1dULL
+
+struct zwin {
+	int64_t tag;               /* window number + 1; 0 = empty */
+	uint32_t q;                /* queries */
+	uint32_t resp;             /* responses seen */
+	uint32_t fail;             /* responses with SERVFAIL or NXDOMAIN */
+	uint32_t max_child;        /* rolled-up zones: most queries of one child zone */
+	/* Snapshot of the detail block for the period this window was the
+	 * newest (see dns_period_end): exact sets cannot be kept per slot. */
+	uint8_t snap;              /* snapshot present */
+	uint8_t saturated;         /* name set hit dns.distinct_cap */
+	uint32_t distinct;         /* distinct names */
+	uint32_t singletons;       /* names asked exactly once */
+	uint32_t named_q;          /* queries offered to the set before saturation */
+	float ratio;               /* queries per distinct name */
+	float repeat;              /* queries per distinct (client, name) */
+	float name_ent;            /* normalised query-name entropy */
+	float label_ent;           /* leftmost-label character entropy, bits */
+};
+
+struct zone {
+	uint64_t hash;
+	uint64_t last_seq;         /* record counter when last queried (LRU) */
+	uint32_t detail;           /* detail block or NONE32 */
+	uint32_t idle_run;
+	uint32_t gen;              /* creation number, checks rollup links */
+	uint32_t roll[2];          /* rollup zone numbers */
+	uint32_t roll_gen[2];
+	uint8_t roll_off[2];       /* rollup name = name + roll_off */
+	uint8_t nroll;
+	uint8_t used;
+	uint8_t ignore;            /* public suffix or excluded: never a victim */
+	uint8_t len;
+	uint8_t nsample;
+	uint8_t saturated;         /* last window's name set hit its cap */
+	uint32_t wt_windows, flood_windows;  /* hot windows by kind in this run */
+	struct base b_qps;
+	struct alert al;
+	double name_entropy, label_entropy, ratio, repeat, fail_ratio, singleton_share;
+	uint32_t distinct;
+	uint32_t responses;
+	struct fw_ent16 name_ent;  /* arrival period */
+	uint32_t lchar[NLCHAR];    /* arrival period */
+	char sample[NSAMPLE][SAMPLE_LEN];
+	char name[FW_QNAME_MAX + 1];
+};
+
+struct zdetail {
+	uint32_t owner;            /* zone number or NONE32 when free */
+	struct fw_xset names;      /* distinct query names (fingerprints) */
+	struct fw_xset pairs;      /* distinct (client, name) pairs */
+	struct fw_topk clients;
+	struct fw_addr client_addr[FW_TOPK_K];
+};
+
+struct fw_dns_state {
+	const psl_ctx_t *psl;
+	struct idx zidx;
+	struct zone *z;
+	struct zwin *w;            /* max x nslots */
+	uint32_t *zfree;
+	size_t nzfree, zhw, zused, max, hand;
+	struct zdetail *det;
+	uint32_t *dfree;
+	size_t ndfree, ndet, ndet_alloc;
+	uint32_t gen;
+	uint32_t attach_q;         /* window queries that earn a detail block */
+	int nslots;
+	int nzones, nexclude;
+	char zones[MAX_DNS_LIST][FW_QNAME_MAX + 1];
+	char exclude[MAX_DNS_LIST][FW_QNAME_MAX + 1];
+	char evbuf[FW_EVIDENCE_MAX];
+};
+
+static int
+parse_list(const char *list, char (*out)[FW_QNAME_MAX + 1], int *n)
+{
+	char buf[FW_CFG_LIST_MAX], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+		size_t len = strlen(t);
+
+		while (len > 0 && t[len - 1] == '.')
+			t[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (*n >= MAX_DNS_LIST || len > FW_QNAME_MAX)
+			return FW_EINVAL;
+		for (size_t i = 0; i < len; i++)
+			out[*n][i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + 32 : t[i]);
+		out[*n][len] = '\0';
+		(*n)++;
+	}
+	return FW_OK;
+}
+
+/* name is zone or lies under it (label boundary). */
+static bool
+under(const char *name, size_t len, const char *zone)
+{
+	size_t zl = strlen(zone);
+
+	if (zl > len)
+		return false;
+	if (memcmp(name + len - zl, zone, zl) != 0)
+		return false;
+	return zl == len || name[len - zl - 1] == '.';
+}
+
+int
+dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **out)
+{
+	struct fw_dns_state *s;
+	size_t nindex = 16;
+	int rc = FW_ENOMEM;
+	double a;
+
+	if (cfg->dns_max_zones <= 0 || cfg->dns_max_zones >= (int64_t)(UINT32_MAX / 4) ||
+	    cfg->dns_detail_zones <= 0 || cfg->dns_distinct_cap <= 0 || cfg->dns_distinct_cap > (1 << 24))
+		return FW_EINVAL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return FW_ENOMEM;
+	s->psl = psl_builtin();
+	s->max = (size_t)cfg->dns_max_zones;
+	s->nslots = det_nslots(d);
+	while (nindex < s->max * 2)
+		nindex <<= 1;
+	s->zidx.mask = nindex - 1;
+	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
+	s->attach_q = a < 1 ? 1 : (uint32_t)a;
+	if (s->psl == NULL) {
+		rc = FW_EUNSUPPORTED;
+		goto fail;
+	}
+	if (parse_list(cfg->dns_zones, s->zones, &s->nzones) != FW_OK ||
+	    parse_list(cfg->dns_exclude, s->exclude, &s->nexclude) != FW_OK) {
+		rc = FW_EINVAL;
+		goto fail;
+	}
+	s->zidx.slot = calloc(nindex, sizeof(*s->zidx.slot));
+	s->z = calloc(s->max, sizeof(*s->z));
+	s->w = calloc(s->max * (size_t)s->nslots, sizeof(*s->w));
+	s->zfree = calloc(s->max, sizeof(*s->zfree));
+	s->det = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->det));
+	s->dfree = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->dfree));
+	if (s->zidx.slot == NULL || s->z == NULL || s->w == NULL || s->zfree == NULL ||
+	    s->det == NULL || s->dfree == NULL)
+		goto fail;
+	s->ndet_alloc = (size_t)cfg->dns_detail_zones;
+	for (size_t i = 0; i < (size_t)cfg->dns_detail_zones; i++) {
+		if ((rc = fw_xset_init(&s->det[i].names, (uint32_t)cfg->dns_distinct_cap)) != FW_OK ||
+		    (rc = fw_xset_init(&s->det[i].pairs, (uint32_t)cfg->dns_distinct_cap)) != FW_OK)
+			goto fail;
+		s->ndet++;
+	}
+	for (size_t i = 0; i < s->ndet; i++) {
+		s->det[i].owner = NONE32;
+		s->dfree[s->ndfree++] = (uint32_t)(s->ndet - 1 - i);
+	}
+	*out = s;
+	return FW_OK;
+fail:
+	dns_free(s);
+	return rc;
+}
+
+void
+dns_free(struct fw_dns_state *s)
+{
+	if (s == NULL)
+		return;
+	if (s->det != NULL) {
+		for (size_t i = 0; i < s->ndet_alloc; i++) {
+			fw_xset_fini(&s->det[i].names);
+			fw_xset_fini(&s->det[i].pairs);
+		}
+	}
+	free(s->det);
+	free(s->dfree);
+	free(s->zidx.slot);
+	free(s->z);
+	free(s->w);
+	free(s->zfree);
+	free(s);
+}
+
+int
+dns_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} lists[] = {
+		{ "dns.zones", offsetof(struct fw_config, dns_zones) },
+		{ "dns.exclude", offsetof(struct fw_config, dns_exclude) },
+	};
+	char (*names)[FW_QNAME_MAX + 1] = calloc(MAX_DNS_LIST, sizeof(*names));
+	const psl_ctx_t *psl = psl_builtin();
+	int rc = FW_OK;
+
+	if (names == NULL)
+		return FW_ENOMEM;
+	for (size_t l = 0; l < 2 && rc == FW_OK; l++) {
+		int n = 0;
+
+		if (parse_list((const char *)cfg + lists[l].off, names, &n) != FW_OK) {
+			snprintf(err, errlen, "%s: more than %d names or a name longer than %d bytes",
+			    lists[l].key, MAX_DNS_LIST, FW_QNAME_MAX);
+			rc = FW_EINVAL;
+		}
+		/* A public suffix is never a victim: naming one as a zone is a mistake. */
+		for (int i = 0; i < n && rc == FW_OK && l == 0; i++) {
+			if (psl != NULL && psl_is_public_suffix(psl, names[i])) {
+				snprintf(err, errlen, "dns.zones: '%s' is a public suffix (never flagged)", names[i]);
+				rc = FW_EINVAL;
+			}
+		}
+	}
+	free(names);
+	return rc;
+}
+
+size_t
+dns_memory_bytes(const struct fw_dns_state *s)
+{
+	return sizeof(*s) + ((size_t)s->zidx.mask + 1) * sizeof(*s->zidx.slot) +
+	    s->max * (sizeof(*s->z) + sizeof(*s->zfree) + (size_t)s->nslots * sizeof(*s->w)) +
+	    s->ndet * (sizeof(*s->det) + sizeof(*s->dfree) + 2 * fw_xset_bytes(s->det[0].names.cap));
+}
+
+/* ---- zone table ---- */
+
+static struct zone *
+zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h, size_t *slot)
+{
+	size_t i = (size_t)h & s->zidx.mask;
+
+	for (;; i = (i + 1) & s->zidx.mask) {
+		uint64_t e = s->zidx.slot[i];
+		struct zone *z;
+
+		if (e == 0)
+			break;
+		if (!IDX_TAG_EQ(e, h))
+			continue;
+		z = &s->z[IDX_NUM(e)];
+		if (z->hash == h && z->len == len && memcmp(z->name, name, len) == 0)
+			return z;
+	}
+	*slot = i;
+	return NULL;
+}
+
+static void
+zone_remove(struct fw_dns_state *s, struct zone *z)
+{
+	size_t num = (size_t)(z - s->z), i = (size_t)z->hash & s->zidx.mask, j;
+
+	while (IDX_NUM(s->zidx.slot[i]) != num)
+		i = (i + 1) & s->zidx.mask;
+	/* Backward-shift delete (see idx_delete in detect.c). */
+	s->zidx.slot[i] = 0;
+	for (j = i;;) {
+		size_t home;
+
+		j = (j + 1) & s->zidx.mask;
+		if (s->zidx.slot[j] == 0)
+			break;
+		home = (size_t)s->z[IDX_NUM(s->zidx.slot[j])].hash & s->zidx.mask;
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			s->zidx.slot[i] = s->zidx.slot[j];
+			s->zidx.slot[j] = 0;
+			i = j;
+		}
+	}
+	if (z->detail != NONE32) {
+		s->det[z->detail].owner = NONE32;
+		s->dfree[s->ndfree++] = z->detail;
+		z->detail = NONE32;
+	}
+	z->used = 0;
+	s->zfree[s->nzfree++] = (uint32_t)num;
+	s->zused--;
+}
+
+static bool
+zone_evict_one(struct fw_detect *d, struct fw_dns_state *s, uint64_t seq)
+{
+	struct zone *best = NULL;
+
+	for (int r = 0; r < SAMPLE_ROUNDS && best == NULL; r++) {
+		for (int k = 0; k < SAMPLE_LRU; k++) {
+			struct zone *z = &s->z[s->hand];
+
+			s->hand = s->hand + 1 >= s->zhw ? 0 : s->hand + 1;
+			if (!z->used || z->al.active || z->al.hot_run > 0 || z->last_seq == seq)
+				continue;
+			if (best == NULL || z->last_seq < best->last_seq)
+				best = z;
+		}
+	}
+	if (best == NULL)
+		return false;
+	zone_remove(s, best);
+	det_stats(d)->zones_evicted_lru++;
+	return true;
+}
+
+/* Decide, once per zone, whether it may be a victim and what it rolls up to. */
+static void
+zone_setup(struct fw_dns_state *s, struct zone *z)
+{
+	const char *reg;
+	size_t best = 0;
+	int bi = -1;
+
+	if (psl_is_public_suffix(s->psl, z->name)) {
+		z->ignore = 1;
+		return;
+	}
+	for (int i = 0; i < s->nexclude; i++) {
+		if (under(z->name, z->len, s->exclude[i])) {
+			z->ignore = 1;
+			return;
+		}
+	}
+	reg = psl_registrable_domain(s->psl, z->name);
+	if (reg != NULL && reg != z->name && reg > z->name && reg < z->name + z->len) {
+		z->roll_off[z->nroll] = (uint8_t)(reg - z->name);
+		z->nroll++;
+	}
+	for (int i = 0; i < s->nzones; i++) {
+		size_t zl = strlen(s->zones[i]);
+
+		if (zl < z->len && zl > best && under(z->name, z->len, s->zones[i]) &&
+		    !psl_is_public_suffix(s->psl, s->zones[i])) {
+			best = zl;
+			bi = i;
+		}
+	}
+	if (bi >= 0 && (z->nroll == 0 || (size_t)(z->len - z->roll_off[0]) != best))
+		z->roll_off[z->nroll++] = (uint8_t)(z->len - best);
+	for (int i = 0; i < z->nroll; i++)
+		z->roll[i] = NONE32;
+}
+
+static struct zone *
+zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t len, uint64_t h, uint64_t seq)
+{
+	size_t slot, num;
+	struct zone *z = zone_find(s, name, len, h, &slot);
+
+	if (z != NULL)
+		return z;
+	if (s->zused >= s->max) {
+		if (!zone_evict_one(d, s, seq))
+			return NULL;
+		(void)zone_find(s, name, len, h, &slot);
+	}
+	num = s->nzfree > 0 ? s->zfree[--s->nzfree] : s->zhw++;
+	z = &s->z[num];
+	memset(z, 0, offsetof(struct zone, name));
+	memcpy(z->name, name, len);
+	z->name[len] = '\0';
+	z->len = (uint8_t)len;
+	z->hash = h;
+	z->used = 1;
+	z->detail = NONE32;
+	z->gen = ++s->gen;
+	z->al.ended_widx = INT64_MIN / 2;
+	memset(&s->w[num * (size_t)s->nslots], 0, (size_t)s->nslots * sizeof(*s->w));
+	s->zidx.slot[slot] = IDX_MAKE(h, num);
+	s->zused++;
+	zone_setup(s, z);
+	return z;
+}
+
+static struct zwin *
+zslot(struct fw_dns_state *s, const struct zone *z, int64_t widx)
+{
+	int64_t k = widx % s->nslots;
+
+	return &s->w[(size_t)(z - s->z) * (size_t)s->nslots + (size_t)(k < 0 ? k + s->nslots : k)];
+}
+
+/* Leftmost-label character classes: a-z 0-25, 0-9 26-35, '-' 36, '_' 37, other 38. */
+static const uint8_t lchar_cls[256] = {
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 36, 38, 38,
+	26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 37,
+	38, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+	38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+};
+
+/* Keep the latest NSAMPLE new names: under attack they are attack names. */
+static void
+add_sample(struct zone *z, const char *qname, size_t len)
+{
+	char *out = z->sample[z->nsample % NSAMPLE];
+
+	if (len >= SAMPLE_LEN)
+		len = SAMPLE_LEN - 1;
+	memcpy(out, qname, len);
+	out[len] = '\0';
+	/* Cycles in [NSAMPLE, 2 x NSAMPLE) once full: never wraps to 0. */
+	z->nsample = (uint8_t)(z->nsample + 1 >= 2 * NSAMPLE ? NSAMPLE : z->nsample + 1);
+}
+
+struct dnsrec {
+	const struct fw_dnsq *q;
+	size_t len;                /* qname length */
+	size_t label_len;
+	uint64_t fp;               /* name fingerprint */
+	uint64_t ch;               /* client hash */
+	int64_t widx;
+	bool resp;
+};
+
+static struct zwin *
+zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const struct dnsrec *r,
+    uint32_t child_q, uint64_t seq)
+{
+	struct zwin *w = zslot(s, z, r->widx);
+
+	if (w->tag != r->widx + 1) {
+		memset(w, 0, sizeof(*w));
+		w->tag = r->widx + 1;
+	}
+	z->last_seq = seq;
+	if (r->resp) {
+		w->resp++;
+		w->fail += r->q->rcode == 2 || r->q->rcode == 3;
+		return w;
+	}
+	w->q++;
+	if (child_q > w->max_child)
+		w->max_child = child_q;
+	fw_ent16_add(&z->name_ent, r->fp, 1);
+	for (size_t i = 0; i < r->label_len; i++)
+		z->lchar[lchar_cls[(unsigned char)r->q->qname[i]]]++;
+	if (z->detail == NONE32 && w->q >= s->attach_q) {
+		if (s->ndfree > 0) {
+			struct zdetail *x;
+
+			z->detail = s->dfree[--s->ndfree];
+			x = &s->det[z->detail];
+			x->owner = (uint32_t)(z - s->z);
+			fw_xset_clear(&x->names);
+			fw_xset_clear(&x->pairs);
+			fw_topk_init(&x->clients, 8);
+		} else {
+			det_stats(d)->details_full++;
+		}
+	}
+	if (z->detail != NONE32) {
+		struct zdetail *x = &s->det[z->detail];
+
+		/* A new name is a new (client, name) pair by definition: only
+		 * repeats probe the pair set, so water torture pays one insert.
+		 * (A repeat by the name's first client then counts as a new pair;
+		 * it only lowers the repeat ratio slightly.) */
+		int added = fw_xset_add(&x->names, r->fp);
+
+		/* Samples: the first names, then every 64th new one (latest kept). */
+		if (added == 1 && (x->names.n <= NSAMPLE || (x->names.n & 63) == 0))
+			add_sample(z, r->q->qname, r->len);
+		else if (added == 0)
+			(void)fw_xset_add(&x->pairs, fw_hash64(r->fp ^ r->ch));
+		/* Clients: every query until 4096, then 1 in 8 with weight 8. */
+		if (x->clients.total < 4096)
+			x->client_addr[fw_topk_add(&x->clients, r->ch, 1)] = r->q->client;
+		else if ((seq & 7) == 0)
+			x->client_addr[fw_topk_add(&x->clients, r->ch, 8)] = r->q->client;
+	} else if (z->nsample == 0) {
+		add_sample(z, r->q->qname, r->len);
+	}
+	return w;
+}
+
+/* The parts of a record computed ahead of taking it (see dns_take_batch). */
+struct dnspre {
+	size_t len;                /* qname length; 0 = no usable parent */
+	size_t label_len;
+	uint64_t ph;               /* parent hash */
+	uint64_t fp;               /* name fingerprint */
+};
+
+static void
+dns_prep(const struct fw_dnsq *q, struct dnspre *p)
+{
+	const char *dot;
+
+	p->len = strnlen(q->qname, q->qname_len < FW_QNAME_MAX ? q->qname_len : FW_QNAME_MAX);
+	dot = p->len > 0 ? memchr(q->qname, '.', p->len) : NULL;
+	if (dot == NULL || dot == q->qname || (size_t)(dot - q->qname) + 1 >= p->len) {
+		p->len = 0;
+		return;
+	}
+	p->label_len = (size_t)(dot - q->qname);
+	p->ph = fw_hash_bytes(dot + 1, p->len - p->label_len - 1, NAME_SEED);
+	p->fp = fw_hash64(fw_hash_bytes(q->qname, p->label_len, p->ph));
+}
+
+static void
+dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, const struct dnspre *p)
+{
+	struct dnsrec r;
+	const char *parent;
+	size_t plen;
+	uint64_t ph, seq;
+	struct zone *z;
+	struct zwin *zw;
+	struct fw_detect_stats *st = det_stats(d);
+
+	r.q = q;
+	r.len = p->len;
+	if ((r.widx = det_take_time(d, q->time_ms)) == INT64_MIN)
+		return;
+	r.resp = (q->flags & FW_DNSQ_F_RESPONSE) != 0;
+	if (r.resp)
+		st->dns_responses++;
+	if (p->len == 0) {
+		st->dns_ignored++;
+		return;
+	}
+	parent = q->qname + p->label_len + 1;
+	plen = r.len - p->label_len - 1;
+	r.label_len = p->label_len;
+	ph = p->ph;
+	seq = det_seq(d);
+	if ((z = zone_get(d, s, parent, plen, ph, seq)) == NULL) {
+		st->zones_full++;
+		return;
+	}
+	if (z->ignore) {
+		z->last_seq = seq;
+		st->dns_ignored++;
+		return;
+	}
+	r.fp = p->fp;
+	{
+		uint64_t x, y;
+
+		memcpy(&x, q->client.b, 8);
+		memcpy(&y, q->client.b + 8, 8);
+		r.ch = fw_hash64(x ^ fw_hash64(y ^ 0x77));
+	}
+	zw = zone_take(d, s, z, &r, 0, seq);
+	for (int i = 0; i < z->nroll; i++) {
+		struct zone *rz = NULL;
+
+		if (z->roll[i] != NONE32 && s->z[z->roll[i]].used && s->z[z->roll[i]].gen == z->roll_gen[i])
+			rz = &s->z[z->roll[i]];
+		if (rz == NULL) {
+			const char *rn = z->name + z->roll_off[i];
+			size_t rl = z->len - z->roll_off[i];
+
+			if ((rz = zone_get(d, s, rn, rl, fw_hash_bytes(rn, rl, NAME_SEED), seq)) == NULL) {
+				st->zones_full++;
+				continue;
+			}
+			z->roll[i] = (uint32_t)(rz - s->z);
+			z->roll_gen[i] = rz->gen;
+		}
+		if (!rz->ignore)
+			(void)zone_take(d, s, rz, &r, r.resp ? 0 : zw->q, seq);
+	}
+}
+
+/* ---- closing a window ---- */
+
+static void
+zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t outlen)
+{
+	for (int shown = TOP_SHOWN; shown >= 0; shown -= shown > 1 ? 2 : 1) {
+		json_t *o = json_object(), *x;
+		char *text;
+
+		json_object_set_new(o, "kind", json_string("zone"));
+		json_object_set_new(o, "observed_qps", json_real(det_round(z->al.cur_qps, 0.1)));
+		json_object_set_new(o, "baseline_qps", json_real(det_round(z->b_qps.mean, 0.1)));
+		json_object_set_new(o, "threshold_qps", json_real(det_round(z->al.thr, 0.1)));
+		json_object_set_new(o, "distinct_names", json_integer(z->distinct));
+		json_object_set_new(o, "distinct_saturated", json_boolean(z->saturated));
+		json_object_set_new(o, "queries_per_name", json_real(det_round(z->ratio, 0.01)));
+		json_object_set_new(o, "queries_per_client_name", json_real(det_round(z->repeat, 0.01)));
+		json_object_set_new(o, "singleton_share", json_real(det_round(z->singleton_share, 0.001)));
+		json_object_set_new(o, "responses", json_integer(z->responses));
+		json_object_set_new(o, "failure_ratio", z->fail_ratio >= 0 ?
+		    json_real(det_round(z->fail_ratio, 0.001)) : json_null());
+		json_object_set_new(o, "name_entropy", json_real(det_round(z->name_entropy, 0.01)));
+		json_object_set_new(o, "label_char_entropy_bits", json_real(det_round(z->label_entropy, 0.01)));
+		x = json_array();
+		for (int i = 0; i < z->nsample && i < NSAMPLE && i < (shown > 0 ? NSAMPLE : 1); i++)
+			json_array_append_new(x, json_string(z->sample[i]));
+		json_object_set_new(o, "sample_names", x);
+		if (z->detail != NONE32 && shown > 0) {
+			const struct zdetail *dt = &s->det[z->detail];
+			uint32_t order[FW_TOPK_K];
+
+			x = json_array();
+			fw_topk_order(&dt->clients, order);
+			for (int i = 0; i < shown && (uint32_t)i < dt->clients.n; i++) {
+				json_t *e = json_object();
+				char a[64];
+
+				fw_addr_format(&dt->client_addr[order[i]], a, sizeof(a));
+				json_object_set_new(e, "addr", json_string(a));
+				json_object_set_new(e, "share", json_real(det_round(
+				    (double)dt->clients.cnt[order[i]] / (double)(dt->clients.total ? dt->clients.total : 1), 0.001)));
+				json_array_append_new(x, e);
+			}
+			json_object_set_new(o, "top_clients", x);
+		}
+		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+		json_decref(o);
+		if (text != NULL && strlen(text) < outlen) {
+			memcpy(out, text, strlen(text) + 1);
+			free(text);
+			return;
+		}
+		free(text);
+	}
+	snprintf(out, outlen, "{}");
+}
+
+static void
+score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t widx)
+{
+	const struct fw_config *cfg = det_cfg(d);
+	struct fw_detect_stats *st = det_stats(d);
+	double secs = (double)cfg->window_ms / 1000.0;
+	struct zwin *w = zslot(s, z, widx);
+	static const struct zwin empty;
+	const struct zwin *cw = w->tag == widx + 1 ? w : &empty;
+	double qps = cw->q / secs;
+	double thr = det_threshold(d, &z->b_qps, cfg->dns_min_qps, cfg->dns_multiplier);
+	int64_t wstart = widx * cfg->window_ms, wend = wstart + cfg->window_ms;
+	struct alert *al = &z->al;
+	struct zdetail *x = z->detail != NONE32 ? &s->det[z->detail] : NULL;
+	bool hot, calm, was_active, suppressed = false;
+	int kind = 0;  /* 1 water torture, 2 dns_flood */
+	enum lc_action act;
+
+	z->fail_ratio = cw->resp ? (double)cw->fail / cw->resp : -1;
+	z->responses = cw->resp;
+	if (cw->snap) {
+		z->name_entropy = cw->name_ent;
+		z->label_entropy = cw->label_ent;
+		z->distinct = cw->distinct;
+		z->saturated = cw->saturated;
+		z->ratio = cw->ratio;
+		z->repeat = cw->repeat;
+		z->singleton_share = cw->named_q ? (double)cw->singletons / cw->named_q : 0;
+		if (z->saturated)
+			st->names_saturated++;
+	} else {
+		/* No detail block for this window: arrival-period histograms. */
+		z->name_entropy = fw_ent16_value(&z->name_ent);
+		z->label_entropy = fw_entropy_bits(z->lchar, NLCHAR);
+		z->distinct = 0;
+		z->saturated = 0;
+		z->ratio = z->repeat = z->singleton_share = 0;
+	}
+	if (al->active)
+		thr = al->thr;  /* frozen while the alert is open */
+	hot = qps > thr && !det_warming(d);
+	calm = qps < thr * cfg->hysteresis;
+	if (hot && cw->max_child >= cfg->dominance * cw->q) {
+		hot = false;  /* a child zone carries it and names the victim better */
+		suppressed = true;
+		st->suppressed++;
+	}
+	if (hot) {
+		if (cw->snap && cw->distinct > 0) {
+			if (z->ratio <= cfg->dns_wt_max_ratio)
+				kind = 1;
+			else if (z->repeat >= cfg->dns_flood_min_repeat)
+				kind = 2;
+		} else {
+			/* No detail block (pool exhausted): failures decide. */
+			kind = z->fail_ratio >= 0.5 ? 1 : 2;
+		}
+		if (kind == 0) {
+			hot = false;  /* flash crowd: legitimate surge, learned */
+			st->flash_crowds++;
+		}
+	}
+	al->cur_qps = qps;
+	z->idle_run = cw->q || cw->resp ? 0 : z->idle_run + 1;
+	if (hot && al->hot_run == 0 && !al->active)
+		z->wt_windows = z->flood_windows = 0;
+	if (kind == 1)
+		z->wt_windows++;
+	else if (kind == 2)
+		z->flood_windows++;
+	was_active = al->active;
+	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
+	if ((hot || al->active) && qps > al->peak_qps)
+		al->peak_qps = qps;
+	if (!hot && !suppressed && !was_active && al->hot_run == 0)
+		det_learn(d, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
+	if (act != LC_NONE) {
+		if (act == LC_START || act == LC_RESTART)
+			al->thr = thr;
+		if (act != LC_END)
+			al->vector = z->wt_windows >= z->flood_windows ? FW_VEC_DNS_WATER_TORTURE : FW_VEC_DNS_FLOOD;
+		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
+		det_emit(d, al, act, act == LC_END ? al->last_hot_ms : wend, z->name, s->evbuf);
+	}
+	if (x == NULL) {
+		/* Arrival-period state starts over (detail zones: at period end). */
+		memset(&z->name_ent, 0, sizeof(z->name_ent));
+		memset(z->lchar, 0, sizeof(z->lchar));
+	}
+	z->nsample = 0;
+	if (x != NULL && !al->active && al->hot_run == 0) {
+		if (cw->q < s->attach_q) {
+			x->owner = NONE32;
+			s->dfree[s->ndfree++] = z->detail;
+			z->detail = NONE32;
+		} else {
+			fw_topk_init(&x->clients, 8);
+		}
+	}
+	if (w->tag == widx + 1)
+		memset(w, 0, sizeof(*w));
+}
+
+void
+dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
+{
+	const struct fw_config *cfg = det_cfg(d);
+
+	for (size_t n = 0; n < s->zhw; n++) {
+		struct zone *z = &s->z[n];
+
+		if (!z->used)
+			continue;
+		if (!z->ignore)
+			score_zone(d, s, z, widx);
+		else
+			z->idle_run++;
+		if (!z->al.active && z->al.hot_run == 0 && z->idle_run >= (uint32_t)cfg->idle_windows) {
+			bool busy = false;
+
+			for (int k = 0; k < s->nslots; k++)
+				busy |= s->w[n * (size_t)s->nslots + (size_t)k].tag != 0;
+			if (!busy) {
+				zone_remove(s, z);
+				det_stats(d)->evicted++;
+			}
+		}
+	}
+	det_stats(d)->zones = s->zused;
+}
+
+/*
+ * The newest window moved past `widx`: snapshot every detail block into
+ * that window's slot and start the sets over, so each window is judged on
+ * the names that arrived while it was the newest (records arrive about in
+ * time order; stragglers count in the next period).  O(detail blocks).
+ */
+void
+dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_t next_close)
+{
+	(void)d;
+	for (size_t i = 0; i < s->ndet; i++) {
+		struct zdetail *x = &s->det[i];
+		struct zone *z;
+		struct zwin *w;
+
+		if (x->owner == NONE32)
+			continue;
+		z = &s->z[x->owner];
+		if (widx >= next_close) {
+			w = zslot(s, z, widx);
+			if (w->tag != widx + 1) {
+				memset(w, 0, sizeof(*w));
+				w->tag = widx + 1;
+			}
+			w->snap = 1;
+			w->saturated = fw_xset_saturated(&x->names);
+			w->distinct = x->names.n;
+			w->singletons = fw_xset_singletons(&x->names);
+			w->named_q = (uint32_t)x->names.offered;
+			w->ratio = x->names.n ? (float)((double)x->names.offered / x->names.n) : 0;
+			/* queries / (distinct names + new pairs among repeats) */
+			w->repeat = x->names.n ? (float)((double)x->names.offered /
+			    ((double)x->names.n + x->pairs.n)) : 0;
+			w->name_ent = (float)fw_ent16_value(&z->name_ent);
+			w->label_ent = (float)fw_entropy_bits(z->lchar, NLCHAR);
+		}
+		fw_xset_clear(&x->names);
+		fw_xset_clear(&x->pairs);
+		memset(&z->name_ent, 0, sizeof(z->name_ent));
+		memset(z->lchar, 0, sizeof(z->lchar));
+	}
+}
+
+/*
+ * Take a batch.  Random names to many zones miss the cache three times in
+ * a row (index slot, zone, name-set slot); a software pipeline prefetches
+ * each a few records ahead so the misses overlap.
+ */
+#define DPF 4                  /* records between pipeline stages */
+
+void
+dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, size_t n)
+{
+	struct dnspre pre[4 * DPF];
+
+	for (size_t i = 0; i < n + 3 * DPF; i++) {
+		if (i < n) {
+			struct dnspre *p = &pre[i % (4 * DPF)];
+
+			dns_prep(&q[i], p);
+			if (p->len > 0)
+				__builtin_prefetch(&s->zidx.slot[p->ph & s->zidx.mask]);
+		}
+		if (i >= DPF && i - DPF < n) {
+			const struct dnspre *p = &pre[(i - DPF) % (4 * DPF)];
+			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+
+			if (e != 0 && IDX_TAG_EQ(e, p->ph))
+				__builtin_prefetch(&s->z[IDX_NUM(e)]);
+		}
+		if (i >= 2 * DPF && i - 2 * DPF < n) {
+			const struct dnspre *p = &pre[(i - 2 * DPF) % (4 * DPF)];
+			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+
+			if (e != 0 && IDX_TAG_EQ(e, p->ph)) {
+				const struct zone *z = &s->z[IDX_NUM(e)];
+
+				if (z->detail != NONE32) {
+					const struct fw_xset *x = &s->det[z->detail].names;
+
+					__builtin_prefetch(&x->slot[(uint32_t)p->fp & x->mask]);
+				}
+			}
+		}
+		if (i >= 3 * DPF)
+			dns_take(d, s, &q[i - 3 * DPF], &pre[(i - 3 * DPF) % (4 * DPF)]);
+	}
+}

@@ -1,0 +1,1061 @@
+/*
+ * check_detector.c - scenario tests for the streaming detector and its
+ * sketches.
+ *
+ * Each scenario is a synthetic stream built here with a fixed-seed PRNG:
+ * 120 s of benign traffic (web and DNS between 203.0.113.0/24 clients and
+ * 198.51.100.10-29 servers, light traffic to 198.51.100.53 and
+ * 2001:db8::53, DNS names under example.com, victim.example and
+ * popular.example) with an attack from t = 60 s to t = 100 s.  The
+ * expected outcomes are the scenario's construction (who was attacked,
+ * how), not values read from the detector's output: one alert naming the
+ * victim and vector, started within 5 s of onset in event time, nothing
+ * in the benign part, and none at all for benign-only and flash-crowd
+ * streams.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw_config.h"
+#include "fw_detect.h"
+#include "fw_pkt.h"
+#include "fw_records.h"
+#include "fw_sketch.h"
+
+#define T0_MS 1700000000000LL
+#define DUR_S 120
+#define ATK_START_S 60
+#define ATK_END_S 100
+#define MAX_EVENTS 512
+#define MAX_FLOWS 40000
+#define MAX_DNSQ 4000
+
+enum atk {
+	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
+	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE, A_HOST_CARPET,
+	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX,
+};
+
+struct result {
+	struct fw_alert_ev ev[MAX_EVENTS];
+	int n;
+	struct fw_detect_stats st;
+};
+
+static struct result res_a, res_b;
+static struct fw_flow flows[MAX_FLOWS];
+static struct fw_dnsq dnsq[MAX_DNSQ];
+
+static void
+collect(void *ctx, const struct fw_alert_ev *ev)
+{
+	struct result *r = ctx;
+
+	if (r->n < MAX_EVENTS)
+		r->ev[r->n] = *ev;
+	if (getenv("FW_DUMP") != NULL)  /* debugging aid: CK_FORK=no FW_DUMP=1 */
+		fprintf(stderr, "%s %u %s %s %s +%.1fs %s\n", ev->id, ev->seq,
+		    ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update",
+		    ev->victim, fw_vector_name(ev->vector),
+		    (double)(ev->updated_ms - T0_MS) / 1000, ev->evidence);
+	r->n++;
+}
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static void
+v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	const uint8_t b[4] = { x, y, z, w };
+
+	fw_addr_from_v4(a, b);
+}
+
+static void
+v4u(struct fw_addr *a, uint32_t x)
+{
+	v4(a, (uint8_t)(x >> 24), (uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x);
+}
+
+static void
+v6_db8(struct fw_addr *a, uint16_t last)
+{
+	memset(a, 0, sizeof(*a));
+	a->b[0] = 0x20;
+	a->b[1] = 0x01;
+	a->b[2] = 0x0d;
+	a->b[3] = 0xb8;
+	a->b[14] = (uint8_t)(last >> 8);
+	a->b[15] = (uint8_t)last;
+}
+
+static struct fw_flow *
+flow(size_t *n, int64_t t, uint8_t proto, uint8_t flags, uint16_t sport, uint16_t dport,
+    uint64_t pkts, uint64_t bytes)
+{
+	struct fw_flow *f;
+
+	ck_assert_uint_lt(*n, MAX_FLOWS);
+	f = &flows[(*n)++];
+	memset(f, 0, sizeof(*f));
+	f->start_ms = t;
+	f->end_ms = t;
+	f->proto = proto;
+	f->tcp_flags = flags;
+	f->sport = sport;
+	f->dport = dport;
+	f->pkts = pkts;
+	f->bytes = bytes;
+	f->sampling = 1;
+	f->source = FW_SRC_NF9;
+	return f;
+}
+
+static void
+benign_flows(uint64_t *rs, int64_t base, size_t *n)
+{
+	for (int s = 10; s < 30; s++) {
+		for (int k = 0; k < 2; k++) {
+			uint64_t p = 1 + rnd(rs) % 8;
+			struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 6, 0x18,
+			    (uint16_t)(32768 + rnd(rs) % 20000), 443, p, p * 700);
+
+			/* Some flows last up to 2.5 s: spread over windows. */
+			f->end_ms = f->start_ms + (int64_t)(rnd(rs) % 2500);
+			v4(&f->src, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
+			v4(&f->dst, 198, 51, 100, (uint8_t)s);
+			f->ttl = 57;
+		}
+	}
+	{
+		struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0,
+		    (uint16_t)(1024 + rnd(rs) % 60000), 53, 2, 150);
+
+		v4(&f->src, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
+		v4(&f->dst, 198, 51, 100, 53);
+		f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0, (uint16_t)(1024 + rnd(rs) % 60000), 53, 1, 80);
+		v6_db8(&f->src, (uint16_t)(0x1000 + rnd(rs) % 100));
+		v6_db8(&f->dst, 0x53);
+		f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0, 123, 123, 1, 76);
+		v4(&f->src, 203, 0, 113, 9);
+		v4(&f->dst, 198, 51, 100, 21);
+	}
+}
+
+/* Attack records for one second; rate in packets/s. */
+static void
+attack_flows(enum atk a, uint64_t *rs, int64_t base, size_t *n, double pps)
+{
+	int nrec = 2000;
+	uint64_t per = (uint64_t)(pps / nrec) > 0 ? (uint64_t)(pps / nrec) : 1;
+
+	if (a == A_RANDDST) {
+		/* The real victim plus a stream of one-off destinations. */
+		for (int i = 0; i < 5000; i++) {
+			struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0,
+			    (uint16_t)rnd(rs), (uint16_t)rnd(rs), 1, 60);
+
+			v4u(&f->src, (uint32_t)rnd(rs));
+			v4u(&f->dst, (uint32_t)rnd(rs) | 0x01000000u);
+		}
+		a = A_UDP;
+	}
+	for (int i = 0; i < nrec; i++) {
+		int64_t t = base + (int64_t)(rnd(rs) % 1000);
+		uint32_t src = (uint32_t)rnd(rs);
+		uint16_t sp = (uint16_t)(1024 + rnd(rs) % 60000);
+		uint8_t ttl = (uint8_t)(30 + rnd(rs) % 35);
+		struct fw_flow *f;
+
+		switch (a) {
+		case A_UDP:
+		case A_PULSE:
+		case A_RANDDST:
+		case A_OUTSIDE:
+		case A_V6:
+			f = flow(n, t, 17, 0, sp, 53, per, per * 540);
+			break;
+		case A_CARPET:
+			f = flow(n, t, 17, 0, sp, (uint16_t)rnd(rs), per, per * 540);
+			break;
+		case A_SYN:
+			f = flow(n, t, 6, 0x02, sp, 80, per, per * 60);
+			break;
+		case A_ACK:
+			f = flow(n, t, 6, 0x10, sp, 443, per, per * 60);
+			break;
+		case A_GRE:
+			f = flow(n, t, 47, 0, 0, 0, per, per * 600);
+			break;
+		case A_ICMP:
+			f = flow(n, t, 1, 0, 8 << 8, 0, per, per * 84);
+			break;
+		case A_NTP:
+			f = flow(n, t, 17, 0, 123, sp, per, per * 468);
+			src = 0x0a000000u | (src % 300);  /* 300 reflectors */
+			break;
+		case A_MEMC:
+			f = flow(n, t, 17, 0, 11211, sp, per, per * 1400);
+			src = 0x0a000000u | (src % 300);
+			break;
+		case A_SSDP:
+			f = flow(n, t, 17, 0, 1900, sp, per, per * 320);
+			src = 0x0a000000u | (src % 300);
+			break;
+		case A_DNSAMP:
+			f = flow(n, t, 17, 0, 53, sp, per, per * 1200);
+			src = 0x0a000000u | (src % 300);
+			break;
+		default:
+			return;
+		}
+		v4u(&f->src, src);
+		f->ttl = ttl;
+		switch (a) {
+		case A_SYN:
+			v4(&f->dst, 198, 51, 100, 80);
+			break;
+		case A_NTP:
+		case A_MEMC:
+		case A_SSDP:
+		case A_DNSAMP:
+			v4(&f->dst, 198, 51, 100, 21);
+			break;
+		case A_CARPET:
+			v4(&f->dst, 198, 51, 100, (uint8_t)rnd(rs));
+			break;
+		case A_V6:
+			v6_db8(&f->src, (uint16_t)rnd(rs));
+			f->src.b[8] = (uint8_t)rnd(rs);
+			v6_db8(&f->dst, 0x53);
+			break;
+		case A_OUTSIDE:
+			v4(&f->dst, 203, 0, 113, 5);
+			break;
+		default:
+			v4(&f->dst, 198, 51, 100, 53);
+			break;
+		}
+	}
+}
+
+static struct fw_dnsq *
+query(size_t *n, int64_t t, const char *name, struct fw_addr *client)
+{
+	struct fw_dnsq *q;
+
+	ck_assert_uint_lt(*n, MAX_DNSQ);
+	q = &dnsq[(*n)++];
+	memset(q, 0, sizeof(*q));
+	q->time_ms = t;
+	q->client = *client;
+	v4(&q->server, 198, 51, 100, 53);
+	q->qtype = 1;
+	q->rcode = FW_RCODE_NONE;
+	q->source = FW_DNS_DNSTAP;
+	snprintf(q->qname, sizeof(q->qname), "%s", name);
+	q->qname_len = (uint8_t)strlen(q->qname);
+	return q;
+}
+
+static void
+rand_label(uint64_t *rs, char *out, int len)
+{
+	static const char alpha[] = "abcdefghijklmnopqrstuvw012345678";  /* Mirai: a-w, 0-8 */
+
+	for (int i = 0; i < len; i++)
+		out[i] = alpha[rnd(rs) % (sizeof(alpha) - 1)];
+	out[len] = '\0';
+}
+
+static void
+benign_dns(uint64_t *rs, int64_t base, size_t *n)
+{
+	static const char *const vnames[] = { "www", "mail", "ns1", "api" };
+	char name[FW_QNAME_MAX + 1];
+	struct fw_addr c;
+
+	for (int i = 0; i < 10; i++) {
+		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 50));
+		snprintf(name, sizeof(name), "%s.victim.example", vnames[rnd(rs) % 4]);
+		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+	}
+	for (int i = 0; i < 5; i++) {
+		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 50));
+		snprintf(name, sizeof(name), "www%u.example.com", (unsigned)(rnd(rs) % 20));
+		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+	}
+	for (int i = 0; i < 10; i++) {
+		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
+		snprintf(name, sizeof(name), "%s.popular.example", i % 2 ? "www" : "cdn");
+		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+	}
+}
+
+static void
+attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
+{
+	char name[FW_QNAME_MAX + 1], l1[16], l2[16];
+	struct fw_addr c;
+
+	for (int i = 0; i < 300; i++) {
+		int64_t t = base + (int64_t)(rnd(rs) % 1000);
+		struct fw_dnsq *q;
+
+		switch (a) {
+		case A_WT:
+			/* Many resolvers, one never-repeated label each. */
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			rand_label(rs, l1, 12);
+			snprintf(name, sizeof(name), "%s.victim.example", l1);
+			q = query(n, t, name, &c);
+			if (i % 2) {  /* half the answers seen: NXDOMAIN */
+				q = query(n, t + 2, name, &c);
+				q->flags = FW_DNSQ_F_RESPONSE;
+				q->rcode = 3;
+			}
+			break;
+		case A_WT_DEEP:
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			rand_label(rs, l1, 12);
+			rand_label(rs, l2, 8);
+			snprintf(name, sizeof(name), "%s.%s.victim.example", l1, l2);
+			query(n, t, name, &c);
+			break;
+		case A_DNSFLOOD:
+			/* 20 clients re-asking the same two names. */
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 20));
+			snprintf(name, sizeof(name), "%s.victim.example", i % 2 ? "www" : "mail");
+			query(n, t, name, &c);
+			break;
+		case A_FLASH:
+			/* A surge of popular names, each resolver asks once. */
+			v4u(&c, 0x64400000u + (uint32_t)(sec * 300 + i));
+			snprintf(name, sizeof(name), "%s.popular.example", i % 3 == 0 ? "www" : i % 3 == 1 ? "cdn" : "live");
+			query(n, t, name, &c);
+			break;
+		case A_WT_MIX:
+			/* Like bind-querylog-onset.log: ~100 qps, 72 % random names,
+			 * the rest the zone's real names, from a few resolvers. */
+			if (i >= 100)
+				return;
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 8));
+			if (i < 72) {
+				rand_label(rs, l1, 12);
+				snprintf(name, sizeof(name), "%s.victim.example", l1);
+			} else {
+				snprintf(name, sizeof(name), "%s.victim.example", i % 3 ? "www" : "mail");
+			}
+			query(n, t, name, &c);
+			break;
+		case A_TLD:
+			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			rand_label(rs, l1, 12);
+			snprintf(name, sizeof(name), "%s.%s", l1, i % 2 ? "com" : "co.uk");
+			query(n, t, name, &c);
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+/* Shuffle a second's records: arrival order is not time order. */
+static void
+shuffle_flows(uint64_t *rs, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(rnd(rs) % i);
+		struct fw_flow t = flows[i - 1];
+
+		flows[i - 1] = flows[j];
+		flows[j] = t;
+	}
+}
+
+static void
+run(enum atk a, double pps, const char *const *sets, struct result *r)
+{
+	struct fw_config cfg;
+	struct fw_detect *d;
+	char err[256];
+	uint64_t rs = 0x9e3779b97f4a7c15ULL;
+	bool dns = a >= A_WT;
+
+	fw_config_defaults(&cfg);
+	for (int i = 0; sets != NULL && sets[i] != NULL; i++)
+		ck_assert_msg(fw_config_set(&cfg, sets[i], err, sizeof(err)) == FW_OK, "%s", err);
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, r, &d), FW_OK);
+	for (int s = 0; s < DUR_S; s++) {
+		int64_t base = T0_MS + (int64_t)s * 1000;
+		bool on = a == A_PULSE ? (s >= 60 && s < 75) || (s >= 90 && s < 100) :
+		    a != A_NONE && s >= ATK_START_S && s < ATK_END_S;
+		size_t n = 0;
+
+		if (dns) {
+			benign_dns(&rs, base, &n);
+			if (on)
+				attack_dns(a, &rs, base, &n, s);
+			fw_detect_dns(d, dnsq, n);
+		} else {
+			benign_flows(&rs, base, &n);
+			if (a == A_HOST_CARPET) {
+				/* A host flood, then a moderate carpet bomb on its /24. */
+				if (s >= 15 && s < 45)
+					attack_flows(A_UDP, &rs, base, &n, 2000);
+				else if (s >= 60 && s < 100)
+					attack_flows(A_CARPET, &rs, base, &n, 5000);
+			} else if (on) {
+				attack_flows(a, &rs, base, &n, pps);
+			}
+			shuffle_flows(&rs, n);
+			/* Two batches per second, as a collector would send them. */
+			fw_detect_flows(d, flows, n / 2);
+			fw_detect_flows(d, flows + n / 2, n - n / 2);
+		}
+	}
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &r->st);
+	fw_detect_free(d);
+}
+
+/* Exactly one alert: one id, start first, end last; victim and vector;
+ * started within 5 s of the attack [from_s, to_s) and ended after it. */
+static void
+assert_one_alert_at(const struct result *r, const char *victim, const char *vector, int from_s, int to_s)
+{
+	const struct fw_alert_ev *s, *e;
+
+	ck_assert_msg(r->n >= 2, "expected start+end, got %d events", r->n);
+	s = &r->ev[0];
+	e = &r->ev[r->n - 1];
+	for (int i = 0; i < r->n; i++) {
+		ck_assert_str_eq(r->ev[i].id, s->id);
+		ck_assert_str_eq(r->ev[i].victim, victim);
+		ck_assert_uint_eq(r->ev[i].seq, (unsigned)i + 1);
+	}
+	ck_assert_int_eq(s->event, FW_EV_START);
+	ck_assert_int_eq(e->event, FW_EV_END);
+	ck_assert_str_eq(fw_vector_name(s->vector), vector);
+	ck_assert_str_eq(fw_vector_name(e->vector), vector);
+	ck_assert_uint_eq(r->st.alerts_started, 1);
+	ck_assert_uint_eq(r->st.alerts_ended, 1);
+	/* Start within 5 s of onset, never before it (nothing in the benign part). */
+	ck_assert_int_ge(s->started_ms, T0_MS + from_s * 1000LL);
+	ck_assert_int_le(s->updated_ms, T0_MS + from_s * 1000LL + 5000);
+	/* Ends once the attack stopped, within end_windows + lateness. */
+	ck_assert_int_ge(e->ended_ms, T0_MS + (to_s - 2) * 1000LL);
+	ck_assert_int_le(e->ended_ms, T0_MS + (to_s + 15) * 1000LL);
+	ck_assert_ptr_nonnull(strchr(s->evidence, '{'));
+	ck_assert_uint_lt(strlen(s->evidence), FW_EVIDENCE_MAX);
+}
+
+static void
+assert_one_alert(const struct result *r, const char *victim, const char *vector)
+{
+	assert_one_alert_at(r, victim, vector, ATK_START_S, ATK_END_S);
+}
+
+/* ---- valid: scenarios ---- */
+
+START_TEST(test_detector_benign_only_no_alert)
+{
+	run(A_NONE, 0, NULL, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	ck_assert_uint_gt(res_a.st.windows_closed, DUR_S - 5);
+	ck_assert_uint_gt(res_a.st.victims, 20);
+}
+END_TEST
+
+START_TEST(test_detector_benign_dns_no_alert)
+{
+	run(A_NONE + 0, 0, NULL, &res_a);  /* flows */
+	ck_assert_int_eq(res_a.n, 0);
+	{
+		/* DNS benign only: popular.example/victim.example stay quiet. */
+		struct fw_config cfg;
+		struct fw_detect *d;
+		uint64_t rs = 7;
+
+		fw_config_defaults(&cfg);
+		memset(&res_b, 0, sizeof(res_b));
+		ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_b, &d), FW_OK);
+		for (int s = 0; s < DUR_S; s++) {
+			size_t n = 0;
+
+			benign_dns(&rs, T0_MS + s * 1000LL, &n);
+			fw_detect_dns(d, dnsq, n);
+		}
+		fw_detect_finish(d);
+		fw_detect_get_stats(d, &res_b.st);
+		fw_detect_free(d);
+		ck_assert_int_eq(res_b.n, 0);
+		ck_assert_uint_ge(res_b.st.zones, 3);
+	}
+}
+END_TEST
+
+static const struct {
+	enum atk a;
+	double pps;
+	const char *victim;
+	const char *vector;
+} flow_cases[] = {
+	{ A_UDP, 2000, "198.51.100.53", "udp_flood" },
+	{ A_SYN, 5000, "198.51.100.80", "syn_flood" },
+	{ A_ACK, 5000, "198.51.100.53", "ack_flood" },
+	{ A_GRE, 2000, "198.51.100.53", "gre_flood" },
+	{ A_ICMP, 2000, "198.51.100.53", "icmp_flood" },
+	{ A_NTP, 20000, "198.51.100.21", "ntp_amplification" },
+	{ A_MEMC, 20000, "198.51.100.21", "memcached_amplification" },
+	{ A_SSDP, 20000, "198.51.100.21", "ssdp_amplification" },
+	{ A_DNSAMP, 20000, "198.51.100.21", "dns_amplification" },
+	{ A_CARPET, 20000, "198.51.100.0/24", "udp_flood" },
+	{ A_V6, 2000, "2001:db8::53", "udp_flood" },
+};
+
+START_TEST(test_detector_flow_vectors)
+{
+	run(flow_cases[_i].a, flow_cases[_i].pps, NULL, &res_a);
+	assert_one_alert(&res_a, flow_cases[_i].victim, flow_cases[_i].vector);
+}
+END_TEST
+
+START_TEST(test_detector_udp_lifecycle_and_evidence)
+{
+	const struct fw_alert_ev *s;
+	int updates = 0;
+
+	run(A_UDP, 2000, NULL, &res_a);
+	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
+	s = &res_a.ev[0];
+	for (int i = 1; i < res_a.n - 1; i++) {
+		ck_assert_int_eq(res_a.ev[i].event, FW_EV_UPDATE);
+		ck_assert_int_eq(res_a.ev[i].started_ms, s->started_ms);
+		ck_assert_int_eq(res_a.ev[i].ended_ms, 0);
+		updates++;
+	}
+	ck_assert_int_ge(updates, 3);  /* 40 s attack, an update every 10 windows */
+	/* 2000 pps over benign 2 pps: peak near 2000 (+ benign). */
+	ck_assert(res_a.ev[res_a.n - 1].peak_pps >= 1990 && res_a.ev[res_a.n - 1].peak_pps <= 2100);
+	ck_assert_ptr_nonnull(strstr(s->evidence, "\"top_dst_ports\":[{\"port\":53"));
+	ck_assert_ptr_nonnull(strstr(s->evidence, "\"udp\":1"));
+	ck_assert_ptr_nonnull(strstr(s->evidence, "\"src_addr\""));
+}
+END_TEST
+
+START_TEST(test_detector_retrigger_in_cooldown_continues)
+{
+	/* Flood 60-75 s, calm, flood again 90-100 s: the first alert ends
+	 * (10 calm windows) and the second burst re-opens it, same id. */
+	int starts = 0, ends = 0;
+
+	run(A_PULSE, 2000, NULL, &res_a);
+	for (int i = 0; i < res_a.n; i++) {
+		ck_assert_str_eq(res_a.ev[i].id, res_a.ev[0].id);
+		ck_assert_uint_eq(res_a.ev[i].seq, (unsigned)i + 1);
+		ck_assert_int_eq(res_a.ev[i].started_ms, res_a.ev[0].started_ms);
+		starts += res_a.ev[i].event == FW_EV_START;
+		ends += res_a.ev[i].event == FW_EV_END;
+	}
+	ck_assert_int_eq(starts, 1);
+	ck_assert_int_eq(ends, 2);
+	ck_assert_uint_eq(res_a.st.alerts_started, 1);
+}
+END_TEST
+
+START_TEST(test_detector_prefix_does_not_learn_host_flood)
+{
+	/* While the host alert runs, its /24 is suppressed (one host carries
+	 * it) and must not learn the flood: a later 5000 pps carpet bomb
+	 * (about 20 pps per host, under every host floor) is still seen. */
+	int prefix = -1;
+
+	run(A_HOST_CARPET, 0, NULL, &res_a);
+	ck_assert_uint_eq(res_a.st.alerts_started, 2);
+	ck_assert_str_eq(res_a.ev[0].victim, "198.51.100.53");
+	for (int i = 0; i < res_a.n; i++)
+		if (strcmp(res_a.ev[i].victim, "198.51.100.0/24") == 0 && prefix < 0)
+			prefix = i;
+	ck_assert_int_ge(prefix, 0);
+	ck_assert_int_eq(res_a.ev[prefix].event, FW_EV_START);
+	ck_assert_str_eq(fw_vector_name(res_a.ev[prefix].vector), "udp_flood");
+	ck_assert_int_le(res_a.ev[prefix].updated_ms, T0_MS + 65000);
+}
+END_TEST
+
+START_TEST(test_detector_deterministic)
+{
+	run(A_UDP, 2000, NULL, &res_a);
+	run(A_UDP, 2000, NULL, &res_b);
+	ck_assert_int_eq(res_a.n, res_b.n);
+	ck_assert_int_gt(res_a.n, 0);
+	for (int i = 0; i < res_a.n; i++)
+		ck_assert(memcmp(&res_a.ev[i], &res_b.ev[i], sizeof(res_a.ev[i])) == 0);
+	run(A_WT, 0, NULL, &res_a);
+	run(A_WT, 0, NULL, &res_b);
+	ck_assert_int_eq(res_a.n, res_b.n);
+	for (int i = 0; i < res_a.n; i++)
+		ck_assert(memcmp(&res_a.ev[i], &res_b.ev[i], sizeof(res_a.ev[i])) == 0);
+}
+END_TEST
+
+START_TEST(test_detector_networks_limit_watch)
+{
+	static const char *const nets[] = { "detector.networks=198.51.100.0/24, 2001:db8::/32", NULL };
+
+	run(A_OUTSIDE, 2000, nets, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	ck_assert_uint_ge(res_a.st.unwatched, 40 * 2000);
+	run(A_UDP, 2000, nets, &res_a);
+	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
+	run(A_CARPET, 20000, nets, &res_a);
+	assert_one_alert(&res_a, "198.51.100.0/24", "udp_flood");
+}
+END_TEST
+
+START_TEST(test_detector_static_threshold)
+{
+	/* Baseline rule made unreachable: only the static threshold can fire. */
+	static const char *const none[] = { "detector.min_pps=1000000", "detector.networks=198.51.100.0/24", NULL };
+	static const char *const stat[] = { "detector.min_pps=1000000",
+	    "detector.networks=198.51.100.0/24@1000, 2001:db8::/32", NULL };
+
+	run(A_UDP, 2000, none, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	run(A_UDP, 2000, stat, &res_a);
+	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
+	ck_assert_ptr_nonnull(strstr(res_a.ev[0].evidence, "\"threshold_pps\":1000"));
+}
+END_TEST
+
+START_TEST(test_detector_water_torture)
+{
+	run(A_WT, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+	ck_assert_ptr_nonnull(strstr(res_a.ev[0].evidence, ".victim.example\""));
+	ck_assert_ptr_nonnull(strstr(res_a.ev[0].evidence, "\"failure_ratio\":1"));
+	ck_assert(res_a.ev[0].peak_qps >= 290 && res_a.ev[0].peak_qps <= 320);
+	ck_assert_uint_gt(res_a.st.dns_responses, 0);
+}
+END_TEST
+
+START_TEST(test_detector_water_torture_deep_names_roll_up)
+{
+	/* Random second-level labels: no child zone carries it, the
+	 * registrable domain does. */
+	run(A_WT_DEEP, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+}
+END_TEST
+
+START_TEST(test_detector_water_torture_mixed_with_real_names)
+{
+	run(A_WT_MIX, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+}
+END_TEST
+
+START_TEST(test_detector_dns_flood)
+{
+	run(A_DNSFLOOD, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_flood");
+}
+END_TEST
+
+START_TEST(test_detector_flash_crowd_no_alert)
+{
+	run(A_FLASH, 0, NULL, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	ck_assert_uint_gt(res_a.st.flash_crowds, 0);
+}
+END_TEST
+
+START_TEST(test_detector_never_flags_public_suffix)
+{
+	run(A_TLD, 0, NULL, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+	ck_assert_uint_ge(res_a.st.dns_ignored, 40 * 300);
+}
+END_TEST
+
+START_TEST(test_detector_dns_exclude)
+{
+	static const char *const ex[] = { "dns.exclude=victim.example", NULL };
+
+	run(A_WT, 0, ex, &res_a);
+	ck_assert_int_eq(res_a.n, 0);
+}
+END_TEST
+
+START_TEST(test_detector_long_flow_is_spread)
+{
+	/* One record: 3000 packets from 60.0 s to 62.999 s.  Spread, it is
+	 * 1000 pps in three windows (an alert, start_windows = 3); dumped into
+	 * its end window it would be one hot window and no alert. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 5;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < DUR_S; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		if (s == 61) {
+			/* Arrives while window 60 is still open: the benign flows
+			 * already reach 2.5 s ahead, lateness is 3 s. */
+			struct fw_flow *f = flow(&n, T0_MS + 60000, 17, 0, 4444, 53, 3000, 3000 * 100);
+
+			f->end_ms = T0_MS + 62999;
+			v4(&f->src, 192, 0, 2, 1);
+			v4(&f->dst, 198, 51, 100, 80);
+		}
+		benign_flows(&rs, base, &n);
+		fw_detect_flows(d, flows, n);
+	}
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &res_a.st);
+	fw_detect_free(d);
+	assert_one_alert_at(&res_a, "198.51.100.80", "udp_flood", 60, 63);
+	/* 3000 x 1000/2999 per full window, cumulative rounding: 1000 or 1001. */
+	ck_assert(res_a.ev[0].peak_pps >= 1000 && res_a.ev[0].peak_pps <= 1001);
+	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS + 60000);
+}
+END_TEST
+
+START_TEST(test_detector_wall_clock_ends_alert)
+{
+	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 11;
+	struct fw_flow far;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < ATK_END_S; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		fw_detect_clock(d, base);
+		benign_flows(&rs, base, &n);
+		if (s >= ATK_START_S)
+			attack_flows(A_UDP, &rs, base, &n, 2000);
+		fw_detect_flows(d, flows, n);
+	}
+	ck_assert_int_eq(res_a.n > 0 ? res_a.ev[0].event : 0, FW_EV_START);
+	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	/* A record stamped 2 minutes ahead of the wall clock is dropped. */
+	far = flows[0];
+	far.start_ms = far.end_ms = T0_MS + (ATK_END_S + 120) * 1000LL;
+	fw_detect_flows(d, &far, 1);
+	for (int s = ATK_END_S; s < ATK_END_S + 20; s++)
+		fw_detect_clock(d, T0_MS + s * 1000LL);
+	fw_detect_get_stats(d, &res_a.st);
+	ck_assert_uint_eq(res_a.st.future, 1);
+	ck_assert_int_eq(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	ck_assert_uint_eq(res_a.st.alerts_ended, 1);
+	fw_detect_free(d);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_detector_eviction_keeps_real_victim)
+{
+	static const char *const small[] = { "detector.max_victims=256", NULL };
+
+	run(A_RANDDST, 2000, small, &res_a);
+	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
+	ck_assert_uint_gt(res_a.st.evicted_lru, 100000);
+	ck_assert_uint_le(res_a.st.victims, 256);
+}
+END_TEST
+
+START_TEST(test_detector_zone_eviction_bounded)
+{
+	/* Random parents (x.<random>.victim.example) overflow a small zone
+	 * table; the registrable rollup still alerts. */
+	static const char *const small[] = { "dns.max_zones=64", NULL };
+
+	run(A_WT_DEEP, 0, small, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+	ck_assert_uint_gt(res_a.st.zones_evicted_lru, 1000);
+	ck_assert_uint_le(res_a.st.zones, 64);
+}
+END_TEST
+
+START_TEST(test_detector_hand_built_config)
+{
+	/* Only the keys the first detector had: the new ones take defaults. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window_ms = 1000;
+	cfg.lateness_ms = 3000;
+	cfg.max_victims = 1024;
+	cfg.warmup_windows = 10;
+	cfg.ewma_alpha = 0.05;
+	cfg.min_pps = 50;
+	cfg.multiplier = 4;
+	cfg.zscore = 6;
+	cfg.start_windows = 3;
+	cfg.end_windows = 10;
+	cfg.update_windows = 10;
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_gt(st.memory_bytes, 1024u * 1000);
+	fw_detect_free(d);
+}
+END_TEST
+
+START_TEST(test_detector_memory_reported)
+{
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_gt(st.memory_bytes, (size_t)cfg.max_victims * 1000);
+	ck_assert_uint_lt(st.memory_bytes, (size_t)256 << 20);
+	fw_detect_free(d);
+}
+END_TEST
+
+/* ---- malformed: bad config and odd records ---- */
+
+START_TEST(test_detector_bad_networks)
+{
+	static const char *const bad[] = {
+		"198.51.100.0", "198.51.100.0/33", "2001:db8::/129", "nonsense/8", "10.0.0.0/x",
+		"10.0.0.0/8@", "10.0.0.0/8@-5", "10.0.0.0/8@1k",
+	};
+	struct fw_config cfg;
+	struct fw_detect *d = NULL;
+	char err[256];
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_config_set(&cfg, "detector.networks=x", err, sizeof(err)), FW_OK);
+	snprintf(cfg.networks, sizeof(cfg.networks), "%s", bad[_i]);
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_EINVAL);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "detector.networks"));
+}
+END_TEST
+
+START_TEST(test_detector_check_config)
+{
+	struct fw_config cfg;
+	char err[256];
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "detector.networks=198.51.100.0/24 2001:db8::/32,10.0.0.0/8",
+	    err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "dns.zones=victim.example,Shop.Example.CO.UK.", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&cfg, "dns.zones=victim.example,co.uk", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "'co.uk' is a public suffix"));
+}
+END_TEST
+
+START_TEST(test_detector_odd_dns_names)
+{
+	static const char *const names[] = { "", "com", ".", "a.", ".com", "x..y", "localhost" };
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+	struct fw_addr c;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	v4(&c, 192, 0, 2, 1);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = 0;
+		struct fw_dnsq *q = query(&n, T0_MS, names[i], &c);
+
+		q->qname_len = (uint8_t)(strlen(names[i]) + 3);  /* lies: strnlen bounds it */
+		fw_detect_dns(d, q, 1);
+	}
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_eq(st.dnsq, sizeof(names) / sizeof(names[0]));
+	ck_assert_int_eq(res_a.n, 0);
+	fw_detect_free(d);
+}
+END_TEST
+
+START_TEST(test_detector_odd_times)
+{
+	static const int64_t times[] = { -5, INT64_MIN, INT64_MAX, INT64_MAX / 4 + 1 };
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+	size_t n = 0;
+	struct fw_flow *f;
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
+	for (size_t i = 0; i < 4; i++) {
+		n = 0;
+		f = flow(&n, times[i], 17, 0, 1, 53, 1, 100);
+		f->start_ms = INT64_MIN;  /* nonsense start: the record counts at its end */
+		v4(&f->dst, 198, 51, 100, 53);
+		fw_detect_flows(d, f, 1);
+	}
+	n = 0;
+	f = flow(&n, T0_MS, 17, 0, 1, 53, 1, 100);
+	f->start_ms = T0_MS - 3600 * 1000LL;  /* an hour-long flow: spread, bounded */
+	v4(&f->dst, 198, 51, 100, 53);
+	fw_detect_flows(d, f, 1);
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, &st);
+	ck_assert_uint_eq(st.future, 4);
+	ck_assert_uint_eq(st.flows, 5);
+	fw_detect_free(d);
+}
+END_TEST
+
+/* ---- sketches ---- */
+
+START_TEST(test_detector_xset_exact_and_saturates)
+{
+	struct fw_xset s;
+
+	ck_assert_int_eq(fw_xset_init(&s, 100), FW_OK);
+	for (uint64_t i = 0; i < 60; i++)
+		ck_assert_int_eq(fw_xset_add(&s, fw_hash64(i)), 1);
+	for (uint64_t i = 0; i < 30; i++)
+		ck_assert_int_eq(fw_xset_add(&s, fw_hash64(i)), 0);
+	ck_assert_uint_eq(s.n, 60);
+	ck_assert_uint_eq(fw_xset_singletons(&s), 30);
+	ck_assert_uint_eq(s.offered, 90);
+	ck_assert(!fw_xset_saturated(&s));
+	for (uint64_t i = 60; i < 100; i++)
+		ck_assert_int_eq(fw_xset_add(&s, fw_hash64(i)), 1);
+	ck_assert_int_eq(fw_xset_add(&s, fw_hash64(100)), -1);  /* the 101st: full */
+	ck_assert(fw_xset_saturated(&s));
+	ck_assert_uint_eq(s.n, 100);
+	ck_assert_int_eq(fw_xset_add(&s, fw_hash64(5)), -1);  /* saturated: no more lookups */
+	ck_assert_uint_eq(s.overflow, 2);
+	ck_assert_uint_eq(s.offered, 130);
+	fw_xset_clear(&s);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_int_eq(fw_xset_add(&s, 0), 1);  /* 0 is a valid key */
+	ck_assert_int_eq(fw_xset_add(&s, 0), 0);
+	fw_xset_fini(&s);
+}
+END_TEST
+
+START_TEST(test_detector_topk_and_entropy)
+{
+	struct fw_topk t;
+	struct fw_ent16 e;
+	uint32_t order[FW_TOPK_K];
+
+	fw_topk_init(&t, 16);  /* guaranteed: weight > total / 16 = 844 */
+	for (uint64_t i = 0; i < 10000; i++) {
+		fw_topk_add(&t, 1000 + i, 1);       /* one-off noise */
+		if (i % 4 == 0)
+			fw_topk_add(&t, 7, 1);      /* 2500 of 12500 */
+		if (i % 10 == 0)
+			fw_topk_add(&t, 9, 1);      /* 1000 of 12500 */
+	}
+	fw_topk_order(&t, order);
+	ck_assert_uint_eq(t.key[order[0]], 7);
+	ck_assert_uint_eq(t.key[order[1]], 9);
+	ck_assert_uint_ge(t.cnt[order[0]], 2500);
+	ck_assert_uint_le(t.cnt[order[0]] - t.err[order[0]], 2500);
+	ck_assert_uint_eq(t.total, 13500);
+
+	memset(&e, 0, sizeof(e));
+	ck_assert(fw_ent16_value(&e) == 0);
+	fw_ent16_add(&e, 0, 100);
+	ck_assert(fw_ent16_value(&e) == 0);
+	for (uint64_t b = 1; b < 16; b++)
+		fw_ent16_add(&e, b << 60, 100);
+	ck_assert(fw_ent16_value(&e) > 0.999 && fw_ent16_value(&e) <= 1.0);
+	{
+		const uint32_t two[2] = { 5, 5 };
+
+		ck_assert(fw_entropy_bits(two, 2) > 0.999 && fw_entropy_bits(two, 2) < 1.001);
+	}
+}
+END_TEST
+
+static Suite *
+detector_suite(void)
+{
+	Suite *s = suite_create("detector");
+	TCase *v = tcase_create("valid"), *l = tcase_create("limits"), *m = tcase_create("malformed");
+
+	tcase_set_timeout(v, 120);
+	tcase_set_timeout(l, 120);
+	tcase_set_timeout(m, 30);
+	tcase_add_test(v, test_detector_benign_only_no_alert);
+	tcase_add_test(v, test_detector_benign_dns_no_alert);
+	tcase_add_loop_test(v, test_detector_flow_vectors, 0, (int)(sizeof(flow_cases) / sizeof(flow_cases[0])));
+	tcase_add_test(v, test_detector_udp_lifecycle_and_evidence);
+	tcase_add_test(v, test_detector_deterministic);
+	tcase_add_test(v, test_detector_prefix_does_not_learn_host_flood);
+	tcase_add_test(v, test_detector_retrigger_in_cooldown_continues);
+	tcase_add_test(v, test_detector_networks_limit_watch);
+	tcase_add_test(v, test_detector_static_threshold);
+	tcase_add_test(v, test_detector_water_torture);
+	tcase_add_test(v, test_detector_water_torture_deep_names_roll_up);
+	tcase_add_test(v, test_detector_water_torture_mixed_with_real_names);
+	tcase_add_test(v, test_detector_dns_flood);
+	tcase_add_test(v, test_detector_flash_crowd_no_alert);
+	tcase_add_test(v, test_detector_never_flags_public_suffix);
+	tcase_add_test(v, test_detector_dns_exclude);
+	tcase_add_test(v, test_detector_wall_clock_ends_alert);
+	tcase_add_test(v, test_detector_long_flow_is_spread);
+	tcase_add_test(v, test_detector_xset_exact_and_saturates);
+	tcase_add_test(v, test_detector_topk_and_entropy);
+	tcase_add_test(l, test_detector_eviction_keeps_real_victim);
+	tcase_add_test(l, test_detector_zone_eviction_bounded);
+	tcase_add_test(l, test_detector_memory_reported);
+	tcase_add_test(l, test_detector_hand_built_config);
+	tcase_add_loop_test(m, test_detector_bad_networks, 0, 8);
+	tcase_add_test(m, test_detector_odd_dns_names);
+	tcase_add_test(m, test_detector_check_config);
+	tcase_add_test(m, test_detector_odd_times);
+	suite_add_tcase(s, v);
+	suite_add_tcase(s, l);
+	suite_add_tcase(s, m);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(detector_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
