@@ -204,6 +204,10 @@ cmd_replay(int argc, char **argv)
 
 		enum input_kind kind = input_kind(pos[i]);
 
+		/* Query logs and dnstap push DNS records only: flows first. */
+		if (kind != IN_PCAP)
+			fw_replay_wait_drained(flows);
+
 		if (kind == IN_QUERYLOG) {
 			rs.files++;
 			frc = fw_qlog_replay(pos[i], &cfg, dns, &qs, err, sizeof(err));

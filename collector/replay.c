@@ -46,15 +46,32 @@ push_all(struct fw_ring *r, const void *elems, size_t elem_size, size_t n)
 	}
 }
 
+/*
+ * The detector drains the flow ring and the DNS ring in turn, so how their
+ * records interleave would depend on thread timing.  Replay must give the
+ * same alerts every run: before switching to the other ring we wait until
+ * the detector has taken everything from this one.
+ */
+void
+fw_replay_wait_drained(struct fw_ring *r)
+{
+	while (r != NULL && fw_ring_count(r) > 0) {
+		struct timespec ts = { 0, 100000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void
 flush(struct batch *b, struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st)
 {
 	if (b->nflows > 0) {
+		fw_replay_wait_drained(dns);
 		push_all(flows, b->flows, sizeof(b->flows[0]), b->nflows);
 		st->flows += b->nflows;
 		b->nflows = 0;
 	}
 	if (b->ndns > 0 && dns != NULL) {
+		fw_replay_wait_drained(flows);
 		push_all(dns, b->dns, sizeof(b->dns[0]), b->ndns);
 		st->dnsq += b->ndns;
 	}

@@ -34,4 +34,11 @@ struct fw_replay_stats {
 int fw_replay_file(const char *path, struct fw_decoder *dec, struct fw_ring *flows,
     struct fw_ring *dns, struct fw_replay_stats *st, char *err, size_t errlen) FW_MUSTCHECK;
 
+/*
+ * Wait until the detector has taken every record from r.  Replay calls it
+ * before pushing to the other ring, so flows and DNS records reach the
+ * detector in the same order on every run.
+ */
+void fw_replay_wait_drained(struct fw_ring *r);
+
 #endif /* FW_REPLAY_H */

@@ -201,7 +201,7 @@ START_TEST(test_detect_vector)
 	ck_assert_double_ge(en->peak_pps, 2000);
 	ck_assert_double_le(en->peak_pps, 2100);
 	ck_assert_double_ge(en->peak_bps, 2000.0 * fl->pkt_bytes * 8);
-	ck_assert_ptr_nonnull(strstr(st->evidence, "\"baseline_pps\""));
+	ck_assert_ptr_nonnull(strstr(st->evidence, "\"baseline\""));
 	fw_detect_get_stats(d, &stats);
 	ck_assert_uint_eq(stats.alerts_started, 1);
 	ck_assert_uint_eq(stats.alerts_ended, 1);
@@ -360,9 +360,9 @@ END_TEST
 /* ---- limits ---- */
 
 /*
- * Records before 1970 (a NetFlow v5 header with unix_secs 0 gives them):
- * window numbers are negative and must still map into the slot ring.
- * ASan flags the out-of-bounds write this once was.
+ * Records before 1970 (a NetFlow v5 header with unix_secs 0 gives them)
+ * are refused and counted (stats.future), never used as window numbers:
+ * ASan flagged the out-of-bounds write negative windows once caused.
  */
 START_TEST(test_detect_negative_times)
 {
@@ -374,18 +374,16 @@ START_TEST(test_detect_negative_times)
 	fw_detect_finish(d);
 	fw_detect_get_stats(d, &st);
 	ck_assert_uint_eq(st.flows, 150 * 4 + 30 * 20);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
-	ck_assert_int_eq(find(s, FW_EV_START)->started_ms, -150000 + 60000);
+	ck_assert_uint_gt(st.future, 0);
+	ck_assert_uint_eq(count(s, FW_EV_START), 0);
 	fw_detect_free(d);
 	free(s);
 }
 END_TEST
 
 /*
- * Lateness holds from the first record on: a record 1.5 s older than the
- * first one (lateness 3 s) still has its own window open; one 10 s older
- * is late.
+ * Lateness: a record older than the oldest open window is counted late
+ * (and still counted, in that window).
  */
 START_TEST(test_detect_lateness_from_first_record)
 {
@@ -400,22 +398,19 @@ START_TEST(test_detect_lateness_from_first_record)
 	addr_v4(&dst, 198, 51, 100, 1);
 	flow(&f, T0 + 5000, &dst, 1, 17, 0, 1, 2, 1, 100);
 	fw_detect_flows(d, &f, 1);
-	flow(&f, T0 + 3500, &dst, 1, 17, 0, 1, 2, 1, 100);
-	fw_detect_flows(d, &f, 1);
-	fw_detect_get_stats(d, &st);
-	ck_assert_uint_eq(st.late, 0);
 	flow(&f, T0 + 6000, &dst, 1, 17, 0, 1, 2, 1, 100);
 	fw_detect_flows(d, &f, 1);
 	flow(&f, T0 - 5000, &dst, 1, 17, 0, 1, 2, 1, 100);
 	fw_detect_flows(d, &f, 1);
 	fw_detect_get_stats(d, &st);
 	ck_assert_uint_eq(st.late, 1);
-	ck_assert_uint_eq(st.flows, 4);
+	ck_assert_uint_eq(st.flows, 3);
 	fw_detect_free(d);
 }
 END_TEST
 
-/* A victim table of 16: more destinations are counted, never stored. */
+/* A victim table of 16: newcomers evict the least recently active victims
+ * (counted), so a flood of random destinations cannot lock a victim out. */
 START_TEST(test_detect_victim_table_full)
 {
 	struct fw_config cfg;
@@ -434,7 +429,8 @@ START_TEST(test_detect_victim_table_full)
 	fw_detect_flows(d, f, 100);
 	fw_detect_get_stats(d, &st);
 	ck_assert_uint_eq(st.victims, 16);
-	ck_assert_uint_eq(st.victims_full, 84);
+	ck_assert_uint_gt(st.evicted_lru, 0);
+	ck_assert_uint_eq(st.victims_full, 0);
 	ck_assert_uint_gt(st.memory_bytes, 0);
 	fw_detect_finish(d);
 	fw_detect_free(d);
