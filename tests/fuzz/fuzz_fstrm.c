@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (ev == FW_DNSTAP_EV_DATA) {
 			assert(flen >= 1 && flen <= FRAME_MAX);
-			(void)fw_dnstap_decode(frame, flen, &q);
+			if (fw_dnstap_decode(frame, flen, &q) < 0)
+				continue;  /* bad frames are the point of fuzzing */
 		}
 	} while (ev > 0 && ev != FW_DNSTAP_EV_FINISH && ev != FW_DNSTAP_EV_END);
 
