@@ -842,7 +842,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	uint8_t agg_plen = 0;
 	int64_t we, ws;
 	struct victim *v, *a;
-	struct fwin *hw;
+	struct fwin *hw, *aw;
 
 	if ((we = det_take_time(d, f->end_ms)) == INT64_MIN)
 		return;
@@ -895,8 +895,13 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	}
 	if (best != NULL)
 		a->static_pps = (float)best->static_pps;
-	(void)victim_take(d, a, f, &ri, ws, we);
+	aw = victim_take(d, a, f, &ri, ws, we);
 	/* The largest host share of each window the record touched. */
+	if (ws == we) {
+		if (hw != NULL && hw->pkts > aw->max_host)
+			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
+		return;
+	}
 	for (int64_t k = ws; hw != NULL && k <= we; k++) {
 		const struct fwin *hk = slot_of(d, v, k);
 		struct fwin *ak = slot_of(d, a, k);

@@ -90,6 +90,7 @@ struct zone {
 	uint8_t saturated;         /* last window's name set hit its cap */
 	uint32_t wt_windows, flood_windows;  /* hot windows by kind in this run */
 	struct base b_qps;
+	struct base b_distinct;    /* distinct names per window (calm windows with a snapshot) */
 	struct alert al;
 	double name_entropy, label_entropy, ratio, repeat, fail_ratio, singleton_share;
 	uint32_t distinct;
@@ -648,6 +649,7 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 		json_object_set_new(o, "baseline_qps", json_real(det_round(z->b_qps.mean, 0.1)));
 		json_object_set_new(o, "threshold_qps", json_real(det_round(z->al.thr, 0.1)));
 		json_object_set_new(o, "distinct_names", json_integer(z->distinct));
+		json_object_set_new(o, "baseline_distinct_names", json_real(det_round(z->b_distinct.mean, 0.1)));
 		json_object_set_new(o, "distinct_saturated", json_boolean(z->saturated));
 		json_object_set_new(o, "queries_per_name", json_real(det_round(z->ratio, 0.01)));
 		json_object_set_new(o, "queries_per_client_name", json_real(det_round(z->repeat, 0.01)));
@@ -740,7 +742,16 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	}
 	if (hot) {
 		if (cw->snap && cw->distinct > 0) {
-			if (z->ratio <= cfg->dns_wt_max_ratio)
+			/* Resolvers retry: a torture name may reach one server two or
+			 * three times.  Up to 2 x wt_max_ratio queries per name still
+			 * count as torture when the names surge (4 x their own
+			 * baseline, at least 32) or most answers fail. */
+			double dbase = z->b_distinct.mean > 8 ? z->b_distinct.mean : 8;
+			bool surge = z->distinct >= 4 * dbase ||
+			    (z->fail_ratio >= 0.5 && z->responses >= 10);
+
+			if (z->ratio <= cfg->dns_wt_max_ratio ||
+			    (z->ratio <= 2 * cfg->dns_wt_max_ratio && surge && z->repeat < cfg->dns_flood_min_repeat))
 				kind = 1;
 			else if (z->repeat >= cfg->dns_flood_min_repeat)
 				kind = 2;
@@ -765,8 +776,11 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
 	if ((hot || al->active) && qps > al->peak_qps)
 		al->peak_qps = qps;
-	if (!hot && !suppressed && !was_active && al->hot_run == 0)
+	if (!hot && !suppressed && !was_active && al->hot_run == 0) {
 		det_learn(d, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
+		if (cw->snap)
+			det_learn(d, &z->b_distinct, z->distinct);
+	}
 	if (act != LC_NONE) {
 		if (act == LC_START || act == LC_RESTART)
 			al->thr = thr;

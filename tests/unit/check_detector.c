@@ -36,7 +36,7 @@
 enum atk {
 	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
 	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE, A_HOST_CARPET,
-	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX,
+	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX, A_WT_RETRY,
 };
 
 struct result {
@@ -342,6 +342,16 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			/* A surge of popular names, each resolver asks once. */
 			v4u(&c, 0x64400000u + (uint32_t)(sec * 300 + i));
 			snprintf(name, sizeof(name), "%s.popular.example", i % 3 == 0 ? "www" : i % 3 == 1 ? "cdn" : "live");
+			query(n, t, name, &c);
+			break;
+		case A_WT_RETRY:
+			/* Each random name asked three times by its resolver (retries),
+			 * no answers seen: 3 queries per name and per pair. */
+			if (i % 3 == 0) {
+				v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+				rand_label(rs, l1, 12);
+				snprintf(name, sizeof(name), "%s.victim.example", l1);
+			}
 			query(n, t, name, &c);
 			break;
 		case A_WT_MIX:
@@ -663,6 +673,13 @@ END_TEST
 START_TEST(test_detector_water_torture_mixed_with_real_names)
 {
 	run(A_WT_MIX, 0, NULL, &res_a);
+	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
+}
+END_TEST
+
+START_TEST(test_detector_water_torture_with_retries)
+{
+	run(A_WT_RETRY, 0, NULL, &res_a);
 	assert_one_alert(&res_a, "victim.example", "dns_water_torture");
 }
 END_TEST
@@ -1026,6 +1043,7 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_water_torture);
 	tcase_add_test(v, test_detector_water_torture_deep_names_roll_up);
 	tcase_add_test(v, test_detector_water_torture_mixed_with_real_names);
+	tcase_add_test(v, test_detector_water_torture_with_retries);
 	tcase_add_test(v, test_detector_dns_flood);
 	tcase_add_test(v, test_detector_flash_crowd_no_alert);
 	tcase_add_test(v, test_detector_never_flags_public_suffix);
