@@ -884,7 +884,7 @@ dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_
  * a row (index slot, zone, name-set slot); a software pipeline prefetches
  * each a few records ahead so the misses overlap.
  */
-#define DPF 4                  /* records between pipeline stages */
+#define DPF ((size_t)4)        /* records between pipeline stages */
 
 void
 dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, size_t n)
