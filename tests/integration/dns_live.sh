@@ -107,10 +107,15 @@ logging {
 };
 zone "victim.example" { type primary; file "$E/victim.zone"; };
 CONF
-ip netns exec $NSA "$FW" run --set sqlite.path="$TMP/n.db" --set dns.nflog_group=7 \
-	--set dns.querylog="$E/query.log" --set dns.dnstap_socket="$E/dnstap.sock" \
-	--set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 \
-	> "$TMP/all.log" 2>&1 &
+# The documented example config (deploy/floodwatch.conf) with the three DNS
+# sources switched on, as an operator would edit it.
+sed -e "s|^querylog =.*|querylog = $E/query.log|" -e "s|^dnstap_socket =.*|dnstap_socket = $E/dnstap.sock|" \
+    -e "s|^nflog_group =.*|nflog_group = 7|" -e "s|^path = .*|path = $TMP/n.db|" \
+    -e "s|^netflow = .*|netflow = 127.0.0.1:0|" -e "s|^ipfix = .*|ipfix = 127.0.0.1:0|" \
+    -e "s|^sflow = .*|sflow = 127.0.0.1:0|" -e "s|^template_state = .*|template_state =|" \
+    deploy/floodwatch.conf > "$E/floodwatch.conf"
+"$FW" check-config -c "$E/floodwatch.conf" > /dev/null
+ip netns exec $NSA "$FW" run -c "$E/floodwatch.conf" > "$TMP/all.log" 2>&1 &
 DAEMON_PID=$!
 wait_for "$TMP/all.log" "ready;"
 ip netns exec $NSA named -f -c "$E/named.conf" > "$E/named.out" 2>&1 &
