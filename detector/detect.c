@@ -158,6 +158,23 @@ static const char *const feat_names[NFEAT] = {
 	"src_addr", "src_port", "dst_port", "protocol", "ttl", "dst_addr",
 };
 
+/*
+ * Evidence JSON: dump o (consumed) into out.  1 when it fit; 0 and the
+ * caller retries with shorter lists (evidence is capped at FW_EVIDENCE_MAX).
+ */
+int
+det_json_put(json_t *o, char *out, size_t outlen)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	int fit = text != NULL && strlen(text) < outlen;
+
+	json_decref(o);
+	if (fit)
+		memcpy(out, text, strlen(text) + 1);
+	free(text);
+	return fit;
+}
+
 const char *
 fw_vector_name(int vector)
 {
@@ -986,7 +1003,6 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 	uint8_t second[NCLS + AMP_N];
 	int nsecond;
 	uint64_t total = 0;
-	char *text = NULL;
 
 	(void)classify(v->mix_cls, v->mix_amp_big, second, &nsecond);
 	for (int c = 0; c < NCLS; c++)
@@ -1051,14 +1067,8 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 			if (v->kind == VK_AGG)
 				json_object_set_new(o, "top_destinations", top_list(&dt->dst, dt->dst_addr, shown, 0));
 		}
-		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-		json_decref(o);
-		if (text != NULL && strlen(text) < outlen) {
-			memcpy(out, text, strlen(text) + 1);
-			free(text);
+		if (det_json_put(o, out, outlen))
 			return;
-		}
-		free(text);
 	}
 	snprintf(out, outlen, "{}");
 }

@@ -642,7 +642,6 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 {
 	for (int shown = TOP_SHOWN; shown >= 0; shown -= shown > 1 ? 2 : 1) {
 		json_t *o = json_object(), *x;
-		char *text;
 
 		json_object_set_new(o, "kind", json_string("zone"));
 		json_object_set_new(o, "observed_qps", json_real(det_round(z->al.cur_qps, 0.1)));
@@ -681,14 +680,8 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 			}
 			json_object_set_new(o, "top_clients", x);
 		}
-		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-		json_decref(o);
-		if (text != NULL && strlen(text) < outlen) {
-			memcpy(out, text, strlen(text) + 1);
-			free(text);
+		if (det_json_put(o, out, outlen))
 			return;
-		}
-		free(text);
 	}
 	snprintf(out, outlen, "{}");
 }

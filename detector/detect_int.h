@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "fw_detect.h"
 #include "fw_sketch.h"
 
@@ -94,5 +96,8 @@ uint64_t det_seq(const struct fw_detect *d);
 struct fw_detect_stats *det_stats(struct fw_detect *d);
 const struct fw_config *det_cfg(const struct fw_detect *d);
 struct fw_alert_ev *det_scratch(struct fw_detect *d);
+
+/* Evidence JSON into out (o consumed); 1 if it fit (detect.c). */
+int det_json_put(json_t *o, char *out, size_t outlen);
 
 #endif /* FW_DETECT_INT_H */
