@@ -313,7 +313,15 @@ det_emit(struct fw_detect *d, struct alert *a, enum lc_action act, int64_t at_ms
 	e->seq = ++a->seq;
 	e->started_ms = a->started_ms;
 	e->updated_ms = at_ms;
-	e->ended_ms = act == LC_END ? at_ms : 0;
+	e->ended_ms = 0;
+	if (act == LC_END) {
+		/* Ended at the last hot window; decided end_windows later.  The
+		 * event's time is the decision, so a timeline never runs backwards. */
+		e->ended_ms = at_ms;
+		e->updated_ms = (a->ended_widx + 1) * d->cfg.window_ms;
+		if (e->updated_ms < at_ms)
+			e->updated_ms = at_ms;
+	}
 	e->peak_pps = a->peak_pps;
 	e->peak_bps = a->peak_bps;
 	e->peak_qps = a->peak_qps;

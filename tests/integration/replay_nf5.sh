@@ -37,3 +37,7 @@ check "alert_events holds start, updates and end" \
 	test "$(sqlite3 "$TMP/a.db" "SELECT group_concat(event) FROM (SELECT event FROM alert_events ORDER BY seq)" | sed 's/update,//g')" = "start,end"
 check "table output lists the alert" sh -c "'$FW' alerts --db '$TMP/a.db' | grep -q '198.51.100.53 .*udp_flood'"
 check "--active shows none after the flood ended" sh -c "'$FW' alerts --db '$TMP/a.db' --active --json | wc -l | grep -qx 0"
+check "the event timeline never runs backwards (end decided after the last update)" \
+	test "$(sqlite3 "$TMP/a.db" "SELECT count(*) FROM alert_events a JOIN alert_events b ON a.alert_id = b.alert_id AND b.seq = a.seq + 1 WHERE b.at < a.at")" -eq 0
+check "... and ended_at is the end of the last hot window (100 s), before updated_at" \
+	test "$(sqlite3 "$TMP/a.db" "SELECT ended_at = '2023-11-14T22:15:00.000Z' AND updated_at > ended_at FROM alerts")" = 1
