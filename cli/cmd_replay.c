@@ -32,15 +32,7 @@ struct tap_push {
 static void
 tap_flush(struct tap_push *t)
 {
-	size_t off = 0;
-
-	while (off < t->n) {
-		size_t done = fw_ring_sp_push_burst(t->ring, t->batch + off, t->n - off);
-
-		if (done == 0)
-			usleep(200);
-		off += done;
-	}
+	fw_ring_sp_push_wait(t->ring, t->batch, t->n);
 	t->n = 0;
 }
 

@@ -28,15 +28,7 @@
 #include <string.h>
 
 #include "fw_cur.h"
-
-static void
-v4_mapped(struct fw_addr *a, const uint8_t *v4)
-{
-	memset(a->b, 0, 10);
-	a->b[10] = 0xff;
-	a->b[11] = 0xff;
-	memcpy(a->b + 12, v4, 4);
-}
+#include "fw_pkt.h"
 
 int
 fw_nf5_decode(const uint8_t *buf, size_t len, const struct fw_addr *exporter,
@@ -76,8 +68,8 @@ fw_nf5_decode(const uint8_t *buf, size_t len, const struct fw_addr *exporter,
 		uint32_t first = fw_load_be32(r + 24), last = fw_load_be32(r + 28);
 
 		memset(f, 0, sizeof(*f));
-		v4_mapped(&f->src, r);
-		v4_mapped(&f->dst, r + 4);
+		fw_addr_from_v4(&f->src, r);
+		fw_addr_from_v4(&f->dst, r + 4);
 		f->exporter = *exporter;
 		f->in_if = fw_load_be16(r + 12);
 		f->out_if = fw_load_be16(r + 14);

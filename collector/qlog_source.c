@@ -48,21 +48,6 @@ fw_qlog_sniff(const char *path)
 	return found;
 }
 
-static void
-push_wait(struct fw_ring *r, const struct fw_dnsq *recs, size_t n)
-{
-	while (n > 0) {
-		size_t done = fw_ring_sp_push_burst(r, recs, n);
-
-		if (done == 0) {
-			struct timespec ts = { 0, 200000 };
-			nanosleep(&ts, NULL);
-		}
-		recs += done;
-		n -= done;
-	}
-}
-
 static int
 setup_ctx(struct fw_querylog_ctx *q, const struct fw_config *cfg)
 {
@@ -117,11 +102,11 @@ fw_qlog_replay(const char *path, const struct fw_config *cfg, struct fw_ring *ri
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
 		if (parse_line(&q, line, (size_t)len, &batch[n], st, path) && ++n == BATCH) {
-			push_wait(ring, batch, n);
+			fw_ring_sp_push_wait(ring, batch, n);
 			n = 0;
 		}
 	}
-	push_wait(ring, batch, n);
+	fw_ring_sp_push_wait(ring, batch, n);
 	free(line);
 	free(batch);
 	fclose(f);

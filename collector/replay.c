@@ -28,24 +28,6 @@ struct batch {
 	size_t ndns;
 };
 
-static void
-push_all(struct fw_ring *r, const void *elems, size_t elem_size, size_t n)
-{
-	const unsigned char *p = elems;
-
-	while (n > 0) {
-		size_t done = fw_ring_sp_push_burst(r, p, n);
-
-		if (done == 0) {
-			struct timespec ts = { 0, 200000 };  /* detector is behind: wait */
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		p += done * elem_size;
-		n -= done;
-	}
-}
-
 /*
  * The detector drains the flow ring and the DNS ring in turn, so how their
  * records interleave would depend on thread timing.  Replay must give the
@@ -66,13 +48,13 @@ flush(struct batch *b, struct fw_ring *flows, struct fw_ring *dns, struct fw_rep
 {
 	if (b->nflows > 0) {
 		fw_replay_wait_drained(dns);
-		push_all(flows, b->flows, sizeof(b->flows[0]), b->nflows);
+		fw_ring_sp_push_wait(flows, b->flows, b->nflows);
 		st->flows += b->nflows;
 		b->nflows = 0;
 	}
 	if (b->ndns > 0 && dns != NULL) {
 		fw_replay_wait_drained(flows);
-		push_all(dns, b->dns, sizeof(b->dns[0]), b->ndns);
+		fw_ring_sp_push_wait(dns, b->dns, b->ndns);
 		st->dnsq += b->ndns;
 	}
 	b->ndns = 0;

@@ -60,8 +60,7 @@ on_alert(void *ctx, const struct fw_alert_ev *ev)
 {
 	struct fw_pipeline *p = ctx;
 
-	while (fw_ring_sp_push_burst(p->alerts, ev, 1) == 0)
-		nap_ms(1);
+	fw_ring_sp_push_wait(p->alerts, ev, 1);
 	atomic_fetch_add(&p->events, 1);
 }
 

@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct fw_ring {
 	/* Producer's line. */
@@ -121,6 +122,23 @@ fw_ring_sp_push_or_drop(struct fw_ring *r, const void *elems, size_t n)
 		atomic_store_explicit(&r->drops, d + (n - done), memory_order_relaxed);
 	}
 	return done;
+}
+
+void
+fw_ring_sp_push_wait(struct fw_ring *r, const void *elems, size_t n)
+{
+	const uint8_t *p = elems;
+
+	while (n > 0) {
+		size_t done = fw_ring_sp_push_burst(r, p, n);
+
+		if (done == 0) {
+			struct timespec ts = { 0, 200000 };  /* consumer is behind */
+			nanosleep(&ts, NULL);
+		}
+		p += done * r->elem_size;
+		n -= done;
+	}
 }
 
 size_t

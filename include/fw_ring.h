@@ -38,6 +38,13 @@ size_t fw_ring_sp_push_burst(struct fw_ring *r, const void *elems, size_t n);
 /* As push_burst, and counts the records that did not fit as drops. */
 size_t fw_ring_sp_push_or_drop(struct fw_ring *r, const void *elems, size_t n);
 
+/*
+ * Copy all n records in, sleeping briefly while the ring is full.  For
+ * producers that must not drop (replay, the detector's alert events);
+ * never call it from a socket thread.  Producer only.
+ */
+void fw_ring_sp_push_wait(struct fw_ring *r, const void *elems, size_t n);
+
 /* Copy up to max records out, oldest first; returns the count. Consumer only. */
 size_t fw_ring_sc_pop_burst(struct fw_ring *r, void *out, size_t max);
 
