@@ -4,6 +4,10 @@
 # are the README's first steps.  Sources are found by folder, so a new module
 # is a new .c file plus its header in include/.
 
+# The flavour rules below define explicit targets first; plain `make` must
+# still build ./floodwatch (DESIGN.md contract 1).
+.DEFAULT_GOAL := all
+
 CC      ?= cc
 PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl
 TESTPKG := check
