@@ -76,14 +76,14 @@ add_exporters(void *ctx, struct fw_decoder *dec)
 	cli_stats_add_exporters(ctx, dec);
 }
 
-/* Append " name=value" for each non-zero counter to buf (bounded). */
-static size_t
+/* Append " name=value" for each non-zero counter to buf[off..len) (cut
+ * short if it does not fit). */
+static void
 append_counts(char *buf, size_t len, size_t off, const uint64_t *v, int n, const char *(*name)(int))
 {
 	for (int i = 0; i < n; i++)
 		if (v[i] != 0 && off < len)
 			off += (size_t)snprintf(buf + off, len - off, " %s=%llu", name(i), (unsigned long long)v[i]);
-	return off < len ? off : len - 1;
 }
 
 static const char *
@@ -112,11 +112,11 @@ log_decode(enum fw_log_level level, const struct fw_decode_stats *ds, int k)
 	for (int j = 0; j < FW_DERR_N; j++)
 		e += ds->errors[k][j];
 	if (e > 0)
-		(void)append_counts(drops, sizeof(drops), (size_t)snprintf(drops, sizeof(drops), " drops:"),
+		append_counts(drops, sizeof(drops), (size_t)snprintf(drops, sizeof(drops), " drops:"),
 		    ds->errors[k], FW_DERR_N, derr_name);
 	for (int r = 0; r < FW_DEC_NREASONS; r++)
 		if (ds->tmpl[k][r] != 0) {
-			(void)append_counts(tmpl, sizeof(tmpl), (size_t)snprintf(tmpl, sizeof(tmpl), " tmpl:"),
+			append_counts(tmpl, sizeof(tmpl), (size_t)snprintf(tmpl, sizeof(tmpl), " tmpl:"),
 			    ds->tmpl[k], FW_DEC_NREASONS, reason_name);
 			break;
 		}
