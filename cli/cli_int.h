@@ -24,19 +24,58 @@
 int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
     const char **config_name, char **pos, int *npos);
 
-/* Counter snapshot for the collector_stats table (cli/stats.c). */
-#define CLI_STATS_MAX 512
-struct cli_stats {
-	size_t n;
-	struct fw_stat_row rows[CLI_STATS_MAX];
+/*
+ * Counter snapshot for the collector_stats table (cli/stats.c).
+ *
+ * Bounded whatever the input: global rows (listener, formats, detector,
+ * pipeline, sinks) come first and always fit; exporters are not rows until
+ * cli_stats_write(), which lists at most `top` per kind (the busiest) and
+ * sums the rest into one "<kind> others" row set.  What does not fit is
+ * counted in the snapshot's own "stats" rows, never dropped silently.
+ * Main thread only; the exporter walk runs under the listener's decoder lock.
+ */
+#define CLI_STATS_MAX 1024       /* rows per snapshot */
+#define CLI_STATS_TOP_MAX 256    /* stats.exporters at most */
+
+enum cli_exp_kind { CLI_EXP_NF9, CLI_EXP_IPFIX, CLI_EXP_SFLOW, CLI_EXP_SFLOW_IF, CLI_EXP_KINDS };
+#define CLI_EXP_NC (3 + FW_DEC_NREASONS)  /* counters per exporter, in stats.c's order */
+
+struct cli_exp {
+	struct fw_addr addr;       /* exporter / sFlow agent */
+	uint32_t id;               /* source id / domain, sFlow sub-agent, ifIndex */
+	uint64_t weight;           /* ranking: records, flow samples, octets */
+	uint64_t c[CLI_EXP_NC];
 };
+
+struct cli_exp_top {
+	struct cli_exp e[CLI_STATS_TOP_MAX];  /* the busiest, unsorted until written */
+	size_t n;
+	struct cli_exp others;     /* sums over the rest */
+	uint64_t nothers;          /* exporters summed into others */
+	uint64_t seen;             /* exporters offered */
+};
+
+struct cli_stats {
+	size_t n;                  /* rows used */
+	size_t top;                /* stats.exporters */
+	uint64_t rows_omitted;     /* rows that did not fit (counted in "stats") */
+	struct fw_stat_row rows[CLI_STATS_MAX];
+	struct cli_exp_top kind[CLI_EXP_KINDS];
+};
+/* Empty snapshot listing at most `top` exporters per kind. */
+void cli_stats_init(struct cli_stats *cs, size_t top);
 void cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value);
 void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds);
-/* Per-exporter (v9/IPFIX), per-agent and per-interface (sFlow) counters. */
+/* Offer every v9/IPFIX exporter, sFlow agent and interface of this decoder. */
 void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
-/* Write and clear; failures are logged, never fatal. */
-void cli_stats_write(struct cli_stats *cs, const char *db_path);
+/*
+ * Add the exporter and "stats" rows, write the snapshot, then (when
+ * retention_days > 0) prune collector_stats rows older than that, a bounded
+ * batch per call; empty the snapshot (keeping `top`).  Failures are logged,
+ * never fatal.
+ */
+void cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retention_days);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -229,6 +229,8 @@ cmd_replay(int argc, char **argv)
 	{
 		static struct cli_stats cs;
 
+		cli_stats_init(&cs, (size_t)cfg.stats_exporters);
+
 		cli_stats_add(&cs, "replay", "files", rs.files);
 		cli_stats_add(&cs, "replay", "frames", rs.frames);
 		cli_stats_add(&cs, "replay", "bad_files", rs.bad_files);
@@ -244,7 +246,7 @@ cmd_replay(int argc, char **argv)
 		cli_stats_add_decode(&cs, fw_decoder_stats(dec));
 		cli_stats_add_exporters(&cs, dec);
 		cli_stats_add_pipeline(&cs, &ps);
-		cli_stats_write(&cs, cfg.sqlite_path);
+		cli_stats_write(&cs, cfg.sqlite_path, 0);  /* replay never deletes */
 	}
 	if (ps.sink_errors > 0)
 		status = 1;

@@ -4,7 +4,8 @@
  * Order (STYLE.md "Daemon"): parse the config (check-config's code), block
  * signals, open the SQLite store and the sockets, start the sink and
  * detector threads, then one listener thread per socket.  The main thread
- * waits in sigtimedwait() with a 1 s tick for periodic counters.  SIGINT or
+ * waits in sigtimedwait() with a 1 s tick; every stats.interval_ms it logs
+ * the counters and writes them to collector_stats.  SIGINT or
  * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
  * second signal during shutdown exits at once.
  */
@@ -23,6 +24,7 @@
 #include "fw_nflog.h"
 #include "fw_qlog_source.h"
 #include "fw_pipeline.h"
+#include "fw_time.h"
 
 #define MAX_LISTENERS 48
 
@@ -74,9 +76,58 @@ add_exporters(void *ctx, struct fw_decoder *dec)
 	cli_stats_add_exporters(ctx, dec);
 }
 
+/* Append " name=value" for each non-zero counter to buf[off..len) (cut
+ * short if it does not fit). */
+static void
+append_counts(char *buf, size_t len, size_t off, const uint64_t *v, int n, const char *(*name)(int))
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] != 0 && off < len)
+			off += (size_t)snprintf(buf + off, len - off, " %s=%llu", name(i), (unsigned long long)v[i]);
+}
+
+static const char *
+derr_name(int i)
+{
+	return fw_derr_name((enum fw_derr)i);
+}
+
+static const char *
+reason_name(int i)
+{
+	return fw_dec_reason_name((enum fw_dec_reason)i);
+}
+
+/*
+ * "decode nf9: datagrams=D records=R errors=E", then the non-zero drop
+ * classes and, for NetFlow v9/IPFIX, the non-zero template decoder reasons:
+ * "errors=3 drops: no_template=3 tmpl: no_template=5 undecodable=3".
+ */
+static void
+log_decode(enum fw_log_level level, const struct fw_decode_stats *ds, int k)
+{
+	char drops[256] = "", tmpl[512] = "";
+	uint64_t e = 0;
+
+	for (int j = 0; j < FW_DERR_N; j++)
+		e += ds->errors[k][j];
+	if (e > 0)
+		append_counts(drops, sizeof(drops), (size_t)snprintf(drops, sizeof(drops), " drops:"),
+		    ds->errors[k], FW_DERR_N, derr_name);
+	for (int r = 0; r < FW_DEC_NREASONS; r++)
+		if (ds->tmpl[k][r] != 0) {
+			append_counts(tmpl, sizeof(tmpl), (size_t)snprintf(tmpl, sizeof(tmpl), " tmpl:"),
+			    ds->tmpl[k], FW_DEC_NREASONS, reason_name);
+			break;
+		}
+	fw_log(level, "run", "decode %s: datagrams=%llu records=%llu errors=%llu%s%s", fw_pkt_kind_name(k),
+	    (unsigned long long)ds->datagrams[k], (unsigned long long)ds->records[k], (unsigned long long)e,
+	    drops, tmpl);
+}
+
 /* Log the counters and snapshot them into collector_stats. */
 static void
-log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
+log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_config *cfg)
 {
 	struct fw_pipeline_stats ps;
 	struct fw_decode_stats ds;
@@ -102,16 +153,9 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 	cli_stats_add(&snap, "listener", "drop_not_allowed", na);
 	cli_stats_add_decode(&snap, &ds);
 	cli_stats_add_pipeline(&snap, &ps);
-	for (int k = 1; k < FW_PAYLOAD_KINDS; k++) {
-		uint64_t e = 0;
-
-		if (ds.datagrams[k] == 0)
-			continue;
-		for (int j = 0; j < FW_DERR_N; j++)
-			e += ds.errors[k][j];
-		fw_log(level, "run", "decode %s: datagrams=%llu records=%llu errors=%llu", fw_pkt_kind_name(k),
-		    (unsigned long long)ds.datagrams[k], (unsigned long long)ds.records[k], (unsigned long long)e);
-	}
+	for (int k = 1; k < FW_PAYLOAD_KINDS; k++)
+		if (ds.datagrams[k] != 0)
+			log_decode(level, &ds, k);
 	if (qlog != NULL) {
 		struct fw_qlog_stats qs;
 		fw_qlog_tail_get_stats(qlog, &qs);
@@ -167,7 +211,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 	    (unsigned long long)na, (unsigned long long)ps.det.victims,
 	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
 	    (unsigned long long)ps.events_written);
-	cli_stats_write(&snap, db);
+	cli_stats_write(&snap, cfg->sqlite_path, cfg->stats_retention_days);
 }
 
 int
@@ -303,7 +347,8 @@ cmd_run(int argc, char **argv)
 		fw_log(FW_LOG_INFO, "run", "listening: %s", fw_listener_name(listeners[i]));
 	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops");
 
-	for (int ticks = 0;; ticks++) {
+	cli_stats_init(&snap, (size_t)cfg.stats_exporters);
+	for (int64_t next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;;) {
 		struct timespec tick = { 1, 0 };
 		int sig = sigtimedwait(&set, NULL, &tick);
 
@@ -314,8 +359,10 @@ cmd_run(int argc, char **argv)
 		}
 		if (sig == SIGHUP)
 			fw_log(FW_LOG_INFO, "run", "SIGHUP: config reload is not supported yet; restart to apply changes");
-		if (ticks % 60 == 59)
-			log_counters(p, FW_LOG_INFO, cfg.sqlite_path);
+		if (fw_time_now_ms() >= next_stats_ms) {
+			log_counters(p, FW_LOG_INFO, &cfg);
+			next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;
+		}
 	}
 	/* A second signal while draining ends the process at once. */
 	signal(SIGINT, second_signal);
@@ -328,7 +375,7 @@ cmd_run(int argc, char **argv)
 	if (dnstap != NULL)
 		fw_dnstap_listener_stop(dnstap);
 	fw_pipeline_stop(p);
-	log_counters(p, FW_LOG_INFO, cfg.sqlite_path);
+	log_counters(p, FW_LOG_INFO, &cfg);
 	fw_pipeline_get_stats(p, &ps);
 	if (ps.sink_errors > 0)
 		status = 1;

@@ -3,25 +3,107 @@
  * that /metrics-style monitoring or an admin's query needs, written by the
  * main thread through its own SQLite connection (WAL: the sink thread's
  * writes are not blocked for longer than one small transaction).
+ *
+ * A snapshot is bounded (CLI_STATS_MAX rows) however many exporters there
+ * are: one host can claim thousands of NetFlow source ids.  Global rows are
+ * added first.  Exporters are ranked while they are offered (a running
+ * top-N per kind, O(N) per exporter, no allocation) and only become rows in
+ * cli_stats_write(): the busiest N per kind one by one, the rest summed into
+ * "<kind> others", so for every counter, listed exporters + others = all.
+ * An exporter that would not fit in the rows left is summed too.  The
+ * "stats" rows say how many exporters were seen, listed and summed, and how
+ * many global rows did not fit (0 unless CLI_STATS_MAX is too small).
  */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_int.h"
 #include "fw_log.h"
 #include "fw_time.h"
 
+/* Rows kept back for the "stats" rows, so the count of what was left out
+ * always gets written. */
+#define STATS_ROWS 4
+
+struct kind_desc {
+	const char *label;       /* "nf9": source is "nf9 ADDR" and "nf9 others" */
+	const char *unit;        /* others: how many were summed ("exporters") */
+	size_t nc;               /* counters used in cli_exp.c */
+	size_t always;           /* c[0..always) are written even when 0 */
+};
+
+static const struct kind_desc kinds[CLI_EXP_KINDS] = {
+	[CLI_EXP_NF9] = { "nf9", "exporters", CLI_EXP_NC, 3 },
+	[CLI_EXP_IPFIX] = { "ipfix", "exporters", CLI_EXP_NC, 3 },
+	[CLI_EXP_SFLOW] = { "sflow", "agents", 6, 6 },
+	[CLI_EXP_SFLOW_IF] = { "sflow_if", "interfaces", 4, 4 },
+};
+
+_Static_assert(CLI_EXP_NC >= 6, "cli_exp holds the sFlow agent counters");
+
+static const char *const sflow_names[] = {
+	"datagrams", "flow_samples", "counter_samples", "bad_samples", "seq_lost", "sample_drops"
+};
+static const char *const sflow_if_names[] = { "in_octets", "out_octets", "in_errors", "in_discards" };
+static const char *const flow_names[] = { "datagrams", "records", "seq_lost" };
+
+/* Name of counter i of a kind, without the per-exporter prefix. */
+static void
+counter_name(enum cli_exp_kind k, size_t i, char *buf, size_t len)
+{
+	switch (k) {
+	case CLI_EXP_SFLOW:
+		snprintf(buf, len, "%s", sflow_names[i]);
+		break;
+	case CLI_EXP_SFLOW_IF:
+		snprintf(buf, len, "%s", sflow_if_names[i]);
+		break;
+	default:
+		if (i < 3)
+			snprintf(buf, len, "%s", flow_names[i]);
+		else
+			snprintf(buf, len, "err_%s", fw_dec_reason_name((enum fw_dec_reason)(i - 3)));
+		break;
+	}
+}
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 void
-cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value)
+cli_stats_init(struct cli_stats *cs, size_t top)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->top = top < CLI_STATS_TOP_MAX ? top : CLI_STATS_TOP_MAX;
+}
+
+/* Append a row if it fits below `limit`; else count it as left out. */
+static int
+add_row(struct cli_stats *cs, size_t limit, const char *source, const char *name, uint64_t value)
 {
 	struct fw_stat_row *r;
 
-	if (cs->n >= CLI_STATS_MAX)
-		return;
+	if (cs->n >= limit) {
+		cs->rows_omitted++;
+		return -1;
+	}
 	r = &cs->rows[cs->n++];
-	snprintf(r->source, sizeof(r->source), "%s", source);
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	/* Cut to the column widths (names here are far shorter). */
+	snprintf(r->source, sizeof(r->source), "%.*s", (int)sizeof(r->source) - 1, source);
+	snprintf(r->name, sizeof(r->name), "%.*s", (int)sizeof(r->name) - 1, name);
 	r->value = value;
+	return 0;
+}
+
+void
+cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value)
+{
+	(void)add_row(cs, CLI_STATS_MAX - STATS_ROWS, source, name, value);
 }
 
 void
@@ -39,57 +121,137 @@ cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds)
 			snprintf(name, sizeof(name), "drop_%s", fw_derr_name(e));
 			cli_stats_add(cs, src, name, ds->errors[k][e]);
 		}
+		/* Every template decoder reason, also those that are not drops
+		 * (data that waited for its template, refreshed sets...). */
+		for (int r = 0; r < FW_DEC_NREASONS; r++) {
+			if (ds->tmpl[k][r] == 0)
+				continue;
+			snprintf(name, sizeof(name), "tmpl_%s", fw_dec_reason_name((enum fw_dec_reason)r));
+			cli_stats_add(cs, src, name, ds->tmpl[k][r]);
+		}
 	}
+}
+
+/* Ranking: more traffic first; ties by address, then id, so a snapshot
+ * does not depend on hash table order. */
+static int
+exp_cmp(const struct cli_exp *a, const struct cli_exp *b)
+{
+	int c;
+
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	if ((c = memcmp(a->addr.b, b->addr.b, 16)) != 0)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int
+exp_qsort_cmp(const void *a, const void *b)
+{
+	return exp_cmp(a, b);
+}
+
+static void
+fold(struct cli_exp_top *t, const struct cli_exp *x)
+{
+	t->others.weight = sat_add(t->others.weight, x->weight);
+	for (size_t i = 0; i < CLI_EXP_NC; i++)
+		t->others.c[i] = sat_add(t->others.c[i], x->c[i]);
+	t->nothers++;
+}
+
+/*
+ * Offer one exporter to its kind's top list.  The same exporter seen by two
+ * listeners (same address and id) is merged while it is in the list.
+ */
+static void
+offer(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
+{
+	struct cli_exp_top *t = &cs->kind[k];
+	size_t min = 0;
+
+	t->seen++;
+	for (size_t i = 0; i < t->n; i++) {
+		struct cli_exp *e = &t->e[i];
+
+		if (e->id == x->id && memcmp(e->addr.b, x->addr.b, 16) == 0) {
+			e->weight = sat_add(e->weight, x->weight);
+			for (size_t j = 0; j < CLI_EXP_NC; j++)
+				e->c[j] = sat_add(e->c[j], x->c[j]);
+			t->seen--;
+			return;
+		}
+		if (exp_cmp(e, &t->e[min]) > 0)
+			min = i;
+	}
+	if (t->n < cs->top) {
+		t->e[t->n++] = *x;
+		return;
+	}
+	if (t->n > 0 && exp_cmp(x, &t->e[min]) < 0) {
+		fold(t, &t->e[min]);
+		t->e[min] = *x;
+		return;
+	}
+	fold(t, x);
+}
+
+static void
+offer_flow(void *ctx, const struct fw_flow_exporter *x)
+{
+	struct cli_stats *cs = ctx;
+	struct cli_exp e;
+
+	memset(&e, 0, sizeof(e));
+	e.addr = x->addr;
+	e.id = x->domain;
+	e.weight = x->records;
+	e.c[0] = x->datagrams;
+	e.c[1] = x->records;
+	e.c[2] = x->seq_lost;
+	for (int r = 0; r < FW_DEC_NREASONS; r++)
+		e.c[3 + r] = x->err[r];
+	offer(cs, x->version == 9 ? CLI_EXP_NF9 : CLI_EXP_IPFIX, &e);
 }
 
 void
 cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
 {
-	struct fw_flow_exporter ex[64];
 	const struct fw_sflow_agent *ag;
 	const struct fw_sflow_if *ifs;
-	size_t n = fw_tmpl_exporters(fw_decoder_templates(dec), ex, 64), m;
-	char src[24], a[64], name[40];
+	size_t m;
 
-	for (size_t i = 0; i < n; i++) {
-		fw_addr_format(&ex[i].addr, a, sizeof(a));
-		snprintf(src, sizeof(src), "%s %.15s", ex[i].version == 9 ? "nf9" : "ipfix", a);
-		snprintf(name, sizeof(name), "dom%u_datagrams", ex[i].domain);
-		cli_stats_add(cs, src, name, ex[i].datagrams);
-		snprintf(name, sizeof(name), "dom%u_records", ex[i].domain);
-		cli_stats_add(cs, src, name, ex[i].records);
-		snprintf(name, sizeof(name), "dom%u_seq_lost", ex[i].domain);
-		cli_stats_add(cs, src, name, ex[i].seq_lost);
-		for (int r = 0; r < FW_DEC_NREASONS; r++) {
-			if (ex[i].err[r] == 0)
-				continue;
-			snprintf(name, sizeof(name), "dom%u_err_%s", ex[i].domain, fw_dec_reason_name(r));
-			cli_stats_add(cs, src, name, ex[i].err[r]);
-		}
-	}
+	(void)fw_tmpl_exporters_each(fw_decoder_templates(dec), offer_flow, cs);
 	m = fw_decoder_sflow_agents(dec, &ag);
 	for (size_t i = 0; i < m; i++) {
-		fw_addr_format(&ag[i].addr, a, sizeof(a));
-		snprintf(src, sizeof(src), "sflow %.17s", a);
-		cli_stats_add(cs, src, "datagrams", ag[i].datagrams);
-		cli_stats_add(cs, src, "flow_samples", ag[i].flow_samples);
-		cli_stats_add(cs, src, "counter_samples", ag[i].counter_samples);
-		cli_stats_add(cs, src, "bad_samples", ag[i].bad_samples);
-		cli_stats_add(cs, src, "seq_lost", ag[i].seq_lost);
-		cli_stats_add(cs, src, "sample_drops", ag[i].drops);
+		struct cli_exp e;
+
+		memset(&e, 0, sizeof(e));
+		e.addr = ag[i].addr;
+		e.id = ag[i].sub_agent;
+		e.weight = ag[i].flow_samples;
+		e.c[0] = ag[i].datagrams;
+		e.c[1] = ag[i].flow_samples;
+		e.c[2] = ag[i].counter_samples;
+		e.c[3] = ag[i].bad_samples;
+		e.c[4] = ag[i].seq_lost;
+		e.c[5] = ag[i].drops;
+		offer(cs, CLI_EXP_SFLOW, &e);
 	}
 	m = fw_decoder_sflow_ifs(dec, &ifs);
-	for (size_t i = 0; i < m && i < 64; i++) {
-		fw_addr_format(&ifs[i].agent, a, sizeof(a));
-		snprintf(src, sizeof(src), "sflow %.17s", a);
-		snprintf(name, sizeof(name), "if%u_in_octets", ifs[i].if_index);
-		cli_stats_add(cs, src, name, ifs[i].c.in_octets);
-		snprintf(name, sizeof(name), "if%u_out_octets", ifs[i].if_index);
-		cli_stats_add(cs, src, name, ifs[i].c.out_octets);
-		snprintf(name, sizeof(name), "if%u_in_errors", ifs[i].if_index);
-		cli_stats_add(cs, src, name, ifs[i].c.in_errors);
-		snprintf(name, sizeof(name), "if%u_in_discards", ifs[i].if_index);
-		cli_stats_add(cs, src, name, ifs[i].c.in_discards);
+	for (size_t i = 0; i < m; i++) {
+		struct cli_exp e;
+
+		memset(&e, 0, sizeof(e));
+		e.addr = ifs[i].agent;
+		e.id = ifs[i].if_index;
+		e.weight = sat_add(ifs[i].c.in_octets, ifs[i].c.out_octets);
+		e.c[0] = ifs[i].c.in_octets;
+		e.c[1] = ifs[i].c.out_octets;
+		e.c[2] = ifs[i].c.in_errors;
+		e.c[3] = ifs[i].c.in_discards;
+		offer(cs, CLI_EXP_SFLOW_IF, &e);
 	}
 }
 
@@ -117,18 +279,131 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "kafka", "backlog", (uint64_t)(ps->kafka.backlog > 0 ? ps->kafka.backlog : 0));
 }
 
+/* Rows exporter x of kind k takes: the fixed counters plus non-zero ones. */
+static size_t
+rows_of(enum cli_exp_kind k, const struct cli_exp *x)
+{
+	size_t n = kinds[k].always;
+
+	for (size_t i = kinds[k].always; i < kinds[k].nc; i++)
+		n += x->c[i] != 0;
+	return n;
+}
+
+/*
+ * The rows of one listed exporter: source "nf9 ADDR" (sFlow interfaces:
+ * "sflow AGENT"), counter names with a per-exporter prefix: "dom7_",
+ * "if3_", "sub2_" (sFlow sub-agent) or none.
+ */
+static void
+exp_rows(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
+{
+	char src[sizeof(cs->rows[0].source)], a[48], pre[24], cn[40], name[sizeof(pre) + sizeof(cn)];
+
+	fw_addr_format(&x->addr, a, sizeof(a));  /* INET6_ADDRSTRLEN: fits */
+	snprintf(src, sizeof(src), "%.9s %s", k == CLI_EXP_SFLOW_IF ? "sflow" : kinds[k].label, a);
+	if (k == CLI_EXP_NF9 || k == CLI_EXP_IPFIX)
+		snprintf(pre, sizeof(pre), "dom%" PRIu32 "_", x->id);
+	else if (k == CLI_EXP_SFLOW_IF)
+		snprintf(pre, sizeof(pre), "if%" PRIu32 "_", x->id);
+	else if (x->id != 0)
+		snprintf(pre, sizeof(pre), "sub%" PRIu32 "_", x->id);
+	else
+		pre[0] = '\0';
+	for (size_t i = 0; i < kinds[k].nc; i++) {
+		if (i >= kinds[k].always && x->c[i] == 0)
+			continue;
+		counter_name(k, i, cn, sizeof(cn));
+		snprintf(name, sizeof(name), "%s%s", pre, cn);
+		(void)add_row(cs, CLI_STATS_MAX, src, name, x->c[i]);
+	}
+}
+
+/*
+ * Turn the top lists into rows: rank 0 of every kind, then rank 1, ..., so
+ * one kind cannot take every row.  The "others" rows of each kind (and the
+ * stats rows) are reserved first; an exporter that does not fit in what is
+ * left is summed into others.  Returns exporters listed.
+ */
+static uint64_t
+finish(struct cli_stats *cs)
+{
+	size_t reserve = STATS_ROWS, maxn = 0;
+	uint64_t listed = 0, seen = 0, summed = 0;
+	char src[64], cn[40];
+
+	for (int k = 0; k < CLI_EXP_KINDS; k++) {
+		struct cli_exp_top *t = &cs->kind[k];
+
+		if (t->seen > 0)
+			reserve += 1 + kinds[k].nc;
+		qsort(t->e, t->n, sizeof(t->e[0]), exp_qsort_cmp);
+		if (t->n > maxn)
+			maxn = t->n;
+	}
+	for (size_t rank = 0; rank < maxn; rank++) {
+		for (int k = 0; k < CLI_EXP_KINDS; k++) {
+			struct cli_exp_top *t = &cs->kind[k];
+
+			if (rank >= t->n)
+				continue;
+			if (cs->n + reserve + rows_of(k, &t->e[rank]) > CLI_STATS_MAX) {
+				fold(t, &t->e[rank]);
+				continue;
+			}
+			exp_rows(cs, k, &t->e[rank]);
+			listed++;
+		}
+	}
+	for (int k = 0; k < CLI_EXP_KINDS; k++) {
+		struct cli_exp_top *t = &cs->kind[k];
+
+		seen += t->seen;
+		summed += t->nothers;
+		if (t->nothers == 0)
+			continue;
+		snprintf(src, sizeof(src), "%s others", kinds[k].label);
+		(void)add_row(cs, CLI_STATS_MAX - STATS_ROWS, src, kinds[k].unit, t->nothers);
+		for (size_t i = 0; i < kinds[k].nc; i++) {
+			if (i >= kinds[k].always && t->others.c[i] == 0)
+				continue;
+			counter_name(k, i, cn, sizeof(cn));
+			(void)add_row(cs, CLI_STATS_MAX - STATS_ROWS, src, cn, t->others.c[i]);
+		}
+	}
+	(void)add_row(cs, CLI_STATS_MAX, "stats", "exporters_seen", seen);
+	(void)add_row(cs, CLI_STATS_MAX, "stats", "exporters_listed", listed);
+	(void)add_row(cs, CLI_STATS_MAX, "stats", "exporters_summed", summed);
+	(void)add_row(cs, CLI_STATS_MAX, "stats", "rows_omitted", cs->rows_omitted);
+	if (cs->rows_omitted > 0)
+		fw_log(FW_LOG_WARN, "stats", "%" PRIu64 " counter rows did not fit in the collector_stats snapshot "
+		    "(at most %d rows); counted in stats/rows_omitted", cs->rows_omitted, CLI_STATS_MAX);
+	if (summed > 0)
+		fw_log(FW_LOG_INFO, "stats", "exporters: %" PRIu64 " seen, %" PRIu64 " listed one by one, "
+		    "%" PRIu64 " summed into '<kind> others' rows (stats.exporters = %zu per kind)",
+		    seen, listed, summed, cs->top);
+	return listed;
+}
+
 void
-cli_stats_write(struct cli_stats *cs, const char *db_path)
+cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retention_days)
 {
 	struct fw_sqlite *s;
 	char err[512];
+	int64_t now = fw_time_now_ms();
+	size_t top = cs->top;
 
+	(void)finish(cs);
 	if (fw_sqlite_open(db_path, &s, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_WARN, "stats", "%s", err);
-		return;
+		goto out;
 	}
-	if (fw_sqlite_stats_write(s, fw_time_now_ms(), cs->rows, cs->n) != FW_OK)
+	if (fw_sqlite_stats_write(s, now, cs->rows, cs->n) != FW_OK)
 		fw_log(FW_LOG_WARN, "stats", "counters not written to %s", db_path);
+	/* More rows per call than a snapshot adds: a backlog shrinks. */
+	if (retention_days > 0)
+		(void)fw_sqlite_stats_prune(s, retention_days, now, 4 * CLI_STATS_MAX);
 	fw_sqlite_close(s);
-	cs->n = 0;
+out:
+	cli_stats_init(cs, top);
 }

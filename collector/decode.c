@@ -254,7 +254,7 @@ const char *
 fw_derr_name(enum fw_derr e)
 {
 	static const char *const names[FW_DERR_N] = {
-		"truncated", "malformed", "no_template", "unsupported", "other"
+		"truncated", "malformed", "no_template", "unsupported", "template_full", "other"
 	};
 
 	return (unsigned)e < FW_DERR_N ? names[e] : "other";
@@ -273,12 +273,30 @@ count_error(struct fw_decoder *d, enum fw_payload_kind kind, int rc, const struc
 	    fw_pkt_kind_name(kind), src, u->len, fw_strerror(rc));
 }
 
+/*
+ * The template decoder counts drops inside a datagram it otherwise decodes
+ * (and returns >= 0 for), in the decoder-wide d->fst; hand the growth of
+ * those counters since `before` to the per-format counters.  Per datagram,
+ * not per record: FW_DEC_NREASONS additions.
+ */
+static void
+count_tmpl(struct fw_decoder *d, enum fw_payload_kind kind, const uint64_t before[FW_DEC_NREASONS])
+{
+	const uint64_t *now = d->fst.err;
+
+	for (int r = 0; r < FW_DEC_NREASONS; r++)
+		d->st.tmpl[kind][r] += now[r] - before[r];
+	d->st.errors[kind][FW_DERR_NOTEMPLATE] += now[FW_DEC_UNDECODABLE] - before[FW_DEC_UNDECODABLE];
+	d->st.errors[kind][FW_DERR_TMPL_FULL] += now[FW_DEC_TMPL_FULL] - before[FW_DEC_TMPL_FULL];
+}
+
 enum fw_payload_kind
 fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
     struct fw_flow *flows, size_t maxflows, size_t *nflows,
     struct fw_dnsq *dns, size_t maxdns, size_t *ndns)
 {
 	enum fw_payload_kind kind = fw_pkt_sniff(u->payload, u->len);
+	uint64_t before[FW_DEC_NREASONS];
 	int rc;
 
 	*nflows = 0;
@@ -289,10 +307,18 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 		rc = fw_nf5_decode(u->payload, u->len, &u->src, flows, maxflows, NULL);
 		break;
 	case FW_PAYLOAD_NF9:
-		rc = fw_nf9_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
-		break;
 	case FW_PAYLOAD_IPFIX:
-		rc = fw_ipfix_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
+		memcpy(before, d->fst.err, sizeof(before));
+		if (kind == FW_PAYLOAD_NF9)
+			rc = fw_nf9_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
+		else
+			rc = fw_ipfix_decode(d->tmpl, u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->fst);
+		if (arrival_ms >= d->next_expire_ms) {
+			/* Bounded by the table size, every 10 s: off the per-record path. */
+			(void)fw_tmpl_cache_expire(d->tmpl, arrival_ms, &d->fst);
+			d->next_expire_ms = arrival_ms + 10000;
+		}
+		count_tmpl(d, kind, before);
 		break;
 	case FW_PAYLOAD_SFLOW5:
 		rc = fw_sflow5_decode(u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->sfinfo);
@@ -319,11 +345,6 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	if (d->ov_prefix.n > 0 && rc > 0)
 		apply_override(d, &u->src, flows, (size_t)rc);
 	d->st.records[kind] += (uint64_t)rc;
-	if ((kind == FW_PAYLOAD_NF9 || kind == FW_PAYLOAD_IPFIX) && arrival_ms >= d->next_expire_ms) {
-		/* Bounded by the table size, every 10 s: off the per-record path. */
-		(void)fw_tmpl_cache_expire(d->tmpl, arrival_ms, &d->fst);
-		d->next_expire_ms = arrival_ms + 10000;
-	}
 	return kind;
 }
 
@@ -341,5 +362,7 @@ fw_decode_stats_add(struct fw_decode_stats *a, const struct fw_decode_stats *b)
 		a->records[k] += b->records[k];
 		for (int e = 0; e < FW_DERR_N; e++)
 			a->errors[k][e] += b->errors[k][e];
+		for (int r = 0; r < FW_DEC_NREASONS; r++)
+			a->tmpl[k][r] += b->tmpl[k][r];
 	}
 }

@@ -459,7 +459,7 @@ fw_tmpl_count_reject(struct fw_tmpl_cache *c, uint8_t version,
 }
 
 size_t
-fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max)
+fw_tmpl_exporters_each(const struct fw_tmpl_cache *c, fw_tmpl_exporter_fn *fn, void *ctx)
 {
 	size_t n = 0;
 
@@ -468,11 +468,33 @@ fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, s
 
 		if (!x->h.used)
 			continue;
-		if (n < max)
-			out[n] = x->e;
+		fn(ctx, &x->e);
 		n++;
 	}
 	return n;
+}
+
+struct copy_ctx {
+	struct fw_flow_exporter *out;
+	size_t n, max;
+};
+
+static void
+copy_one(void *ctx, const struct fw_flow_exporter *x)
+{
+	struct copy_ctx *cc = ctx;
+
+	if (cc->n < cc->max)
+		cc->out[cc->n++] = *x;
+}
+
+size_t
+fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max)
+{
+	struct copy_ctx cc = { out, 0, max };
+
+	(void)fw_tmpl_exporters_each(c, copy_one, &cc);
+	return cc.n;
 }
 
 void

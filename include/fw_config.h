@@ -84,6 +84,10 @@ struct fw_config {
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */
+	/* [stats] */
+	int64_t stats_interval_ms;      /* counters logged and written to collector_stats this often */
+	int64_t stats_retention_days;   /* collector_stats rows older than this are deleted; 0 = keep */
+	int64_t stats_exporters;        /* exporters listed one by one per format; the rest summed */
 	/* [kafka] */
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];

@@ -21,12 +21,23 @@
 #include "fw_records.h"
 #include "fw_sflow5.h"
 
-/* Error classes counted per payload kind. */
+/*
+ * Drops counted per payload kind.  Most count datagrams rejected whole (by
+ * the decoder's return code); two come from inside NetFlow v9/IPFIX
+ * datagrams that were otherwise decoded, so a datagram can add to them
+ * more than once:
+ *   FW_DERR_NOTEMPLATE  data sets dropped because their template never came
+ *                       (template decoder reason FW_DEC_UNDECODABLE: pending
+ *                       buffer off, full, or timed out), plus FW_ENOTEMPLATE
+ *   FW_DERR_TMPL_FULL   templates refused: the template cache is full
+ *                       (FW_DEC_TMPL_FULL); their data will be no_template
+ */
 enum fw_derr {
 	FW_DERR_TRUNC = 0,     /* FW_ETRUNC */
 	FW_DERR_MALFORMED,     /* FW_EMALFORMED */
-	FW_DERR_NOTEMPLATE,    /* FW_ENOTEMPLATE */
+	FW_DERR_NOTEMPLATE,    /* data sets: template never came (above) */
 	FW_DERR_UNSUPPORTED,   /* FW_EUNSUPPORTED: recognised, not decoded */
+	FW_DERR_TMPL_FULL,     /* templates refused, cache full (above) */
 	FW_DERR_OTHER,
 	FW_DERR_N
 };
@@ -38,6 +49,11 @@ struct fw_decode_stats {
 	uint64_t datagrams[FW_PAYLOAD_KINDS];     /* by recognised kind */
 	uint64_t records[FW_PAYLOAD_KINDS];       /* records produced */
 	uint64_t errors[FW_PAYLOAD_KINDS][FW_DERR_N];
+	/* NetFlow v9 / IPFIX: every template decoder reason (fw_tmpl.h), by
+	 * the kind of the datagram being decoded when it was counted (a pending
+	 * set timed out by the expiry sweep counts under the kind of the
+	 * datagram that ran the sweep) */
+	uint64_t tmpl[FW_PAYLOAD_KINDS][FW_DEC_NREASONS];
 };
 
 struct fw_decoder;

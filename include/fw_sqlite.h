@@ -68,14 +68,26 @@ int fw_sqlite_retention(struct fw_sqlite *s, int64_t days, int64_t now_ms, int b
 
 /* One counter for collector_stats. */
 struct fw_stat_row {
-	char source[24];   /* "nf5", "listener", "detector", "kafka", ... */
+	char source[64];   /* "nf5", "listener", "nf9 2001:db8::1", "ipfix others", ... */
 	char name[40];     /* "datagrams", "drop_truncated", ... */
 	uint64_t value;
 };
 
-/* Write counter rows stamped `at_ms` in one transaction.  FW_OK or FW_EIO. */
+/*
+ * Write counter rows stamped `at_ms` in one transaction.  SQLite integers
+ * are signed 64-bit, so a value above INT64_MAX is stored as its exact
+ * decimal text (schema/003): nothing is clamped or wrapped.  FW_OK or FW_EIO.
+ */
 int fw_sqlite_stats_write(struct fw_sqlite *s, int64_t at_ms, const struct fw_stat_row *rows,
     size_t n) FW_MUSTCHECK;
+
+/*
+ * Delete up to `batch` collector_stats rows stamped more than `days` days
+ * before now_ms, in one transaction (bounded work per call: call it every
+ * snapshot and it keeps up).  days <= 0 deletes nothing.  Returns rows
+ * deleted or FW_EIO.
+ */
+int fw_sqlite_stats_prune(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch);
 
 /* Text of an event kind: "start", "update", "end". */
 const char *fw_event_name(int event);

@@ -144,8 +144,21 @@ bool fw_tmpl_cache_has(const struct fw_tmpl_cache *c, uint8_t version,
 uint32_t fw_tmpl_sampling_get(const struct fw_tmpl_cache *c, uint8_t version,
     const struct fw_addr *exporter, uint32_t domain, uint64_t sampler_id);
 
-/* Copy up to max exporter records into out; returns how many exist in all. */
+/*
+ * Copy up to max exporter records into out[0..max).  Returns how many were
+ * copied (never more than max), so the result always indexes out safely;
+ * the cache may hold more: fw_tmpl_exporters_each() visits them all.
+ */
 size_t fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, size_t max);
+
+/*
+ * Call fn(ctx, x) for every exporter in the cache, in table order; x is
+ * borrowed for the duration of the call.  Returns how many were visited.
+ * Walks the whole exporter table (flow.max_exporters slots): stats tick,
+ * not per datagram.  Same thread as the decoder (or under its lock).
+ */
+typedef void fw_tmpl_exporter_fn(void *ctx, const struct fw_flow_exporter *x);
+size_t fw_tmpl_exporters_each(const struct fw_tmpl_cache *c, fw_tmpl_exporter_fn *fn, void *ctx);
 
 /*
  * Persist templates and sampling rates to `path` (written to path.tmp, then

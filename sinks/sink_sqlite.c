@@ -8,6 +8,7 @@
 #include "fw_sqlite.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,7 +410,15 @@ fw_sqlite_stats_write(struct fw_sqlite *s, int64_t at_ms, const struct fw_stat_r
 		sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, rows[i].source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, rows[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)rows[i].value);
+		if (rows[i].value <= (uint64_t)INT64_MAX) {
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)rows[i].value);
+		} else {
+			/* Exact, where a cast would store a negative number. */
+			char big[24];
+
+			snprintf(big, sizeof(big), "%" PRIu64, rows[i].value);
+			sqlite3_bind_text(st, 4, big, -1, SQLITE_TRANSIENT);
+		}
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto fail;
 	}
@@ -421,5 +430,33 @@ fail:
 	fw_log(FW_LOG_WARN, "sqlite", "writing %zu counters failed: %s", n, sqlite3_errmsg(s->db));
 	sqlite3_reset(st);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FW_EIO;
+}
+
+int
+fw_sqlite_stats_prune(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch)
+{
+	char cutoff[FW_TIME_TEXT_LEN];
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	if (days <= 0)
+		return 0;
+	fw_time_format(now_ms - days * 86400000LL, cutoff);
+	/* `at` leads the primary key: the subquery walks the index from the
+	 * oldest row and stops after `batch`. */
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM collector_stats WHERE rowid IN"
+	    " (SELECT rowid FROM collector_stats WHERE at < ?1 ORDER BY at LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, batch);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return n;
+fail:
+	fw_log(FW_LOG_WARN, "sqlite", "pruning collector_stats failed: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
 	return FW_EIO;
 }

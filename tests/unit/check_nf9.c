@@ -1007,8 +1007,16 @@ START_TEST(test_nf9_template_expiry)
 }
 END_TEST
 
+static void
+count_exporter(void *ctx, const struct fw_flow_exporter *x)
+{
+	(void)x;
+	(*(size_t *)ctx)++;
+}
+
 START_TEST(test_nf9_sequence_gaps)
 {
+	size_t nex = 0;
 	struct fw_tmpl_cache *c = new_cache(NULL);
 	struct fw_flow_dec_stats st = { 0 };
 	struct fw_flow out[4];
@@ -1049,6 +1057,12 @@ START_TEST(test_nf9_sequence_gaps)
 			ck_assert_uint_eq(ex[i].records, 4);
 		}
 	}
+	/* A short array gets what fits, and the count says so (issue 9 item 1:
+	 * the count used to be the total, and the caller read past its array). */
+	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 1), 1);
+	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 0), 0);
+	ck_assert_uint_eq(fw_tmpl_exporters_each(c, count_exporter, &nex), 2);
+	ck_assert_uint_eq(nex, 2);
 	fw_tmpl_cache_free(c);
 }
 END_TEST
