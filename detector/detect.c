@@ -23,7 +23,9 @@
  *  - Baselines: EWMA mean and variance per victim of pps, bps, flows/s and
  *    feature entropies, learned only from windows that are neither hot nor
  *    inside an alert.  For the first warmup_windows windows after start
- *    nothing alerts (every baseline is learning).
+ *    every baseline is learning: only rates above detector.warmup_pps /
+ *    dns.warmup_qps (or a static threshold) are hot, so a flood already
+ *    running at start alerts instead of being learned.
  *  - Per record: a memoised window number (no division), two hash probes
  *    (host, aggregate) whose cache misses a prefetch pipeline overlaps,
  *    fixed-size slot updates, and, for victims with traffic worth
