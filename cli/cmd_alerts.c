@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,10 +260,12 @@ cmd_alerts(int argc, char **argv)
 			human_rate(sqlite3_column_double(st, 8), "bps", bps, sizeof(bps));
 			human_rate(sqlite3_column_double(st, 9), "qps", qps, sizeof(qps));
 			human_duration(s, dur, sizeof(dur));
-			/* The calm rule is the usual end; any other reason is shown. */
-			snprintf(state, sizeof(state), "%s%s%.32s", ended ? "ended" : "ACTIVE",
-			    ended && why && strcmp(why, "quiet") != 0 ? " " : "",
-			    ended && why && strcmp(why, "quiet") != 0 ? why : "");
+			/* Ends the daemon forced (shutdown, restart) are shown: the
+			 * attack may have gone on.  quiet and end_of_input are not. */
+			bool forced = ended && why && (strcmp(why, "shutdown") == 0 || strcmp(why, "restart") == 0);
+
+			snprintf(state, sizeof(state), "%s%s%.32s", ended ? "ended" : "ACTIVE", forced ? " " : "",
+			    forced ? why : "");
 			printf("%-24s  %-8s  %-18s  %-24s  %3d  %10s  %11s  %10s  %s\n", col_text(st, 1), dur,
 			    for_terminal(col_text(st, 4), victim, sizeof(victim)), col_text(st, 5), sqlite3_column_int(st, 6), pps, bps, qps,
 			    state);

@@ -119,6 +119,7 @@ check "... the alert ended with reason shutdown" test "$(q "SELECT end_reason FR
 check "... its end event says shutdown" \
 	test "$(q "SELECT event || ' ' || reason FROM alert_events WHERE alert_id = '$ID1' ORDER BY seq DESC LIMIT 1")" = "end shutdown"
 check "... and the log says so" grep -q "1 open alert ended (reason shutdown)" "$TMP/run1.log"
+check "... and floodwatch alerts shows it" sh -c "'$FW' alerts --db '$TMP/a.db' | grep -q 'ended shutdown'"
 check "... every event acknowledged by Kafka" test "$(q 'SELECT count(*) FROM outbox')" -eq 0
 check "the shutdown end is on Kafka" kafka_end "$ID1" shutdown
 
