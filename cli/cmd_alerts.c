@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,16 +115,9 @@ human_rate(double v, const char *unit, char *out, size_t len)
 static double
 iso_seconds(const char *t)
 {
-	struct tm tm;
-	int ms = 0;
+	int64_t ms;
 
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (double)timegm(&tm) + ms / 1000.0;
+	return fw_time_parse(t, &ms) == 0 ? (double)ms / 1000.0 : 0;
 }
 
 static void
@@ -178,6 +172,7 @@ print_json(sqlite3_stmt *st)
 	json_object_set_new(o, "started_at", json_string(col_text(st, 1)));
 	json_object_set_new(o, "updated_at", json_string(col_text(st, 2)));
 	json_object_set_new(o, "ended_at", ended ? json_string(ended) : json_null());
+	json_object_set_new(o, "end_reason", col_text(st, 12) ? json_string(col_text(st, 12)) : json_null());
 	/* Victim text is wire-derived for DNS zones: invalid UTF-8 becomes U+FFFD
 	 * so the line is always valid JSON (SQLite keeps the original bytes). */
 	json_object_set_new(o, "victim", json_string(fw_utf8_sanitize(col_text(st, 4), victim, sizeof(victim))));
@@ -194,6 +189,20 @@ print_json(sqlite3_stmt *st)
 		printf("%s\n", line);
 	free(line);
 	json_decref(o);
+}
+
+static const char *
+query_sql(const char *reason_col)
+{
+	static char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT id, started_at, updated_at, ended_at, victim, vector, severity, peak_pps, peak_bps,"
+	    " peak_qps, events, evidence, %s FROM alerts"
+	    " WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 = 0 OR ended_at IS NULL)"
+	    " AND (?3 IS NULL OR vector = ?3) AND (?4 IS NULL OR victim = ?4)"
+	    " ORDER BY started_at, id LIMIT ?5", reason_col);
+	return sql;
 }
 
 int
@@ -219,12 +228,9 @@ cmd_alerts(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db,
-	    "SELECT id, started_at, updated_at, ended_at, victim, vector, severity, peak_pps, peak_bps,"
-	    " peak_qps, events, evidence FROM alerts"
-	    " WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 = 0 OR ended_at IS NULL)"
-	    " AND (?3 IS NULL OR vector = ?3) AND (?4 IS NULL OR victim = ?4)"
-	    " ORDER BY started_at, id LIMIT ?5", -1, &st, NULL) != SQLITE_OK) {
+	/* A database no daemon has migrated yet (schema step 3) has no end_reason. */
+	if (sqlite3_prepare_v2(db, query_sql("end_reason"), -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db, query_sql("NULL"), -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "floodwatch alerts: %s: %s (is this a floodwatch database?)\n", o.db,
 		    sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -246,17 +252,23 @@ cmd_alerts(int argc, char **argv)
 		if (o.json) {
 			print_json(st);
 		} else {
-			char pps[32], bps[32], qps[32], dur[32], victim[FW_VICTIM_MAX * 5 + 256];
-			const char *ended = col_text(st, 3);
+			char pps[32], bps[32], qps[32], dur[32], victim[FW_VICTIM_MAX * 5 + 256], state[64];
+			const char *ended = col_text(st, 3), *why = col_text(st, 12);
 			double s = iso_seconds(ended ? ended : col_text(st, 2)) - iso_seconds(col_text(st, 1));
 
 			human_rate(sqlite3_column_double(st, 7), "pps", pps, sizeof(pps));
 			human_rate(sqlite3_column_double(st, 8), "bps", bps, sizeof(bps));
 			human_rate(sqlite3_column_double(st, 9), "qps", qps, sizeof(qps));
 			human_duration(s, dur, sizeof(dur));
+			/* Ends the daemon forced (shutdown, restart) are shown: the
+			 * attack may have gone on.  quiet and end_of_input are not. */
+			bool forced = ended && why && (strcmp(why, "shutdown") == 0 || strcmp(why, "restart") == 0);
+
+			snprintf(state, sizeof(state), "%s%s%.32s", ended ? "ended" : "ACTIVE", forced ? " " : "",
+			    forced ? why : "");
 			printf("%-24s  %-8s  %-18s  %-24s  %3d  %10s  %11s  %10s  %s\n", col_text(st, 1), dur,
 			    for_terminal(col_text(st, 4), victim, sizeof(victim)), col_text(st, 5), sqlite3_column_int(st, 6), pps, bps, qps,
-			    ended ? "ended" : "ACTIVE");
+			    state);
 		}
 	}
 	if (rc != SQLITE_DONE) {

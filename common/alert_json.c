@@ -102,6 +102,12 @@ fw_alert_json(const struct fw_alert_ev *ev, char *out, size_t outlen)
 	json_object_set_new(o, "started_at", time_or_null(ev->started_ms));
 	json_object_set_new(o, "updated_at", time_or_null(ev->updated_ms));
 	json_object_set_new(o, "ended_at", ev->event == FW_EV_END ? time_or_null(ev->ended_ms) : json_null());
+	{
+		const char *r = fw_end_reason_name(ev->reason);
+
+		json_object_set_new(o, "reason", ev->event != FW_EV_END ? json_null() :
+		    json_string(r != NULL ? r : "quiet"));
+	}
 	json_object_set_new(o, "victim", json_string(victim));
 	json_object_set_new(o, "vector", json_string(fw_vector_name(ev->vector)));
 	json_object_set_new(o, "severity", json_integer(ev->severity));

@@ -124,8 +124,16 @@ detector_main(void *arg)
 		 * burst (rings hold 64 k); no syscall per record or batch. */
 		nap_ms(1);
 	}
-	if (!p->live)
+	if (!p->live) {
 		fw_detect_finish(p->det);
+	} else {
+		/* No alert outlives the daemon: end what is open, before the sink's
+		 * last batch and the Kafka drain (DESIGN contract 10). */
+		int n = fw_detect_end_all(p->det, FW_END_SHUTDOWN, fw_time_now_ms());
+
+		if (n > 0)
+			fw_log(FW_LOG_INFO, "detector", "%d open alert%s ended (reason shutdown)", n, n == 1 ? "" : "s");
+	}
 	snapshot(p);
 	atomic_store(&p->detector_done, 1);
 	return NULL;
@@ -188,6 +196,25 @@ sink_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The daemon starts: alerts a killed or crashed run left open get their end
+ * (reason restart), to SQLite and, through the outbox, to Kafka.  Replay
+ * leaves them alone (it may share the database with a running daemon).
+ * A failure is logged, not fatal: they are ended at the next start.
+ */
+static void
+end_left_open(struct fw_pipeline *p)
+{
+	int n = fw_sqlite_end_open(p->db, FW_END_RESTART, fw_time_now_ms(), p->kafka != NULL);
+
+	if (n > 0)
+		fw_log(FW_LOG_INFO, "sqlite", "%d alert%s left open by the previous run ended (reason restart)",
+		    n, n == 1 ? "" : "s");
+	else if (n < 0)
+		fw_log(FW_LOG_WARN, "sqlite", "alerts left open by the previous run could not be ended: %s",
+		    fw_strerror(n));
+}
+
 int
 fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
     char *err, size_t errlen)
@@ -210,6 +237,8 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	if (cfg->kafka_brokers[0] != '\0' &&
 	    (rc = fw_kafka_new(cfg, &p->kafka, err, errlen)) != FW_OK)
 		goto fail;
+	if (live)
+		end_left_open(p);
 	*out = p;
 	return FW_OK;
 fail:

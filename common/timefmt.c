@@ -55,6 +55,26 @@ fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN])
 }
 
 int
+fw_time_parse(const char *text, int64_t *ms)
+{
+	struct tm tm;
+	int milli = 0, n;
+
+	memset(&tm, 0, sizeof(tm));
+	if (text == NULL)
+		return -1;
+	n = sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &milli);
+	if (n < 6 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    milli < 0 || milli > 999)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + milli;
+	return 0;
+}
+
+int
 fw_time_parse_duration(const char *text, int64_t *ms)
 {
 	char *end;

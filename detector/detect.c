@@ -23,7 +23,9 @@
  *  - Baselines: EWMA mean and variance per victim of pps, bps, flows/s and
  *    feature entropies, learned only from windows that are neither hot nor
  *    inside an alert.  For the first warmup_windows windows after start
- *    nothing alerts (every baseline is learning).
+ *    every baseline is learning: only rates above detector.warmup_pps /
+ *    dns.warmup_qps (or a static threshold) are hot, so a flood already
+ *    running at start alerts instead of being learned.
  *  - Per record: a memoised window number (no division), two hash probes
  *    (host, aggregate) whose cache misses a prefetch pipeline overlaps,
  *    fixed-size slot updates, and, for victims with traffic worth
@@ -137,6 +139,8 @@ struct fw_detect {
 	struct fw_dns_state *dns;
 	struct fw_detect_stats st;
 	struct fw_alert_ev ev;     /* scratch for emitting */
+	uint8_t end_reason;        /* reason of the ends emitted now (enum fw_end_reason) */
+	int64_t end_at_ms;         /* decision time of forced ends (end_all); 0: window time */
 	char evbuf[FW_EVIDENCE_MAX];
 };
 
@@ -207,6 +211,17 @@ bool
 det_warming(const struct fw_detect *d)
 {
 	return d->st.windows_closed < (uint64_t)d->cfg.warmup_windows;
+}
+
+/*
+ * During warm-up a window is hot only above `warm` (0: never): an attack
+ * already running at start alerts, and hot windows are never learned, so
+ * it is not taken for normal.  After warm-up, always true.
+ */
+bool
+det_warm_hot(const struct fw_detect *d, double rate, double warm)
+{
+	return !det_warming(d) || (warm > 0 && rate > warm);
 }
 
 /* Rate threshold: above the floor, mean x mult and mean + zscore x sd. */
@@ -294,6 +309,20 @@ det_lifecycle(struct fw_detect *d, struct alert *a, bool hot, bool calm,
 	return LC_NONE;
 }
 
+/* End an open alert now, without waiting for calm windows (end_all). */
+bool
+det_force_end(struct fw_detect *d, struct alert *a)
+{
+	if (!a->active)
+		return false;
+	a->active = 0;
+	a->hot_run = 0;
+	a->calm_run = 0;
+	a->ended_widx = det_floor_div(d->end_at_ms, d->cfg.window_ms);
+	d->st.alerts_ended++;
+	return true;
+}
+
 void
 det_emit(struct fw_detect *d, struct alert *a, enum lc_action act, int64_t at_ms,
     const char *victim, const char *evidence)
@@ -307,6 +336,7 @@ det_emit(struct fw_detect *d, struct alert *a, enum lc_action act, int64_t at_ms
 		det_make_id(a, e->victim);
 	memcpy(e->id, a->id, sizeof(e->id));
 	e->event = act == LC_END ? FW_EV_END : act == LC_START ? FW_EV_START : FW_EV_UPDATE;
+	e->reason = act == LC_END ? d->end_reason : FW_END_NONE;
 	e->vector = a->vector;
 	ratio = (a->peak_pps > 0 ? a->peak_pps : a->peak_qps) / (a->thr > 0 ? a->thr : 1);
 	e->severity = ratio >= 100 ? 3 : ratio >= 10 ? 2 : 1;
@@ -318,7 +348,7 @@ det_emit(struct fw_detect *d, struct alert *a, enum lc_action act, int64_t at_ms
 		/* Ended at the last hot window; decided end_windows later.  The
 		 * event's time is the decision, so a timeline never runs backwards. */
 		e->ended_ms = at_ms;
-		e->updated_ms = (a->ended_widx + 1) * d->cfg.window_ms;
+		e->updated_ms = d->end_at_ms != 0 ? d->end_at_ms : (a->ended_widx + 1) * d->cfg.window_ms;
 		if (e->updated_ms < at_ms)
 			e->updated_ms = at_ms;
 	}
@@ -1121,7 +1151,11 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		thr_p = v->static_pps;
 	hot = pps > thr_p || (d->cfg.min_bps > 0 && bps > thr_b) || (d->cfg.min_fps > 0 && fps > thr_f);
 	calm = pps < thr_p * d->cfg.hysteresis && (d->cfg.min_bps <= 0 || bps < thr_b * d->cfg.hysteresis);
-	if (det_warming(d) && !(v->static_pps > 0 && pps > v->static_pps))
+	/* Warm-up: the static threshold when there is one, else detector.warmup_pps
+	 * counted in packets as sampled (a 1-in-N rate is N times coarser, and
+	 * sampled exporters watch links N times busier). */
+	if (v->static_pps > 0 ? !det_warm_hot(d, pps, v->static_pps) :
+	    !det_warm_hot(d, pps / (cw->max_sampling > 1 ? cw->max_sampling : 1), d->cfg.warmup_pps))
 		hot = false;
 	v->max_host_share = cw->pkts ? (double)cw->max_host / (double)cw->pkts : 0;
 	if (v->kind == VK_AGG) {
@@ -1199,6 +1233,14 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 				det_learn(d, &v->b_ent[f], v->ent_now[f]);
 		if (v->detail != NONE32 && cw->pkts < d->attach_pkts)
 			detail_release(d, v);
+	} else if (suppressed && v->kind == VK_AGG && !was_active && al->hot_run == 0) {
+		/* Carried by one host (its flood): the prefix learns the rest, so
+		 * a host flood running since start leaves it a baseline. */
+		double rest = 1.0 - v->max_host_share;
+
+		det_learn(d, &v->b_pps, pps * rest);
+		det_learn(d, &v->b_bps, bps * rest);
+		det_learn(d, &v->b_fps, fps * rest);
 	}
 	if (act != LC_NONE) {
 		char text[FW_VICTIM_MAX];
@@ -1311,6 +1353,7 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->nslots = (int)((cfg->lateness_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
 	d->next_close = INT64_MIN;
 	d->max_event_ms = INT64_MIN;
+	d->end_reason = FW_END_QUIET;
 	d->memo_w0 = 0;  /* window 0 = [0, W): a true fact to start from */
 	d->memo_widx = 0;
 	{
@@ -1430,13 +1473,45 @@ fw_detect_clock(struct fw_detect *d, int64_t now_ms)
 	advance(d);
 }
 
+int
+fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms)
+{
+	int n = 0;
+
+	d->end_reason = (uint8_t)reason;
+	d->end_at_ms = now_ms;
+	for (size_t i = 0; i < d->vhw; i++) {
+		struct victim *v = &d->v[i];
+		char text[FW_VICTIM_MAX];
+
+		if (!v->used || !det_force_end(d, &v->al))
+			continue;
+		victim_text(v, text, sizeof(text));
+		flow_evidence(d, v, d->evbuf, sizeof(d->evbuf));
+		det_emit(d, &v->al, LC_END, v->al.last_hot_ms, text, d->evbuf);
+		n++;
+	}
+	n += dns_end_all(d, d->dns);
+	d->end_reason = FW_END_QUIET;
+	d->end_at_ms = 0;
+	return n;
+}
+
 void
 fw_detect_finish(struct fw_detect *d)
 {
+	int64_t last;
+
 	if (d->next_close == INT64_MIN)
 		return;
-	/* Close everything seen, then enough empty windows for open alerts to end. */
-	close_until(d, det_floor_div(d->max_event_ms, d->cfg.window_ms) + 1 + d->cfg.end_windows);
+	/* Close everything seen, then enough empty windows for open alerts to
+	 * end: those ends are the input's doing, and say so. */
+	last = det_floor_div(d->max_event_ms, d->cfg.window_ms);
+	close_until(d, last + 1);
+	d->end_reason = FW_END_END_OF_INPUT;
+	close_until(d, last + 1 + d->cfg.end_windows);
+	/* Whatever never went calm (a zero threshold) is not left open either. */
+	fw_detect_end_all(d, FW_END_END_OF_INPUT, (last + 1 + d->cfg.end_windows) * d->cfg.window_ms);
 }
 
 void

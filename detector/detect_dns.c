@@ -726,7 +726,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	}
 	if (al->active)
 		thr = al->thr;  /* frozen while the alert is open */
-	hot = qps > thr && !det_warming(d);
+	hot = qps > thr && det_warm_hot(d, qps, cfg->dns_warmup_qps);
 	calm = qps < thr * cfg->hysteresis;
 	if (hot && cw->max_child >= cfg->dominance * cw->q) {
 		hot = false;  /* a child zone carries it and names the victim better */
@@ -799,6 +799,24 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	}
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
+}
+
+/* End every open zone alert now (fw_detect_end_all); returns how many. */
+int
+dns_end_all(struct fw_detect *d, struct fw_dns_state *s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->zhw; i++) {
+		struct zone *z = &s->z[i];
+
+		if (!z->used || !det_force_end(d, &z->al))
+			continue;
+		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
+		det_emit(d, &z->al, LC_END, z->al.last_hot_ms, z->name, s->evbuf);
+		n++;
+	}
+	return n;
 }
 
 void

@@ -74,6 +74,8 @@ int64_t det_floor_div(int64_t a, int64_t b);
 double det_threshold(const struct fw_detect *d, const struct base *b, double floor_v, double mult);
 void det_learn(const struct fw_detect *d, struct base *b, double x);
 bool det_warming(const struct fw_detect *d);
+bool det_warm_hot(const struct fw_detect *d, double rate, double warm);
+bool det_force_end(struct fw_detect *d, struct alert *a);
 enum lc_action det_lifecycle(struct fw_detect *d, struct alert *a, bool hot, bool calm,
     int64_t widx, int64_t wstart, int64_t wend);
 void det_make_id(struct alert *a, const char *victim_text);
@@ -90,6 +92,7 @@ int dns_check_config(const struct fw_config *cfg, char *err, size_t errlen);
 void dns_period_end(struct fw_detect *d, struct fw_dns_state *z, int64_t widx, int64_t next_close);
 void dns_close_window(struct fw_detect *d, struct fw_dns_state *z, int64_t widx);
 size_t dns_memory_bytes(const struct fw_dns_state *z);
+int dns_end_all(struct fw_detect *d, struct fw_dns_state *z);
 void dns_take_batch(struct fw_detect *d, struct fw_dns_state *z, const struct fw_dnsq *q, size_t n);
 int det_nslots(const struct fw_detect *d);
 uint64_t det_seq(const struct fw_detect *d);

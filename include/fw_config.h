@@ -49,6 +49,7 @@ struct fw_config {
 	int64_t lateness_ms;           /* how late a record may be and still count */
 	int64_t max_victims;           /* tracked destination addresses (fixed table) */
 	int64_t warmup_windows;        /* windows before a baseline is trusted */
+	double warmup_pps;             /* warm-up: above this a flood already running alerts (0 = none) */
 	double ewma_alpha;             /* weight of the newest window in the baseline */
 	double min_pps;                /* floor: never alert below this packet rate */
 	double min_bps;                /* floor: never alert below this bit rate */
@@ -78,6 +79,7 @@ struct fw_config {
 	int64_t dns_detail_zones;      /* zones with exact distinct-name sets at once */
 	int64_t dns_distinct_cap;      /* distinct names per zone per window (saturates) */
 	double dns_min_qps;            /* floor: never alert below this query rate */
+	double dns_warmup_qps;         /* warm-up: above this a flood already running alerts (0 = none) */
 	double dns_multiplier;         /* qps must exceed baseline mean x this */
 	double dns_wt_max_ratio;       /* water torture: queries per distinct name at most */
 	double dns_flood_min_repeat;   /* dns_flood: queries per (client, name) at least */

@@ -81,8 +81,18 @@ void fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n);
  */
 void fw_detect_clock(struct fw_detect *d, int64_t now_ms);
 
-/* End of input: close every open window and end alerts that go calm. */
+/*
+ * End of input (replay): close every open window, then end_windows empty
+ * ones so open alerts go calm (reason "end_of_input"); nothing stays open.
+ */
 void fw_detect_finish(struct fw_detect *d);
+
+/*
+ * End every open alert now with `reason` (enum fw_end_reason, e.g.
+ * FW_END_SHUTDOWN), decided at now_ms; each end's ended_at is its last hot
+ * window.  For a clean shutdown of the live daemon.  Returns how many.
+ */
+int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);
 
 void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
 

@@ -100,6 +100,15 @@ enum fw_alert_event {
 	FW_EV_END,
 };
 
+/* Why an alert ended (every end event carries one; names are stable API). */
+enum fw_end_reason {
+	FW_END_NONE = 0,           /* not an end event */
+	FW_END_QUIET,              /* "quiet": end_windows calm windows in a row */
+	FW_END_END_OF_INPUT,       /* "end_of_input": replay ran out of records first */
+	FW_END_SHUTDOWN,           /* "shutdown": the daemon stopped (SIGTERM/SIGINT) */
+	FW_END_RESTART,            /* "restart": found open at start (kill -9, crash) */
+};
+
 #define FW_VICTIM_MAX   64
 #define FW_EVIDENCE_MAX 3072
 #define FW_ALERT_ID_LEN 16
@@ -110,7 +119,8 @@ struct fw_alert_ev {
 	uint8_t event;             /* enum fw_alert_event */
 	uint8_t vector;            /* enum fw_vector */
 	uint8_t severity;          /* 1 low .. 3 high */
-	uint8_t pad[4];
+	uint8_t reason;            /* enum fw_end_reason; FW_END_NONE unless event is FW_EV_END */
+	uint8_t pad[3];
 	uint32_t seq;              /* per-alert event sequence, from 1 */
 	int64_t started_ms;
 	int64_t updated_ms;

@@ -38,6 +38,15 @@ void fw_sqlite_close(struct fw_sqlite *s);
 int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
     int with_outbox) FW_MUSTCHECK;
 
+/*
+ * Alerts a previous run left open (kill -9, crash): give each an end event
+ * with `reason` (FW_END_RESTART), decided at now_ms, ended at its last
+ * known sign of life (updated_at), written like any event (alert row, event
+ * row and, when with_outbox, its Kafka message).  Returns how many were
+ * ended, or FW_EIO (message logged).
+ */
+int fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox);
+
 /* One outbox row handed to the Kafka sink; strings valid until the next call. */
 struct fw_outbox_row {
 	int64_t seq;
@@ -91,5 +100,9 @@ int fw_sqlite_stats_prune(struct fw_sqlite *s, int64_t days, int64_t now_ms, int
 
 /* Text of an event kind: "start", "update", "end". */
 const char *fw_event_name(int event);
+
+/* Text of an end reason ("quiet", "end_of_input", "shutdown", "restart"),
+ * NULL for FW_END_NONE or an unknown value. */
+const char *fw_end_reason_name(int reason);
 
 #endif /* FW_SQLITE_H */

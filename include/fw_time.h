@@ -20,6 +20,12 @@ int64_t fw_time_mono_ms(void);
 void fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN]);
 
 /*
+ * Parse that ISO-8601 UTC text ("2023-11-14T22:14:20.000Z"; the
+ * milliseconds and the Z may be left out) into ms.  0, or -1 on bad text.
+ */
+int fw_time_parse(const char *text, int64_t *ms);
+
+/*
  * Parse a duration such as "90s", "15m", "2h", "7d" or a bare number of
  * seconds into ms.  Returns 0 on success, -1 on bad text.
  */

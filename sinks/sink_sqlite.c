@@ -37,10 +37,10 @@ struct fw_sqlite {
 
 static const char upsert_sql[] =
     "INSERT INTO alerts (id, started_at, updated_at, ended_at, victim, vector, severity,"
-    " peak_pps, peak_bps, peak_qps, events, evidence)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " peak_pps, peak_bps, peak_qps, events, evidence, end_reason)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     " ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at,"
-    " ended_at = excluded.ended_at, vector = excluded.vector,"
+    " ended_at = excluded.ended_at, end_reason = excluded.end_reason, vector = excluded.vector,"
     " severity = max(severity, excluded.severity),"
     " peak_pps = max(peak_pps, excluded.peak_pps), peak_bps = max(peak_bps, excluded.peak_bps),"
     " peak_qps = max(peak_qps, excluded.peak_qps), events = max(events, excluded.events),"
@@ -55,8 +55,8 @@ static const char stat_sql[] =
     "INSERT OR REPLACE INTO collector_stats (at, source, name, value) VALUES (?1, ?2, ?3, ?4)";
 
 static const char event_sql[] =
-    "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence, reason)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 const char *
 fw_event_name(int event)
@@ -66,6 +66,18 @@ fw_event_name(int event)
 	case FW_EV_UPDATE: return "update";
 	case FW_EV_END: return "end";
 	default: return "unknown";
+	}
+}
+
+const char *
+fw_end_reason_name(int reason)
+{
+	switch (reason) {
+	case FW_END_QUIET: return "quiet";
+	case FW_END_END_OF_INPUT: return "end_of_input";
+	case FW_END_SHUTDOWN: return "shutdown";
+	case FW_END_RESTART: return "restart";
+	default: return NULL;
 	}
 }
 
@@ -210,6 +222,18 @@ fw_sqlite_close(struct fw_sqlite *s)
 	free(s);
 }
 
+/* End events carry their reason (an end without one says quiet); others NULL. */
+static void
+bind_reason(sqlite3_stmt *st, int col, const struct fw_alert_ev *e)
+{
+	const char *r = fw_end_reason_name(e->reason);
+
+	if (e->event == FW_EV_END)
+		sqlite3_bind_text(st, col, r != NULL ? r : "quiet", -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
 static int
 write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 {
@@ -235,6 +259,7 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 	sqlite3_bind_double(u, 10, e->peak_qps);
 	sqlite3_bind_int64(u, 11, e->seq);
 	sqlite3_bind_text(u, 12, e->evidence, -1, SQLITE_STATIC);
+	bind_reason(u, 13, e);
 	if (sqlite3_step(u) != SQLITE_DONE)
 		return FW_EIO;
 	sqlite3_reset(v);
@@ -246,6 +271,7 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 	sqlite3_bind_double(v, 6, e->cur_bps);
 	sqlite3_bind_double(v, 7, e->cur_qps);
 	sqlite3_bind_text(v, 8, e->evidence, -1, SQLITE_STATIC);
+	bind_reason(v, 9, e);
 	if (sqlite3_step(v) != SQLITE_DONE)
 		return FW_EIO;
 	if (with_outbox) {
@@ -284,6 +310,92 @@ fail:
 	    fs_hint(sqlite3_db_filename(s->db, "main")));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
+}
+
+#define END_OPEN_BATCH 64
+
+/* One alerts row (columns of end_open_sql) as the end event of `reason`. */
+static void
+row_to_end(sqlite3_stmt *st, int reason, int64_t now_ms, struct fw_alert_ev *e)
+{
+	const char *vec = (const char *)sqlite3_column_text(st, 4);
+	const char *victim = (const char *)sqlite3_column_text(st, 3);
+	const char *evidence = (const char *)sqlite3_column_text(st, 10);
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	int64_t updated = now_ms;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", id != NULL ? id : "");
+	e->event = FW_EV_END;
+	e->reason = (uint8_t)reason;
+	e->vector = FW_VEC_VOLUMETRIC;
+	for (int v = 0; vec != NULL && v < FW_VEC_COUNT; v++)
+		if (strcmp(vec, fw_vector_name(v)) == 0)
+			e->vector = (uint8_t)v;
+	e->severity = (uint8_t)sqlite3_column_int(st, 5);
+	e->seq = (uint32_t)sqlite3_column_int64(st, 9) + 1;
+	if (fw_time_parse((const char *)sqlite3_column_text(st, 1), &e->started_ms) != 0)
+		e->started_ms = now_ms;
+	/* The last event is the last time we know the attack was on. */
+	if (fw_time_parse((const char *)sqlite3_column_text(st, 2), &updated) != 0 || updated > now_ms)
+		updated = now_ms;
+	e->ended_ms = updated;
+	e->updated_ms = now_ms;
+	e->peak_pps = sqlite3_column_double(st, 6);
+	e->peak_bps = sqlite3_column_double(st, 7);
+	e->peak_qps = sqlite3_column_double(st, 8);
+	snprintf(e->victim, sizeof(e->victim), "%s", victim != NULL ? victim : "");
+	snprintf(e->evidence, sizeof(e->evidence), "%s", evidence != NULL ? evidence : "{}");
+}
+
+int
+fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox)
+{
+	static const char end_open_sql[] =
+	    "SELECT id, started_at, updated_at, victim, vector, severity, peak_pps, peak_bps, peak_qps,"
+	    " events, evidence FROM alerts WHERE ended_at IS NULL ORDER BY started_at, id LIMIT ?1";
+	struct fw_alert_ev *batch = calloc(END_OPEN_BATCH, sizeof(*batch));
+	sqlite3_stmt *st = NULL;
+	int total = 0, rc = FW_EIO;
+	int64_t open = -1;
+
+	if (batch == NULL)
+		return FW_ENOMEM;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM alerts WHERE ended_at IS NULL", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		open = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (open < 0 || sqlite3_prepare_v2(s->db, end_open_sql, -1, &st, NULL) != SQLITE_OK) {
+		fw_log(FW_LOG_ERR, "sqlite", "reading open alerts failed: %s", sqlite3_errmsg(s->db));
+		goto out;
+	}
+	/* Batch by batch: each write takes its rows out of the next select
+	 * (bounded by the count, should a row refuse to close). */
+	while (total < open) {
+		size_t n = 0;
+		int step;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int(st, 1, END_OPEN_BATCH);
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			row_to_end(st, reason, now_ms, &batch[n++]);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			fw_log(FW_LOG_ERR, "sqlite", "reading open alerts failed: %s", sqlite3_errmsg(s->db));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (fw_sqlite_write(s, batch, n, with_outbox) != FW_OK)
+			goto out;
+		total += (int)n;
+	}
+	rc = total;
+out:
+	sqlite3_finalize(st);
+	free(batch);
+	return rc;
 }
 
 int

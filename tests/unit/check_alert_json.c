@@ -52,6 +52,8 @@ START_TEST(test_alert_json_fields)
 	ck_assert_str_eq(json_string_value(json_object_get(o, "vector")), "dns_water_torture");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "started_at")), "2023-11-14T22:14:20.000Z");
 	ck_assert(json_is_null(json_object_get(o, "ended_at")));
+	/* reason: present on every event, null unless it is an end. */
+	ck_assert(json_is_null(json_object_get(o, "reason")));
 	ck_assert(json_is_object(json_object_get(o, "evidence")));
 	ck_assert(json_real_value(json_object_get(o, "peak_qps")) == 37.5);
 	json_decref(o);
@@ -60,6 +62,18 @@ START_TEST(test_alert_json_fields)
 	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
 	o = json_loads(out, 0, &err);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "ended_at")), "2023-11-14T22:15:00.000Z");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "reason")), "quiet");  /* none set: the calm rule */
+	json_decref(o);
+
+	ev.reason = FW_END_SHUTDOWN;
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	o = json_loads(out, 0, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "reason")), "shutdown");
+	json_decref(o);
+	ev.reason = FW_END_RESTART;
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	o = json_loads(out, 0, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "reason")), "restart");
 	json_decref(o);
 }
 END_TEST

@@ -58,6 +58,8 @@ assert_cfg_eq(const struct fw_config *a, const struct fw_config *b)
 	ck_assert_int_eq(a->lateness_ms, b->lateness_ms);
 	ck_assert_int_eq(a->max_victims, b->max_victims);
 	ck_assert_int_eq(a->warmup_windows, b->warmup_windows);
+	ck_assert_double_eq(a->warmup_pps, b->warmup_pps);
+	ck_assert_double_eq(a->dns_warmup_qps, b->dns_warmup_qps);
 	ck_assert_double_eq(a->ewma_alpha, b->ewma_alpha);
 	ck_assert_double_eq(a->min_pps, b->min_pps);
 	ck_assert_double_eq(a->min_bps, b->min_bps);

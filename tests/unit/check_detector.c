@@ -36,6 +36,7 @@
 enum atk {
 	A_NONE, A_UDP, A_SYN, A_ACK, A_GRE, A_ICMP, A_NTP, A_MEMC, A_SSDP, A_DNSAMP,
 	A_CARPET, A_V6, A_RANDDST, A_OUTSIDE, A_PULSE, A_HOST_CARPET,
+	A_UDP_AT_START, A_UDP_TO_END,
 	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX, A_WT_RETRY,
 };
 
@@ -410,6 +411,7 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 	for (int s = 0; s < DUR_S; s++) {
 		int64_t base = T0_MS + (int64_t)s * 1000;
 		bool on = a == A_PULSE ? (s >= 60 && s < 75) || (s >= 90 && s < 100) :
+		    a == A_UDP_AT_START ? s < 40 : a == A_UDP_TO_END ? s >= ATK_START_S :
 		    a != A_NONE && s >= ATK_START_S && s < ATK_END_S;
 		size_t n = 0;
 
@@ -427,7 +429,7 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 				else if (s >= 60 && s < 100)
 					attack_flows(A_CARPET, &rs, base, &n, 5000);
 			} else if (on) {
-				attack_flows(a, &rs, base, &n, pps);
+				attack_flows(a == A_UDP_AT_START || a == A_UDP_TO_END ? A_UDP : a, &rs, base, &n, pps);
 			}
 			shuffle_flows(&rs, n);
 			/* Two batches per second, as a collector would send them. */
@@ -457,6 +459,9 @@ assert_one_alert_at(const struct result *r, const char *victim, const char *vect
 	}
 	ck_assert_int_eq(s->event, FW_EV_START);
 	ck_assert_int_eq(e->event, FW_EV_END);
+	for (int i = 0; i < r->n - 1; i++)
+		ck_assert_int_eq(r->ev[i].reason, FW_END_NONE);
+	ck_assert_int_eq(e->reason, FW_END_QUIET);  /* the calm rule ended it */
 	ck_assert_str_eq(fw_vector_name(s->vector), vector);
 	ck_assert_str_eq(fw_vector_name(e->vector), vector);
 	ck_assert_uint_eq(r->st.alerts_started, 1);
@@ -791,6 +796,77 @@ START_TEST(test_detector_wall_clock_ends_alert)
 }
 END_TEST
 
+START_TEST(test_detector_flood_running_at_start)
+{
+	/* A 2000 pps flood already on when the detector starts (t = 0 to 40 s):
+	 * warm-up must not learn it as the victim's normal; it alerts from its
+	 * first windows, and benign victims stay quiet. */
+	static const char *const off[] = { "detector.warmup_pps=0", NULL };
+
+	run(A_UDP_AT_START, 2000, NULL, &res_a);
+	assert_one_alert_at(&res_a, "198.51.100.53", "udp_flood", 0, 40);
+	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS);
+	/* warmup_pps = 0: nothing alerts during warm-up, and the flood is learned. */
+	run(A_UDP_AT_START, 2000, off, &res_b);
+	ck_assert_int_eq(res_b.n, 0);
+}
+END_TEST
+
+START_TEST(test_detector_end_of_input_reason)
+{
+	/* The flood runs until the input ends: replay still ends it, and says why. */
+	run(A_UDP_TO_END, 2000, NULL, &res_a);
+	ck_assert_int_ge(res_a.n, 2);
+	ck_assert_int_eq(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	ck_assert_int_eq(res_a.ev[res_a.n - 1].reason, FW_END_END_OF_INPUT);
+	ck_assert_uint_eq(res_a.st.alerts_ended, res_a.st.alerts_started);
+}
+END_TEST
+
+START_TEST(test_detector_end_all_at_shutdown)
+{
+	/* Live: the flood is still on at shutdown.  end_all ends it now, with
+	 * reason shutdown, ended at its last hot window, decided at now; then
+	 * nothing is open, and a second call ends nothing. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 11;
+	const struct fw_alert_ev *e;
+	int64_t now = T0_MS + 90500;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < 90; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		fw_detect_clock(d, base);
+		benign_flows(&rs, base, &n);
+		if (s >= ATK_START_S)
+			attack_flows(A_UDP, &rs, base, &n, 2000);
+		fw_detect_flows(d, flows, n);
+	}
+	fw_detect_clock(d, now);
+	ck_assert_int_gt(res_a.n, 0);
+	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
+	ck_assert_int_eq(fw_detect_end_all(d, FW_END_SHUTDOWN, now), 1);
+	e = &res_a.ev[res_a.n - 1];
+	ck_assert_int_eq(e->event, FW_EV_END);
+	ck_assert_int_eq(e->reason, FW_END_SHUTDOWN);
+	ck_assert_str_eq(e->victim, "198.51.100.53");
+	ck_assert_str_eq(e->id, res_a.ev[0].id);
+	ck_assert_uint_eq(e->seq, (unsigned)res_a.n);
+	ck_assert_int_eq(e->updated_ms, now);
+	ck_assert_int_ge(e->ended_ms, T0_MS + 85000);  /* the last closed hot window */
+	ck_assert_int_le(e->ended_ms, now);
+	ck_assert_int_eq(fw_detect_end_all(d, FW_END_SHUTDOWN, now), 0);
+	fw_detect_get_stats(d, &res_a.st);
+	ck_assert_uint_eq(res_a.st.alerts_ended, 1);
+	fw_detect_free(d);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_detector_eviction_keeps_real_victim)
@@ -1049,6 +1125,9 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_never_flags_public_suffix);
 	tcase_add_test(v, test_detector_dns_exclude);
 	tcase_add_test(v, test_detector_wall_clock_ends_alert);
+	tcase_add_test(v, test_detector_flood_running_at_start);
+	tcase_add_test(v, test_detector_end_of_input_reason);
+	tcase_add_test(v, test_detector_end_all_at_shutdown);
 	tcase_add_test(v, test_detector_long_flow_is_spread);
 	tcase_add_test(v, test_detector_xset_exact_and_saturates);
 	tcase_add_test(v, test_detector_topk_and_entropy);

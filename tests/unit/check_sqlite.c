@@ -129,6 +129,55 @@ START_TEST(test_sqlite_lifecycle)
 	/* The same event twice is not a second timeline row. */
 	ck_assert_int_eq(fw_sqlite_write(s, ev + 1, 1, 0), FW_OK);
 	assert_query("SELECT count(*) FROM alert_events", "3");
+	/* Every end carries a reason, on the row and on the end event. */
+	assert_query("SELECT end_reason FROM alerts", "quiet");
+	assert_query("SELECT group_concat(coalesce(reason, '-'), ' ') FROM (SELECT * FROM alert_events ORDER BY seq)",
+	    "- - quiet");
+	fw_sqlite_close(s);
+}
+END_TEST
+
+START_TEST(test_sqlite_end_open_at_restart)
+{
+	/* A run killed with two alerts open (one already ended): the next start
+	 * ends both with reason restart, ended at their last event, decided now,
+	 * each with an end event and (Kafka on) an outbox message. */
+	struct fw_sqlite *s = NULL;
+	char err[512] = "";
+	struct fw_alert_ev ev[4];
+	const int64_t now = 1700000500000;
+
+	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
+	ev[0] = event(FW_EV_START, 1, 1700000063000);
+	ev[1] = event(FW_EV_UPDATE, 2, 1700000073000);
+	ev[2] = event(FW_EV_START, 1, 1700000064000);
+	snprintf(ev[2].id, sizeof(ev[2].id), "0000000000000002");
+	snprintf(ev[2].victim, sizeof(ev[2].victim), "victim.example");
+	ev[2].vector = FW_VEC_DNS_WATER_TORTURE;
+	ev[3] = event(FW_EV_END, 3, 1700000090000);
+	snprintf(ev[3].id, sizeof(ev[3].id), "0000000000000003");
+	ck_assert_int_eq(fw_sqlite_write(s, ev, 4, 0), FW_OK);
+	fw_sqlite_close(s);
+	s = NULL;
+	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
+	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now, 1), 2);
+	assert_query("SELECT count(*) FROM active_alerts", "0");
+	assert_query("SELECT group_concat(id || ' ' || ended_at || ' ' || updated_at || ' ' || end_reason || ' ' || events, ', ')"
+	    " FROM (SELECT * FROM alerts ORDER BY id)",
+	    "0000000000000002 2023-11-14T22:14:24.000Z 2023-11-14T22:21:40.000Z restart 2, "
+	    "0000000000000003 2023-11-14T22:14:50.000Z 2023-11-14T22:14:50.000Z quiet 3, "
+	    "00112233aabbccdd 2023-11-14T22:14:33.000Z 2023-11-14T22:21:40.000Z restart 3");
+	assert_query("SELECT group_concat(alert_id || ':' || seq || ':' || reason || '@' || at, ' ')"
+	    " FROM (SELECT * FROM alert_events WHERE event = 'end' ORDER BY alert_id)",
+	    "0000000000000002:2:restart@2023-11-14T22:21:40.000Z 0000000000000003:3:quiet@2023-11-14T22:14:50.000Z "
+	    "00112233aabbccdd:3:restart@2023-11-14T22:21:40.000Z");
+	assert_query("SELECT vector FROM alerts WHERE id = '0000000000000002'", "dns_water_torture");
+	assert_query("SELECT group_concat(json_extract(payload, '$.event') || ' ' || json_extract(payload, '$.reason')"
+	    " || ' ' || json_extract(payload, '$.ended_at') || ' ' || msg_key, ', ') FROM (SELECT * FROM outbox ORDER BY seq)",
+	    "end restart 2023-11-14T22:14:24.000Z victim.example, end restart 2023-11-14T22:14:33.000Z 198.51.100.53");
+	/* Nothing left open: a second start ends nothing. */
+	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now + 1000, 1), 0);
+	assert_query("SELECT count(*) FROM alert_events", "6");
 	fw_sqlite_close(s);
 }
 END_TEST
@@ -277,6 +326,7 @@ sqlite_suite(void)
 	tcase_add_test(v, test_sqlite_lifecycle);
 	tcase_add_test(v, test_sqlite_reopen_idempotent);
 	tcase_add_test(v, test_sqlite_event_names);
+	tcase_add_test(v, test_sqlite_end_open_at_restart);
 	tcase_add_test(m, test_sqlite_newer_schema_refused);
 	tcase_add_test(m, test_sqlite_not_a_database);
 	tcase_add_test(m, test_sqlite_read_only);

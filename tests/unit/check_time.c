@@ -66,6 +66,25 @@ START_TEST(test_time_parse_duration)
 }
 END_TEST
 
+START_TEST(test_time_parse_iso)
+{
+	int64_t ms = 0;
+	char t[FW_TIME_TEXT_LEN];
+
+	ck_assert_int_eq(fw_time_parse("2023-11-14T22:14:20.123Z", &ms), 0);
+	ck_assert_int_eq(ms, 1700000060123LL);
+	ck_assert_int_eq(fw_time_parse("2023-11-14T22:14:20Z", &ms), 0);
+	ck_assert_int_eq(ms, 1700000060000LL);
+	/* What fw_time_format writes reads back to the same ms. */
+	fw_time_format(1234567890987LL, t);
+	ck_assert_int_eq(fw_time_parse(t, &ms), 0);
+	ck_assert_int_eq(ms, 1234567890987LL);
+	ck_assert_int_eq(fw_time_parse("yesterday", &ms), -1);
+	ck_assert_int_eq(fw_time_parse("2023-13-01T00:00:00Z", &ms), -1);
+	ck_assert_int_eq(fw_time_parse(NULL, &ms), -1);
+}
+END_TEST
+
 START_TEST(test_time_clocks)
 {
 	int64_t a = fw_time_mono_ms(), now = fw_time_now_ms();
@@ -84,6 +103,7 @@ time_suite(void)
 	tcase_add_loop_test(v, test_time_format, 0, (int)(sizeof(formats) / sizeof(formats[0])));
 	tcase_add_loop_test(l, test_time_parse_duration, 0, (int)(sizeof(durations) / sizeof(durations[0])));
 	tcase_add_test(v, test_time_clocks);
+	tcase_add_test(v, test_time_parse_iso);
 	tcase_set_timeout(v, 10);
 	tcase_set_timeout(l, 10);
 	suite_add_tcase(s, v);
