@@ -25,7 +25,8 @@
  *    inside an alert.  For the first warmup_windows windows after start
  *    every baseline is learning: only rates above detector.warmup_pps /
  *    dns.warmup_qps (or a static threshold) are hot, so a flood already
- *    running at start alerts instead of being learned.
+ *    running at start alerts instead of being learned; such an alert ends
+ *    by that same floor (det_warm_threshold).
  *  - Per record: a memoised window number (no division), two hash probes
  *    (host, aggregate) whose cache misses a prefetch pipeline overlaps,
  *    fixed-size slot updates, and, for victims with traffic worth
@@ -214,14 +215,19 @@ det_warming(const struct fw_detect *d)
 }
 
 /*
- * During warm-up a window is hot only above `warm` (0: never): an attack
- * already running at start alerts, and hot windows are never learned, so
- * it is not taken for normal.  After warm-up, always true.
+ * The threshold in force: during warm-up no baseline is trusted, so a window
+ * is hot only above the warm-up floor `warm` (0: nothing is hot).  An attack
+ * already running at start alerts, and its hot windows are never learned.
+ * An alert started in warm-up keeps this floor as its frozen threshold, so it
+ * ends when the rate falls under it instead of measuring a busy but normal
+ * victim against an empty baseline for ever.  After warm-up: `learned`.
  */
-bool
-det_warm_hot(const struct fw_detect *d, double rate, double warm)
+double
+det_warm_threshold(const struct fw_detect *d, double learned, double warm)
 {
-	return !det_warming(d) || (warm > 0 && rate > warm);
+	if (!det_warming(d))
+		return learned;
+	return warm > 0 ? fmax(learned, warm) : INFINITY;
 }
 
 /* Rate threshold: above the floor, mean x mult and mean + zscore x sd. */
@@ -1149,14 +1155,13 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	 * one and holds during warm-up too. */
 	if (!al->active && v->static_pps > 0 && v->static_pps < thr_p)
 		thr_p = v->static_pps;
+	/* Warm-up: the static threshold when there is one, else detector.warmup_pps. */
+	if (!al->active)
+		thr_p = det_warm_threshold(d, thr_p, v->static_pps > 0 ? v->static_pps : d->cfg.warmup_pps);
 	hot = pps > thr_p || (d->cfg.min_bps > 0 && bps > thr_b) || (d->cfg.min_fps > 0 && fps > thr_f);
+	if (det_warming(d) && !al->active)
+		hot = pps > thr_p;  /* no bps/flow baseline to trust yet: the floor alone */
 	calm = pps < thr_p * d->cfg.hysteresis && (d->cfg.min_bps <= 0 || bps < thr_b * d->cfg.hysteresis);
-	/* Warm-up: the static threshold when there is one, else detector.warmup_pps
-	 * counted in packets as sampled (a 1-in-N rate is N times coarser, and
-	 * sampled exporters watch links N times busier). */
-	if (v->static_pps > 0 ? !det_warm_hot(d, pps, v->static_pps) :
-	    !det_warm_hot(d, pps / (cw->max_sampling > 1 ? cw->max_sampling : 1), d->cfg.warmup_pps))
-		hot = false;
 	v->max_host_share = cw->pkts ? (double)cw->max_host / (double)cw->pkts : 0;
 	if (v->kind == VK_AGG) {
 		/* One host carries it: the host's own alert names the victim. */

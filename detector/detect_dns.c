@@ -726,7 +726,9 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	}
 	if (al->active)
 		thr = al->thr;  /* frozen while the alert is open */
-	hot = qps > thr && det_warm_hot(d, qps, cfg->dns_warmup_qps);
+	else
+		thr = det_warm_threshold(d, thr, cfg->dns_warmup_qps);
+	hot = qps > thr;
 	calm = qps < thr * cfg->hysteresis;
 	if (hot && cw->max_child >= cfg->dominance * cw->q) {
 		hot = false;  /* a child zone carries it and names the victim better */

@@ -74,7 +74,7 @@ int64_t det_floor_div(int64_t a, int64_t b);
 double det_threshold(const struct fw_detect *d, const struct base *b, double floor_v, double mult);
 void det_learn(const struct fw_detect *d, struct base *b, double x);
 bool det_warming(const struct fw_detect *d);
-bool det_warm_hot(const struct fw_detect *d, double rate, double warm);
+double det_warm_threshold(const struct fw_detect *d, double learned, double warm);
 bool det_force_end(struct fw_detect *d, struct alert *a);
 enum lc_action det_lifecycle(struct fw_detect *d, struct alert *a, bool hot, bool calm,
     int64_t widx, int64_t wstart, int64_t wend);

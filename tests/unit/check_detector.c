@@ -802,8 +802,12 @@ START_TEST(test_detector_flood_running_at_start)
 	 * warm-up must not learn it as the victim's normal; it alerts from its
 	 * first windows, and benign victims stay quiet. */
 	static const char *const off[] = { "detector.warmup_pps=0", NULL };
+	static const char *const floor1k[] = { "detector.warmup_pps=1000", NULL };
 
-	run(A_UDP_AT_START, 2000, NULL, &res_a);
+	/* The default floor (50 kpps) is for plain floods: 2000 pps is not one. */
+	run(A_UDP_AT_START, 2000, NULL, &res_b);
+	ck_assert_int_eq(res_b.n, 0);
+	run(A_UDP_AT_START, 2000, floor1k, &res_a);
 	assert_one_alert_at(&res_a, "198.51.100.53", "udp_flood", 0, 40);
 	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS);
 	/* warmup_pps = 0: nothing alerts during warm-up, and the flood is learned. */
