@@ -5,7 +5,7 @@
 # is a new .c file plus its header in include/.
 
 CC      ?= cc
-PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl
+PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl libcap
 TESTPKG := check
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla

@@ -1,9 +1,12 @@
 /*
  * cmd_run.c - `floodwatch run`: the daemon, in the foreground.
  *
- * Order (STYLE.md "Daemon"): parse the config (check-config's code), block
- * signals, open the SQLite store and the sockets, start the sink and
- * detector threads, then one listener thread per socket.  The main thread
+ * Order (STYLE.md "Daemon"): parse the config (check-config's code), decide
+ * who to run as (fw_priv.h: root without general.user is refused), block
+ * signals, open the query log, NFLOG, the sockets, the SQLite store and the
+ * dnstap socket, drop privileges in one checked step, then start the sink and
+ * detector threads and the producers (one listener thread per socket, query
+ * log, NFLOG, dnstap): no parser ever runs with root's ids.  The main thread
  * waits in sigtimedwait() with a 1 s tick for periodic counters.  SIGINT or
  * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
  * second signal during shutdown exits at once.
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,10 +27,12 @@
 #include "fw_nflog.h"
 #include "fw_qlog_source.h"
 #include "fw_pipeline.h"
+#include "fw_priv.h"
 
 #define MAX_LISTENERS 48
 
 static struct fw_listener *listeners[MAX_LISTENERS];
+static struct fw_ring *listener_rings[MAX_LISTENERS];
 static int nlisteners;
 static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
@@ -179,6 +185,8 @@ cmd_run(int argc, char **argv)
 	int npos, rc, status = 0;
 	struct fw_pipeline *p = NULL;
 	struct fw_pipeline_stats ps;
+	struct fw_priv *priv = NULL;
+	struct fw_ring *qlog_ring = NULL, *nflog_ring = NULL;
 	sigset_t set;
 	char err[512];
 
@@ -197,6 +205,14 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "floodwatch run: unexpected argument '%s'\n", pos[0]);
 		return EXIT_USAGE;
 	}
+	/* Refuse (root without general.user) before anything is opened. */
+	if (fw_priv_new(&cfg, &priv, err, sizeof(err)) != FW_OK) {
+		fprintf(stderr, "floodwatch run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	/* What the daemon creates (SQLite files, template state) is 0640, its
+	 * directories 0750: alerts and exporter addresses are not for everyone. */
+	umask(027);
 	/* Block before any thread starts, so only this thread takes signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -212,6 +228,13 @@ cmd_run(int argc, char **argv)
 	else
 		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
 		    cfg.kafka_brokers, cfg.kafka_topic);
+	if (fw_priv_prepare(priv, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	/* Everything that needs privileges is opened here, as started; no
+	 * thread that reads outside input runs before fw_priv_drop(). */
 	if (cfg.dns_querylog[0] != '\0') {
 		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "%s", err);
@@ -241,23 +264,16 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < nlisteners; i++) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &ring) != FW_OK ||
-		    fw_listener_start(listeners[i], ring, NULL) != FW_OK) {
+		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &listener_rings[i]) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
 			status = 1;
 			goto out;
 		}
 	}
-	if (qlog != NULL) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_qlog_tail_start(qlog, ring) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "cannot start the query-log follower");
-			status = 1;
-			goto out;
-		}
+	if ((qlog != NULL && fw_pipeline_add_ring(p, FW_RING_DNS, &qlog_ring) != FW_OK) ||
+	    (nflog != NULL && fw_pipeline_add_ring(p, FW_RING_DNS, &nflog_ring) != FW_OK)) {
+		status = 1;
+		goto out;
 	}
 	if (cfg.dns_dnstap_socket[0] != '\0') {
 		struct fw_ring *ring;
@@ -278,19 +294,33 @@ cmd_run(int argc, char **argv)
 		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s)", cfg.dns_dnstap_socket,
 		    cfg.dns_dnstap_socket_mode);
 	}
-	if (nflog != NULL) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_nflog_start(nflog, ring) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "cannot start the NFLOG reader");
+	if (fw_priv_drop(priv, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
+	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
+	/* Sinks, detector, then the producers (STYLE.md "Daemon"). */
+	if (fw_pipeline_start(p) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+		status = 1;
+		goto out;
+	}
+	for (int i = 0; i < nlisteners; i++) {
+		if (fw_listener_start(listeners[i], listener_rings[i], NULL) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
 			status = 1;
 			goto out;
 		}
 	}
-	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
-	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
-	if (fw_pipeline_start(p) != FW_OK) {
-		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+	if (qlog != NULL && fw_qlog_tail_start(qlog, qlog_ring) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the query-log follower");
+		status = 1;
+		goto out;
+	}
+	if (nflog != NULL && fw_nflog_start(nflog, nflog_ring) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the NFLOG reader");
 		status = 1;
 		goto out;
 	}
@@ -345,5 +375,6 @@ out:
 		fw_dnstap_listener_close(dnstap);
 	dnstap = NULL;
 	fw_pipeline_free(p);
+	fw_priv_free(priv);
 	return status;
 }
