@@ -37,6 +37,8 @@ void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
 /* Write and clear; failures are logged, never fatal. */
 void cli_stats_write(struct cli_stats *cs, const char *db_path);
+/* The same through a connection the caller keeps open (db_path: for messages). */
+void cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -37,6 +37,7 @@ static int nlisteners;
 static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
 static struct fw_dnstap_listener *dnstap;
+static struct fw_sqlite *stats_db;  /* main thread's connection for collector_stats */
 
 static void
 second_signal(int sig)
@@ -173,7 +174,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 	    (unsigned long long)na, (unsigned long long)ps.det.victims,
 	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
 	    (unsigned long long)ps.events_written);
-	cli_stats_write(&snap, db);
+	cli_stats_write_db(&snap, stats_db, db);
 }
 
 int
@@ -258,7 +259,11 @@ cmd_run(int argc, char **argv)
 		status = rc;
 		goto out;
 	}
-	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK) {
+	/* Both connections are opened before the switch and kept: SQLite opens
+	 * files by their absolute path, whose parents the user may not be able
+	 * to search (a checkout under /root, mode 0700). */
+	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK ||
+	    fw_sqlite_open(cfg.sqlite_path, &stats_db, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = 1;
 		goto out;
@@ -375,6 +380,8 @@ out:
 		fw_dnstap_listener_close(dnstap);
 	dnstap = NULL;
 	fw_pipeline_free(p);
+	fw_sqlite_close(stats_db);
+	stats_db = NULL;
 	fw_priv_free(priv);
 	return status;
 }

@@ -118,6 +118,14 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 }
 
 void
+cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path)
+{
+	if (fw_sqlite_stats_write(s, fw_time_now_ms(), cs->rows, cs->n) != FW_OK)
+		fw_log(FW_LOG_WARN, "stats", "counters not written to %s", db_path);
+	cs->n = 0;
+}
+
+void
 cli_stats_write(struct cli_stats *cs, const char *db_path)
 {
 	struct fw_sqlite *s;
@@ -127,8 +135,6 @@ cli_stats_write(struct cli_stats *cs, const char *db_path)
 		fw_log(FW_LOG_WARN, "stats", "%s", err);
 		return;
 	}
-	if (fw_sqlite_stats_write(s, fw_time_now_ms(), cs->rows, cs->n) != FW_OK)
-		fw_log(FW_LOG_WARN, "stats", "counters not written to %s", db_path);
+	cli_stats_write_db(cs, s, db_path);
 	fw_sqlite_close(s);
-	cs->n = 0;
 }

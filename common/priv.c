@@ -480,6 +480,21 @@ check_paths(const struct fw_priv *pv, char *err, size_t errlen)
 		    "sqlite.path or general.user", pv->sqlite_path, pv->user, pv->user, pv->group, dir);
 		return FW_EIO;
 	}
+	/* SQLite reaches its files by absolute path: a parent of the working
+	 * directory (a checkout under /root, 0700) may be closed to the user. */
+	if (dir[0] != '/') {
+		char cwd[FW_CFG_STR_MAX], abs[2 * FW_CFG_STR_MAX + 2];
+
+		const char *rel = strcmp(dir, ".") == 0 ? "" : strncmp(dir, "./", 2) == 0 ? dir + 2 : dir;
+
+		if (getcwd(cwd, sizeof(cwd)) != NULL) {
+			snprintf(abs, sizeof(abs), "%s%s%s", cwd, *rel != '\0' ? "/" : "", rel);
+			if (access(abs, W_OK | X_OK) != 0)
+				fw_log(FW_LOG_WARN, "priv", "sqlite.path: %s cannot be reached as %s by its full path "
+				    "(a parent directory is closed to it): the database works through the connections "
+				    "opened before the switch, but SQLite cannot remove its WAL files at exit", abs, pv->user);
+		}
+	}
 	if (pv->template_state[0] != '\0') {
 		dir_of(pv->template_state, dir, sizeof(dir));
 		if (access(dir, W_OK | X_OK) != 0)

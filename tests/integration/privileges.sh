@@ -5,6 +5,7 @@
 #     (effective, permitted, inheritable, bounding, ambient) and no_new_privs,
 #     and the daemon still receives flows and writes an alert.  What it created
 #     is nobody's: directories 0750, database and template files 0640.
+#     With Kafka on, librdkafka's threads (started before the switch) as well.
 #  2. A database written by root earlier (here by replay) is handed over.
 #  3. NFLOG in a network namespace: every thread keeps cap_net_admin (effective,
 #     permitted, bounding) and nothing else, and NFLOG packets still arrive.
@@ -87,6 +88,20 @@ check "created directories are 0750 nobody:nogroup" \
 check "the database is 0640 nobody:nogroup" test "$(stat -c '%a %U:%G' "$S/sub/fw.db")" = "640 nobody:nogroup"
 check "saved templates are 0640 nobody:nogroup" \
 	sh -c "ls '$S'/tmpl/templates.* >/dev/null && test \"\$(stat -c '%a %U:%G' '$S'/tmpl/templates.* | sort -u)\" = '640 nobody:nogroup'"
+
+# librdkafka starts its threads before the switch: they must lose everything too.
+build/o/tools/kafka_mock -f "$TMP/kafka.boot" > /dev/null 2> "$TMP/kafka.log" &
+MOCK_PID=$!
+trap 'kill $MOCK_PID 2>/dev/null || true; cleanup' EXIT
+wait_for "$TMP/kafka.boot" ":"
+start "$TMP/k.log" --set general.user=nobody --set sqlite.path="$TMP/k.db" --set kafka.brokers="$(cat "$TMP/kafka.boot")"
+threads "$DAEMON_PID" > "$TMP/k.threads"
+stop
+kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true
+cat "$TMP/k.threads"
+check "Kafka on: librdkafka's threads are there too" grep -q '^rdk:' "$TMP/k.threads"
+check "... and every thread, theirs included, is nobody:nogroup with no capability" \
+	all_threads "$TMP/k.threads" "$NOBODY|$NOGROUPS|$NOGROUP|0000000000000000|0000000000000000|0000000000000000|0000000000000000|0000000000000000|1"
 
 # ---- 2. a database root wrote earlier is handed over ---------------------
 rm -f "$S/sub/fw.db" "$S/sub/fw.db-wal" "$S/sub/fw.db-shm"
