@@ -235,7 +235,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* Everything that needs privileges is opened here, as started; no
-	 * thread that reads outside input runs before fw_priv_drop(). */
+	 * packet parser runs before fw_priv_drop() (librdkafka's threads, which
+	 * fw_pipeline_new() starts, are switched along with the process). */
 	if (cfg.dns_querylog[0] != '\0') {
 		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "%s", err);
