@@ -73,9 +73,12 @@ void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats
  * Add the exporter and "stats" rows, write the snapshot, then (when
  * retention_days > 0) prune collector_stats rows older than that, a bounded
  * batch per call; empty the snapshot (keeping `top`).  Failures are logged,
- * never fatal.
+ * never fatal.  _db writes through a connection the caller keeps open
+ * (opened before the privilege drop); db_path is for messages.
  */
 void cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retention_days);
+void cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path,
+    int64_t retention_days);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

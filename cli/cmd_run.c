@@ -1,9 +1,12 @@
 /*
  * cmd_run.c - `floodwatch run`: the daemon, in the foreground.
  *
- * Order (STYLE.md "Daemon"): parse the config (check-config's code), block
- * signals, open the SQLite store and the sockets, start the sink and
- * detector threads, then one listener thread per socket.  The main thread
+ * Order (STYLE.md "Daemon"): parse the config (check-config's code), decide
+ * who to run as (fw_priv.h: root without general.user is refused), block
+ * signals, open the query log, NFLOG, the sockets, the SQLite store and the
+ * dnstap socket, drop privileges in one checked step, then start the sink and
+ * detector threads and the producers (one listener thread per socket, query
+ * log, NFLOG, dnstap): no parser ever runs with root's ids.  The main thread
  * waits in sigtimedwait() with a 1 s tick; every stats.interval_ms it logs
  * the counters and writes them to collector_stats.  SIGINT or
  * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,14 +29,17 @@
 #include "fw_qlog_source.h"
 #include "fw_pipeline.h"
 #include "fw_time.h"
+#include "fw_priv.h"
 
 #define MAX_LISTENERS 48
 
 static struct fw_listener *listeners[MAX_LISTENERS];
+static struct fw_ring *listener_rings[MAX_LISTENERS];
 static int nlisteners;
 static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
 static struct fw_dnstap_listener *dnstap;
+static struct fw_sqlite *stats_db;  /* main thread's connection for collector_stats */
 
 static void
 second_signal(int sig)
@@ -211,7 +218,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 	    (unsigned long long)na, (unsigned long long)ps.det.victims,
 	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
 	    (unsigned long long)ps.events_written);
-	cli_stats_write(&snap, cfg->sqlite_path, cfg->stats_retention_days);
+	cli_stats_write_db(&snap, stats_db, cfg->sqlite_path, cfg->stats_retention_days);
 }
 
 int
@@ -223,6 +230,8 @@ cmd_run(int argc, char **argv)
 	int npos, rc, status = 0;
 	struct fw_pipeline *p = NULL;
 	struct fw_pipeline_stats ps;
+	struct fw_priv *priv = NULL;
+	struct fw_ring *qlog_ring = NULL, *nflog_ring = NULL;
 	sigset_t set;
 	char err[512];
 
@@ -241,6 +250,14 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "floodwatch run: unexpected argument '%s'\n", pos[0]);
 		return EXIT_USAGE;
 	}
+	/* Refuse (root without general.user) before anything is opened. */
+	if (fw_priv_new(&cfg, &priv, err, sizeof(err)) != FW_OK) {
+		fprintf(stderr, "floodwatch run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	/* What the daemon creates (SQLite files, template state) is 0640, its
+	 * directories 0750: alerts and exporter addresses are not for everyone. */
+	umask(027);
 	/* Block before any thread starts, so only this thread takes signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -256,6 +273,14 @@ cmd_run(int argc, char **argv)
 	else
 		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
 		    cfg.kafka_brokers, cfg.kafka_topic);
+	if (fw_priv_prepare(priv, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	/* Everything that needs privileges is opened here, as started; no
+	 * packet parser runs before fw_priv_drop() (librdkafka's threads, which
+	 * fw_pipeline_new() starts, are switched along with the process). */
 	if (cfg.dns_querylog[0] != '\0') {
 		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "%s", err);
@@ -279,29 +304,26 @@ cmd_run(int argc, char **argv)
 		status = rc;
 		goto out;
 	}
-	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK) {
+	/* Both connections are opened before the switch and kept: SQLite opens
+	 * files by their absolute path, whose parents the user may not be able
+	 * to search (a checkout under /root, mode 0700). */
+	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK ||
+	    fw_sqlite_open(cfg.sqlite_path, &stats_db, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = 1;
 		goto out;
 	}
 	for (int i = 0; i < nlisteners; i++) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &ring) != FW_OK ||
-		    fw_listener_start(listeners[i], ring, NULL) != FW_OK) {
+		if (fw_pipeline_add_ring(p, FW_RING_FLOW, &listener_rings[i]) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
 			status = 1;
 			goto out;
 		}
 	}
-	if (qlog != NULL) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_qlog_tail_start(qlog, ring) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "cannot start the query-log follower");
-			status = 1;
-			goto out;
-		}
+	if ((qlog != NULL && fw_pipeline_add_ring(p, FW_RING_DNS, &qlog_ring) != FW_OK) ||
+	    (nflog != NULL && fw_pipeline_add_ring(p, FW_RING_DNS, &nflog_ring) != FW_OK)) {
+		status = 1;
+		goto out;
 	}
 	if (cfg.dns_dnstap_socket[0] != '\0') {
 		struct fw_ring *ring;
@@ -322,19 +344,33 @@ cmd_run(int argc, char **argv)
 		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s)", cfg.dns_dnstap_socket,
 		    cfg.dns_dnstap_socket_mode);
 	}
-	if (nflog != NULL) {
-		struct fw_ring *ring;
-
-		if (fw_pipeline_add_ring(p, FW_RING_DNS, &ring) != FW_OK || fw_nflog_start(nflog, ring) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "cannot start the NFLOG reader");
+	if (fw_priv_drop(priv, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
+	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
+	/* Sinks, detector, then the producers (STYLE.md "Daemon"). */
+	if (fw_pipeline_start(p) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+		status = 1;
+		goto out;
+	}
+	for (int i = 0; i < nlisteners; i++) {
+		if (fw_listener_start(listeners[i], listener_rings[i], NULL) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "cannot start %s", fw_listener_name(listeners[i]));
 			status = 1;
 			goto out;
 		}
 	}
-	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
-	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
-	if (fw_pipeline_start(p) != FW_OK) {
-		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+	if (qlog != NULL && fw_qlog_tail_start(qlog, qlog_ring) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the query-log follower");
+		status = 1;
+		goto out;
+	}
+	if (nflog != NULL && fw_nflog_start(nflog, nflog_ring) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "cannot start the NFLOG reader");
 		status = 1;
 		goto out;
 	}
@@ -392,5 +428,8 @@ out:
 		fw_dnstap_listener_close(dnstap);
 	dnstap = NULL;
 	fw_pipeline_free(p);
+	fw_sqlite_close(stats_db);
+	stats_db = NULL;
+	fw_priv_free(priv);
 	return status;
 }

@@ -386,24 +386,31 @@ finish(struct cli_stats *cs)
 }
 
 void
-cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retention_days)
+cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path, int64_t retention_days)
 {
-	struct fw_sqlite *s;
-	char err[512];
 	int64_t now = fw_time_now_ms();
 	size_t top = cs->top;
 
 	(void)finish(cs);
-	if (fw_sqlite_open(db_path, &s, err, sizeof(err)) != FW_OK) {
-		fw_log(FW_LOG_WARN, "stats", "%s", err);
-		goto out;
-	}
 	if (fw_sqlite_stats_write(s, now, cs->rows, cs->n) != FW_OK)
 		fw_log(FW_LOG_WARN, "stats", "counters not written to %s", db_path);
 	/* More rows per call than a snapshot adds: a backlog shrinks. */
 	if (retention_days > 0)
 		(void)fw_sqlite_stats_prune(s, retention_days, now, 4 * CLI_STATS_MAX);
-	fw_sqlite_close(s);
-out:
 	cli_stats_init(cs, top);
+}
+
+void
+cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retention_days)
+{
+	struct fw_sqlite *s;
+	char err[512];
+
+	if (fw_sqlite_open(db_path, &s, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_WARN, "stats", "%s", err);
+		cli_stats_init(cs, cs->top);  /* a failed write must not pile rows up */
+		return;
+	}
+	cli_stats_write_db(cs, s, db_path, retention_days);
+	fw_sqlite_close(s);
 }

@@ -22,7 +22,7 @@
 #include "fw_prefix.h"
 #include "fw_querylog.h"
 
-enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL };
+enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL, KT_BOOL };
 
 struct key {
 	const char *section;
@@ -38,6 +38,9 @@ struct key {
 
 static const struct key keys[] = {
 	{ "general", "log_level", KT_LOGLEVEL, OFF(log_level), "info", 0, 0 },
+	{ "general", "user", KT_STR, OFF(general_user), "nobody", 0, 0 },
+	{ "general", "group", KT_STR, OFF(general_group), "", 0, 0 },
+	{ "general", "allow_root", KT_BOOL, OFF(general_allow_root), "no", 0, 0 },
 	{ "listen", "netflow", KT_STR, OFF(listen_netflow), "[::]:2055", 0, 0 },
 	{ "listen", "ipfix", KT_STR, OFF(listen_ipfix), "[::]:4739", 0, 0 },
 	{ "listen", "sflow", KT_STR, OFF(listen_sflow), "[::]:6343", 0, 0 },
@@ -193,6 +196,16 @@ apply(struct fw_config *cfg, const struct key *k, const char *value, char *err, 
 		*(double *)(void *)field = v;
 		return 0;
 	}
+	case KT_BOOL:
+		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+			*(bool *)(void *)field = true;
+		} else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+			*(bool *)(void *)field = false;
+		} else {
+			snprintf(err, errlen, "%s.%s: '%s' is not yes or no", k->section, k->name, value);
+			return -1;
+		}
+		return 0;
 	case KT_LOGLEVEL:
 		if (fw_log_level_parse(value) < 0) {
 			snprintf(err, errlen, "%s.%s: '%s' is not one of error, warn, info, debug",
@@ -510,6 +523,9 @@ fw_config_print(const struct fw_config *cfg, FILE *out)
 		case KT_STR:
 		case KT_LOGLEVEL:
 			fprintf(out, "%s = %s\n", k->name, field);
+			break;
+		case KT_BOOL:
+			fprintf(out, "%s = %s\n", k->name, *(const bool *)(const void *)field ? "yes" : "no");
 			break;
 		}
 		if (strcmp(k->section, "kafka") == 0 && (i + 1 == NKEYS || strcmp(keys[i + 1].section, "kafka") != 0)) {

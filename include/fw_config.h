@@ -13,6 +13,7 @@
 #ifndef FW_CONFIG_H
 #define FW_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,6 +26,9 @@
 struct fw_config {
 	/* [general] */
 	char log_level[16];            /* error | warn | info | debug */
+	char general_user[64];         /* `run` started as root switches to this user */
+	char general_group[64];        /* ... and group; empty = the user's primary group */
+	bool general_allow_root;       /* empty user + root: run as root instead of refusing */
 	/* [listen] */
 	char listen_netflow[FW_CFG_STR_MAX]; /* NetFlow v5/v9 addresses, comma-separated */
 	char listen_ipfix[FW_CFG_STR_MAX];   /* IPFIX */

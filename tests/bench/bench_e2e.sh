@@ -8,6 +8,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 TMP=$(mktemp -d /tmp/fwe2e.XXXXXX)
+# Started as root, `run` switches to nobody:nogroup (general.user), which must
+# be able to write the database's directory.
+[ "$(id -u)" -ne 0 ] || { chgrp nogroup "$TMP" && chmod 0770 "$TMP"; }
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3

@@ -8,6 +8,9 @@ set -eu
 cd "$(dirname "$0")/../.."
 NS=fwbench$$
 TMP=$(mktemp -d /tmp/fwnfl.XXXXXX)
+# Started as root, `run` switches to nobody:nogroup (general.user), which must
+# be able to write the database's directory.
+[ "$(id -u)" -ne 0 ] || { chgrp nogroup "$TMP" && chmod 0770 "$TMP"; }
 FWPID=""
 trap '[ -z "$FWPID" ] || kill $FWPID 2>/dev/null || true; ip netns del $NS 2>/dev/null || true; rm -rf "$TMP"' EXIT
 if ! ip netns add $NS 2>/dev/null; then

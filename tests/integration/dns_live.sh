@@ -108,8 +108,11 @@ logging {
 zone "victim.example" { type primary; file "$E/victim.zone"; };
 CONF
 # The documented example config (deploy/floodwatch.conf) with the three DNS
-# sources switched on, as an operator would edit it.
+# sources switched on, as an operator would edit it.  floodwatch runs as
+# nobody:nogroup and its socket is theirs; named runs as root without
+# CAP_DAC_OVERRIDE (in no group of ours), so the socket is left open to all.
 sed -e "s|^querylog =.*|querylog = $E/query.log|" -e "s|^dnstap_socket =.*|dnstap_socket = $E/dnstap.sock|" \
+    -e "s|^dnstap_socket_mode =.*|dnstap_socket_mode = 0666|" \
     -e "s|^nflog_group =.*|nflog_group = 7|" -e "s|^path = .*|path = $TMP/n.db|" \
     -e "s|^netflow = .*|netflow = 127.0.0.1:0|" -e "s|^ipfix = .*|ipfix = 127.0.0.1:0|" \
     -e "s|^sflow = .*|sflow = 127.0.0.1:0|" -e "s|^template_state = .*|template_state =|" \

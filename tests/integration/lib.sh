@@ -5,6 +5,10 @@ FW=${FW:-./floodwatch}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 python3() { "$PY" "$@"; }
 TMP=$(mktemp -d /tmp/fwtest.XXXXXX)
+# Started as root, `run` switches to general.user (nobody:nogroup by default)
+# once its files are open, and the directory of its database must be writable
+# then.  Root keeps the owner: named, root without DAC capabilities, reads here.
+[ "$(id -u)" -ne 0 ] || { chgrp nogroup "$TMP" && chmod 0770 "$TMP"; }
 cleanup() { [ -z "${DAEMON_PID:-}" ] || kill -9 "$DAEMON_PID" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -47,6 +47,9 @@ static void
 assert_cfg_eq(const struct fw_config *a, const struct fw_config *b)
 {
 	ck_assert_str_eq(a->log_level, b->log_level);
+	ck_assert_str_eq(a->general_user, b->general_user);
+	ck_assert_str_eq(a->general_group, b->general_group);
+	ck_assert_int_eq(a->general_allow_root, b->general_allow_root);
 	ck_assert_str_eq(a->listen_netflow, b->listen_netflow);
 	ck_assert_str_eq(a->listen_ipfix, b->listen_ipfix);
 	ck_assert_str_eq(a->listen_sflow, b->listen_sflow);
@@ -247,6 +250,16 @@ START_TEST(test_config_set_forms)
 	/* A later --set wins. */
 	ck_assert_int_eq(fw_config_set(&c, "listen.batch=7", err, sizeof(err)), FW_OK);
 	ck_assert_int_eq(c.listen_batch, 7);
+	/* Booleans: yes/no, true/false, 1/0, any case. */
+	ck_assert_int_eq(c.general_allow_root, 0);
+	ck_assert_int_eq(fw_config_set(&c, "general.allow_root=Yes", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(c.general_allow_root, 1);
+	ck_assert_int_eq(fw_config_set(&c, "general.allow_root=false", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(c.general_allow_root, 0);
+	ck_assert_int_eq(fw_config_set(&c, "general.allow_root=1", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(c.general_allow_root, 1);
+	ck_assert_int_eq(fw_config_set(&c, "general.user=", err, sizeof(err)), FW_OK);
+	ck_assert_str_eq(c.general_user, "");
 }
 END_TEST
 
@@ -276,6 +289,7 @@ static const struct {
 	{ "[detector]\nmultiplier = 0.5\n", 2, "multiplier" },
 	{ "[detector]\nmin_bps = -1\n", 2, "min_bps" },
 	{ "[general]\nlog_level = verbose\n", 2, "log_level" },
+	{ "[general]\nuser = nobody\nallow_root = sure\n", 3, "allow_root" },
 	{ "log_level = info\n", 1, "log_level" },            /* key before any section */
 	{ "[general]\nthis line has no equals sign\n", 2, "syntax" },
 	{ "[general\nlog_level = info\n", 1, "syntax" },
@@ -331,6 +345,7 @@ static const char *const bad_sets[] = {
 	"nodot=1", ".window_ms=1", "detector.=1", "sqlite.path", "a=b.c", "=1", "",
 	"bogus.key=1", "sqlite.bogus=1", "detector.window_ms=abc", "detector.window_ms=50",
 	"detector.window_ms=", "general.log_level=loud", "detector.zscore=-1",
+	"general.allow_root=maybe", "general.allow_root=",
 };
 
 START_TEST(test_config_set_bad)
