@@ -452,7 +452,8 @@ fw_dec_reason_name(enum fw_dec_reason r)
 		[FW_DEC_NO_TEMPLATE] = "no_template", [FW_DEC_UNDECODABLE] = "undecodable",
 		[FW_DEC_RECORD] = "record", [FW_DEC_OUT_FULL] = "out_full",
 		[FW_DEC_EXP_FULL] = "exporter_full", [FW_DEC_SAMPLER_FULL] = "sampler_full",
-		[FW_DEC_TMPL_QUOTA] = "template_quota",
+		[FW_DEC_TMPL_QUOTA] = "template_quota", [FW_DEC_TMPL_EVICTED] = "template_evicted",
+		[FW_DEC_TMPL_REDEFINED] = "template_redefined",
 	};
 
 	return (unsigned)r < FW_DEC_NREASONS ? names[r] : "unknown";
@@ -846,9 +847,10 @@ evict_one(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid)
 		FW_LOG_RL(FW_LOG_WARN, "tmpl", "template cache full (%u): evicted template %u of %s domain %u, "
 		    "never used for data, for template %u of %s domain %u",
 		    c->tm.cap, (unsigned)t->h.key.id, old, t->h.key.domain, tid, new, m->domain);
+	/* Counted against the exporter that lost the template. */
 	if ((x = exporter_get(c, (uint8_t)t->h.key.version, t->h.key.addr, t->h.key.domain, false)) != NULL)
-		x->tmpl_evicted++;
-	m->st->templates_evicted++;
+		x->err[FW_DEC_TMPL_EVICTED]++;
+	m->st->err[FW_DEC_TMPL_EVICTED]++;
 	tmpl_remove(c, v - 1);
 	return true;
 }
@@ -921,9 +923,7 @@ redefine(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint32_t e, const struc
 	}
 	t->updated_ms = now_ms;
 	lru_move(c, e, false);
-	m->st->templates_redefined++;
-	if (m->exp != NULL)
-		m->exp->tmpl_redefined++;
+	fw_tmpl_count(m, FW_DEC_TMPL_REDEFINED);
 	return true;
 }
 

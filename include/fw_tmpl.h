@@ -13,11 +13,13 @@
  *    FW_DEC_TMPL_QUOTA and logged;
  *  - when full, evicts to make room: first templates never used for data
  *    (oldest definition first), then the template least recently used for
- *    data; counted (templates_evicted, per exporter tmpl_evicted) and logged;
+ *    data; counted (FW_DEC_TMPL_EVICTED, against the evicted template's
+ *    exporter) and logged;
  *  - keeps each (exporter, domain, kind) group's templates on a list, so an
  *    IPFIX "withdraw all" costs the templates it removes, not a cache scan;
- *  - counts and logs a redefinition (same id, different fields), and keeps
- *    the old template when the new definition is refused;
+ *  - counts (FW_DEC_TMPL_REDEFINED) and logs a redefinition (same id,
+ *    different fields), and keeps the old template when the new definition
+ *    is refused;
  *  - persists only templates that data has been decoded with.
  *
  * Each template is validated and compiled once, when it arrives, into an
@@ -49,7 +51,9 @@
 #define FW_TMPL_MAX_FIELDS 128        /* field specifiers per template (cap) */
 #define FW_TMPL_MAX_RECS_PER_DGRAM 8192  /* data records decoded per datagram (cap) */
 
-/* Why a datagram, set or record was not (fully) decoded. */
+/* Why a datagram, set or record was not (fully) decoded, and the template
+ * events an operator facing a hostile network must see (counted alike,
+ * per thread and per exporter). */
 enum fw_dec_reason {
 	FW_DEC_TRUNC = 0,      /* datagram shorter than a length field claims */
 	FW_DEC_VERSION,        /* wrong version / header */
@@ -64,6 +68,8 @@ enum fw_dec_reason {
 	FW_DEC_EXP_FULL,       /* exporter table full: no per-exporter counters */
 	FW_DEC_SAMPLER_FULL,   /* sampling table full: rate dropped */
 	FW_DEC_TMPL_QUOTA,     /* exporter address over its template quota: refused */
+	FW_DEC_TMPL_EVICTED,   /* its template evicted from a full cache */
+	FW_DEC_TMPL_REDEFINED, /* template redefined with other fields (spoofing?) */
 	FW_DEC_NREASONS
 };
 
@@ -80,8 +86,6 @@ struct fw_flow_dec_stats {
 	uint64_t templates_refreshed;/* templates replaced by a newer copy */
 	uint64_t templates_withdrawn;/* IPFIX withdrawals applied */
 	uint64_t templates_expired;  /* dropped for not being refreshed in time */
-	uint64_t templates_redefined;/* same id, different fields: replaced (and logged) */
-	uint64_t templates_evicted;  /* dropped to make room in a full cache (and logged) */
 	uint64_t sets_buffered;      /* data sets kept while awaiting a template */
 	uint64_t sets_replayed;      /* buffered data sets decoded later */
 	uint64_t sampling_updates;   /* rates learnt from options data */
@@ -109,8 +113,6 @@ struct fw_flow_exporter {
 	uint64_t err[FW_DEC_NREASONS];  /* decode errors by reason */
 	int64_t last_seen_ms;        /* arrival time of the last datagram */
 	int64_t sys_init_ms;         /* IPFIX systemInitTimeMilliseconds, 0 unknown */
-	uint64_t tmpl_redefined;     /* its templates redefined with other fields */
-	uint64_t tmpl_evicted;       /* its templates evicted from a full cache */
 };
 
 struct fw_tmpl_cfg {

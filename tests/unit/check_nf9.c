@@ -1211,7 +1211,7 @@ START_TEST(test_nf9_withdraw_all_groups)
 	v9_hdr(&w, 1000, 1700000000, 1, 1);
 	v9_tmpl300(&w);
 	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 2000, out, 4, &st), 0);
-	ck_assert_uint_eq(st.templates_evicted, 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
 	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 901));
 	ck_assert(fw_tmpl_cache_has(c, 9, &exp_a, 1, 300));
 
@@ -1283,7 +1283,7 @@ START_TEST(test_nf9_eviction_order)
 		ck_assert_int_eq(ipfix_one(c, &st, &f, 0, 256, true, false, 2500), 0);
 	}
 	ck_assert_uint_eq(fw_tmpl_cache_count(c), 4);
-	ck_assert_uint_eq(st.templates_evicted, 8);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 8);
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 901));
 	/* A new exporter: template first, more flood, then its data alone. */
@@ -1308,15 +1308,15 @@ START_TEST(test_nf9_eviction_order)
 	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 903, true, true, 7000), 1);
 	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_b, 0, 900));
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 901));
-	ck_assert_uint_eq(st.templates_evicted, 13);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 13);
 	nex = fw_tmpl_exporters(c, ex, 32);
 	for (size_t i = 0; i < nex; i++) {
 		if (memcmp(&ex[i].addr, &exp_a, sizeof(exp_a)) == 0)
-			ck_assert_uint_eq(ex[i].tmpl_evicted, 1);
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);
 		else if (memcmp(&ex[i].addr, &exp_b, sizeof(exp_b)) == 0)
-			ck_assert_uint_eq(ex[i].tmpl_evicted, 1);
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);
 		else
-			ck_assert_uint_eq(ex[i].tmpl_evicted, 1);  /* each flood template, once */
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);  /* each flood template, once */
 	}
 	fw_tmpl_cache_free(c);
 }
@@ -1380,10 +1380,10 @@ START_TEST(test_nf9_redefinition)
 	struct wb w;
 
 	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, 0), 1);
-	ck_assert_uint_eq(st.templates_redefined, 0);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 0);
 	/* Same fields again: a refresh, not a redefinition. */
 	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, 0), 1);
-	ck_assert_uint_eq(st.templates_redefined, 0);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 0);
 	/* Fields swapped (what a spoofed datagram does to poison it). */
 	ipfix_hdr(&w, 1700000000, 0, 0);
 	ipfix_tmpl(&w, false, 900, 2, pkts_src);
@@ -1394,9 +1394,9 @@ START_TEST(test_nf9_redefinition)
 	ipfix_end(&w);
 	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 1);
 	ck_assert_uint_eq(out[0].pkts, 77);
-	ck_assert_uint_eq(st.templates_redefined, 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 1);
 	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 2), 1);
-	ck_assert_uint_eq(ex[0].tmpl_redefined, 1);
+	ck_assert_uint_eq(ex[0].err[FW_DEC_TMPL_REDEFINED], 1);
 
 	/* A redefinition we refuse (its record would be zero bytes long)
 	 * keeps the template in use: data still decodes with it. */
@@ -1413,7 +1413,7 @@ START_TEST(test_nf9_redefinition)
 	ck_assert_uint_eq(out[0].pkts, 78);
 	ASSERT_ADDR(&out[0].src, "10.0.0.9");
 	ck_assert_uint_eq(st.err[FW_DEC_TEMPLATE], 1);
-	ck_assert_uint_eq(st.templates_redefined, 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 1);
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
 
 	/* The same for NetFlow v9 (no variable-length fields in v9). */
@@ -1437,7 +1437,7 @@ START_TEST(test_nf9_redefinition)
 	set_end(&w);
 	ipfix_end(&w);
 	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
-	ck_assert_uint_eq(st.templates_redefined, 2);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 2);
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
 	ipfix_hdr(&w, 1700000000, 0, 0);
 	set_begin(&w, 3);
@@ -1640,7 +1640,7 @@ START_TEST(test_nf9_cache_full)
 	}
 	/* Full: the oldest template never used for data made room. */
 	ck_assert_uint_eq(fw_tmpl_cache_count(c), 2);
-	ck_assert_uint_eq(st.templates_evicted, 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
 	ck_assert_uint_eq(st.err[FW_DEC_TMPL_FULL], 0);
 	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 256));
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 258));
@@ -1655,7 +1655,7 @@ START_TEST(test_nf9_cache_full)
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 258));
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 256));
 	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 257));
-	ck_assert_uint_eq(st.templates_evicted, 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
 	/* Exporter table full: a second exporter still decodes, counted. */
 	ipfix_hdr(&w, 1700000000, 0, 0);
 	ipfix_tmpl_900(&w);
@@ -1664,7 +1664,7 @@ START_TEST(test_nf9_cache_full)
 	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_b, 0, out, 4, &st), 1);
 	ck_assert_uint_eq(st.err[FW_DEC_EXP_FULL], 1);
 	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 4), 1);
-	ck_assert_uint_eq(ex[0].tmpl_evicted, 2);  /* 256, then 258 for exp_b's 900 */
+	ck_assert_uint_eq(ex[0].err[FW_DEC_TMPL_EVICTED], 2);  /* 256, then 258 for exp_b's 900 */
 	fw_tmpl_cache_free(c);
 }
 END_TEST
