@@ -883,11 +883,12 @@ same_def(const struct tdef *d, bool options, uint16_t nscope, const struct fw_tm
 	    memcmp(d->specs, specs, nspecs * sizeof(*specs)) == 0;
 }
 
-static void
-log_refused(const struct fw_tmpl_msg *m, uint16_t tid, const char *why)
+void
+fw_tmpl_refuse(struct fw_tmpl_msg *m, enum fw_dec_reason r, uint16_t tid, const char *why)
 {
 	char a[64];
 
+	fw_tmpl_count(m, r);
 	fw_addr_format(&m->exporter, a, sizeof(a));
 	FW_LOG_RL(FW_LOG_WARN, "tmpl", "template %u of %s domain %u (v%u) refused: %s", tid, a, m->domain,
 	    m->version, why);
@@ -953,9 +954,8 @@ learn_at(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid, bool opti
 	 * particular never voids the template it would have replaced. */
 	memset(&d, 0, sizeof(d));
 	if (!compile(&d, m->version, options, nscope, specs, nspecs)) {
-		fw_tmpl_count(m, FW_DEC_TEMPLATE);
-		log_refused(m, tid, e >= 0 ? "invalid redefinition, the old definition is kept" :
-		    "invalid field list");
+		fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid, e >= 0 ?
+		    "invalid redefinition, the old definition is kept" : "invalid field list");
 		return -1;
 	}
 	if (e >= 0) {
@@ -966,13 +966,12 @@ learn_at(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid, bool opti
 		return e;
 	}
 	if (quota != 0 && owner_count(c, m->exporter.b) >= quota) {
-		fw_tmpl_count(m, FW_DEC_TMPL_QUOTA);
-		log_refused(m, tid, "the exporter holds flow.max_templates_per_exporter templates");
+		fw_tmpl_refuse(m, FW_DEC_TMPL_QUOTA, tid,
+		    "the exporter holds flow.max_templates_per_exporter templates");
 		return -1;
 	}
 	if (c->tm.nfree == 0 && !evict_one(c, m, tid)) {
-		fw_tmpl_count(m, FW_DEC_TMPL_FULL);
-		log_refused(m, tid, "template cache full");
+		fw_tmpl_refuse(m, FW_DEC_TMPL_FULL, tid, "template cache full");
 		return -1;
 	}
 	if ((e = tab_insert(&c->tm, &k, h)) < 0) {

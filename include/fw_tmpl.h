@@ -117,7 +117,7 @@ struct fw_flow_exporter {
 
 struct fw_tmpl_cfg {
 	uint32_t max_templates;      /* template slots, fixed */
-	uint32_t max_templates_per_exporter;  /* per exporter address, all domains */
+	uint32_t max_templates_per_exporter;  /* per exporter address, all domains; 0 = no cap */
 	uint32_t max_samplers;       /* sampling-rate slots, fixed */
 	uint32_t max_exporters;      /* exporter slots, fixed */
 	uint32_t pending_slots;      /* datagram copies for data-before-template; 0 = off */
