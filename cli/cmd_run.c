@@ -65,7 +65,7 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 				fprintf(stderr, "floodwatch run: more than %d listen sockets\n", MAX_LISTENERS);
 				return EXIT_USAGE;
 			}
-			if (fw_listener_open(tok, label, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
+			if (fw_listener_open(tok, label, w, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
 				fw_log(FW_LOG_ERR, "run", "%s", err);
 				return 1;
 			}

@@ -151,6 +151,7 @@ fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 	d->dns_source = FW_DNS_PCAP;
 	fw_tmpl_cfg_default(&tc);
 	tc.max_templates = (uint32_t)cfg->flow_max_templates;
+	tc.max_templates_per_exporter = (uint32_t)cfg->flow_max_templates_per_exporter;
 	tc.max_exporters = (uint32_t)cfg->flow_max_exporters;
 	tc.max_samplers = (uint32_t)cfg->flow_max_exporters;
 	tc.pending_slots = (uint32_t)cfg->flow_pending_slots;

@@ -10,8 +10,8 @@
 #include "fw_listener.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
-#include <glob.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,13 +51,14 @@ struct fw_listener {
 	struct fw_dnsq *dnsout;
 	/* counters: written by the thread, read by anyone */
 	struct fw_prefix_list allow;  /* empty: every exporter */
-	char state_path[FW_CFG_STR_MAX + 64];  /* where this listener saves its templates; "" = off */
+	char state_path[2 * FW_CFG_STR_MAX + 64];  /* where this listener saves its templates; "" = off */
 	int64_t next_save_ms;
 	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped, not_allowed;
 	pthread_mutex_t dec_lock;   /* guards copying decoder stats */
 };
 
-static void load_templates(struct fw_listener *l, const char *prefix, const char *label);
+static void load_templates(struct fw_listener *l, const char *prefix, const char *label,
+    const char *addr, int worker);
 
 static int
 parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
@@ -122,7 +123,7 @@ from_sockaddr(const struct sockaddr_storage *ss, struct fw_addr *a)
 }
 
 int
-fw_listener_open(const char *addr, const char *label, const struct fw_config *cfg,
+fw_listener_open(const char *addr, const char *label, int worker, const struct fw_config *cfg,
     struct fw_listener **out, char *err, size_t errlen)
 {
 	struct fw_listener *l;
@@ -187,7 +188,7 @@ fw_listener_open(const char *addr, const char *label, const struct fw_config *cf
 		goto fail;
 	}
 	if (cfg->flow_template_state[0] != '\0')
-		load_templates(l, cfg->flow_template_state, label);
+		load_templates(l, cfg->flow_template_state, label, addr, worker);
 	*out = l;
 	return FW_OK;
 fail:
@@ -196,39 +197,42 @@ fail:
 }
 
 /*
- * Templates survive restarts: each listener saves its cache to
- * PREFIX.LABEL.N and, at start, loads every PREFIX.* file.  Loading other
- * listeners' files is harmless (templates are keyed by exporter), and it
- * covers SO_REUSEPORT hashing an exporter to another socket after a restart.
+ * Templates survive restarts: each listener socket saves its own cache to
+ * PREFIX.LABEL.ADDRESS.wWORKER (the configured address, '[' ']' dropped and
+ * other characters outside [A-Za-z0-9.-] made '_') and, at start, restores
+ * that file only: the templates of another port or protocol, or a flood
+ * another socket received, never reach it.  With listen.workers > 1 the
+ * kernel's SO_REUSEPORT hash keeps an exporter on the same socket across a
+ * restart of the daemon (same sockets, same order); after a reboot it may
+ * not, and such an exporter waits for its next template refresh.
  */
 static void
-load_templates(struct fw_listener *l, const char *prefix, const char *label)
+load_templates(struct fw_listener *l, const char *prefix, const char *label, const char *addr,
+    int worker)
 {
-	static _Atomic int seq;  /* distinct file per listener in this process */
-	char pattern[FW_CFG_STR_MAX + 8];
-	glob_t g;
-	size_t loaded = 0;
+	char a[FW_CFG_STR_MAX];
+	size_t n = 0;
+	int rc;
 
-	snprintf(l->state_path, sizeof(l->state_path), "%s.%s.%d", prefix, label, atomic_fetch_add(&seq, 1));
-	snprintf(pattern, sizeof(pattern), "%s.*", prefix);
-	if (glob(pattern, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		int rc;
-
-		if (strstr(g.gl_pathv[i], ".tmp") != NULL)
+	for (const char *p = addr; *p != '\0' && n + 1 < sizeof(a); p++) {
+		if (*p == '[' || *p == ']')
 			continue;
-		rc = fw_tmpl_cache_load(fw_decoder_templates(l->dec), g.gl_pathv[i], fw_time_now_ms());
-		if (rc == FW_OK)
-			loaded++;
-		else
-			fw_log(FW_LOG_WARN, "listener", "%s: saved templates not loaded: %s", g.gl_pathv[i],
-			    fw_strerror(rc));
+		a[n++] = (isalnum((unsigned char)*p) || *p == '.' || *p == '-') ? *p : '_';
 	}
-	globfree(&g);
-	if (loaded > 0)
-		fw_log(FW_LOG_INFO, "listener", "%s: %zu template(s) restored from %zu file(s)", label,
-		    fw_tmpl_cache_count(fw_decoder_templates(l->dec)), loaded);
+	a[n] = '\0';
+	if (snprintf(l->state_path, sizeof(l->state_path), "%s.%s.%s.w%d", prefix, label, a, worker) >=
+	    (int)sizeof(l->state_path)) {
+		fw_log(FW_LOG_WARN, "listener", "%s: flow.template_state path too long: templates not kept", label);
+		l->state_path[0] = '\0';
+		return;
+	}
+	rc = fw_tmpl_cache_load(fw_decoder_templates(l->dec), l->state_path, fw_time_now_ms());
+	if (rc == FW_OK)
+		fw_log(FW_LOG_INFO, "listener", "%s: %zu template(s) restored from %s", label,
+		    fw_tmpl_cache_count(fw_decoder_templates(l->dec)), l->state_path);
+	else if (rc != FW_ENOENT)
+		fw_log(FW_LOG_WARN, "listener", "%s: saved templates not loaded: %s", l->state_path,
+		    fw_strerror(rc));
 }
 
 static void

@@ -87,7 +87,8 @@ v9_template_set(struct fw_tmpl_msg *m, struct fw_cur *c, bool options)
 			if (tid == 0 && scope_len == 0 && opt_len == 0)
 				return;  /* padding */
 			if (scope_len % 4 != 0 || opt_len % 4 != 0) {
-				fw_tmpl_count(m, FW_DEC_TEMPLATE);
+				fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid,
+				    "options scope or option length not a multiple of 4; rest of the set skipped");
 				return;
 			}
 			nscope = scope_len / 4;
@@ -100,7 +101,8 @@ v9_template_set(struct fw_tmpl_msg *m, struct fw_cur *c, bool options)
 		if (tid < 256 || n == 0 || n > FW_TMPL_MAX_FIELDS ||
 		    fw_cur_left(c) / 4 < n) {
 			/* Cannot tell where the next record starts: drop the rest. */
-			fw_tmpl_count(m, FW_DEC_TEMPLATE);
+			fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid,
+			    "id below 256, no fields, too many fields or longer than its set; rest of the set skipped");
 			return;
 		}
 		for (uint16_t i = 0; i < n; i++) {
@@ -177,18 +179,20 @@ ipfix_template_set(struct fw_tmpl_msg *m, struct fw_cur *c, uint16_t set_id)
 			if (tid >= 256 || tid == set_id)
 				fw_tmpl_withdraw(m, tid);
 			else
-				fw_tmpl_count(m, FW_DEC_TEMPLATE);
+				fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid, "withdrawal of a reserved id");
 			continue;
 		}
 		if (options) {
 			nscope = fw_cur_u16(c);
 			if (c->err != FW_OK || nscope == 0 || nscope > n) {
-				fw_tmpl_count(m, FW_DEC_TEMPLATE);
+				fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid,
+				    "options scope count 0 or above the field count; rest of the set skipped");
 				return;
 			}
 		}
 		if (tid < 256 || n > FW_TMPL_MAX_FIELDS) {
-			fw_tmpl_count(m, FW_DEC_TEMPLATE);
+			fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid,
+			    "id below 256 or too many fields; rest of the set skipped");
 			return;  /* rest of the set cannot be located reliably */
 		}
 		for (uint16_t i = 0; i < n; i++) {
@@ -203,7 +207,7 @@ ipfix_template_set(struct fw_tmpl_msg *m, struct fw_cur *c, uint16_t set_id)
 				specs[i].pen = UINT32_MAX;
 		}
 		if (c->err != FW_OK) {
-			fw_tmpl_count(m, FW_DEC_TEMPLATE);
+			fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid, "longer than its set");
 			return;
 		}
 		fw_tmpl_learn(m, tid, options, nscope, specs, n);

@@ -37,6 +37,7 @@
 
 #include "fw_cur.h"
 #include "fw_log.h"
+#include "fw_pkt.h"
 #include "tmpl_int.h"
 
 /* What a field means to us.  Kinds index v[] and the template's mask. */
@@ -137,8 +138,8 @@ struct op {
 	uint8_t pad;
 };
 
-struct tmpl {
-	struct ehdr h;
+/* A compiled template: all that decoding a record needs. */
+struct tdef {
 	uint8_t options;      /* options template: records feed sampling state */
 	uint8_t varlen;       /* has variable-length fields: walk with a cursor */
 	uint16_t nspecs;
@@ -147,9 +148,42 @@ struct tmpl {
 	uint16_t nops;
 	uint16_t pad;
 	uint64_t mask;        /* M(kind) for every kind present */
-	int64_t updated_ms;   /* arrival of the last copy */
 	struct op ops[FW_TMPL_MAX_FIELDS];
 	struct fw_tmpl_spec specs[FW_TMPL_MAX_FIELDS];  /* as received: for save */
+};
+
+struct tmpl {
+	struct ehdr h;
+	uint32_t grp;         /* entry of its group in cache->gr */
+	uint32_t gprev, gnext;  /* its group's list: entry + 1, 0 = none */
+	uint32_t lprev, lnext;  /* eviction list cache->lru[proven]: entry + 1 */
+	uint8_t proven;       /* a record was decoded with it: lru[1], saved */
+	uint8_t pad[3];
+	int64_t updated_ms;   /* arrival of the last definition or refresh */
+	int64_t used_ms;      /* arrival of the last data decoded with it */
+	struct tdef d;
+};
+
+/* The templates of one (version, exporter, domain, kind), kind 2 = data,
+ * 3 = options as in IPFIX withdraw-all ids: a withdrawal walks this list. */
+struct tgroup {
+	struct ehdr h;
+	uint32_t head;        /* first template: entry + 1 */
+	uint32_t n;           /* templates on the list (>= 1 while in use) */
+	uint32_t owner;       /* entry of the exporter address in cache->ow */
+	uint32_t pad;
+};
+
+/* Templates held by one exporter address, all versions and domains (quota). */
+struct towner {
+	struct ehdr h;
+	uint32_t n;           /* >= 1 while in use */
+	uint32_t pad;
+};
+
+/* A doubly linked list through struct tmpl (lprev/lnext), oldest at head. */
+struct lru {
+	uint32_t head, tail;  /* entry + 1, 0 = empty */
 };
 
 struct sampler {
@@ -194,6 +228,9 @@ struct pslot {
 struct fw_tmpl_cache {
 	struct fw_tmpl_cfg cfg;
 	struct tab tm;        /* struct tmpl */
+	struct tab gr;        /* struct tgroup, as many slots as tm */
+	struct tab ow;        /* struct towner, as many slots as tm */
+	struct lru lru[2];    /* [0] never used for data, by definition; [1] by last use */
 	struct tab sm;        /* struct sampler */
 	struct tab ex;        /* struct exporter */
 	struct pslot *pend;
@@ -339,6 +376,7 @@ fw_tmpl_cfg_default(struct fw_tmpl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_templates = 1024;
+	cfg->max_templates_per_exporter = 256;
 	cfg->max_samplers = 256;
 	cfg->max_exporters = 256;
 	cfg->pending_slots = 16;
@@ -361,6 +399,8 @@ fw_tmpl_cache_new(const struct fw_tmpl_cfg *cfg, struct fw_tmpl_cache **out)
 		return FW_ENOMEM;
 	c->cfg = *cfg;
 	if ((err = tab_init(&c->tm, cfg->max_templates, sizeof(struct tmpl))) != FW_OK ||
+	    (err = tab_init(&c->gr, cfg->max_templates, sizeof(struct tgroup))) != FW_OK ||
+	    (err = tab_init(&c->ow, cfg->max_templates, sizeof(struct towner))) != FW_OK ||
 	    (err = tab_init(&c->sm, cfg->max_samplers, sizeof(struct sampler))) != FW_OK ||
 	    (err = tab_init(&c->ex, cfg->max_exporters, sizeof(struct exporter))) != FW_OK)
 		goto fail;
@@ -387,6 +427,8 @@ fw_tmpl_cache_free(struct fw_tmpl_cache *c)
 	if (c == NULL)
 		return;
 	tab_fini(&c->tm);
+	tab_fini(&c->gr);
+	tab_fini(&c->ow);
 	tab_fini(&c->sm);
 	tab_fini(&c->ex);
 	free(c->pend);
@@ -410,6 +452,8 @@ fw_dec_reason_name(enum fw_dec_reason r)
 		[FW_DEC_NO_TEMPLATE] = "no_template", [FW_DEC_UNDECODABLE] = "undecodable",
 		[FW_DEC_RECORD] = "record", [FW_DEC_OUT_FULL] = "out_full",
 		[FW_DEC_EXP_FULL] = "exporter_full", [FW_DEC_SAMPLER_FULL] = "sampler_full",
+		[FW_DEC_TMPL_QUOTA] = "template_quota", [FW_DEC_TMPL_EVICTED] = "template_evicted",
+		[FW_DEC_TMPL_REDEFINED] = "template_redefined",
 	};
 
 	return (unsigned)r < FW_DEC_NREASONS ? names[r] : "unknown";
@@ -539,7 +583,7 @@ fw_tmpl_msg_begin(struct fw_tmpl_msg *m, struct fw_tmpl_cache *c,
 
 /* Compile specs into t.  Returns false for a template we must refuse. */
 static bool
-compile(struct tmpl *t, uint8_t version, bool options, uint16_t nscope,
+compile(struct tdef *t, uint8_t version, bool options, uint16_t nscope,
     const struct fw_tmpl_spec *specs, uint16_t nspecs)
 {
 	uint32_t off = 0;
@@ -618,8 +662,26 @@ compile(struct tmpl *t, uint8_t version, bool options, uint16_t nscope,
 	return true;
 }
 
+static struct tmpl *
+tm_at(const struct fw_tmpl_cache *c, uint32_t e)
+{
+	return (struct tmpl *)(void *)tab_at(&c->tm, e);
+}
+
+static struct tgroup *
+gr_at(const struct fw_tmpl_cache *c, uint32_t e)
+{
+	return (struct tgroup *)(void *)tab_at(&c->gr, e);
+}
+
+static struct towner *
+ow_at(const struct fw_tmpl_cache *c, uint32_t e)
+{
+	return (struct towner *)(void *)tab_at(&c->ow, e);
+}
+
 static long
-tmpl_lookup(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+tmpl_lookup(const struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
     uint32_t domain, uint16_t tid)
 {
 	struct tkey k;
@@ -632,102 +694,358 @@ bool
 fw_tmpl_cache_has(const struct fw_tmpl_cache *c, uint8_t version,
     const struct fw_addr *exporter, uint32_t domain, uint16_t tid)
 {
-	struct tkey k;
-
-	key_make(&k, version, exporter->b, domain, tid);
-	return tab_find(&c->tm, &k, key_hash(&k)) >= 0;
+	return tmpl_lookup(c, version, exporter->b, domain, tid) >= 0;
 }
 
-/* Template for a data set, refusing (and dropping) a stale one. */
-static const struct tmpl *
+/* ---- eviction order, groups, quota ---------------------------------------------
+ *
+ * lru[0] holds templates no record was ever decoded with, oldest definition
+ * (or refresh) first; lru[1] the others, least recently used for data
+ * first.  A full cache evicts the head of lru[0], else of lru[1]: a flood of
+ * templates that never carry data only ever displaces its own kind, and a
+ * template in use is the last to go.  All list operations are O(1). */
+
+static void
+lru_unlink(struct fw_tmpl_cache *c, struct tmpl *t)
+{
+	struct lru *l = &c->lru[t->proven];
+
+	if (t->lprev != 0)
+		tm_at(c, t->lprev - 1)->lnext = t->lnext;
+	else
+		l->head = t->lnext;
+	if (t->lnext != 0)
+		tm_at(c, t->lnext - 1)->lprev = t->lprev;
+	else
+		l->tail = t->lprev;
+	t->lprev = t->lnext = 0;
+}
+
+static void
+lru_append(struct fw_tmpl_cache *c, struct tmpl *t, uint32_t e)
+{
+	struct lru *l = &c->lru[t->proven];
+
+	t->lnext = 0;
+	t->lprev = l->tail;
+	if (l->tail != 0)
+		tm_at(c, l->tail - 1)->lnext = e + 1;
+	else
+		l->head = e + 1;
+	l->tail = e + 1;
+}
+
+/* Move template e to the tail of the list `proven` says. */
+static void
+lru_move(struct fw_tmpl_cache *c, uint32_t e, bool proven)
+{
+	struct tmpl *t = tm_at(c, e);
+
+	if (t->proven == proven && c->lru[proven].tail == e + 1)
+		return;
+	lru_unlink(c, t);
+	t->proven = proven;
+	lru_append(c, t, e);
+}
+
+static void
+group_key(struct tkey *k, uint8_t version, const uint8_t addr[16], uint32_t domain, bool options)
+{
+	key_make(k, version, addr, domain, options ? 3 : 2);
+}
+
+static void
+owner_key(struct tkey *k, const uint8_t addr[16])
+{
+	key_make(k, 0, addr, 0, 0);
+}
+
+/* Templates the exporter address holds now. */
+static uint32_t
+owner_count(const struct fw_tmpl_cache *c, const uint8_t addr[16])
+{
+	struct tkey k;
+	long e;
+
+	owner_key(&k, addr);
+	e = tab_find(&c->ow, &k, key_hash(&k));
+	return e < 0 ? 0 : ow_at(c, (uint32_t)e)->n;
+}
+
+/* Put template e on its group's list, making the group (and its owner) if
+ * needed.  Cannot fail while the invariant holds: every group and owner has
+ * at least one template, and gr/ow have as many slots as tm. */
+static bool
+grp_link(struct fw_tmpl_cache *c, uint32_t e)
+{
+	struct tmpl *t = tm_at(c, e);
+	struct tgroup *g;
+	struct tkey k;
+	uint32_t h;
+	long ge, oe;
+
+	group_key(&k, (uint8_t)t->h.key.version, t->h.key.addr, t->h.key.domain, t->d.options);
+	h = key_hash(&k);
+	if ((ge = tab_find(&c->gr, &k, h)) < 0) {
+		struct tkey ok;
+		uint32_t oh;
+
+		owner_key(&ok, t->h.key.addr);
+		oh = key_hash(&ok);
+		if ((oe = tab_find(&c->ow, &ok, oh)) < 0 && (oe = tab_insert(&c->ow, &ok, oh)) < 0)
+			return false;
+		if ((ge = tab_insert(&c->gr, &k, h)) < 0) {
+			if (ow_at(c, (uint32_t)oe)->n == 0)
+				tab_remove(&c->ow, (uint32_t)oe);
+			return false;
+		}
+		gr_at(c, (uint32_t)ge)->owner = (uint32_t)oe;
+	}
+	g = gr_at(c, (uint32_t)ge);
+	t->grp = (uint32_t)ge;
+	t->gprev = 0;
+	t->gnext = g->head;
+	if (g->head != 0)
+		tm_at(c, g->head - 1)->gprev = e + 1;
+	g->head = e + 1;
+	g->n++;
+	ow_at(c, g->owner)->n++;
+	return true;
+}
+
+/* Take template e off its group's list; a group or owner left empty goes. */
+static void
+grp_unlink(struct fw_tmpl_cache *c, uint32_t e)
+{
+	struct tmpl *t = tm_at(c, e);
+	struct tgroup *g = gr_at(c, t->grp);
+	struct towner *o = ow_at(c, g->owner);
+
+	if (t->gprev != 0)
+		tm_at(c, t->gprev - 1)->gnext = t->gnext;
+	else
+		g->head = t->gnext;
+	if (t->gnext != 0)
+		tm_at(c, t->gnext - 1)->gprev = t->gprev;
+	t->gprev = t->gnext = 0;
+	if (--o->n == 0)
+		tab_remove(&c->ow, g->owner);
+	if (--g->n == 0)
+		tab_remove(&c->gr, t->grp);
+}
+
+/* The one way a template leaves the cache. */
+static void
+tmpl_remove(struct fw_tmpl_cache *c, uint32_t e)
+{
+	lru_unlink(c, tm_at(c, e));
+	grp_unlink(c, e);
+	tab_remove(&c->tm, e);
+}
+
+/* Make room in a full cache (see the eviction order above).  Counted and
+ * logged with both exporters: an operator must see who displaced whom. */
+static bool
+evict_one(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid)
+{
+	uint32_t v = c->lru[0].head != 0 ? c->lru[0].head : c->lru[1].head;
+	struct fw_flow_exporter *x;
+	const struct tmpl *t;
+	struct fw_addr a;
+	char old[64], new[64];
+
+	if (v == 0)
+		return false;
+	t = tm_at(c, v - 1);
+	memcpy(a.b, t->h.key.addr, 16);
+	fw_addr_format(&a, old, sizeof(old));
+	fw_addr_format(&m->exporter, new, sizeof(new));
+	if (t->proven)
+		FW_LOG_RL(FW_LOG_WARN, "tmpl", "template cache full (%u): evicted template %u of %s domain %u, "
+		    "unused for data for %lld s, for template %u of %s domain %u (raise flow.max_templates?)",
+		    c->tm.cap, (unsigned)t->h.key.id, old, t->h.key.domain,
+		    (long long)((m->arrival_ms - t->used_ms) / 1000), tid, new, m->domain);
+	else
+		FW_LOG_RL(FW_LOG_WARN, "tmpl", "template cache full (%u): evicted template %u of %s domain %u, "
+		    "never used for data, for template %u of %s domain %u",
+		    c->tm.cap, (unsigned)t->h.key.id, old, t->h.key.domain, tid, new, m->domain);
+	/* Counted against the exporter that lost the template. */
+	if ((x = exporter_get(c, (uint8_t)t->h.key.version, t->h.key.addr, t->h.key.domain, false)) != NULL)
+		x->err[FW_DEC_TMPL_EVICTED]++;
+	m->st->err[FW_DEC_TMPL_EVICTED]++;
+	tmpl_remove(c, v - 1);
+	return true;
+}
+
+/* ---- templates: learn, redefine, withdraw, find ------------------------------ */
+
+/* Template entry for a data set, refusing (and dropping) a stale one. */
+static long
 tmpl_for_data(struct fw_tmpl_msg *m, uint16_t tid)
 {
 	struct fw_tmpl_cache *c = m->c;
 	long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
-	const struct tmpl *t;
 
 	if (e < 0)
-		return NULL;
-	t = (const struct tmpl *)(const void *)tab_at(&c->tm, (uint32_t)e);
+		return -1;
 	if (c->cfg.template_timeout_ms > 0 &&
-	    m->arrival_ms - t->updated_ms > c->cfg.template_timeout_ms) {
-		tab_remove(&c->tm, (uint32_t)e);
+	    m->arrival_ms - tm_at(c, (uint32_t)e)->updated_ms > c->cfg.template_timeout_ms) {
+		tmpl_remove(c, (uint32_t)e);
 		m->st->templates_expired++;
-		return NULL;
+		return -1;
 	}
-	return t;
+	return e;
 }
 
-static void
+static bool
+same_def(const struct tdef *d, bool options, uint16_t nscope, const struct fw_tmpl_spec *specs,
+    uint16_t nspecs)
+{
+	return d->options == options && d->nscope == nscope && d->nspecs == nspecs &&
+	    memcmp(d->specs, specs, nspecs * sizeof(*specs)) == 0;
+}
+
+void
+fw_tmpl_refuse(struct fw_tmpl_msg *m, enum fw_dec_reason r, uint16_t tid, const char *why)
+{
+	char a[64];
+
+	fw_tmpl_count(m, r);
+	fw_addr_format(&m->exporter, a, sizeof(a));
+	FW_LOG_RL(FW_LOG_WARN, "tmpl", "template %u of %s domain %u (v%u) refused: %s", tid, a, m->domain,
+	    m->version, why);
+}
+
+/* Same id, other fields.  Legitimate after a router's reconfiguration, and
+ * also what a spoofed datagram poisoning the template looks like: accepted
+ * (the RFCs allow it), but counted per exporter and logged.  Until data is
+ * decoded with the new layout it is neither persisted nor protected from
+ * eviction. */
+static bool
+redefine(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint32_t e, const struct tdef *d,
+    int64_t now_ms)
+{
+	struct tmpl *t = tm_at(c, e);
+	bool regroup = t->d.options != d->options;
+	char a[64];
+
+	fw_addr_format(&m->exporter, a, sizeof(a));
+	FW_LOG_RL(FW_LOG_WARN, "tmpl", "template %u of %s domain %u (v%u) redefined with other fields "
+	    "(%u -> %u fields%s); if %s did not change its configuration, it may be spoofed",
+	    (unsigned)t->h.key.id, a, m->domain, m->version, t->d.nspecs, d->nspecs,
+	    regroup ? ", data <-> options" : "", a);
+	if (regroup)
+		grp_unlink(c, e);
+	t->d = *d;
+	if (regroup && !grp_link(c, e)) {
+		/* cannot happen (a slot was just freed); never keep it unlinked */
+		lru_unlink(c, t);
+		tab_remove(&c->tm, e);
+		fw_tmpl_count(m, FW_DEC_TMPL_FULL);
+		return false;
+	}
+	t->updated_ms = now_ms;
+	lru_move(c, e, false);
+	fw_tmpl_count(m, FW_DEC_TMPL_REDEFINED);
+	return true;
+}
+
+/* Learn a template; returns its entry, or -1 when it was refused. */
+static long
 learn_at(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid, bool options,
     uint16_t nscope, const struct fw_tmpl_spec *specs, uint16_t nspecs, int64_t now_ms)
 {
+	struct tdef d;
 	struct tkey k;
-	uint32_t h;
-	long e;
 	struct tmpl *t;
-	bool fresh = false;
+	uint32_t h, quota = c->cfg.max_templates_per_exporter;
+	long e;
 
 	key_make(&k, m->version, m->exporter.b, m->domain, tid);
 	h = key_hash(&k);
-	if ((e = tab_find(&c->tm, &k, h)) < 0) {
-		if ((e = tab_insert(&c->tm, &k, h)) < 0) {
-			fw_tmpl_count(m, FW_DEC_TMPL_FULL);
-			FW_LOG_RL(FW_LOG_WARN, "nf9", "template cache full (%u), template %u dropped",
-			    c->tm.cap, tid);
-			return;
-		}
-		fresh = true;
-	}
-	t = (struct tmpl *)(void *)tab_at(&c->tm, (uint32_t)e);
-	if (!fresh && t->options == options && t->nscope == nscope && t->nspecs == nspecs &&
-	    memcmp(t->specs, specs, nspecs * sizeof(*specs)) == 0) {
+	e = tab_find(&c->tm, &k, h);
+	if (e >= 0 && same_def(&tm_at(c, (uint32_t)e)->d, options, nscope, specs, nspecs)) {
+		t = tm_at(c, (uint32_t)e);
 		t->updated_ms = now_ms;  /* plain refresh: nothing to recompile */
+		if (!t->proven)
+			lru_move(c, (uint32_t)e, false);
 		m->st->templates_refreshed++;
-		return;
+		return e;
 	}
-	if (!compile(t, m->version, options, nscope, specs, nspecs)) {
-		tab_remove(&c->tm, (uint32_t)e);  /* a bad replacement also voids the old one */
-		fw_tmpl_count(m, FW_DEC_TEMPLATE);
-		FW_LOG_RL(FW_LOG_WARN, "nf9", "template %u refused (%u fields)", tid, nspecs);
-		return;
+	/* Compiled aside first: a refused definition changes nothing, and in
+	 * particular never voids the template it would have replaced. */
+	memset(&d, 0, sizeof(d));
+	if (!compile(&d, m->version, options, nscope, specs, nspecs)) {
+		fw_tmpl_refuse(m, FW_DEC_TEMPLATE, tid, e >= 0 ?
+		    "invalid redefinition, the old definition is kept" : "invalid field list");
+		return -1;
 	}
+	if (e >= 0) {
+		if (!redefine(c, m, (uint32_t)e, &d, now_ms))
+			return -1;
+		m->st->templates_refreshed++;
+		m->learned = true;
+		return e;
+	}
+	if (quota != 0 && owner_count(c, m->exporter.b) >= quota) {
+		fw_tmpl_refuse(m, FW_DEC_TMPL_QUOTA, tid,
+		    "the exporter holds flow.max_templates_per_exporter templates");
+		return -1;
+	}
+	if (c->tm.nfree == 0 && !evict_one(c, m, tid)) {
+		fw_tmpl_refuse(m, FW_DEC_TMPL_FULL, tid, "template cache full");
+		return -1;
+	}
+	if ((e = tab_insert(&c->tm, &k, h)) < 0) {
+		fw_tmpl_count(m, FW_DEC_TMPL_FULL);
+		return -1;
+	}
+	t = tm_at(c, (uint32_t)e);
+	t->d = d;
 	t->updated_ms = now_ms;
-	if (fresh)
-		m->st->templates++;
-	else
-		m->st->templates_refreshed++;
+	if (!grp_link(c, (uint32_t)e)) {
+		tab_remove(&c->tm, (uint32_t)e);
+		fw_tmpl_count(m, FW_DEC_TMPL_FULL);
+		return -1;
+	}
+	lru_append(c, t, (uint32_t)e);
+	m->st->templates++;
 	m->learned = true;
+	return e;
 }
 
 void
 fw_tmpl_learn(struct fw_tmpl_msg *m, uint16_t tid, bool options,
     uint16_t nscope, const struct fw_tmpl_spec *specs, uint16_t nspecs)
 {
-	learn_at(m->c, m, tid, options, nscope, specs, nspecs, m->arrival_ms);
+	(void)learn_at(m->c, m, tid, options, nscope, specs, nspecs, m->arrival_ms);
 }
 
+/* Work is one lookup plus the templates removed, each of which a template
+ * record once added: a datagram of withdrawals costs what its size allows,
+ * never a scan of the cache. */
 void
 fw_tmpl_withdraw(struct fw_tmpl_msg *m, uint16_t tid)
 {
 	struct fw_tmpl_cache *c = m->c;
+	struct tkey k;
+	long e;
 
 	if (tid >= 256) {
-		long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
-
-		if (e >= 0) {
-			tab_remove(&c->tm, (uint32_t)e);
+		if ((e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid)) >= 0) {
+			tmpl_remove(c, (uint32_t)e);
 			m->st->templates_withdrawn++;
 		}
 		return;
 	}
 	/* RFC 7011 s8.1: template id = set id withdraws all of that kind. */
-	for (uint32_t i = 0; i < c->tm.cap; i++) {
-		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+	group_key(&k, m->version, m->exporter.b, m->domain, tid == 3);
+	if ((e = tab_find(&c->gr, &k, key_hash(&k))) >= 0) {
+		const struct tgroup *g = gr_at(c, (uint32_t)e);
 
-		if (t->h.used && t->h.key.version == m->version && t->h.key.domain == m->domain &&
-		    memcmp(t->h.key.addr, m->exporter.b, 16) == 0 && t->options == (tid == 3)) {
-			tab_remove(&c->tm, i);
+		/* The group goes with its last template: count first. */
+		for (uint32_t n = g->n; n > 0; n--) {
+			tmpl_remove(c, g->head - 1);
 			m->st->templates_withdrawn++;
 		}
 	}
@@ -840,7 +1158,7 @@ apply(uint8_t kind, const uint8_t *p, unsigned len, uint64_t *v, struct fw_flow 
 
 /* One variable-layout record from cursor c; FW_OK or the cursor's error. */
 static int
-rec_var(const struct tmpl *t, struct fw_cur *c, uint64_t *v, struct fw_flow *f)
+rec_var(const struct tdef *t, struct fw_cur *c, uint64_t *v, struct fw_flow *f)
 {
 	for (uint16_t i = 0; i < t->nops; i++) {
 		const struct op *o = &t->ops[i];
@@ -915,7 +1233,7 @@ struct smemo {
 };
 
 static void
-finish(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v, struct fw_flow *f,
+finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw_flow *f,
     struct smemo *sm)
 {
 	uint64_t mask = t->mask;
@@ -994,7 +1312,7 @@ finish(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v, struct fw
 }
 
 static void
-options_record(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v)
+options_record(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v)
 {
 	uint32_t rate = rate_of(t->mask, v);
 
@@ -1011,7 +1329,7 @@ options_record(struct fw_tmpl_msg *m, const struct tmpl *t, const uint64_t *v)
 }
 
 static void
-decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, size_t len)
+decode_set(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, size_t len)
 {
 	struct fw_cur c = fw_cur_make(body, len);
 	struct smemo sm = { 0, 0, false };
@@ -1051,6 +1369,20 @@ decode_set(struct fw_tmpl_msg *m, const struct tmpl *t, const uint8_t *body, siz
 		}
 		finish(m, t, v, f, &sm);
 		m->n++;
+	}
+}
+
+/* Decode a set with template e; a template that yields a record is proven:
+ * it moves to the tail of the used list (eviction order) and will be saved. */
+static void
+decode_used(struct fw_tmpl_msg *m, uint32_t e, const uint8_t *body, size_t len)
+{
+	uint32_t before = m->data_records;
+
+	decode_set(m, &tm_at(m->c, e)->d, body, len);
+	if (m->data_records != before) {
+		tm_at(m->c, e)->used_ms = m->arrival_ms;
+		lru_move(m->c, e, true);
 	}
 }
 
@@ -1163,10 +1495,10 @@ pending_replay(struct fw_tmpl_msg *m)
 		while (off + 4 <= s->bytes) {
 			uint16_t tid = fw_load_be16(s->buf + off);
 			uint16_t len = fw_load_be16(s->buf + off + 2);
-			const struct tmpl *t;
+			long e;
 
-			if (tid != 0 && (t = tmpl_for_data(m, tid)) != NULL) {
-				decode_set(m, t, s->buf + off + 4, len);
+			if (tid != 0 && (e = tmpl_for_data(m, tid)) >= 0) {
+				decode_used(m, (uint32_t)e, s->buf + off + 4, len);
 				s->buf[off] = s->buf[off + 1] = 0;  /* done */
 				s->ndone++;
 				m->st->sets_replayed++;
@@ -1184,13 +1516,13 @@ pending_replay(struct fw_tmpl_msg *m)
 void
 fw_tmpl_data_set(struct fw_tmpl_msg *m, uint16_t tid, const uint8_t *body, size_t len)
 {
-	const struct tmpl *t = tmpl_for_data(m, tid);
+	long e = tmpl_for_data(m, tid);
 
-	if (t == NULL) {
+	if (e < 0) {
 		pending_add(m, tid, body, len);
 		return;
 	}
-	decode_set(m, t, body, len);
+	decode_used(m, (uint32_t)e, body, len);
 }
 
 int
@@ -1226,10 +1558,10 @@ fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec
 
 	if (c->cfg.template_timeout_ms > 0) {
 		for (uint32_t i = 0; i < c->tm.cap; i++) {
-			const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+			const struct tmpl *t = tm_at(c, i);
 
 			if (t->h.used && now_ms - t->updated_ms > c->cfg.template_timeout_ms) {
-				tab_remove(&c->tm, i);
+				tmpl_remove(c, i);
 				n++;
 			}
 		}
@@ -1247,19 +1579,24 @@ fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec
  *
  * File format (big-endian), written whole then renamed into place:
  *   OFFSET SIZE FIELD
- *   0      8    magic "FWTMPLC1"
+ *   0      8    magic "FWTMPLC2"
  *   8      4    template count T
- *   then T times:
+ *   then T times, least recently used for data first:
  *          1    version (9 | 10)     1 options (0 | 1)    2 template id
  *          16   exporter address     4 domain
+ *          8    last defined or refreshed, unix ms (signed)
+ *          8    last used for data, unix ms (signed)
  *          2    scope field count    2 field count N
  *          N x (2 type, 2 length, 4 enterprise number)
  *   4      sampler count S
  *   then S times:
  *          1 version, 3 zero, 16 exporter address, 4 domain, 8 sampler id, 4 rate
+ * Only proven templates (lru[1]) are written: templates that never carried
+ * data, such as a spoofed flood's, do not outlive the process.
  */
 
-#define SAVE_MAGIC "FWTMPLC1"
+#define SAVE_MAGIC "FWTMPLC2"
+#define SAVE_TMPL_FIXED 44u   /* bytes of a template record before its fields */
 
 struct wbuf {
 	uint8_t *p;
@@ -1288,37 +1625,36 @@ fw_tmpl_cache_save(const struct fw_tmpl_cache *c, const char *path)
 	struct wbuf w = { NULL, 0, 8 + 4 + 4 };
 	char tmp[4096];
 	FILE *fp = NULL;
+	uint32_t ntm = 0;
 	int err = FW_OK;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return FW_EINVAL;
-	for (uint32_t i = 0; i < c->tm.cap; i++) {
-		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
-
-		if (t->h.used)
-			w.cap += 28 + (size_t)t->nspecs * 8;
+	for (uint32_t e = c->lru[1].head; e != 0; e = tm_at(c, e - 1)->lnext) {
+		w.cap += SAVE_TMPL_FIXED + (size_t)tm_at(c, e - 1)->d.nspecs * 8;
+		ntm++;
 	}
 	w.cap += (size_t)c->sm.n * 36;
 	if ((w.p = malloc(w.cap)) == NULL)
 		return FW_ENOMEM;
 	put_bytes(&w, SAVE_MAGIC, 8);
-	put(&w, c->tm.n, 4);
-	for (uint32_t i = 0; i < c->tm.cap; i++) {
-		const struct tmpl *t = (const struct tmpl *)(const void *)tab_at(&c->tm, i);
+	put(&w, ntm, 4);
+	for (uint32_t e = c->lru[1].head; e != 0; e = tm_at(c, e - 1)->lnext) {
+		const struct tmpl *t = tm_at(c, e - 1);
 
-		if (!t->h.used)
-			continue;
 		put(&w, t->h.key.version, 1);
-		put(&w, t->options, 1);
+		put(&w, t->d.options, 1);
 		put(&w, t->h.key.id, 2);
 		put_bytes(&w, t->h.key.addr, 16);
 		put(&w, t->h.key.domain, 4);
-		put(&w, t->nscope, 2);
-		put(&w, t->nspecs, 2);
-		for (uint16_t j = 0; j < t->nspecs; j++) {
-			put(&w, t->specs[j].type, 2);
-			put(&w, t->specs[j].len, 2);
-			put(&w, t->specs[j].pen, 4);
+		put(&w, (uint64_t)t->updated_ms, 8);
+		put(&w, (uint64_t)t->used_ms, 8);
+		put(&w, t->d.nscope, 2);
+		put(&w, t->d.nspecs, 2);
+		for (uint16_t j = 0; j < t->d.nspecs; j++) {
+			put(&w, t->d.specs[j].type, 2);
+			put(&w, t->d.specs[j].len, 2);
+			put(&w, t->d.specs[j].pen, 4);
 		}
 	}
 	put(&w, c->sm.n, 4);
@@ -1426,15 +1762,20 @@ fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms)
 	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {
 		uint8_t version = fw_cur_u8(&cur), options = fw_cur_u8(&cur);
 		uint16_t tid = fw_cur_u16(&cur), nscope, nspecs;
+		int64_t updated_ms, used_ms;
+		long e;
 
 		fw_cur_copy(&cur, m.exporter.b, 16);
 		m.domain = fw_cur_u32(&cur);
+		updated_ms = (int64_t)fw_cur_u64(&cur);
+		used_ms = (int64_t)fw_cur_u64(&cur);
 		nscope = fw_cur_u16(&cur);
 		nspecs = fw_cur_u16(&cur);
 		if (cur.err != FW_OK)
 			break;
 		if ((version != 9 && version != 10) || options > 1 || tid < 256 ||
-		    nspecs == 0 || nspecs > FW_TMPL_MAX_FIELDS || nscope > nspecs) {
+		    nspecs == 0 || nspecs > FW_TMPL_MAX_FIELDS || nscope > nspecs ||
+		    updated_ms < 0 || used_ms < 0) {
 			err = FW_EMALFORMED;
 			goto out;
 		}
@@ -1445,8 +1786,18 @@ fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms)
 		}
 		if (cur.err != FW_OK)
 			break;
+		/* Times from the future (clock stepped back) count as now; a
+		 * template the timeout has passed stays dead, as it would have
+		 * without the restart. */
+		updated_ms = updated_ms > now_ms ? now_ms : updated_ms;
+		used_ms = used_ms > now_ms ? now_ms : used_ms;
+		if (c->cfg.template_timeout_ms > 0 && now_ms - updated_ms > c->cfg.template_timeout_ms)
+			continue;
 		m.version = version;
-		learn_at(c, &m, tid, options, nscope, specs, nspecs, now_ms);
+		if ((e = learn_at(c, &m, tid, options, nscope, specs, nspecs, updated_ms)) >= 0) {
+			tm_at(c, (uint32_t)e)->used_ms = used_ms;
+			lru_move(c, (uint32_t)e, true);  /* it carried data before */
+		}
 	}
 	n = fw_cur_u32(&cur);
 	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {

@@ -56,6 +56,10 @@ void fw_tmpl_count_reject(struct fw_tmpl_cache *c, uint8_t version,
 /* Count a problem against the datagram's exporter and the thread stats. */
 void fw_tmpl_count(struct fw_tmpl_msg *m, enum fw_dec_reason r);
 
+/* A template record refused for reason r: counted as fw_tmpl_count() does,
+ * and logged (rate-limited) with the exporter, domain, id and why. */
+void fw_tmpl_refuse(struct fw_tmpl_msg *m, enum fw_dec_reason r, uint16_t tid, const char *why);
+
 /*
  * Learn (or refresh) a template.  nscope: leading scope fields of an options
  * template (v9 scope fields are skipped: their type numbers mean something

@@ -52,6 +52,7 @@ static const struct key keys[] = {
 	{ "flow", "sampling_override", KT_STR, OFF(flow_sampling_override), "", 0, 0 },
 	{ "flow", "template_timeout_ms", KT_INT, OFF(flow_template_timeout_ms), "1800000", 0, 86400000 },
 	{ "flow", "max_templates", KT_INT, OFF(flow_max_templates), "4096", 16, 1 << 20 },
+	{ "flow", "max_templates_per_exporter", KT_INT, OFF(flow_max_templates_per_exporter), "256", 1, 1 << 20 },
 	{ "flow", "max_exporters", KT_INT, OFF(flow_max_exporters), "1024", 1, 1 << 16 },
 	{ "flow", "pending_slots", KT_INT, OFF(flow_pending_slots), "16", 0, 1024 },
 	{ "flow", "template_state", KT_STR, OFF(flow_template_state), "./var/templates", 0, 0 },

@@ -42,6 +42,7 @@ struct fw_config {
 	char flow_sampling_override[FW_CFG_STR_MAX]; /* "PREFIX=N,..." per exporter, beats what it says */
 	int64_t flow_template_timeout_ms;   /* forget templates not refreshed for this */
 	int64_t flow_max_templates;         /* per collector thread */
+	int64_t flow_max_templates_per_exporter; /* per exporter address, per collector thread */
 	int64_t flow_max_exporters;         /* per collector thread */
 	int64_t flow_pending_slots;         /* datagrams kept while awaiting their template */
 	char flow_template_state[FW_CFG_STR_MAX]; /* file prefix for templates across restarts; empty = off */

@@ -30,8 +30,10 @@ struct fw_listener_stats {
 	struct fw_decode_stats dec;
 };
 
-/* Parse and bind.  err holds one line on failure. */
-int fw_listener_open(const char *addr, const char *label, const struct fw_config *cfg,
+/* Parse and bind.  worker: index among the listen.workers sockets of addr,
+ * which names the listener's template state file.  err holds one line on
+ * failure. */
+int fw_listener_open(const char *addr, const char *label, int worker, const struct fw_config *cfg,
     struct fw_listener **out, char *err, size_t errlen) FW_MUSTCHECK;
 
 /* Start the receive thread, pushing into flows (and dns, may be NULL). */

@@ -4,8 +4,23 @@
  * NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) datagrams carry templates that
  * say how later data records are laid out.  The cache keeps them, keyed by
  * (protocol version, exporter address, source id / observation domain,
- * template id), with a capacity fixed at creation: a full cache refuses new
- * templates (counted as FW_DEC_TMPL_FULL, i.e. FW_EFULL) and never grows.
+ * template id), with a capacity fixed at creation; it never grows.
+ *
+ * Hostile exporters (NetFlow and IPFIX over UDP are trivially spoofed) must
+ * not blind the collector, so the cache:
+ *  - caps the templates one exporter address holds, over all its source ids
+ *    and versions (max_templates_per_exporter): more are refused, counted as
+ *    FW_DEC_TMPL_QUOTA and logged;
+ *  - when full, evicts to make room: first templates never used for data
+ *    (oldest definition first), then the template least recently used for
+ *    data; counted (FW_DEC_TMPL_EVICTED, against the evicted template's
+ *    exporter) and logged;
+ *  - keeps each (exporter, domain, kind) group's templates on a list, so an
+ *    IPFIX "withdraw all" costs the templates it removes, not a cache scan;
+ *  - counts (FW_DEC_TMPL_REDEFINED) and logs a redefinition (same id,
+ *    different fields), and keeps the old template when the new definition
+ *    is refused;
+ *  - persists only templates that data has been decoded with.
  *
  * Each template is validated and compiled once, when it arrives, into an
  * offset table (field -> offset, length, kind).  A data record is then
@@ -36,20 +51,25 @@
 #define FW_TMPL_MAX_FIELDS 128        /* field specifiers per template (cap) */
 #define FW_TMPL_MAX_RECS_PER_DGRAM 8192  /* data records decoded per datagram (cap) */
 
-/* Why a datagram, set or record was not (fully) decoded. */
+/* Why a datagram, set or record was not (fully) decoded, and the template
+ * events an operator facing a hostile network must see (counted alike,
+ * per thread and per exporter). */
 enum fw_dec_reason {
 	FW_DEC_TRUNC = 0,      /* datagram shorter than a length field claims */
 	FW_DEC_VERSION,        /* wrong version / header */
 	FW_DEC_SET_LEN,        /* set length < 4 (zero-length set aborts) */
 	FW_DEC_SET_RESERVED,   /* set id 0..255 that is not a template set: skipped */
 	FW_DEC_TEMPLATE,       /* invalid template record (rest of set skipped) */
-	FW_DEC_TMPL_FULL,      /* template cache full (FW_EFULL): template dropped */
+	FW_DEC_TMPL_FULL,      /* template cache full, nothing evictable: dropped */
 	FW_DEC_NO_TEMPLATE,    /* data set before its template: buffered */
 	FW_DEC_UNDECODABLE,    /* buffered data set never got its template: dropped */
 	FW_DEC_RECORD,         /* variable-length record overruns its set */
 	FW_DEC_OUT_FULL,       /* caller's output array (or per-datagram cap) full */
 	FW_DEC_EXP_FULL,       /* exporter table full: no per-exporter counters */
 	FW_DEC_SAMPLER_FULL,   /* sampling table full: rate dropped */
+	FW_DEC_TMPL_QUOTA,     /* exporter address over its template quota: refused */
+	FW_DEC_TMPL_EVICTED,   /* its template evicted from a full cache */
+	FW_DEC_TMPL_REDEFINED, /* template redefined with other fields (spoofing?) */
 	FW_DEC_NREASONS
 };
 
@@ -97,6 +117,7 @@ struct fw_flow_exporter {
 
 struct fw_tmpl_cfg {
 	uint32_t max_templates;      /* template slots, fixed */
+	uint32_t max_templates_per_exporter;  /* per exporter address, all domains; 0 = no cap */
 	uint32_t max_samplers;       /* sampling-rate slots, fixed */
 	uint32_t max_exporters;      /* exporter slots, fixed */
 	uint32_t pending_slots;      /* datagram copies for data-before-template; 0 = off */
@@ -108,8 +129,9 @@ struct fw_tmpl_cfg {
 
 struct fw_tmpl_cache;
 
-/* Sensible defaults: 1024 templates, 256 samplers/exporters, 16 x 64 KiB
- * pending copies, 30 min template timeout, 10 s pending timeout, sampling 1. */
+/* Sensible defaults: 1024 templates (256 per exporter address), 256
+ * samplers/exporters, 16 x 64 KiB pending copies, 30 min template timeout,
+ * 10 s pending timeout, sampling 1. */
 void fw_tmpl_cfg_default(struct fw_tmpl_cfg *cfg);
 
 /*
@@ -162,8 +184,11 @@ size_t fw_tmpl_exporters_each(const struct fw_tmpl_cache *c, fw_tmpl_exporter_fn
 
 /*
  * Persist templates and sampling rates to `path` (written to path.tmp, then
- * renamed) and read them back.  Loading adds to the cache (as if the
- * templates had just arrived at `now_ms`) and validates every byte: a bad
+ * renamed) and read them back.  Only templates that data has been decoded
+ * with are saved (a flood of templates alone is never persisted), with the
+ * times they were last defined and used.  Loading adds to the cache through
+ * the same quota and eviction as the wire, skips templates older than the
+ * template timeout at `now_ms` (wall clock), and validates every byte: a bad
  * file gives FW_EMALFORMED / FW_ETRUNC and loads nothing more.  Returns
  * FW_OK or a negative fw_err (-errno for I/O).  Not on the hot path.
  */

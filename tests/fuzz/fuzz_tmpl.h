@@ -26,7 +26,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t now = 0;
 
 	fw_tmpl_cfg_default(&cfg);
-	cfg.max_templates = 8;      /* small: reach "full" paths */
+	cfg.max_templates = 8;      /* small: reach "full" paths (eviction) */
+	cfg.max_templates_per_exporter = 5;  /* and the per-exporter quota */
 	cfg.max_samplers = 4;
 	cfg.max_exporters = 4;
 	cfg.pending_slots = 3;

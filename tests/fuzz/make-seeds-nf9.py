@@ -5,7 +5,8 @@ Raw datagrams from tests/data/udpflood_{nf9,ipfix}.pcap (Ethernet/IPv4/UDP),
 two-datagram sequences (2-byte length prefix each, see the fuzz targets),
 and hand-built datagrams for what the captures lack: options templates and
 sampling options data, variable-length and enterprise fields, withdrawal,
-IPv6, data before template.  Usage: python3 tests/fuzz/make-seeds-nf9.py
+IPv6, data before template, and what hostile exporters send (template
+floods, redefinitions, withdraw-all storms).  Usage: python3 tests/fuzz/make-seeds-nf9.py
 (from the repository root)."""
 import os
 import struct
@@ -81,6 +82,17 @@ def main():
               (157, 8), (158, 4), (159, 4), (161, 4), (22, 4)))
     write(d, "hand-times", ipfix(0, tsys, ttim, st(410, struct.pack(">IQ", 1, 1699999000000)),
                                  st(411, bytes(60))))
+    # Hostile: more templates than the fuzz cache (8) and quota (5) hold, data
+    # for some (eviction order), a redefinition with fields swapped, one that
+    # is refused, data <-> options, and a storm of withdraw-all records.
+    many = st(2, b"".join(struct.pack(">HH", 256 + i, 2) + fields((8, 4), (2, 1 + i % 8)) for i in range(10)))
+    used = st(256, struct.pack(">IB", 0x0A000001, 7)) + st(257, struct.pack(">IH", 0x0A000002, 7))
+    swap = st(2, struct.pack(">HH", 256, 2) + fields((2, 1), (8, 4)))
+    bad = st(2, struct.pack(">HH", 257, 1) + fields((8, 0)))
+    kind = st(3, struct.pack(">HHH", 258, 2, 1) + fields((302, 4), (34, 4)))
+    storm = st(2, struct.pack(">HH", 2, 0) * 64) + st(3, struct.pack(">HH", 3, 0) * 8)
+    write(d, "hand-hostile", lp(ipfix(0, many, used), ipfix(1, many), ipfix(2, swap, bad, used, kind),
+                                ipfix(3, storm, used), ipfix(4, many, used)))
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,10 @@
  * tests/data/gen-nf9-expected.sh), plus hand-built datagrams for what the
  * captures lack: IPv6, reduced-size counters, variable-length and enterprise
  * fields, every IPFIX time form, sampling from options data, withdrawal,
- * data before template, expiry, sequence gaps, save/load.
+ * data before template, expiry, sequence gaps, save/load; and what hostile
+ * exporters do: withdraw-all storms, template floods (eviction order,
+ * per-exporter quota), poisoning by redefinition, persisting only templates
+ * that carried data.
  * "truncated": every prefix of every real datagram is an error or a subset
  * of the full decode, never garbage or a crash.
  * "malformed"/"limits": zero-length sets, bad versions, full tables.
@@ -1095,8 +1098,12 @@ START_TEST(test_nf9_save_load)
 	set_begin(&w, 401);
 	w32(&w, 3); w32(&w, 50);
 	set_end(&w);
+	/* Only templates that carried data are saved: one record for 402. */
+	set_begin(&w, 402);
+	w32(&w, 3); w8(&w, 1); w8(&w, 0); w32(&w, 0x0a000002); w32(&w, 1);
+	set_end(&w);
 	ipfix_end(&w);
-	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 1);
 	ck_assert_int_eq(fw_tmpl_cache_save(c, path), FW_OK);
 
 	d = new_cache(NULL);
@@ -1130,6 +1137,375 @@ START_TEST(test_nf9_save_load)
 	unlink(path);
 	fw_tmpl_cache_free(c);
 	fw_tmpl_cache_free(d);
+}
+END_TEST
+
+/* ---- hostile exporters: withdrawal, eviction, quota, poisoning, persistence ---------- */
+
+/* IPFIX template `tid` of `n` (type, length) pairs into set 2 (or 3 with one scope field). */
+static void
+ipfix_tmpl(struct wb *w, bool options, uint16_t tid, int n, const uint16_t *tl)
+{
+	set_begin(w, options ? 3 : 2);
+	w16(w, tid);
+	w16(w, (uint16_t)n);
+	if (options)
+		w16(w, 1);
+	for (int i = 0; i < n; i++) {
+		w16(w, tl[2 * i]);
+		w16(w, tl[2 * i + 1]);
+	}
+	set_end(w);
+}
+
+static const uint16_t src_pkts[] = { 8, 4, 2, 4 };      /* sourceIPv4Address, packetDeltaCount */
+static const uint16_t pkts_src[] = { 2, 4, 8, 4 };      /* the same, swapped */
+static const uint16_t opt_rate[] = { 302, 4, 34, 4 };   /* selectorId (scope), samplingInterval */
+
+/* One datagram from `ex`, domain `dom`: template tid (src, pkts) and,
+ * with_data, one record for it.  Returns the records decoded. */
+static int
+ipfix_one(struct fw_tmpl_cache *c, struct fw_flow_dec_stats *st, const struct fw_addr *ex,
+    uint32_t dom, uint16_t tid, bool tmpl, bool with_data, int64_t now)
+{
+	struct fw_flow out[4];
+	struct wb w;
+
+	ipfix_hdr(&w, 1700000000, 0, dom);
+	if (tmpl)
+		ipfix_tmpl(&w, false, tid, 2, src_pkts);
+	if (with_data) {
+		set_begin(&w, tid);
+		w32(&w, 0x0a000001);
+		w32(&w, 7);
+		set_end(&w);
+	}
+	ipfix_end(&w);
+	return fw_ipfix_decode(c, w.b, w.n, ex, now, out, 4, st);
+}
+
+static struct fw_addr
+addr_n(uint32_t n)  /* 10.x.y.z as an exporter address */
+{
+	struct fw_addr a = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 0 } };
+
+	a.b[13] = (uint8_t)(n >> 16);
+	a.b[14] = (uint8_t)(n >> 8);
+	a.b[15] = (uint8_t)n;
+	return a;
+}
+
+/* Withdraw-all removes exactly the (exporter, domain, kind) group, also after
+ * an eviction took a template out of the middle of that group's list, and a
+ * datagram of a thousand withdraw-all records changes nothing more. */
+START_TEST(test_nf9_withdraw_all_groups)
+{
+	struct fw_tmpl_cfg cfg;
+	struct fw_tmpl_cache *c;
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow out[4];
+	struct wb w;
+
+	fw_tmpl_cfg_default(&cfg);
+	cfg.max_templates = 6;
+	c = new_cache(&cfg);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 900, true, false, 0), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 901, true, false, 0), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 903, true, false, 0), 0);
+	ipfix_hdr(&w, 1700000000, 0, 1);
+	ipfix_tmpl(&w, true, 950, 2, opt_rate);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 2, 900, true, false, 0), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 1, 900, true, false, 0), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 900, false, true, 1000), 1);  /* 900 carried data */
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 6);
+	/* Full: v9 template 300 of the same address evicts the oldest unused, 901,
+	 * from the middle of (exp_a, 1, data)'s list 903 -> 901 -> 900. */
+	v9_hdr(&w, 1000, 1700000000, 1, 1);
+	v9_tmpl300(&w);
+	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 2000, out, 4, &st), 0);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 901));
+	ck_assert(fw_tmpl_cache_has(c, 9, &exp_a, 1, 300));
+
+	/* A thousand "withdraw all data templates" records in one datagram. */
+	ipfix_hdr(&w, 1700000000, 1, 1);
+	set_begin(&w, 2);
+	for (int i = 0; i < 1000; i++) {
+		w16(&w, 2);
+		w16(&w, 0);
+	}
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 3000, out, 4, &st), 0);
+	ck_assert_uint_eq(st.templates_withdrawn, 2);  /* 900 and 903 */
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 900));
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 903));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 1, 950));  /* options: other kind */
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 2, 900));  /* other domain */
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_b, 1, 900));  /* other exporter */
+	ck_assert(fw_tmpl_cache_has(c, 9, &exp_a, 1, 300));   /* other version */
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 4);
+
+	/* Withdraw all options templates (set 3, id 3). */
+	ipfix_hdr(&w, 1700000000, 1, 1);
+	set_begin(&w, 3);
+	w16(&w, 3); w16(&w, 0);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 3000, out, 4, &st), 0);
+	ck_assert_uint_eq(st.templates_withdrawn, 3);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 950));
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 3);
+
+	/* The group comes back whole: learn, decode, withdraw one by id. */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 900, true, true, 4000), 1);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 901, true, false, 4000), 0);
+	ipfix_hdr(&w, 1700000000, 2, 1);
+	set_begin(&w, 2);
+	w16(&w, 901); w16(&w, 0);
+	w16(&w, 2); w16(&w, 0);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 5000, out, 4, &st), 0);
+	ck_assert_uint_eq(st.templates_withdrawn, 5);
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 3);
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* A full cache evicts templates no data was decoded with first (oldest
+ * first), then the one least recently used for data; never refuses. */
+START_TEST(test_nf9_eviction_order)
+{
+	struct fw_tmpl_cfg cfg;
+	struct fw_tmpl_cache *c;
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow_exporter ex[32];
+	size_t nex;
+
+	fw_tmpl_cfg_default(&cfg);
+	cfg.max_templates = 4;
+	c = new_cache(&cfg);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, 1000), 1);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 901, true, true, 2000), 1);
+	/* A flood of templates without data, one per spoofed address. */
+	for (uint32_t i = 1; i <= 10; i++) {
+		struct fw_addr f = addr_n(i);
+
+		ck_assert_int_eq(ipfix_one(c, &st, &f, 0, 256, true, false, 2500), 0);
+	}
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 4);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 8);
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 901));
+	/* A new exporter: template first, more flood, then its data alone. */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 900, true, false, 3000), 0);
+	{
+		struct fw_addr f = addr_n(11);
+
+		ck_assert_int_eq(ipfix_one(c, &st, &f, 0, 256, true, false, 3200), 0);
+	}
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 900, false, true, 3500), 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_FULL], 0);
+	ck_assert_uint_eq(st.err[FW_DEC_NO_TEMPLATE], 0);
+	/* Only used templates and one unused (flood 11): a new one takes the
+	 * unused slot, the next the least recently used, exp_a's 900. */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 901, true, true, 4000), 1);
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 902, true, true, 5000), 1);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 901));
+	/* Use refreshes the order: exp_a's 901 (used at 6000) outlives exp_b's 900 (3500). */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 901, false, true, 6000), 1);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 903, true, true, 7000), 1);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_b, 0, 900));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 901));
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 13);
+	nex = fw_tmpl_exporters(c, ex, 32);
+	for (size_t i = 0; i < nex; i++) {
+		if (memcmp(&ex[i].addr, &exp_a, sizeof(exp_a)) == 0)
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);
+		else if (memcmp(&ex[i].addr, &exp_b, sizeof(exp_b)) == 0)
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);
+		else
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_EVICTED], 1);  /* each flood template, once */
+	}
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* One exporter address may hold max_templates_per_exporter templates over
+ * all its domains and versions; refusals are counted against it. */
+START_TEST(test_nf9_exporter_quota)
+{
+	struct fw_tmpl_cfg cfg;
+	struct fw_tmpl_cache *c;
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow_exporter ex[8];
+	struct fw_flow out[4];
+	struct wb w;
+	size_t nex;
+
+	fw_tmpl_cfg_default(&cfg);
+	cfg.max_templates_per_exporter = 3;
+	c = new_cache(&cfg);
+	for (uint16_t tid = 256; tid < 260; tid++)
+		ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, tid, true, false, 0), 0);
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 3);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_QUOTA], 1);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 1, 259));
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 2, 256, true, false, 0), 0);  /* another domain */
+	v9_hdr(&w, 1000, 1700000000, 1, 1);
+	v9_tmpl300(&w);
+	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);  /* another version */
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_QUOTA], 3);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 1, 256, true, true, 0), 1);  /* a refresh is no new one */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 1, 256, true, true, 0), 1);  /* others unaffected */
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_QUOTA], 3);
+	nex = fw_tmpl_exporters(c, ex, 8);
+	for (size_t i = 0; i < nex; i++)
+		if (memcmp(&ex[i].addr, &exp_a, sizeof(exp_a)) == 0 && ex[i].version == 10 && ex[i].domain == 1)
+			ck_assert_uint_eq(ex[i].err[FW_DEC_TMPL_QUOTA], 1);
+	/* A withdrawal gives the quota back. */
+	ipfix_hdr(&w, 1700000000, 1, 1);
+	set_begin(&w, 2);
+	w16(&w, 257); w16(&w, 0);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 2, 256, true, false, 0), 0);
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 2, 256));
+	ck_assert_str_eq(fw_dec_reason_name(FW_DEC_TMPL_QUOTA), "template_quota");
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* Poisoning: a redefinition (same id, other fields) is applied but counted
+ * against the exporter; a redefinition that cannot be compiled is refused
+ * and the template in use stays. */
+START_TEST(test_nf9_redefinition)
+{
+	struct fw_tmpl_cache *c = new_cache(NULL);
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow_exporter ex[2];
+	struct fw_flow out[4];
+	struct wb w;
+
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, 0), 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 0);
+	/* Same fields again: a refresh, not a redefinition. */
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, 0), 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 0);
+	/* Fields swapped (what a spoofed datagram does to poison it). */
+	ipfix_hdr(&w, 1700000000, 0, 0);
+	ipfix_tmpl(&w, false, 900, 2, pkts_src);
+	set_begin(&w, 900);
+	w32(&w, 77);
+	w32(&w, 0x0a000009);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 1);
+	ck_assert_uint_eq(out[0].pkts, 77);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 1);
+	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 2), 1);
+	ck_assert_uint_eq(ex[0].err[FW_DEC_TMPL_REDEFINED], 1);
+
+	/* A redefinition we refuse (its record would be zero bytes long)
+	 * keeps the template in use: data still decodes with it. */
+	ipfix_hdr(&w, 1700000000, 0, 0);
+	set_begin(&w, 2);
+	w16(&w, 900); w16(&w, 1); w16(&w, 8); w16(&w, 0);
+	set_end(&w);
+	set_begin(&w, 900);
+	w32(&w, 78);
+	w32(&w, 0x0a000009);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 1);
+	ck_assert_uint_eq(out[0].pkts, 78);
+	ASSERT_ADDR(&out[0].src, "10.0.0.9");
+	ck_assert_uint_eq(st.err[FW_DEC_TEMPLATE], 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 1);
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+
+	/* The same for NetFlow v9 (no variable-length fields in v9). */
+	v9_hdr(&w, 1000, 1700000000, 1, 0);
+	v9_tmpl300(&w);
+	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	v9_hdr(&w, 1000, 1700000000, 2, 0);
+	set_begin(&w, 0);
+	w16(&w, 300); w16(&w, 1); w16(&w, 8); w16(&w, 0xffff);
+	set_end(&w);
+	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert_uint_eq(st.err[FW_DEC_TEMPLATE], 2);
+	ck_assert(fw_tmpl_cache_has(c, 9, &exp_a, 0, 300));
+
+	/* A redefinition that turns a data template into an options template
+	 * moves it to the options group: withdraw-all data leaves it alone. */
+	ipfix_hdr(&w, 1700000000, 0, 0);
+	ipfix_tmpl(&w, true, 900, 2, opt_rate);
+	set_begin(&w, 2);
+	w16(&w, 2); w16(&w, 0);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_REDEFINED], 2);
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+	ipfix_hdr(&w, 1700000000, 0, 0);
+	set_begin(&w, 3);
+	w16(&w, 3); w16(&w, 0);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 900));
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* Persistence keeps only templates that data was decoded with, with their
+ * times: a flood is not restored, and neither is a template the timeout
+ * has passed while the collector was down. */
+START_TEST(test_nf9_save_proven_only)
+{
+	struct fw_tmpl_cache *c = new_cache(NULL), *d;
+	struct fw_flow_dec_stats st = { 0 };
+	char path[] = "/tmp/check_nf9_XXXXXX";
+	int fd = mkstemp(path);
+	const int64_t t0 = INT64_C(1700000000000);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_a, 0, 900, true, true, t0), 1);
+	ck_assert_int_eq(ipfix_one(c, &st, &exp_b, 0, 901, true, false, t0), 0);
+	for (uint32_t i = 1; i <= 50; i++) {
+		struct fw_addr f = addr_n(i);
+
+		ck_assert_int_eq(ipfix_one(c, &st, &f, 7, 256, true, false, t0), 0);
+	}
+	ck_assert_uint_eq(fw_tmpl_cache_count(c), 52);
+	ck_assert_int_eq(fw_tmpl_cache_save(c, path), FW_OK);
+
+	d = new_cache(NULL);
+	ck_assert_int_eq(fw_tmpl_cache_load(d, path, t0 + 60000), FW_OK);
+	ck_assert_uint_eq(fw_tmpl_cache_count(d), 1);
+	ck_assert(fw_tmpl_cache_has(d, 10, &exp_a, 0, 900));
+	ck_assert_int_eq(ipfix_one(d, &st, &exp_a, 0, 900, false, true, t0 + 61000), 1);
+	/* A restored template counts as used: it is saved again. */
+	ck_assert_int_eq(fw_tmpl_cache_save(d, path), FW_OK);
+	fw_tmpl_cache_free(d);
+	d = new_cache(NULL);
+	ck_assert_int_eq(fw_tmpl_cache_load(d, path, t0 + 120000), FW_OK);
+	ck_assert_uint_eq(fw_tmpl_cache_count(d), 1);
+	fw_tmpl_cache_free(d);
+	/* Defined at t0, timeout 30 min: not restored a minute after that. */
+	d = new_cache(NULL);
+	ck_assert_int_eq(fw_tmpl_cache_load(d, path, t0 + 31 * 60000), FW_OK);
+	ck_assert_uint_eq(fw_tmpl_cache_count(d), 0);
+	fw_tmpl_cache_free(d);
+	unlink(path);
+	fw_tmpl_cache_free(c);
 }
 END_TEST
 
@@ -1276,25 +1652,33 @@ START_TEST(test_nf9_cache_full)
 		ipfix_end(&w);
 		ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
 	}
+	/* Full: the oldest template never used for data made room. */
 	ck_assert_uint_eq(fw_tmpl_cache_count(c), 2);
-	ck_assert_uint_eq(st.err[FW_DEC_TMPL_FULL], 1);
-	/* Withdrawal frees a slot for the next one. */
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_FULL], 0);
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 256));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 258));
+	/* Withdrawal frees a slot: the next one evicts nothing. */
 	ipfix_hdr(&w, 1700000000, 0, 0);
 	set_begin(&w, 2);
-	w16(&w, 256); w16(&w, 0);
-	w16(&w, 258); w16(&w, 1); w16(&w, 2); w16(&w, 4);
+	w16(&w, 257); w16(&w, 0);
+	w16(&w, 256); w16(&w, 1); w16(&w, 2); w16(&w, 4);
 	set_end(&w);
 	ipfix_end(&w);
 	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 4, &st), 0);
 	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 258));
-	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 256));
+	ck_assert(fw_tmpl_cache_has(c, 10, &exp_a, 0, 256));
+	ck_assert(!fw_tmpl_cache_has(c, 10, &exp_a, 0, 257));
+	ck_assert_uint_eq(st.err[FW_DEC_TMPL_EVICTED], 1);
 	/* Exporter table full: a second exporter still decodes, counted. */
 	ipfix_hdr(&w, 1700000000, 0, 0);
 	ipfix_tmpl_900(&w);
+	ipfix_data_900(&w, 3);
 	ipfix_end(&w);
-	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_b, 0, out, 4, &st), 0);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_b, 0, out, 4, &st), 1);
 	ck_assert_uint_eq(st.err[FW_DEC_EXP_FULL], 1);
 	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 4), 1);
+	ck_assert_uint_eq(ex[0].err[FW_DEC_TMPL_EVICTED], 2);  /* 256, then 258 for exp_b's 900 */
 	fw_tmpl_cache_free(c);
 }
 END_TEST
@@ -1348,6 +1732,8 @@ nf9_suite(void)
 	tcase_add_test(valid, test_nf9_template_expiry);
 	tcase_add_test(valid, test_nf9_sequence_gaps);
 	tcase_add_test(valid, test_nf9_save_load);
+	tcase_add_test(valid, test_nf9_withdraw_all_groups);
+	tcase_add_test(valid, test_nf9_save_proven_only);
 	suite_add_tcase(s, valid);
 
 	tcase_set_timeout(trunc, 60);
@@ -1358,10 +1744,13 @@ nf9_suite(void)
 	tcase_add_test(bad, test_nf9_zero_length_set_aborts);
 	tcase_add_test(bad, test_nf9_bad_headers);
 	tcase_add_test(bad, test_nf9_bad_templates);
+	tcase_add_test(bad, test_nf9_redefinition);
 	suite_add_tcase(s, bad);
 
 	tcase_add_test(lim, test_nf9_cache_full);
 	tcase_add_test(lim, test_nf9_output_full);
+	tcase_add_test(lim, test_nf9_eviction_order);
+	tcase_add_test(lim, test_nf9_exporter_quota);
 	suite_add_tcase(s, lim);
 	return s;
 }
