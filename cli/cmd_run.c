@@ -150,11 +150,16 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const char *db)
 		cli_stats_add(&snap, "dnstap", "drop_oversize", ts.oversize);
 		cli_stats_add(&snap, "dnstap", "ring_drops", ts.ring_drops);
 		cli_stats_add(&snap, "dnstap", "connections", ts.conns);
+		cli_stats_add(&snap, "dnstap", "connections_refused", ts.conns_refused);
+		cli_stats_add(&snap, "dnstap", "handshake_timeouts", ts.handshake_timeouts);
+		cli_stats_add(&snap, "dnstap", "evicted", ts.evicted);
 		fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
-		    "connections=%llu active=%llu", (unsigned long long)ts.frames, (unsigned long long)ts.records,
-		    (unsigned long long)ts.skipped,
+		    "connections=%llu active=%llu refused=%llu handshake_timeouts=%llu evicted=%llu",
+		    (unsigned long long)ts.frames, (unsigned long long)ts.records, (unsigned long long)ts.skipped,
 		    (unsigned long long)ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control,
-		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active);
+		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active,
+		    (unsigned long long)ts.conns_refused, (unsigned long long)ts.handshake_timeouts,
+		    (unsigned long long)ts.evicted);
 	}
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
 		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
@@ -269,14 +274,19 @@ cmd_run(int argc, char **argv)
 		}
 		trc = fw_dnstap_listener_open(cfg.dns_dnstap_socket,
 		    (unsigned)strtol(cfg.dns_dnstap_socket_mode, NULL, 8), ring, &dnstap);
+		if (trc == FW_OK)
+			trc = fw_dnstap_listener_set_limits(dnstap, (uint32_t)cfg.dns_dnstap_max_clients,
+			    (uint32_t)cfg.dns_dnstap_handshake_timeout_ms);
 		if (trc != FW_OK) {
+			/* A runtime failure (path in use, no such directory), not a config error. */
 			fw_log(FW_LOG_ERR, "run", "dns.dnstap_socket %s: cannot listen: %s", cfg.dns_dnstap_socket,
 			    fw_strerror(trc));
-			status = EXIT_USAGE;
+			status = 1;
 			goto out;
 		}
-		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s)", cfg.dns_dnstap_socket,
-		    cfg.dns_dnstap_socket_mode);
+		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s, at most %lld clients, handshake "
+		    "timeout %lld ms)", cfg.dns_dnstap_socket, cfg.dns_dnstap_socket_mode,
+		    (long long)cfg.dns_dnstap_max_clients, (long long)cfg.dns_dnstap_handshake_timeout_ms);
 	}
 	if (nflog != NULL) {
 		struct fw_ring *ring;

@@ -79,6 +79,8 @@ static const struct key keys[] = {
 	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
 	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
 	{ "dns", "dnstap_socket_mode", KT_STR, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
+	{ "dns", "dnstap_max_clients", KT_INT, OFF(dns_dnstap_max_clients), "64", 1, 4096 },
+	{ "dns", "dnstap_handshake_timeout_ms", KT_INT, OFF(dns_dnstap_handshake_timeout_ms), "5000", 1, 3600000 },
 	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
 	{ "dns", "zones", KT_STR, OFF(dns_zones), "", 0, 0 },
 	{ "dns", "exclude", KT_STR, OFF(dns_exclude), "", 0, 0 },

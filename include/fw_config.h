@@ -71,6 +71,8 @@ struct fw_config {
 	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */
 	char dns_dnstap_socket[FW_CFG_STR_MAX];     /* unix socket for dnstap; empty = off */
 	char dns_dnstap_socket_mode[8];             /* octal permissions of that socket */
+	int64_t dns_dnstap_max_clients;             /* dnstap connections served at once */
+	int64_t dns_dnstap_handshake_timeout_ms;    /* close clients not through the handshake by then */
 	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
 	char dns_zones[FW_CFG_LIST_MAX];   /* zones to roll names up to (list) */
 	char dns_exclude[FW_CFG_LIST_MAX]; /* zones never flagged (they and below) */
