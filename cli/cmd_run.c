@@ -24,7 +24,7 @@
 #include "fw_qlog_source.h"
 #include "fw_pipeline.h"
 
-#define MAX_LISTENERS 48
+#define MAX_LISTENERS FW_CFG_LISTENERS_MAX   /* checked with the config */
 
 static struct fw_listener *listeners[MAX_LISTENERS];
 static int nlisteners;
@@ -54,7 +54,7 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 		for (int w = 0; w < cfg->listen_workers; w++) {
 			if (nlisteners >= MAX_LISTENERS) {
 				fprintf(stderr, "floodwatch run: more than %d listen sockets\n", MAX_LISTENERS);
-				return EXIT_USAGE;
+				return 1;  /* cannot happen: fw_config_validate() counts them */
 			}
 			if (fw_listener_open(tok, label, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
 				fw_log(FW_LOG_ERR, "run", "%s", err);
@@ -218,9 +218,13 @@ cmd_run(int argc, char **argv)
 		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
 		    cfg.kafka_brokers, cfg.kafka_topic);
 	if (cfg.dns_querylog[0] != '\0') {
-		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "%s", err);
-			status = EXIT_USAGE;
+		int qrc;
+
+		err[0] = '\0';
+		if ((qrc = fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err))) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "dns.querylog %s: %s", cfg.dns_querylog,
+			    err[0] != '\0' ? err : fw_strerror(qrc));
+			status = 1;
 			goto out;
 		}
 		fw_log(FW_LOG_INFO, "run", "dns: following BIND query log %s (times in %s)", cfg.dns_querylog,
