@@ -103,9 +103,12 @@ kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
 grep "dnstap:" "$TMP/run.log" | tail -1
 check "the daemon closed 937 idle clients, keeping 63 beside named" \
 	grep -q "idle clients closed by the daemon: 937" "$TMP/idle.out"
-WANT=$((2 * NQ + 2))                        # + the probe query and its response
-check "BIND got through 1000 idle clients: its $WANT events arrived" \
-	grep -q "dnstap: frames=$WANT records=$WANT skipped=0 bad=0 ring_drops=0 " "$TMP/run.log"
+# Every query and response of the NQ queries (plus the start-up probe's, if
+# named had connected by then): BIND was not locked out.
+GOT=$(grep "dnstap: frames=" "$TMP/run.log" | tail -1 | sed -n 's/.*dnstap: frames=\([0-9]*\) records=\1 skipped=0 bad=0 ring_drops=0 .*/\1/p')
+check "BIND got through 1000 idle clients: all its events arrived (${GOT:-none} >= $((2 * NQ)))" \
+	test "${GOT:-0}" -ge $((2 * NQ)) -a "${GOT:-0}" -le $((2 * NQ + 2))
+WANT=$GOT
 check "... 1001 connections accepted, 937 idle ones evicted (936 by idle clients, 1 by named), none refused, no timeouts" \
 	grep -q "connections=1001 active=0 refused=0 handshake_timeouts=0 evicted=937$" "$TMP/run.log"
 check "... the eviction is logged, rate-limited" \
