@@ -4,15 +4,24 @@
  * Opens the database read-only (WAL lets it read while the daemon writes);
  * prints a table for people or, with --json, one JSON object per line built
  * with jansson (victims and evidence are attacker-influenced text).
+ *
+ * Exit status: 0 listed (perhaps nothing), 1 the database failed while
+ * being read, 2 a usage error or a --db that cannot be used: missing, a
+ * directory, not readable, not an SQLite file, not a floodwatch database.
+ * Those are checked before SQLite sees the path, because SQLite words them
+ * as "disk I/O error" or "unable to open database file".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli_int.h"
 #include "fw_alert_json.h"
@@ -205,6 +214,30 @@ query_sql(const char *reason_col)
 	return sql;
 }
 
+/* The --db path is a file we can read; else one clear line and EXIT_USAGE. */
+static int
+check_db_path(const char *path)
+{
+	const char *why = NULL;
+	struct stat sb;
+	int fd;
+
+	if (stat(path, &sb) != 0)
+		why = errno == ENOENT ? "no such file (--db takes the daemon's sqlite.path)" : strerror(errno);
+	else if (S_ISDIR(sb.st_mode))
+		why = "is a directory, not a database file (--db takes the daemon's sqlite.path)";
+	else if (!S_ISREG(sb.st_mode))
+		why = "not a regular file";
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		why = strerror(errno);
+	else
+		close(fd);
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "floodwatch alerts: %s: cannot open database: %s\n", path, why);
+	return EXIT_USAGE;
+}
+
 int
 cmd_alerts(int argc, char **argv)
 {
@@ -220,6 +253,8 @@ cmd_alerts(int argc, char **argv)
 	fw_config_defaults(&defaults);
 	if (o.db == NULL)
 		o.db = defaults.sqlite_path;
+	if ((rc = check_db_path(o.db)) != 0)
+		return rc;
 	snprintf(uri, sizeof(uri), "%s", o.db);
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, "floodwatch alerts: %s: cannot open database: %s\n", o.db,
@@ -228,11 +263,19 @@ cmd_alerts(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	/* A database no daemon has migrated yet (schema step 3) has no end_reason. */
+	/* A database no daemon has migrated yet (schema step 4) has no end_reason. */
 	if (sqlite3_prepare_v2(db, query_sql("end_reason"), -1, &st, NULL) != SQLITE_OK &&
 	    sqlite3_prepare_v2(db, query_sql("NULL"), -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "floodwatch alerts: %s: %s (is this a floodwatch database?)\n", o.db,
-		    sqlite3_errmsg(db));
+		int ec = sqlite3_errcode(db);
+
+		if (ec == SQLITE_NOTADB)
+			fprintf(stderr, "floodwatch alerts: %s: not an SQLite database file\n", o.db);
+		else if (ec == SQLITE_ERROR && strstr(sqlite3_errmsg(db), "no such") != NULL)
+			fprintf(stderr, "floodwatch alerts: %s: not a floodwatch database (%s)\n", o.db,
+			    sqlite3_errmsg(db));
+		else
+			fprintf(stderr, "floodwatch alerts: %s: cannot read the alerts table: %s\n", o.db,
+			    sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return EXIT_USAGE;
 	}

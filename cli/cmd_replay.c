@@ -6,9 +6,16 @@
  * the detector sees records in file order and every run gives the same
  * alerts.  Missing files are a usage error (exit 2, before anything runs);
  * files that are not captures, or end truncated, are counted and skipped.
+ * Exit status: 0 when at least one input was read, 1 on a runtime failure
+ * (a sink error, an input that failed while being read), 2 for usage and
+ * config errors, EXIT_NO_INPUT when not one input could be read (each was
+ * skipped), so a script can tell "nothing happened" from "no alerts".
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_int.h"
@@ -18,6 +25,8 @@
 #include "fw_pipeline.h"
 #include "fw_qlog_source.h"
 #include "fw_replay.h"
+
+#define EXIT_NO_INPUT 3            /* no input file could be read */
 
 /* What a file holds, by its first bytes: never by its name. */
 enum input_kind { IN_PCAP, IN_QUERYLOG, IN_DNSTAP, IN_OTHER };
@@ -174,8 +183,14 @@ cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (int i = 0; i < npos; i++) {
+		struct stat sb;
+
 		if (access(pos[i], R_OK) != 0) {
-			fprintf(stderr, "floodwatch replay: %s: cannot read file\n", pos[i]);
+			fprintf(stderr, "floodwatch replay: %s: cannot read file: %s\n", pos[i], strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (stat(pos[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "floodwatch replay: %s: is a directory, not a capture or log file\n", pos[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -201,10 +216,8 @@ cmd_replay(int argc, char **argv)
 			fw_replay_wait_drained(flows);
 
 		if (kind == IN_QUERYLOG) {
-			rs.files++;
 			frc = fw_qlog_replay(pos[i], &cfg, dns, &qs, err, sizeof(err));
 		} else if (kind == IN_DNSTAP) {
-			rs.files++;
 			tap.ring = dns;
 			frc = fw_dnstap_file_read(pos[i], tap_record, &tap, &ts);
 			tap_flush(&tap);
@@ -217,6 +230,12 @@ cmd_replay(int argc, char **argv)
 			}
 		} else {
 			frc = fw_replay_file(pos[i], dec, flows, dns, &rs, err, sizeof(err));
+		}
+		if (kind == IN_QUERYLOG || kind == IN_DNSTAP) {   /* fw_replay_file counts its own */
+			if (frc == FW_OK)
+				rs.files++;
+			else
+				rs.bad_files++;
 		}
 		if (frc != FW_OK) {
 			fprintf(stderr, "floodwatch replay: %s\n", err);
@@ -250,6 +269,11 @@ cmd_replay(int argc, char **argv)
 	}
 	if (ps.sink_errors > 0)
 		status = 1;
+	if (rs.files == 0) {
+		fprintf(stderr, "floodwatch replay: no input could be read (%d file%s given, none a capture, "
+		    "query log or dnstap file): exit %d\n", npos, npos == 1 ? "" : "s", EXIT_NO_INPUT);
+		status = EXIT_NO_INPUT;
+	}
 	fw_decoder_free(dec);
 	fw_pipeline_free(p);
 	return status;

@@ -31,7 +31,7 @@
 #include "fw_time.h"
 #include "fw_priv.h"
 
-#define MAX_LISTENERS 48
+#define MAX_LISTENERS FW_CFG_LISTENERS_MAX   /* checked with the config */
 
 static struct fw_listener *listeners[MAX_LISTENERS];
 static struct fw_ring *listener_rings[MAX_LISTENERS];
@@ -63,7 +63,7 @@ open_list(const char *label, const char *list, const struct fw_config *cfg)
 		for (int w = 0; w < cfg->listen_workers; w++) {
 			if (nlisteners >= MAX_LISTENERS) {
 				fprintf(stderr, "floodwatch run: more than %d listen sockets\n", MAX_LISTENERS);
-				return EXIT_USAGE;
+				return 1;  /* cannot happen: fw_config_validate() counts them */
 			}
 			if (fw_listener_open(tok, label, w, cfg, &listeners[nlisteners], err, sizeof(err)) != FW_OK) {
 				fw_log(FW_LOG_ERR, "run", "%s", err);
@@ -201,11 +201,16 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		cli_stats_add(&snap, "dnstap", "drop_oversize", ts.oversize);
 		cli_stats_add(&snap, "dnstap", "ring_drops", ts.ring_drops);
 		cli_stats_add(&snap, "dnstap", "connections", ts.conns);
+		cli_stats_add(&snap, "dnstap", "connections_refused", ts.conns_refused);
+		cli_stats_add(&snap, "dnstap", "handshake_timeouts", ts.handshake_timeouts);
+		cli_stats_add(&snap, "dnstap", "evicted", ts.evicted);
 		fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
-		    "connections=%llu active=%llu", (unsigned long long)ts.frames, (unsigned long long)ts.records,
-		    (unsigned long long)ts.skipped,
+		    "connections=%llu active=%llu refused=%llu handshake_timeouts=%llu evicted=%llu",
+		    (unsigned long long)ts.frames, (unsigned long long)ts.records, (unsigned long long)ts.skipped,
 		    (unsigned long long)ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control,
-		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active);
+		    (unsigned long long)ts.ring_drops, (unsigned long long)ts.conns, (unsigned long long)ts.conns_active,
+		    (unsigned long long)ts.conns_refused, (unsigned long long)ts.handshake_timeouts,
+		    (unsigned long long)ts.evicted);
 	}
 	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
 		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
@@ -282,9 +287,13 @@ cmd_run(int argc, char **argv)
 	 * packet parser runs before fw_priv_drop() (librdkafka's threads, which
 	 * fw_pipeline_new() starts, are switched along with the process). */
 	if (cfg.dns_querylog[0] != '\0') {
-		if (fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err)) != FW_OK) {
-			fw_log(FW_LOG_ERR, "run", "%s", err);
-			status = EXIT_USAGE;
+		int qrc;
+
+		err[0] = '\0';
+		if ((qrc = fw_qlog_tail_open(cfg.dns_querylog, &cfg, &qlog, err, sizeof(err))) != FW_OK) {
+			fw_log(FW_LOG_ERR, "run", "dns.querylog %s: %s", cfg.dns_querylog,
+			    err[0] != '\0' ? err : fw_strerror(qrc));
+			status = 1;
 			goto out;
 		}
 		fw_log(FW_LOG_INFO, "run", "dns: following BIND query log %s (times in %s)", cfg.dns_querylog,
@@ -335,14 +344,19 @@ cmd_run(int argc, char **argv)
 		}
 		trc = fw_dnstap_listener_open(cfg.dns_dnstap_socket,
 		    (unsigned)strtol(cfg.dns_dnstap_socket_mode, NULL, 8), ring, &dnstap);
+		if (trc == FW_OK)
+			trc = fw_dnstap_listener_set_limits(dnstap, (uint32_t)cfg.dns_dnstap_max_clients,
+			    (uint32_t)cfg.dns_dnstap_handshake_timeout_ms);
 		if (trc != FW_OK) {
+			/* A runtime failure (path in use, no such directory), not a config error. */
 			fw_log(FW_LOG_ERR, "run", "dns.dnstap_socket %s: cannot listen: %s", cfg.dns_dnstap_socket,
 			    fw_strerror(trc));
-			status = EXIT_USAGE;
+			status = 1;
 			goto out;
 		}
-		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s)", cfg.dns_dnstap_socket,
-		    cfg.dns_dnstap_socket_mode);
+		fw_log(FW_LOG_INFO, "run", "dns: dnstap socket %s (mode %s, at most %lld clients, handshake "
+		    "timeout %lld ms)", cfg.dns_dnstap_socket, cfg.dns_dnstap_socket_mode,
+		    (long long)cfg.dns_dnstap_max_clients, (long long)cfg.dns_dnstap_handshake_timeout_ms);
 	}
 	if (fw_priv_drop(priv, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);

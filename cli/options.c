@@ -63,7 +63,10 @@ cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
 		}
 	}
 	if (fw_config_validate(cfg, err, sizeof(err)) != FW_OK) {
-		fprintf(stderr, "floodwatch %s: %s: %s\n", cmd, file ? file : "config", err);
+		char where[FW_CFG_STR_MAX + 300];
+
+		fw_config_locate(file, sets, nsets, err, where, sizeof(where));
+		fprintf(stderr, "floodwatch %s: %s%s\n", cmd, where, err);
 		return EXIT_USAGE;
 	}
 	fw_log_set_level((enum fw_log_level)fw_log_level_parse(cfg->log_level));

@@ -43,10 +43,20 @@
  * files and writers for sockets, but no server side that accepts socket
  * connections, and its rdwr-based reader would block one thread per
  * client.  One thread, poll(2) over the listening socket, an eventfd for
- * stop, and up to FW_DNSTAP_CLIENTS_MAX clients, each with one buffer of
+ * stop, and up to max_clients clients, each with one buffer of
  * FW_DNSTAP_FRAME_MAX + 4 bytes allocated at accept (never per frame).  The
  * thread is the ring's only producer.  Counters are kept in a plain struct
  * by the thread and published with relaxed atomic stores once per wake-up.
+ *
+ * Anyone allowed to connect could otherwise fill every client slot with
+ * connections that never speak and lock the DNS servers out (issue 9,
+ * item 7).  So a client must finish its handshake within handshake_ms of
+ * connecting (the poll timeout is the nearest such deadline), and a new
+ * connection at the cap closes a client that is still in its handshake
+ * (the one that connected first) or, failing that, the client idle longest
+ * if idle for at least handshake_ms.  A busy server's stream is never
+ * closed for a newcomer; only when every client is busy is the newcomer
+ * refused.  Idleness and deadlines use CLOCK_MONOTONIC.
  */
 #include "fw_dnstap.h"
 
@@ -75,6 +85,7 @@
 #define ARENA_BYTES (FW_DNSTAP_FRAME_MAX + 16384u)
 #define FSTRM_FIELD_CONTENT_TYPE 1
 #define BATCH 64                   /* records pushed to the ring at once */
+#define ACCEPTS_PER_WAKE 16        /* new connections taken per wake-up: reads go first */
 /* Room for the largest data frame (and so for any control frame). */
 #define CONN_BUF (FW_DNSTAP_FRAME_MAX + 4)
 _Static_assert(CONN_BUF >= FW_DNSTAP_CONTROL_MAX + 8, "control frames fit a client buffer");
@@ -547,6 +558,8 @@ _Static_assert(sizeof(struct fw_dnstap_stats) % sizeof(uint64_t) == 0,
 struct conn {
 	int fd;
 	uint32_t fill;             /* bytes in buf */
+	int64_t since_ms;          /* accepted at, monotonic */
+	int64_t last_ms;           /* last bytes received (or accept), monotonic */
 	struct fw_dnstap_stream st;
 	uint8_t *buf;              /* CONN_BUF bytes, owned */
 };
@@ -558,10 +571,12 @@ struct fw_dnstap_listener {
 	pthread_t thread;
 	struct fw_ring *ring;      /* borrowed; this thread is its producer */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	/* Listener thread only: */
+	uint32_t max_clients;      /* set before start */
+	int64_t handshake_ms;      /* set before start */
+	/* Listener thread only (after start): */
 	size_t nconns;
-	struct conn conns[FW_DNSTAP_CLIENTS_MAX];
-	struct pollfd pfd[FW_DNSTAP_CLIENTS_MAX + 2];
+	struct conn *conns;        /* max_clients, owned */
+	struct pollfd *pfd;        /* max_clients + 2, owned */
 	size_t nbatch;
 	struct fw_dnsq batch[BATCH];
 	struct fw_dnstap_stats work;   /* counted here, published below */
@@ -667,7 +682,7 @@ conn_process(struct fw_dnstap_listener *l, struct conn *cn, int64_t now_ms)
 }
 
 static void
-conn_read(struct fw_dnstap_listener *l, size_t i, int64_t now_ms)
+conn_read(struct fw_dnstap_listener *l, size_t i, int64_t now_ms, int64_t mono)
 {
 	struct conn *cn = &l->conns[i];
 	ssize_t n = read(cn->fd, cn->buf + cn->fill, CONN_BUF - cn->fill);
@@ -681,25 +696,70 @@ conn_read(struct fw_dnstap_listener *l, size_t i, int64_t now_ms)
 		return;
 	}
 	cn->fill += (uint32_t)n;
+	cn->last_ms = mono;
 	if (conn_process(l, cn, now_ms) != 0)
 		conn_close(l, i);
 }
 
-static void
-accept_all(struct fw_dnstap_listener *l)
+/* Handshake done: data may flow (or STOP was seen). */
+static int
+conn_ready(const struct conn *cn)
 {
-	for (;;) {
+	return cn->st.state == ST_DATA || cn->st.state == ST_DONE;
+}
+
+/*
+ * The client a new connection may replace, or -1: the first-connected one
+ * still in its handshake, else the one idle longest if idle >= handshake_ms.
+ */
+static ssize_t
+pick_victim(const struct fw_dnstap_listener *l, int64_t mono)
+{
+	ssize_t hs = -1, idle = -1;
+
+	for (size_t i = 0; i < l->nconns; i++) {
+		const struct conn *cn = &l->conns[i];
+
+		if (!conn_ready(cn)) {
+			if (hs < 0 || cn->since_ms < l->conns[hs].since_ms)
+				hs = (ssize_t)i;
+		} else if (idle < 0 || cn->last_ms < l->conns[idle].last_ms) {
+			idle = (ssize_t)i;
+		}
+	}
+	if (hs >= 0)
+		return hs;
+	if (idle >= 0 && mono - l->conns[idle].last_ms >= l->handshake_ms)
+		return idle;
+	return -1;
+}
+
+static void
+accept_all(struct fw_dnstap_listener *l, int64_t mono)
+{
+	for (int k = 0; k < ACCEPTS_PER_WAKE; k++) {
 		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *cn;
 
 		if (fd < 0)
 			return;            /* EAGAIN, or a client gone before accept */
-		if (l->nconns == FW_DNSTAP_CLIENTS_MAX) {
-			l->work.conns_refused++;
-			FW_LOG_RL(FW_LOG_WARN, "dnstap", "%s: %d clients already, refusing one",
-			    l->path, FW_DNSTAP_CLIENTS_MAX);
-			close(fd);
-			continue;
+		if (l->nconns == l->max_clients) {
+			ssize_t v = pick_victim(l, mono);
+
+			if (v < 0) {
+				l->work.conns_refused++;
+				FW_LOG_RL(FW_LOG_WARN, "dnstap", "%s: at the cap of %u clients, all busy: "
+				    "refusing a new connection (dns.dnstap_max_clients)", l->path, l->max_clients);
+				close(fd);
+				continue;
+			}
+			l->work.evicted++;
+			FW_LOG_RL(FW_LOG_WARN, "dnstap", "%s: at the cap of %u clients: closing one %s "
+			    "for %lld ms to make room (dns.dnstap_max_clients)", l->path, l->max_clients,
+			    conn_ready(&l->conns[v]) ? "idle" : "still in its handshake",
+			    (long long)(mono - (conn_ready(&l->conns[v]) ? l->conns[v].last_ms :
+			    l->conns[v].since_ms)));
+			conn_close(l, (size_t)v);
 		}
 		cn = &l->conns[l->nconns];
 		if ((cn->buf = malloc(CONN_BUF)) == NULL) {
@@ -709,18 +769,48 @@ accept_all(struct fw_dnstap_listener *l)
 		}
 		cn->fd = fd;
 		cn->fill = 0;
+		cn->since_ms = cn->last_ms = mono;
 		fw_dnstap_stream_init(&cn->st, FW_DNSTAP_FRAME_MAX);
 		l->nconns++;
 		l->work.conns++;
 	}
 }
 
+/*
+ * Close clients past their handshake deadline; returns the poll timeout
+ * until the next deadline (ms, rounded up), or -1 when there is none.
+ */
+static int
+expire_handshakes(struct fw_dnstap_listener *l, int64_t mono)
+{
+	int64_t next = -1;
+
+	for (size_t i = l->nconns; i-- > 0;) {
+		const struct conn *cn = &l->conns[i];
+		int64_t left = cn->since_ms + l->handshake_ms - mono;
+
+		if (conn_ready(cn))
+			continue;
+		if (left <= 0) {
+			l->work.handshake_timeouts++;
+			FW_LOG_RL(FW_LOG_WARN, "dnstap", "%s: closing a client that did not finish the "
+			    "Frame Streams handshake in %lld ms (dns.dnstap_handshake_timeout_ms)", l->path,
+			    (long long)l->handshake_ms);
+			conn_close(l, i);
+			continue;
+		}
+		if (next < 0 || left < next)
+			next = left;
+	}
+	return next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : (int)next;
+}
+
 static int64_t
-now_ms(void)
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -730,14 +820,16 @@ listener_main(void *arg)
 	struct fw_dnstap_listener *l = arg;
 
 	for (;;) {
+		int timeout = expire_handshakes(l, clock_ms(CLOCK_MONOTONIC));
 		size_t n = l->nconns;
-		int64_t t;
+		int64_t t, mono;
 
+		publish(l);
 		l->pfd[0] = (struct pollfd){ .fd = l->efd, .events = POLLIN };
 		l->pfd[1] = (struct pollfd){ .fd = l->lfd, .events = POLLIN };
 		for (size_t i = 0; i < n; i++)
 			l->pfd[2 + i] = (struct pollfd){ .fd = l->conns[i].fd, .events = POLLIN };
-		if (poll(l->pfd, n + 2, -1) < 0) {
+		if (poll(l->pfd, n + 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fw_log_errno(FW_LOG_ERR, "dnstap", "%s: poll", l->path);
@@ -745,15 +837,15 @@ listener_main(void *arg)
 		}
 		if (l->pfd[0].revents)
 			break;
-		t = now_ms();      /* once per wake-up, for frames without a time */
+		t = clock_ms(CLOCK_REALTIME);  /* once per wake-up, for frames without a time */
+		mono = clock_ms(CLOCK_MONOTONIC);
 		/* Backwards, so conn_close()'s swap-remove never skips a client. */
 		for (size_t i = n; i-- > 0;)
 			if (l->pfd[2 + i].revents)
-				conn_read(l, i, t);
+				conn_read(l, i, t, mono);
 		if (l->pfd[1].revents)
-			accept_all(l);
+			accept_all(l, mono);
 		flush_batch(l);
-		publish(l);
 	}
 	flush_batch(l);
 	while (l->nconns > 0)
@@ -797,6 +889,9 @@ fw_dnstap_listener_open(const char *path, unsigned mode, struct fw_ring *ring,
 		return FW_ENOMEM;
 	l->lfd = l->efd = -1;
 	l->ring = ring;
+	l->handshake_ms = FW_DNSTAP_HANDSHAKE_MS;
+	if ((err = fw_dnstap_listener_set_limits(l, FW_DNSTAP_CLIENTS_MAX, FW_DNSTAP_HANDSHAKE_MS)) != FW_OK)
+		goto fail;
 	memcpy(l->path, sa.sun_path, sizeof(l->path));
 	if ((err = clear_stale(&sa)) != FW_OK) {
 		l->path[0] = '\0';         /* not ours: close must not unlink it */
@@ -823,6 +918,31 @@ fw_dnstap_listener_open(const char *path, unsigned mode, struct fw_ring *ring,
 fail:
 	fw_dnstap_listener_close(l);
 	return err;
+}
+
+int
+fw_dnstap_listener_set_limits(struct fw_dnstap_listener *l, uint32_t max_clients,
+    uint32_t handshake_ms)
+{
+	struct conn *conns;
+	struct pollfd *pfd;
+
+	if (l->running || max_clients < 1 || max_clients > FW_DNSTAP_CLIENTS_LIMIT || handshake_ms < 1)
+		return FW_EINVAL;
+	conns = calloc(max_clients, sizeof(*conns));
+	pfd = calloc((size_t)max_clients + 2, sizeof(*pfd));
+	if (conns == NULL || pfd == NULL) {
+		free(conns);
+		free(pfd);
+		return FW_ENOMEM;
+	}
+	free(l->conns);            /* not started: no client is connected */
+	free(l->pfd);
+	l->conns = conns;
+	l->pfd = pfd;
+	l->max_clients = max_clients;
+	l->handshake_ms = handshake_ms;
+	return FW_OK;
 }
 
 int
@@ -864,6 +984,8 @@ fw_dnstap_listener_close(struct fw_dnstap_listener *l)
 		close(l->efd);
 	if (l->path[0] != '\0')
 		unlink(l->path);
+	free(l->conns);
+	free(l->pfd);
 	free(l);
 }
 

@@ -22,6 +22,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fw_endpoint.h"
 #include "fw_log.h"
 #include "fw_pkt.h"
 #include "fw_prefix.h"
@@ -60,56 +61,6 @@ struct fw_listener {
 static void load_templates(struct fw_listener *l, const char *prefix, const char *label,
     const char *addr, int worker);
 
-static int
-parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128];
-	const char *colon, *port_s;
-	char *end;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text[0] == '[') {
-		const char *rb = strchr(text, ']');
-		if (rb == NULL || rb[1] != ':' || (size_t)(rb - text - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, text + 1, (size_t)(rb - text - 1));
-		host[rb - text - 1] = '\0';
-		port_s = rb + 2;
-	} else if ((colon = strrchr(text, ':')) != NULL) {
-		if ((size_t)(colon - text) >= sizeof(host))
-			return -1;
-		memcpy(host, text, (size_t)(colon - text));
-		host[colon - text] = '\0';
-		port_s = colon + 1;
-	} else {
-		snprintf(host, sizeof(host), "::");
-		port_s = text;
-	}
-	errno = 0;
-	port = strtol(port_s, &end, 10);
-	if (errno != 0 || end == port_s || *end != '\0' || port < 0 || port > 65535)
-		return -1;
-	{
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			*len = sizeof(*s6);
-			return 0;
-		}
-		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)port);
-			*len = sizeof(*s4);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static void
 from_sockaddr(const struct sockaddr_storage *ss, struct fw_addr *a)
 {
@@ -132,6 +83,7 @@ fw_listener_open(const char *addr, const char *label, int worker, const struct f
 	int one = 1, zero = 0, rc = FW_EIO;
 	int rcvbuf = (int)cfg->listen_rcvbuf_bytes;
 	struct timeval tv = { 0, 100000 };
+	char msg[200];
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return FW_ENOMEM;
@@ -141,9 +93,8 @@ fw_listener_open(const char *addr, const char *label, int worker, const struct f
 		rc = FW_EINVAL;
 		goto fail;
 	}
-	if (parse_addr(addr, &ss, &sl) != 0) {
-		snprintf(err, errlen, "listen.%s: cannot parse address '%s' (HOST:PORT, [V6]:PORT or PORT)",
-		    label, addr);
+	if (fw_endpoint_parse(addr, &ss, &sl, msg, sizeof(msg)) != FW_OK) {
+		snprintf(err, errlen, "listen.%s: %s", label, msg);
 		rc = FW_EINVAL;
 		goto fail;
 	}

@@ -5,6 +5,12 @@
  * test.  libinih does not pass line numbers to the handler unless built with
  * INI_HANDLER_LINENO, which Debian's is not, so we feed it through
  * ini_parse_stream() with a reader that counts the lines it hands over.
+ *
+ * A key set twice in one file is an error (libinih would let the last one
+ * win silently, hiding a typo'd copy); --set overrides may repeat, the last
+ * wins.  Listen addresses are checked here (fw_endpoint.h), so a bad one is
+ * reported with its line, not by a failed bind.  Errors found later by
+ * fw_config_validate() are placed by fw_config_locate().
  */
 #include "fw_config.h"
 
@@ -17,12 +23,13 @@
 #include <strings.h>
 
 #include "fw_detect.h"
+#include "fw_endpoint.h"
 #include "fw_log.h"
 #include "fw_decode.h"
 #include "fw_prefix.h"
 #include "fw_querylog.h"
 
-enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL, KT_BOOL };
+enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL, KT_BOOL, KT_ADDRS /* KT_STR of listen addresses */ };
 
 struct key {
 	const char *section;
@@ -41,9 +48,9 @@ static const struct key keys[] = {
 	{ "general", "user", KT_STR, OFF(general_user), "nobody", 0, 0 },
 	{ "general", "group", KT_STR, OFF(general_group), "", 0, 0 },
 	{ "general", "allow_root", KT_BOOL, OFF(general_allow_root), "no", 0, 0 },
-	{ "listen", "netflow", KT_STR, OFF(listen_netflow), "[::]:2055", 0, 0 },
-	{ "listen", "ipfix", KT_STR, OFF(listen_ipfix), "[::]:4739", 0, 0 },
-	{ "listen", "sflow", KT_STR, OFF(listen_sflow), "[::]:6343", 0, 0 },
+	{ "listen", "netflow", KT_ADDRS, OFF(listen_netflow), "[::]:2055", 0, 0 },
+	{ "listen", "ipfix", KT_ADDRS, OFF(listen_ipfix), "[::]:4739", 0, 0 },
+	{ "listen", "sflow", KT_ADDRS, OFF(listen_sflow), "[::]:6343", 0, 0 },
 	{ "listen", "rcvbuf_bytes", KT_INT, OFF(listen_rcvbuf_bytes), "33554432", 65536, 1 << 30 },
 	{ "listen", "batch", KT_INT, OFF(listen_batch), "64", 1, 1024 },
 	{ "listen", "workers", KT_INT, OFF(listen_workers), "1", 1, 16 },
@@ -84,6 +91,8 @@ static const struct key keys[] = {
 	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
 	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
 	{ "dns", "dnstap_socket_mode", KT_STR, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
+	{ "dns", "dnstap_max_clients", KT_INT, OFF(dns_dnstap_max_clients), "64", 1, 4096 },
+	{ "dns", "dnstap_handshake_timeout_ms", KT_INT, OFF(dns_dnstap_handshake_timeout_ms), "5000", 1, 3600000 },
 	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
 	{ "dns", "zones", KT_STR, OFF(dns_zones), "", 0, 0 },
 	{ "dns", "exclude", KT_STR, OFF(dns_exclude), "", 0, 0 },
@@ -160,7 +169,7 @@ static int
 apply(struct fw_config *cfg, const struct key *k, const char *value, char *err, size_t errlen)
 {
 	char *field = (char *)cfg + k->offset;
-	char *endp;
+	char *endp, msg[200];
 
 	switch (k->type) {
 	case KT_INT: {
@@ -207,6 +216,12 @@ apply(struct fw_config *cfg, const struct key *k, const char *value, char *err, 
 			return -1;
 		}
 		return 0;
+	case KT_ADDRS:
+		if (fw_endpoint_list_check(value, msg, sizeof(msg)) != FW_OK) {
+			snprintf(err, errlen, "%s.%s: %s", k->section, k->name, msg);
+			return -1;
+		}
+		goto store;
 	case KT_LOGLEVEL:
 		if (fw_log_level_parse(value) < 0) {
 			snprintf(err, errlen, "%s.%s: '%s' is not one of error, warn, info, debug",
@@ -215,6 +230,7 @@ apply(struct fw_config *cfg, const struct key *k, const char *value, char *err, 
 		}
 		/* FALLTHROUGH */
 	case KT_STR:
+	store:
 		if (strlen(value) >= k->size) {
 			snprintf(err, errlen, "%s.%s: value longer than %zu bytes",
 			    k->section, k->name, k->size - 1);
@@ -251,6 +267,8 @@ struct parse_ctx {
 	/* source: either a FILE or a string cursor */
 	FILE *fp;
 	const char *s;
+	int key_line[NKEYS];     /* line that set each key in this file (0 = not yet) */
+	int nprops0;             /* rdkafka.* keys set before this file */
 };
 
 /* A comment line may be over-long harmlessly; anything else may not. */
@@ -329,10 +347,18 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (pc->failed)
 		return 0;
 	if (is_kafka_prop(section, name)) {
-		if (set_kafka_prop(pc->cfg, name, value, msg, sizeof(msg)) == 0)
+		int dup = 0;
+
+		for (int i = pc->nprops0; i < pc->cfg->kafka_nprops; i++)
+			dup |= strcmp(pc->cfg->kafka_prop_key[i], name + strlen(RDKAFKA_PREFIX)) == 0;
+		if (dup)
+			snprintf(msg, sizeof(msg), "duplicate key '%s' in section [%s] (each key may be set once)",
+			    name, section);
+		else if (set_kafka_prop(pc->cfg, name, value, msg, sizeof(msg)) == 0)
 			return 1;
 		snprintf(pc->err, pc->errlen, "%s:%d: %s", pc->name, pc->line, msg);
 		pc->failed = 1;
+		pc->fail_line = pc->line;
 		return 0;
 	}
 	k = find_key(section, name, &section_known);
@@ -343,7 +369,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 			snprintf(msg, sizeof(msg), "unknown section [%s] (key '%s')", section, name);
 		else
 			snprintf(msg, sizeof(msg), "unknown key '%s' in section [%s]", name, section);
+	} else if (pc->key_line[k - keys] != 0) {
+		snprintf(msg, sizeof(msg), "duplicate key '%s' in section [%s] (first set on line %d; each key "
+		    "may be set once)", name, section, pc->key_line[k - keys]);
 	} else if (apply(pc->cfg, k, value, msg, sizeof(msg)) == 0) {
+		pc->key_line[k - keys] = pc->line;
 		return 1;
 	}
 	snprintf(pc->err, pc->errlen, "%s:%d: %s", pc->name, pc->line, msg);
@@ -355,7 +385,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 static int
 parse(struct parse_ctx *pc)
 {
-	int rc = ini_parse_stream(reader, pc, handler, pc);
+	int rc;
+
+	pc->nprops0 = pc->cfg->kafka_nprops;
+	rc = ini_parse_stream(reader, pc, handler, pc);
 
 	/* inih goes on after a syntax error and returns the first error's line;
 	 * report that one when it comes before the handler's (a missing ']'
@@ -378,7 +411,7 @@ parse(struct parse_ctx *pc)
 int
 fw_config_load_file(struct fw_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, path, 0, err, errlen, 0, 0, 0, 0, NULL, NULL };
+	struct parse_ctx pc = { .cfg = cfg, .name = path, .err = err, .errlen = errlen };
 	int rc;
 
 	if ((pc.fp = fopen(path, "r")) == NULL) {
@@ -399,7 +432,7 @@ int
 fw_config_load_string(struct fw_config *cfg, const char *text, const char *name,
     char *err, size_t errlen)
 {
-	struct parse_ctx pc = { cfg, name, 0, err, errlen, 0, 0, 0, 0, NULL, text };
+	struct parse_ctx pc = { .cfg = cfg, .name = name, .err = err, .errlen = errlen, .s = text };
 
 	return parse(&pc);
 }
@@ -449,6 +482,16 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "detector.lateness_ms (%lld) may be at most 4 x detector.window_ms (%lld)",
 		    (long long)cfg->lateness_ms, (long long)cfg->window_ms);
 		return FW_EINVAL;
+	}
+	{
+		long n = fw_endpoint_list_count(cfg->listen_netflow) + fw_endpoint_list_count(cfg->listen_ipfix) +
+		    fw_endpoint_list_count(cfg->listen_sflow);
+
+		if (n * cfg->listen_workers > FW_CFG_LISTENERS_MAX) {
+			snprintf(err, errlen, "listen.workers (%lld) x %ld listen addresses: more than %d sockets",
+			    (long long)cfg->listen_workers, n, FW_CFG_LISTENERS_MAX);
+			return FW_EINVAL;
+		}
 	}
 	{
 		struct fw_prefix_list l;
@@ -501,6 +544,93 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 	return fw_detect_check_config(cfg, err, errlen);
 }
 
+/* ---- where a key got its value (for fw_config_validate's messages) ---- */
+
+struct find_ctx {
+	const struct parse_ctx *pc;  /* the reader's, for its line count */
+	const struct key *k;
+	int line;                    /* last line that set k */
+};
+
+static int
+find_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct find_ctx *fc = user;
+
+	(void)value;
+	if (strcmp(section, fc->k->section) == 0 && strcmp(name, fc->k->name) == 0)
+		fc->line = fc->pc->line;
+	return 1;
+}
+
+static int
+file_line_of(const char *path, const struct key *k)
+{
+	struct parse_ctx pc = { .name = path };
+	struct find_ctx fc = { &pc, k, 0 };
+
+	if ((pc.fp = fopen(path, "r")) == NULL)
+		return 0;
+	(void)ini_parse_stream(reader, &pc, find_handler, &fc);
+	fclose(pc.fp);
+	return fc.line;
+}
+
+/* Offset of "section.name" in msg as a whole word, or -1. */
+static long
+key_in(const char *msg, const struct key *k)
+{
+	char full[96];
+	size_t n = (size_t)snprintf(full, sizeof(full), "%s.%s", k->section, k->name);
+
+	for (const char *p = strstr(msg, full); p != NULL; p = strstr(p + 1, full)) {
+		char after = p[n], before = p == msg ? ' ' : p[-1];
+
+		if ((after == '\0' || strchr(" :(=,;'", after) != NULL) && strchr("._", before) == NULL &&
+		    !(before >= 'a' && before <= 'z'))
+			return p - msg;
+	}
+	return -1;
+}
+
+void
+fw_config_locate(const char *file, const char *const *sets, int nsets, const char *msg,
+    char *where, size_t wherelen)
+{
+	const struct key *best = NULL;
+	long best_at = -1;
+
+	/* The key named first in the message (the one it is about). */
+	for (size_t i = 0; i < NKEYS; i++) {
+		long at = key_in(msg, &keys[i]);
+
+		if (at >= 0 && (best == NULL || at < best_at)) {
+			best = &keys[i];
+			best_at = at;
+		}
+	}
+	if (best != NULL) {
+		char full[96];
+		size_t n = (size_t)snprintf(full, sizeof(full), "%s.%s=", best->section, best->name);
+
+		for (int i = nsets - 1; i >= 0; i--) {   /* the last --set wins */
+			if (strncmp(sets[i], full, n) == 0) {
+				snprintf(where, wherelen, "--set %s: ", sets[i]);
+				return;
+			}
+		}
+		if (file != NULL) {
+			int line = file_line_of(file, best);
+
+			if (line > 0) {
+				snprintf(where, wherelen, "%s:%d: ", file, line);
+				return;
+			}
+		}
+	}
+	snprintf(where, wherelen, "%s: ", file != NULL ? file : "built-in defaults");
+}
+
 void
 fw_config_print(const struct fw_config *cfg, FILE *out)
 {
@@ -523,6 +653,7 @@ fw_config_print(const struct fw_config *cfg, FILE *out)
 			break;
 		case KT_STR:
 		case KT_LOGLEVEL:
+		case KT_ADDRS:
 			fprintf(out, "%s = %s\n", k->name, field);
 			break;
 		case KT_BOOL:

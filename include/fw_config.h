@@ -5,7 +5,8 @@
  * Every key lives in one table in common/config.c with its type, bounds,
  * default and a one-line doc; deploy/floodwatch.conf shows the same defaults
  * (tests/unit/check_config.c keeps the two equal).  Errors name the file (or
- * "--set"), the line and the key.  Parsing starts nothing.
+ * "--set"), the line and the key; a key set twice in one file is an error.
+ * Parsing starts nothing.
  *
  * Ownership: struct fw_config is a plain value; callers keep it on the stack
  * or embed it.  Strings are fixed arrays, so copies need no freeing.
@@ -22,6 +23,7 @@
 #define FW_CFG_STR_MAX 256
 #define FW_CFG_KAFKA_PROPS 32  /* rdkafka.* keys we keep */
 #define FW_CFG_LIST_MAX 1024  /* comma/space separated lists */
+#define FW_CFG_LISTENERS_MAX 48 /* flow sockets: addresses in listen.* x listen.workers */
 
 struct fw_config {
 	/* [general] */
@@ -77,6 +79,8 @@ struct fw_config {
 	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */
 	char dns_dnstap_socket[FW_CFG_STR_MAX];     /* unix socket for dnstap; empty = off */
 	char dns_dnstap_socket_mode[8];             /* octal permissions of that socket */
+	int64_t dns_dnstap_max_clients;             /* dnstap connections served at once */
+	int64_t dns_dnstap_handshake_timeout_ms;    /* close clients not through the handshake by then */
 	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
 	char dns_zones[FW_CFG_LIST_MAX];   /* zones to roll names up to (list) */
 	char dns_exclude[FW_CFG_LIST_MAX]; /* zones never flagged (they and below) */
@@ -124,8 +128,21 @@ int fw_config_load_string(struct fw_config *cfg, const char *text,
 int fw_config_set(struct fw_config *cfg, const char *assignment, char *err,
     size_t errlen) FW_MUSTCHECK;
 
-/* Cross-key checks after all sources are applied. */
+/*
+ * Cross-key checks after all sources are applied.  Messages start with the
+ * SECTION.KEY they are about; fw_config_locate() says where it was set.
+ */
 int fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
+ * Where the key that msg (a fw_config_validate() message) is about got its
+ * value, as a prefix for the message: "--set SECTION.KEY=VALUE: " for the
+ * last override of it in sets[0..nsets), else "FILE:LINE: " for the line of
+ * file (may be NULL) that set it, else "FILE: " or "built-in defaults: ".
+ * Reads file again.  Any thread.
+ */
+void fw_config_locate(const char *file, const char *const *sets, int nsets, const char *msg,
+    char *where, size_t wherelen);
 
 /* Write the effective config as INI text. */
 void fw_config_print(const struct fw_config *cfg, FILE *out);

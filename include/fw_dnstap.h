@@ -60,7 +60,9 @@ struct fw_ring;
 #define FW_DNSTAP_FRAME_MAX 196608u  /* 192 KiB */
 #define FW_DNSTAP_CONTROL_MAX 512   /* fstrm's own bound on control frames */
 #define FW_DNSTAP_CTYPE_MAX 256     /* fstrm's bound on one content type */
-#define FW_DNSTAP_CLIENTS_MAX 64    /* live connections served at once */
+#define FW_DNSTAP_CLIENTS_MAX 64    /* default cap on live connections (dns.dnstap_max_clients) */
+#define FW_DNSTAP_CLIENTS_LIMIT 4096 /* largest cap accepted */
+#define FW_DNSTAP_HANDSHAKE_MS 5000 /* default handshake timeout (dns.dnstap_handshake_timeout_ms) */
 
 /* Control frame types (Frame Streams). */
 enum fw_fstrm_ctl {
@@ -82,7 +84,9 @@ struct fw_dnstap_stats {
 	uint64_t oversize;         /* data frames over FW_DNSTAP_FRAME_MAX, dropped */
 	uint64_t bad_control;      /* streams ended by a bad control frame or content type */
 	uint64_t conns;            /* connections accepted (listener) */
-	uint64_t conns_refused;    /* connections closed at once: FW_DNSTAP_CLIENTS_MAX reached */
+	uint64_t conns_refused;    /* connections closed at once: cap reached, nobody evictable */
+	uint64_t handshake_timeouts; /* clients closed for not finishing the handshake in time */
+	uint64_t evicted;          /* idle clients closed to make room for a new connection */
 	uint64_t conns_active;     /* connections open now (listener snapshot) */
 	uint64_t conn_errors;      /* connections lost to read/write errors */
 	uint64_t ring_drops;       /* records the ring had no room for (listener) */
@@ -220,6 +224,22 @@ struct fw_dnstap_listener;
  */
 int fw_dnstap_listener_open(const char *path, unsigned mode, struct fw_ring *ring,
     struct fw_dnstap_listener **out) FW_MUSTCHECK;
+
+/*
+ * Client limits, before fw_dnstap_listener_start() (defaults:
+ * FW_DNSTAP_CLIENTS_MAX, FW_DNSTAP_HANDSHAKE_MS).  A client that has not
+ * finished the Frame Streams handshake (READY/ACCEPT/START, or START alone)
+ * handshake_ms after it connected is closed (handshake_timeouts).  With
+ * max_clients connected, a new connection closes the client still in its
+ * handshake that connected first, else the client that has sent nothing
+ * for the longest time if that is at least handshake_ms (evicted); if every
+ * client is busy, the new connection is closed (conns_refused).  So clients
+ * that connect and never speak cannot lock a DNS server out.  Returns
+ * FW_OK, FW_EINVAL (started already, max_clients not in
+ * 1..FW_DNSTAP_CLIENTS_LIMIT, handshake_ms < 1) or FW_ENOMEM.  Owner thread.
+ */
+int fw_dnstap_listener_set_limits(struct fw_dnstap_listener *l, uint32_t max_clients,
+    uint32_t handshake_ms) FW_MUSTCHECK;
 
 /* Start the serving thread.  Returns FW_OK or a negative errno. */
 int fw_dnstap_listener_start(struct fw_dnstap_listener *l) FW_MUSTCHECK;

@@ -294,6 +294,24 @@ static const struct {
 	{ "[general]\nthis line has no equals sign\n", 2, "syntax" },
 	{ "[general\nlog_level = info\n", 1, "syntax" },
 	{ "\n\n\n[sqlite]\r\npath = a\r\nsize = 3\r\n", 6, "size" },  /* CRLF */
+	/* Listen addresses (issue 9, item 10): host and port checked here. */
+	{ "[listen]\nnetflow = 300.1.2.3:2055\n", 2, "listen.netflow: '300.1.2.3:2055': the host is not" },
+	{ "[listen]\nipfix = [::]:99999\n", 2, "listen.ipfix: '[::]:99999': port 99999 is out of range" },
+	{ "[listen]\nsflow = 65536\n", 2, "port 65536 is out of range" },
+	{ "[listen]\nsflow = 127.0.0.1:-1\n", 2, "'-1' is not a port number" },
+	{ "[listen]\nsflow = 127.0.0.1:\n", 2, "no port" },
+	{ "[listen]\nsflow = 127.0.0.1:80x\n", 2, "'80x' is not a port number" },
+	{ "[listen]\nnetflow = [::1]2055\n", 2, "expected [IPV6]:PORT" },
+	{ "[listen]\nnetflow = [::1\n", 2, "expected [IPV6]:PORT" },
+	{ "[listen]\nnetflow = [fe80::zz]:2055\n", 2, "the host is not" },
+	{ "[listen]\nnetflow = router.example:2055\n", 2, "the host is not" },
+	{ "[listen]\nnetflow = 127.0.0.1:2055, 1.2.3:2056\n", 2, "'1.2.3:2056'" },
+	{ "[listen]\nnetflow = 127.0.0.1:99999999999999999999\n", 2, "out of range" },
+	/* A key set twice in one file: the second line, naming the first. */
+	{ "[listen]\nbatch = 32\nbatch = 64\n", 3, "duplicate key 'batch' in section [listen] (first set on line 2" },
+	{ "[listen]\nbatch = 32\n[sqlite]\npath = /x\n[listen]\nbatch = 32\n", 6, "duplicate key 'batch'" },
+	{ "[sqlite]\npath = /a\n\n# again\npath = /b\n", 5, "first set on line 2" },
+	{ "[kafka]\nrdkafka.acks = 1\nrdkafka.acks = all\n", 3, "duplicate key 'rdkafka.acks'" },
 };
 
 START_TEST(test_config_bad_text)
@@ -346,6 +364,7 @@ static const char *const bad_sets[] = {
 	"bogus.key=1", "sqlite.bogus=1", "detector.window_ms=abc", "detector.window_ms=50",
 	"detector.window_ms=", "general.log_level=loud", "detector.zscore=-1",
 	"general.allow_root=maybe", "general.allow_root=",
+	"listen.netflow=300.1.2.3:2055", "listen.ipfix=[::]:99999", "listen.sflow=:6343",
 };
 
 START_TEST(test_config_set_bad)
@@ -466,6 +485,83 @@ START_TEST(test_config_long_lines)
 }
 END_TEST
 
+/* Accepted address forms; what check-config accepts, a listener parses alike. */
+START_TEST(test_config_listen_addresses_valid)
+{
+	struct fw_config c;
+	char err[512];
+
+	ck_assert_msg(load(&c, "[listen]\nnetflow = 127.0.0.1:2055, [::1]:2056 2057\n"
+	    "ipfix = [::]:0\nsflow = 0.0.0.0:65535\n", err, sizeof(err)) == FW_OK, "%s", err);
+	ck_assert_str_eq(c.listen_netflow, "127.0.0.1:2055, [::1]:2056 2057");
+	ck_assert_msg(load(&c, "[listen]\nnetflow =\nipfix = [::ffff:127.0.0.1]:4739\n", err,
+	    sizeof(err)) == FW_OK, "%s", err);
+	ck_assert_str_eq(c.listen_netflow, "");
+	/* --set is checked the same way; a refused value changes nothing. */
+	fw_config_defaults(&c);
+	ck_assert_int_eq(fw_config_set(&c, "listen.netflow=300.1.2.3:2055", err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "--set listen.netflow: '300.1.2.3:2055'"));
+	ck_assert_str_eq(c.listen_netflow, "[::]:2055");
+	ck_assert_int_eq(fw_config_set(&c, "listen.netflow=[::1]:9", err, sizeof(err)), FW_OK);
+	/* Repeated --set is not a duplicate: the last wins. */
+	ck_assert_int_eq(fw_config_set(&c, "listen.netflow=[::1]:10", err, sizeof(err)), FW_OK);
+	ck_assert_str_eq(c.listen_netflow, "[::1]:10");
+}
+END_TEST
+
+/* Too many sockets (addresses x workers) is a config error, not a run failure. */
+START_TEST(test_config_listen_socket_count)
+{
+	struct fw_config c;
+	char err[512] = "";
+
+	fw_config_defaults(&c);
+	ck_assert_int_eq(fw_config_set(&c, "listen.workers=16", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_validate(&c, err, sizeof(err)), FW_OK);        /* 3 x 16 = 48 */
+	ck_assert_int_eq(fw_config_set(&c, "listen.sflow=1, 2", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_validate(&c, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "listen.workers (16) x 4 listen addresses"));
+}
+END_TEST
+
+/*
+ * fw_config_validate() messages are placed where the key was set: the
+ * file's line, the last --set of it, or the file/defaults when neither.
+ */
+START_TEST(test_config_locate)
+{
+	char path[] = "/tmp/fwcfglocXXXXXX", where[512], err[512], want[128];
+	static const char text[] = "[detector]\n# c\nwindow_ms = 1000\n\nlateness_ms = 4001\n"
+	    "[dns]\nmultiplier = 3\n";
+	const char *sets[] = { "detector.lateness_ms=1", "detector.lateness_ms=4001", "sqlite.path=/x" };
+	struct fw_config c;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	fw_config_defaults(&c);
+	ck_assert_int_eq(fw_config_load_file(&c, path, err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_validate(&c, err, sizeof(err)), FW_EINVAL);
+	fw_config_locate(path, NULL, 0, err, where, sizeof(where));
+	snprintf(want, sizeof(want), "%s:5: ", path);
+	ck_assert_str_eq(where, want);
+	/* The last --set of the key wins over the file. */
+	fw_config_locate(path, sets, 3, err, where, sizeof(where));
+	ck_assert_str_eq(where, "--set detector.lateness_ms=4001: ");
+	/* Whole key names only: dns.multiplier is not detector.multiplier. */
+	fw_config_locate(path, NULL, 0, "detector.multiplier: bad", where, sizeof(where));
+	snprintf(want, sizeof(want), "%s: ", path);
+	ck_assert_str_eq(where, want);
+	fw_config_locate(path, NULL, 0, "dns.multiplier: bad", where, sizeof(where));
+	snprintf(want, sizeof(want), "%s:7: ", path);
+	ck_assert_str_eq(where, want);
+	fw_config_locate(NULL, NULL, 0, "sqlite.path: must not be empty", where, sizeof(where));
+	ck_assert_str_eq(where, "built-in defaults: ");
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_config_validate_cross_keys)
 {
 	struct fw_config c;
@@ -512,6 +608,9 @@ config_suite(void)
 	tcase_add_test(l, test_config_int_bounds_inclusive);
 	tcase_add_test(l, test_config_string_length);
 	tcase_add_test(l, test_config_validate_cross_keys);
+	tcase_add_test(v, test_config_listen_addresses_valid);
+	tcase_add_test(l, test_config_listen_socket_count);
+	tcase_add_test(m, test_config_locate);
 	tcase_add_loop_test(l, test_config_long_lines, 0, 2);
 	tcase_set_timeout(v, 10);
 	tcase_set_timeout(m, 10);

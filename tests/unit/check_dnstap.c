@@ -1211,6 +1211,138 @@ START_TEST(test_dnstap_live_handshake_bytes)
 }
 END_TEST
 
+/* Bidirectional handshake by hand: READY, read ACCEPT, START. */
+static void
+handshake(int fd)
+{
+	uint8_t b[256];
+	size_t n = fw_dnstap_control_build(b, sizeof(b), FW_FSTRM_READY, FW_DNSTAP_CONTENT_TYPE);
+
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+	ck_assert_uint_gt(read_some(fd, b, sizeof(b)), 0);     /* ACCEPT */
+	n = fw_dnstap_control_build(b, sizeof(b), FW_FSTRM_START, FW_DNSTAP_CONTENT_TYPE);
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+}
+
+/* One data frame (frame 1 of the BIND file: a response). */
+static void
+send_frame(int fd, const struct frames *fr)
+{
+	uint8_t lenb[4] = { 0, 0, (uint8_t)(fr->len[1] >> 8), (uint8_t)fr->len[1] };
+
+	ck_assert_int_eq(write(fd, lenb, 4), 4);
+	ck_assert_int_eq(write(fd, fr->p[1], fr->len[1]), (ssize_t)fr->len[1]);
+}
+
+/* The daemon closed fd: EOF within 5 s. */
+static int
+closed_by_peer(int fd)
+{
+	uint8_t b[64];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 5000) == 1 && read(fd, b, sizeof(b)) == 0;
+}
+
+/* Still open: nothing to read within 50 ms. */
+static int
+still_open(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 50) == 0;
+}
+
+static void
+wait_stats(struct fw_dnstap_listener *l, struct fw_dnstap_stats *st, uint64_t conns)
+{
+	for (int k = 0; k < 500; k++) {
+		fw_dnstap_listener_stats(l, st);
+		if (st->conns >= conns)
+			break;
+		usleep(10000);
+	}
+}
+
+/*
+ * Issue 9, item 7: clients that connect and never speak.  A new connection
+ * at the cap closes the client still in its handshake that came first (not
+ * a streaming server); clients past the handshake timeout are closed; when
+ * every client streams, the newcomer is refused and the streams go on.
+ */
+START_TEST(test_dnstap_live_idle_clients)
+{
+	struct fw_dnstap_listener *l = NULL;
+	struct fw_ring *ring = NULL;
+	struct fw_dnstap_stats st;
+	struct frames *fr = file_frames();
+	struct fw_dnsq q[32];
+	int srv, idle1, idle2, late, busy, extra;
+
+	ck_assert_int_eq(fw_ring_new(64, sizeof(struct fw_dnsq), &ring), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_open(sockpath, 0600, ring, &l), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, 0, 300), FW_EINVAL);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, FW_DNSTAP_CLIENTS_LIMIT + 1, 300), FW_EINVAL);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, 2, 0), FW_EINVAL);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, 2, 300), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_start(l), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, 2, 300), FW_EINVAL);  /* running */
+
+	srv = connect_sock();              /* a DNS server: handshake, then data */
+	handshake(srv);
+	idle1 = connect_sock();            /* says nothing */
+	wait_stats(l, &st, 2);
+	late = connect_sock();             /* at the cap: idle1 goes, not srv */
+	ck_assert(closed_by_peer(idle1));
+	send_frame(srv, fr);
+	ck_assert_uint_eq(drain(ring, q, 1), 1);
+	ck_assert_str_eq(q[0].qname, "mail.victim.example");
+	/* late says nothing either: closed 300 ms after it connected. */
+	ck_assert(closed_by_peer(late));
+	fw_dnstap_listener_stats(l, &st);
+	ck_assert_uint_eq(st.conns, 3);
+	ck_assert_uint_eq(st.evicted, 1);
+	ck_assert_uint_eq(st.handshake_timeouts, 1);
+	ck_assert_uint_eq(st.conns_refused, 0);
+	ck_assert(still_open(srv));
+	/* srv idle for > 300 ms now: a newcomer at the cap may replace it. */
+	busy = connect_sock();
+	handshake(busy);
+	usleep(400000);
+	idle2 = connect_sock();
+	ck_assert(closed_by_peer(srv));    /* idle longest */
+	ck_assert(still_open(busy));
+	close(idle2);
+	close(srv);
+	close(busy);
+	frames_free(fr);
+	fw_dnstap_listener_close(l);
+
+	/* Long timeout, both clients streaming: a newcomer is refused. */
+	fr = file_frames();
+	ck_assert_int_eq(fw_dnstap_listener_open(sockpath, 0600, ring, &l), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_set_limits(l, 1, 60000), FW_OK);
+	ck_assert_int_eq(fw_dnstap_listener_start(l), FW_OK);
+	srv = connect_sock();
+	handshake(srv);
+	send_frame(srv, fr);
+	ck_assert_uint_eq(drain(ring, q, 1), 1);
+	extra = connect_sock();
+	ck_assert(closed_by_peer(extra));
+	send_frame(srv, fr);               /* the stream goes on */
+	ck_assert_uint_eq(drain(ring, q, 1), 1);
+	fw_dnstap_listener_stats(l, &st);
+	ck_assert_uint_eq(st.conns_refused, 1);
+	ck_assert_uint_eq(st.evicted + st.handshake_timeouts, 0);
+	ck_assert_uint_eq(st.conns_active, 1);
+	close(extra);
+	close(srv);
+	fw_dnstap_listener_close(l);
+	fw_ring_free(ring);
+	frames_free(fr);
+}
+END_TEST
+
 START_TEST(test_dnstap_live_socket_path)
 {
 	struct fw_dnstap_listener *l = NULL, *l2 = NULL;
@@ -1437,6 +1569,7 @@ dnstap_suite(void)
 	tcase_add_test(tc, test_dnstap_live_several_clients);
 	tcase_add_test(tc, test_dnstap_live_handshake_bytes);
 	tcase_add_test(tc, test_dnstap_live_socket_path);
+	tcase_add_test(tc, test_dnstap_live_idle_clients);
 	tcase_add_test(tc, test_dnstap_live_named);
 	suite_add_tcase(s, tc);
 	return s;
