@@ -81,11 +81,13 @@ set +e; timeout 20 "$FW" run --set sqlite.path="$TMP/r.db" --set listen.netflow=
 kill $HOLD 2>/dev/null || true
 check "run: a port in use exits 1 naming the key, address and bind ($rc)" \
 	sh -c "test $rc -eq 1 && grep -q 'listen.netflow 127.0.0.1:$BUSY: bind: Address already in use' '$TMP/err'"
+# (A missing directory is made, as for /run/floodwatch: a file in the way cannot be.)
+: > "$TMP/notadir"
 set +e; timeout 20 "$FW" run --set sqlite.path="$TMP/r.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
-	--set listen.sflow= --set flow.template_state= --set dns.dnstap_socket="$TMP/nodir/tap.sock" > "$TMP/err" 2>&1
+	--set listen.sflow= --set flow.template_state= --set dns.dnstap_socket="$TMP/notadir/tap.sock" > "$TMP/err" 2>&1
 rc=$?; set -e
 check "run: a dnstap socket that cannot be made exits 1 naming it ($rc)" \
-	sh -c "test $rc -eq 1 && grep -q 'dns.dnstap_socket $TMP/nodir/tap.sock: cannot listen' '$TMP/err'"
+	sh -c "test $rc -eq 1 && grep -q 'dns.dnstap_socket $TMP/notadir/tap.sock: cannot listen' '$TMP/err'"
 
 # alerts --db that cannot be used: a clear reason, exit 2 (not "disk I/O error").
 set +e; "$FW" alerts --db "$TMP/adir" > /dev/null 2> "$TMP/err"; rc=$?; set -e

@@ -73,8 +73,9 @@ controls { };
 zone "victim.example" { type primary; file "$D/victim.zone"; };
 CONF
 
+# named runs as root without CAP_DAC_OVERRIDE and the daemon as nobody: the socket must be world-writable here.
 "$FW" run --set sqlite.path="$TMP/t.db" --set dns.dnstap_socket="$SOCK" --set flow.template_state= \
-	--set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 \
+	--set dns.dnstap_socket_mode=0666 --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 \
 	--set dns.dnstap_handshake_timeout_ms=600000 > "$TMP/run.log" 2>&1 &
 DAEMON_PID=$!
 NAMED_PID=""; IDLE_PID=""
