@@ -129,6 +129,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,
 	    ps->sink_errors ? " (WITH SINK ERRORS)" : "");
+	if (ps->events_backlog + ps->events_dropped > 0)
+		printf("NOT WRITTEN: %llu of %llu alert events (%llu unwritten at exit, %llu dropped: backlog full)\n",
+		    (unsigned long long)(ps->events_backlog + ps->events_dropped), (unsigned long long)ps->events,
+		    (unsigned long long)ps->events_backlog, (unsigned long long)ps->events_dropped);
 	if (ps->kafka.produced > 0 || ps->kafka.backlog > 0)
 		printf("kafka: %llu produced, %llu delivered, %llu failed deliveries, %lld left in the outbox\n",
 		    (unsigned long long)ps->kafka.produced, (unsigned long long)ps->kafka.delivered,
@@ -246,8 +250,8 @@ cmd_replay(int argc, char **argv)
 		cli_stats_add_pipeline(&cs, &ps);
 		cli_stats_write(&cs, cfg.sqlite_path);
 	}
-	if (ps.sink_errors > 0)
-		status = 1;
+	if (ps.events_backlog + ps.events_dropped > 0)
+		status = 1;  /* accepted alert events were lost (retried errors are not a failure) */
 	fw_decoder_free(dec);
 	fw_pipeline_free(p);
 	return status;

@@ -84,6 +84,9 @@ struct fw_config {
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */
+	int64_t sqlite_backlog_events;  /* accepted events held in memory while writes fail */
+	int64_t sqlite_retry_max_ms;    /* cap of the back-off between failed writes */
+	int64_t sqlite_flush_timeout_ms; /* at shutdown, keep retrying the backlog this long */
 	/* [kafka] */
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];

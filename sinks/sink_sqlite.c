@@ -31,6 +31,7 @@ struct fw_sqlite {
 	sqlite3_stmt *outbox_scan;
 	sqlite3_stmt *outbox_del;
 	sqlite3_stmt *stat;
+	char last_error[512];   /* why the last write failed (with a file-system hint) */
 	char json[FW_EVIDENCE_MAX * 3 + 2048];  /* scratch for one message */
 };
 
@@ -209,6 +210,14 @@ fw_sqlite_close(struct fw_sqlite *s)
 	free(s);
 }
 
+/* Keep the reason of a failure before ROLLBACK replaces the message. */
+static void
+note_error(struct fw_sqlite *s)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%s%s", sqlite3_errmsg(s->db),
+	    fs_hint(sqlite3_db_filename(s->db, "main")));
+}
+
 static int
 write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 {
@@ -279,10 +288,16 @@ fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int
 		goto fail;
 	return FW_OK;
 fail:
-	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s%s", n, sqlite3_errmsg(s->db),
-	    fs_hint(sqlite3_db_filename(s->db, "main")));
+	/* No log line here: the caller retries with back-off and logs per retry. */
+	note_error(s);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
+}
+
+const char *
+fw_sqlite_errmsg(const struct fw_sqlite *s)
+{
+	return s->last_error;
 }
 
 int
@@ -334,7 +349,7 @@ fw_sqlite_outbox_ack(struct fw_sqlite *s, const int64_t *seqs, size_t n)
 		goto fail;
 	return FW_OK;
 fail:
-	fw_log(FW_LOG_ERR, "sqlite", "marking %zu outbox rows sent failed: %s", n, sqlite3_errmsg(s->db));
+	note_error(s);  /* the Kafka sink logs it, rate-limited, and retries with back-off */
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
 }
