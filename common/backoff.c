@@ -21,7 +21,7 @@ fw_backoff_fail(struct fw_backoff *b, int64_t now_ms)
 	else
 		b->delay_ms *= 2;
 	b->failures++;
-	b->until_ms = now_ms + b->delay_ms;
+	b->until_ms = b->delay_ms > INT64_MAX - now_ms ? INT64_MAX : now_ms + b->delay_ms;
 	return b->delay_ms;
 }
 
