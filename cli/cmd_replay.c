@@ -88,6 +88,7 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 {
 	struct rusage ru;
 	uint64_t errs[FW_DERR_N] = { 0 };
+	uint64_t lost = ps->events_backlog + ps->events_dropped;
 
 	printf("replay: %llu file(s) read, %llu skipped (not a capture), %llu truncated\n",
 	    (unsigned long long)rs->files, (unsigned long long)rs->bad_files,
@@ -129,9 +130,9 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,
 	    ps->sink_errors ? " (WITH SINK ERRORS)" : "");
-	if (ps->events_backlog + ps->events_dropped > 0)
+	if (lost > 0)
 		printf("NOT WRITTEN: %llu of %llu alert events (%llu unwritten at exit, %llu dropped: backlog full)\n",
-		    (unsigned long long)(ps->events_backlog + ps->events_dropped), (unsigned long long)ps->events,
+		    (unsigned long long)lost, (unsigned long long)ps->events,
 		    (unsigned long long)ps->events_backlog, (unsigned long long)ps->events_dropped);
 	if (ps->kafka.produced > 0 || ps->kafka.backlog > 0)
 		printf("kafka: %llu produced, %llu delivered, %llu failed deliveries, %lld left in the outbox\n",

@@ -5,9 +5,10 @@
  * handle and the backlog.  Stop flags are C11 atomics; idle threads sleep
  * 1-2 ms between empty polls, which bounds both latency and idle CPU.
  *
- * Write path: the sink thread moves every alert event from the alert ring
- * into its backlog (fw_alertq) at once, so the detector never waits for
- * SQLite, then writes the backlog a batch per transaction.  A failed write
+ * Write path: the sink thread moves alert events from the alert ring into
+ * its backlog (fw_alertq), all at once while writes fail, so the detector
+ * never waits for a failing store, then writes the backlog a batch per
+ * transaction.  A failed write
  * keeps the batch and backs off (fw_backoff: 100 ms doubling up to
  * sqlite.retry_max_ms), one rate-limited log line per retry.  A full
  * backlog drops (and counts, and logs) the oldest update first.
@@ -143,14 +144,25 @@ detector_main(void *arg)
 	return NULL;
 }
 
-/* Alert ring -> backlog, all of it: the detector hands off and goes on. */
+/*
+ * Alert ring -> backlog.  While writes fail, all of it (a full backlog
+ * drops): the detector hands off and goes on.  While writes work, only
+ * what fits: a slow but healthy store holds the detector back through the
+ * alert ring as before, so replay never drops and stays deterministic.
+ */
 static void
 take_alerts(struct fw_pipeline *p)
 {
 	const struct fw_alert_ev *d = &p->sink_dropped;
-	size_t n;
 
-	while ((n = fw_ring_sc_pop_burst(p->alerts, p->sink_in, SINK_BURST)) > 0) {
+	for (;;) {
+		size_t max = SINK_BURST, room, n;
+
+		room = fw_alertq_capacity(p->backlog) - fw_alertq_count(p->backlog);
+		if (p->failing_since_ms == 0 && room < max)
+			max = room;
+		if (max == 0 || (n = fw_ring_sc_pop_burst(p->alerts, p->sink_in, max)) == 0)
+			break;
 		for (size_t i = 0; i < n; i++) {
 			if (!fw_alertq_push(p->backlog, &p->sink_in[i], &p->sink_dropped))
 				continue;
@@ -207,7 +219,8 @@ log_summary(struct fw_pipeline *p)
 {
 	uint64_t acc = atomic_load(&p->events), wr = atomic_load(&p->events_written);
 	uint64_t dr = atomic_load(&p->events_dropped), left = fw_alertq_count(p->backlog);
-	bool lost = left + dr > 0;
+	uint64_t not_written = left + dr;
+	bool lost = not_written > 0;
 
 	fw_log(lost ? FW_LOG_ERR : FW_LOG_INFO, "summary", "sink sqlite: events accepted=%llu written=%llu "
 	    "unwritten=%llu dropped=%llu%s", (unsigned long long)acc, (unsigned long long)wr,
@@ -221,7 +234,7 @@ log_summary(struct fw_pipeline *p)
 		fw_log(ks.backlog > 0 || lost ? FW_LOG_WARN : FW_LOG_INFO, "summary",
 		    "sink kafka: events accepted=%llu queued=%llu not_queued=%llu delivered=%llu "
 		    "in_outbox=%lld (delivered but not cleared=%lld; sent again at the next start)",
-		    (unsigned long long)acc, (unsigned long long)wr, (unsigned long long)(left + dr),
+		    (unsigned long long)acc, (unsigned long long)wr, (unsigned long long)not_written,
 		    (unsigned long long)ks.delivered, (long long)ks.backlog, (long long)ks.acked_unrecorded);
 	}
 }
@@ -258,10 +271,13 @@ sink_main(void *arg)
 				break;
 			if (deadline == 0) {
 				/* Stopping with a backlog: quick retries, bounded in time. */
+				uint64_t failures = p->backoff.failures;
+
 				deadline = now + p->cfg.sqlite_flush_timeout_ms;
 				fw_backoff_init(&p->backoff, RETRY_MIN_MS,
 				    p->cfg.sqlite_retry_max_ms < SHUTDOWN_RETRY_MAX_MS ?
 				    p->cfg.sqlite_retry_max_ms : SHUTDOWN_RETRY_MAX_MS);
+				p->backoff.failures = failures;  /* for the "work again after N tries" line */
 				fw_log(FW_LOG_WARN, "sqlite", "stopping with %zu accepted events not yet written; "
 				    "retrying for up to %lld ms (sqlite.flush_timeout_ms)", fw_alertq_count(p->backlog),
 				    (long long)p->cfg.sqlite_flush_timeout_ms);

@@ -6,11 +6,12 @@
  *
  * A producer gets its own ring from fw_pipeline_add_ring() before
  * fw_pipeline_start(); it is the only thread that pushes to it.  The
- * detector thread polls every ring in bursts.  The sink thread takes every
- * alert event off the alert ring at once into a bounded backlog
- * (sqlite.backlog_events), so the detector never waits for a slow or
- * failing SQLite store; failed writes are retried with capped exponential
- * back-off.  An accepted event is written, or counted: dropped when the
+ * detector thread polls every ring in bursts.  The sink thread takes alert
+ * events off the alert ring into a bounded backlog (sqlite.backlog_events)
+ * and writes from there; failed writes are retried with capped exponential
+ * back-off.  While writes fail it takes everything at once, so the detector
+ * never waits for a failing store; while they work it takes only what fits,
+ * so a slow store holds the detector back (replay stays deterministic).  An accepted event is written, or counted: dropped when the
  * backlog was full (oldest update first), or left unwritten at exit.
  * events = events_written + events_dropped + events_backlog once stopped.
  *

@@ -26,6 +26,18 @@ ev(int kind, unsigned seq, const char *id)
 	return e;
 }
 
+/* Push one event; returns the seq of the event dropped to make room, 0 if none. */
+static unsigned
+push(struct fw_alertq *q, int kind, unsigned seq, const char *id)
+{
+	struct fw_alert_ev e = ev(kind, seq, id), d;
+
+	if (!fw_alertq_push(q, &e, &d))
+		return 0;
+	ck_assert_uint_ne(d.seq, 0);
+	return d.seq;
+}
+
 /* The queued seqs, oldest first, as text: "1 2 3". */
 static const char *
 seqs(const struct fw_alertq *q)
@@ -70,20 +82,17 @@ START_TEST(test_alertq_full_drops_oldest_update)
 	struct fw_alert_ev e, d;
 
 	ck_assert_int_eq(fw_alertq_new(4, &q), FW_OK);
-	e = ev(FW_EV_START, 1, "a"); ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_UPDATE, 2, "a"); ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_START, 3, "b"); ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_UPDATE, 4, "b"); ck_assert(!fw_alertq_push(q, &e, &d));
+	ck_assert_uint_eq(push(q, FW_EV_START, 1, "a") + push(q, FW_EV_UPDATE, 2, "a") +
+	    push(q, FW_EV_START, 3, "b") + push(q, FW_EV_UPDATE, 4, "b"), 0);
 	/* Full: an end comes in; the oldest update (a, seq 2) makes room. */
 	e = ev(FW_EV_END, 5, "a");
 	ck_assert(fw_alertq_push(q, &e, &d));
 	ck_assert_uint_eq(d.seq, 2);
 	ck_assert_str_eq(d.id, "a");
+	ck_assert_str_eq(d.evidence, "{\"n\":2}");   /* the whole dropped event, for the log line */
 	ck_assert_str_eq(seqs(q), "1 3 4 5");
 	/* An update comes in: the older update (b, seq 4) goes. */
-	e = ev(FW_EV_UPDATE, 6, "b");
-	ck_assert(fw_alertq_push(q, &e, &d));
-	ck_assert_uint_eq(d.seq, 4);
+	ck_assert_uint_eq(push(q, FW_EV_UPDATE, 6, "b"), 4);
 	ck_assert_str_eq(seqs(q), "1 3 5 6");
 	ck_assert_uint_eq(fw_alertq_count(q), 4);
 	fw_alertq_free(q);
@@ -93,21 +102,15 @@ END_TEST
 START_TEST(test_alertq_full_of_starts_and_ends)
 {
 	struct fw_alertq *q;
-	struct fw_alert_ev e, d;
 
 	ck_assert_int_eq(fw_alertq_new(3, &q), FW_OK);
-	e = ev(FW_EV_START, 1, "a"); ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_END, 2, "a"); ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_START, 3, "b"); ck_assert(!fw_alertq_push(q, &e, &d));
+	ck_assert_uint_eq(push(q, FW_EV_START, 1, "a") + push(q, FW_EV_END, 2, "a") +
+	    push(q, FW_EV_START, 3, "b"), 0);
 	/* An update is worth less than any queued start or end: it goes itself. */
-	e = ev(FW_EV_UPDATE, 4, "b");
-	ck_assert(fw_alertq_push(q, &e, &d));
-	ck_assert_uint_eq(d.seq, 4);
+	ck_assert_uint_eq(push(q, FW_EV_UPDATE, 4, "b"), 4);
 	ck_assert_str_eq(seqs(q), "1 2 3");
 	/* A start or end with no update queued: the oldest event goes. */
-	e = ev(FW_EV_END, 5, "b");
-	ck_assert(fw_alertq_push(q, &e, &d));
-	ck_assert_uint_eq(d.seq, 1);
+	ck_assert_uint_eq(push(q, FW_EV_END, 5, "b"), 1);
 	ck_assert_str_eq(seqs(q), "2 3 5");
 	fw_alertq_free(q);
 }
@@ -151,18 +154,13 @@ END_TEST
 START_TEST(test_alertq_limits)
 {
 	struct fw_alertq *q = NULL;
-	struct fw_alert_ev e = ev(FW_EV_START, 1, "a"), d;
 
 	ck_assert_int_eq(fw_alertq_new(0, &q), FW_EINVAL);
 	ck_assert_int_eq(fw_alertq_new(1, &q), FW_OK);
 	ck_assert_uint_eq(fw_alertq_capacity(q), 1);
-	ck_assert(!fw_alertq_push(q, &e, &d));
-	e = ev(FW_EV_UPDATE, 2, "a");
-	ck_assert(fw_alertq_push(q, &e, &d));
-	ck_assert_uint_eq(d.seq, 2);
-	e = ev(FW_EV_END, 3, "a");
-	ck_assert(fw_alertq_push(q, &e, &d));
-	ck_assert_uint_eq(d.seq, 1);
+	ck_assert_uint_eq(push(q, FW_EV_START, 1, "a"), 0);
+	ck_assert_uint_eq(push(q, FW_EV_UPDATE, 2, "a"), 2);
+	ck_assert_uint_eq(push(q, FW_EV_END, 3, "a"), 1);
 	ck_assert_str_eq(seqs(q), "3");
 	fw_alertq_free(q);
 }
