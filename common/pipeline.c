@@ -8,10 +8,10 @@
  * Write path: the sink thread moves alert events from the alert ring into
  * its backlog (fw_alertq), all at once while writes fail, so the detector
  * never waits for a failing store, then writes the backlog a batch per
- * transaction.  A failed write
- * keeps the batch and backs off (fw_backoff: 100 ms doubling up to
- * sqlite.retry_max_ms), one rate-limited log line per retry.  A full
- * backlog drops (and counts, and logs) the oldest update first.
+ * transaction.  A failed write keeps the batch and backs off (fw_backoff:
+ * 100 ms doubling up to sqlite.retry_max_ms), one rate-limited log line per
+ * retry.  A full backlog drops (and counts, and logs) the oldest update
+ * first.
  * Accounting, exact once both threads are joined:
  *   events (accepted) = events_written + events_dropped + backlog left.
  */
