@@ -97,6 +97,7 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 {
 	struct rusage ru;
 	uint64_t errs[FW_DERR_N] = { 0 };
+	uint64_t lost = ps->events_backlog + ps->events_dropped;
 
 	printf("replay: %llu file(s) read, %llu skipped (not a capture), %llu truncated\n",
 	    (unsigned long long)rs->files, (unsigned long long)rs->bad_files,
@@ -138,6 +139,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,
 	    ps->sink_errors ? " (WITH SINK ERRORS)" : "");
+	if (lost > 0)
+		printf("NOT WRITTEN: %llu of %llu alert events (%llu unwritten at exit, %llu dropped: backlog full)\n",
+		    (unsigned long long)lost, (unsigned long long)ps->events,
+		    (unsigned long long)ps->events_backlog, (unsigned long long)ps->events_dropped);
 	if (ps->kafka.produced > 0 || ps->kafka.backlog > 0)
 		printf("kafka: %llu produced, %llu delivered, %llu failed deliveries, %lld left in the outbox\n",
 		    (unsigned long long)ps->kafka.produced, (unsigned long long)ps->kafka.delivered,
@@ -267,8 +272,8 @@ cmd_replay(int argc, char **argv)
 		cli_stats_add_pipeline(&cs, &ps);
 		cli_stats_write(&cs, cfg.sqlite_path, 0);  /* replay never deletes */
 	}
-	if (ps.sink_errors > 0)
-		status = 1;
+	if (ps.events_backlog + ps.events_dropped > 0)
+		status = 1;  /* accepted alert events were lost (retried errors are not a failure) */
 	if (rs.files == 0) {
 		fprintf(stderr, "floodwatch replay: no input could be read (%d file%s given, none a capture, "
 		    "query log or dnstap file): exit %d\n", npos, npos == 1 ? "" : "s", EXIT_NO_INPUT);

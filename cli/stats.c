@@ -271,12 +271,17 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "pipeline", "ring_drops", ps->ring_drops);
 	cli_stats_add(cs, "sqlite", "events_written", ps->events_written);
 	cli_stats_add(cs, "sqlite", "errors", ps->sink_errors);
+	cli_stats_add(cs, "sqlite", "events_accepted", ps->events);
+	cli_stats_add(cs, "sqlite", "events_dropped", ps->events_dropped);
+	cli_stats_add(cs, "sqlite", "backlog", ps->events_backlog);
 	cli_stats_add(cs, "kafka", "produced", ps->kafka.produced);
 	cli_stats_add(cs, "kafka", "delivered", ps->kafka.delivered);
 	cli_stats_add(cs, "kafka", "failures", ps->kafka.failures);
 	cli_stats_add(cs, "kafka", "queue_full", ps->kafka.queue_full);
 	cli_stats_add(cs, "kafka", "queue_depth", (uint64_t)(ps->kafka.queue_depth > 0 ? ps->kafka.queue_depth : 0));
 	cli_stats_add(cs, "kafka", "backlog", (uint64_t)(ps->kafka.backlog > 0 ? ps->kafka.backlog : 0));
+	cli_stats_add(cs, "kafka", "acked_unrecorded",
+	    (uint64_t)(ps->kafka.acked_unrecorded > 0 ? ps->kafka.acked_unrecorded : 0));
 }
 
 /* Rows exporter x of kind k takes: the fixed counters plus non-zero ones. */

@@ -2,8 +2,18 @@
  * pipeline.c - detector and sink threads joined by SPSC rings (fw_pipeline.h).
  *
  * The detector thread owns the detector; the sink thread owns the SQLite
- * handle.  Stop flags are C11 atomics; idle threads sleep 1 ms between
- * empty polls, which bounds both latency and idle CPU.
+ * handle and the backlog.  Stop flags are C11 atomics; idle threads sleep
+ * 1-2 ms between empty polls, which bounds both latency and idle CPU.
+ *
+ * Write path: the sink thread moves alert events from the alert ring into
+ * its backlog (fw_alertq), all at once while writes fail, so the detector
+ * never waits for a failing store, then writes the backlog a batch per
+ * transaction.  A failed write keeps the batch and backs off (fw_backoff:
+ * 100 ms doubling up to sqlite.retry_max_ms), one rate-limited log line per
+ * retry.  A full backlog drops (and counts, and logs) the oldest update
+ * first.
+ * Accounting, exact once both threads are joined:
+ *   events (accepted) = events_written + events_dropped + backlog left.
  */
 #include "fw_pipeline.h"
 
@@ -11,8 +21,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "fw_alertq.h"
+#include "fw_backoff.h"
 #include "fw_kafka.h"
 #include "fw_log.h"
 #include "fw_records.h"
@@ -22,6 +33,8 @@
 #define MAX_RINGS 64
 #define BURST 1024
 #define SINK_BURST 64
+#define RETRY_MIN_MS 100
+#define SHUTDOWN_RETRY_MAX_MS 1000  /* back-off cap inside sqlite.flush_timeout_ms */
 
 struct fw_pipeline {
 	struct fw_config cfg;
@@ -38,21 +51,21 @@ struct fw_pipeline {
 	_Atomic int producers_done;      /* set by stop(): rings get no more records */
 	_Atomic int detector_done;       /* set by the detector thread on exit */
 	_Atomic uint64_t events, events_written, sink_errors;
+	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
+	_Atomic uint64_t backlog_now;    /* events in the backlog (gauge) */
 	pthread_mutex_t stats_lock;      /* guards det_stats snapshot */
 	struct fw_detect_stats det_stats;
 	/* Detector-thread scratch (no allocation per batch). */
 	struct fw_flow flows[BURST];
 	struct fw_dnsq dnsq[BURST];
-	/* Sink-thread scratch. */
-	struct fw_alert_ev sink_batch[SINK_BURST];
+	/* Sink-thread state. */
+	struct fw_alertq *backlog;       /* accepted, not yet written */
+	struct fw_backoff backoff;       /* between failed writes */
+	int64_t failing_since_ms;        /* monotonic; 0 while writes work */
+	struct fw_alert_ev sink_in[SINK_BURST];     /* alert ring -> backlog */
+	struct fw_alert_ev sink_batch[SINK_BURST];  /* backlog -> SQLite */
+	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
 };
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
 /* Detector -> alert ring; waits rather than lose an accepted alert. */
 static void
@@ -122,7 +135,7 @@ detector_main(void *arg)
 		}
 		/* Idle: 1 ms lets ~1 k records per 1 Mpps gather into the next
 		 * burst (rings hold 64 k); no syscall per record or batch. */
-		nap_ms(1);
+		(void)fw_time_sleep_ms(1);
 	}
 	if (!p->live) {
 		fw_detect_finish(p->det);
@@ -139,33 +152,116 @@ detector_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Alert ring -> backlog.  While writes fail, all of it (a full backlog
+ * drops): the detector hands off and goes on.  While writes work, only
+ * what fits: a slow but healthy store holds the detector back through the
+ * alert ring as before, so replay never drops and stays deterministic.
+ */
+static void
+take_alerts(struct fw_pipeline *p)
+{
+	const struct fw_alert_ev *d = &p->sink_dropped;
+
+	for (;;) {
+		size_t max = SINK_BURST, room, n;
+
+		room = fw_alertq_capacity(p->backlog) - fw_alertq_count(p->backlog);
+		if (p->failing_since_ms == 0 && room < max)
+			max = room;
+		if (max == 0 || (n = fw_ring_sc_pop_burst(p->alerts, p->sink_in, max)) == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (!fw_alertq_push(p->backlog, &p->sink_in[i], &p->sink_dropped))
+				continue;
+			FW_LOG_RL(FW_LOG_ERR, "sqlite", "backlog full (%zu events): dropped %s event %u of alert %s "
+			    "(victim %s); %llu accepted events dropped so far", fw_alertq_capacity(p->backlog),
+			    fw_event_name(d->event), (unsigned)d->seq, d->id, d->victim,
+			    (unsigned long long)atomic_fetch_add(&p->events_dropped, 1) + 1);
+		}
+	}
+	atomic_store(&p->backlog_now, fw_alertq_count(p->backlog));
+}
+
+/*
+ * Write the oldest batch of the backlog unless backing off.  Returns the
+ * number of events written (0: nothing due, nothing queued, or failed).
+ */
+static size_t
+write_backlog(struct fw_pipeline *p, int64_t now)
+{
+	size_t n;
+	int64_t delay;
+
+	if (!fw_backoff_ready(&p->backoff, now) ||
+	    (n = fw_alertq_peek(p->backlog, p->sink_batch, SINK_BURST)) == 0)
+		return 0;
+	/* The alert and its outbox row commit together, or neither does. */
+	if (fw_sqlite_write(p->db, p->sink_batch, n, p->kafka != NULL) == FW_OK) {
+		fw_alertq_pop(p->backlog, n);
+		atomic_fetch_add(&p->events_written, n);
+		atomic_store(&p->backlog_now, fw_alertq_count(p->backlog));
+		if (p->failing_since_ms != 0) {
+			fw_log(FW_LOG_INFO, "sqlite", "writes work again after %llu failed tries in %.1f s; "
+			    "%zu backlogged events left to write", (unsigned long long)p->backoff.failures,
+			    (double)(now - p->failing_since_ms) / 1000.0, fw_alertq_count(p->backlog));
+			p->failing_since_ms = 0;
+		}
+		fw_backoff_ok(&p->backoff);
+		return n;
+	}
+	atomic_fetch_add(&p->sink_errors, 1);
+	if (p->failing_since_ms == 0)
+		p->failing_since_ms = now;
+	delay = fw_backoff_fail(&p->backoff, now);
+	/* One line per retry (the back-off spaces them); the limiter is a second guard. */
+	FW_LOG_RL(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s; %zu accepted events wait "
+	    "in memory (backlog holds %zu), next try in %lld ms", n, fw_sqlite_errmsg(p->db),
+	    fw_alertq_count(p->backlog), fw_alertq_capacity(p->backlog), (long long)delay);
+	return 0;
+}
+
+/* The exit summary: every accepted event is written, unwritten or dropped. */
+static void
+log_summary(struct fw_pipeline *p)
+{
+	uint64_t acc = atomic_load(&p->events), wr = atomic_load(&p->events_written);
+	uint64_t dr = atomic_load(&p->events_dropped), left = fw_alertq_count(p->backlog);
+	uint64_t not_written = left + dr;
+	bool lost = not_written > 0;
+
+	fw_log(lost ? FW_LOG_ERR : FW_LOG_INFO, "summary", "sink sqlite: events accepted=%llu written=%llu "
+	    "unwritten=%llu dropped=%llu%s", (unsigned long long)acc, (unsigned long long)wr,
+	    (unsigned long long)left, (unsigned long long)dr,
+	    lost ? " (unwritten: still in memory at exit; dropped: backlog full; both are lost)" : "");
+	if (p->kafka != NULL) {
+		struct fw_kafka_stats ks;
+
+		fw_kafka_get_stats(p->kafka, &ks);
+		/* Kafka gets events only through the outbox, written with the alert. */
+		fw_log(ks.backlog > 0 || lost ? FW_LOG_WARN : FW_LOG_INFO, "summary",
+		    "sink kafka: events accepted=%llu queued=%llu not_queued=%llu delivered=%llu "
+		    "in_outbox=%lld (delivered but not cleared=%lld; sent again at the next start)",
+		    (unsigned long long)acc, (unsigned long long)wr, (unsigned long long)not_written,
+		    (unsigned long long)ks.delivered, (long long)ks.backlog, (long long)ks.acked_unrecorded);
+	}
+}
+
 static void *
 sink_main(void *arg)
 {
 	struct fw_pipeline *p = arg;
-	struct fw_alert_ev *batch = p->sink_batch;
-	int64_t last_housekeeping = 0;
+	int64_t last_housekeeping = 0, deadline = 0;
 
 	pthread_setname_np(pthread_self(), "fw-sink");
 
 	for (;;) {
-		size_t n = fw_ring_sc_pop_burst(p->alerts, batch, SINK_BURST);
-		int64_t now = fw_time_mono_ms();
+		int64_t now;
+		size_t n;
 
-		if (n > 0) {
-			/* The alert and its outbox row commit together, or neither does. */
-			if (fw_sqlite_write(p->db, batch, n, p->kafka != NULL) == FW_OK) {
-				atomic_fetch_add(&p->events_written, n);
-			} else {
-				/* Keep the batch: retry after a pause rather than lose it. */
-				atomic_fetch_add(&p->sink_errors, 1);
-				while (fw_sqlite_write(p->db, batch, n, p->kafka != NULL) != FW_OK &&
-				    !atomic_load(&p->detector_done)) {
-					atomic_fetch_add(&p->sink_errors, 1);
-					nap_ms(1000);
-				}
-			}
-		}
+		take_alerts(p);
+		now = fw_time_mono_ms();
+		n = write_backlog(p, now);
 		if (p->kafka != NULL)
 			fw_kafka_pump(p->kafka, p->db);
 		if (p->live && now - last_housekeeping >= 60000) {
@@ -178,21 +274,41 @@ sink_main(void *arg)
 		}
 		if (n > 0)
 			continue;
-		if (atomic_load(&p->detector_done)) {
-			if (fw_ring_count(p->alerts) == 0)
+		if (atomic_load(&p->detector_done) && fw_ring_count(p->alerts) == 0) {
+			if (fw_alertq_count(p->backlog) == 0)
 				break;
-			continue;
+			if (deadline == 0) {
+				/* Stopping with a backlog: quick retries, bounded in time. */
+				uint64_t failures = p->backoff.failures;
+
+				deadline = now + p->cfg.sqlite_flush_timeout_ms;
+				fw_backoff_init(&p->backoff, RETRY_MIN_MS,
+				    p->cfg.sqlite_retry_max_ms < SHUTDOWN_RETRY_MAX_MS ?
+				    p->cfg.sqlite_retry_max_ms : SHUTDOWN_RETRY_MAX_MS);
+				p->backoff.failures = failures;  /* for the "work again after N tries" line */
+				fw_log(FW_LOG_WARN, "sqlite", "stopping with %zu accepted events not yet written; "
+				    "retrying for up to %lld ms (sqlite.flush_timeout_ms)", fw_alertq_count(p->backlog),
+				    (long long)p->cfg.sqlite_flush_timeout_ms);
+				continue;
+			}
+			if (now >= deadline)
+				break;
 		}
-		nap_ms(2);
+		(void)fw_time_sleep_ms(2);
 	}
 	if (p->kafka != NULL) {
 		int64_t left = fw_kafka_drain(p->kafka, p->db, p->cfg.kafka_flush_timeout_ms);
-		if (left > 0)
-			fw_log(FW_LOG_WARN, "kafka", "%lld alert events not yet acknowledged by the brokers; "
-			    "they stay in the outbox and are sent on the next start", (long long)left);
+
+		if (left < 0)
+			fw_log(FW_LOG_WARN, "kafka", "cannot count the outbox rows left: %s", fw_sqlite_errmsg(p->db));
+		else if (left > 0)
+			fw_log(FW_LOG_WARN, "kafka", "%lld alert events still in the outbox (not acknowledged by the "
+			    "brokers, or acknowledged but not cleared); they are sent on the next start",
+			    (long long)left);
 		else
 			fw_log(FW_LOG_INFO, "kafka", "outbox drained: every alert event acknowledged");
 	}
+	log_summary(p);
 	return NULL;
 }
 
@@ -227,7 +343,9 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	p->cfg = *cfg;
 	p->live = live;
 	pthread_mutex_init(&p->stats_lock, NULL);
+	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
 	if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->alerts)) != FW_OK ||
+	    (rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
 	    (rc = fw_detect_new(cfg, on_alert, p, &p->det)) != FW_OK) {
 		snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
 		goto fail;
@@ -302,6 +420,8 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	st->events = atomic_load(&p->events);
 	st->events_written = atomic_load(&p->events_written);
 	st->sink_errors = atomic_load(&p->sink_errors);
+	st->events_dropped = atomic_load(&p->events_dropped);
+	st->events_backlog = atomic_load(&p->backlog_now);
 	if (p->kafka != NULL)
 		fw_kafka_get_stats(p->kafka, &st->kafka);
 }
@@ -313,7 +433,8 @@ fw_pipeline_memory_bytes(struct fw_pipeline *p)
 	size_t total;
 
 	fw_detect_get_stats(p->det, &ds);
-	total = ds.memory_bytes + fw_ring_capacity(p->alerts) * sizeof(struct fw_alert_ev);
+	total = ds.memory_bytes + (fw_ring_capacity(p->alerts) + fw_alertq_capacity(p->backlog)) *
+	    sizeof(struct fw_alert_ev);
 	for (int i = 0; i < p->nrings; i++)
 		total += fw_ring_capacity(p->rings[i]) *
 		    (p->kinds[i] == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq));
@@ -330,6 +451,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 	for (int i = 0; i < p->nrings; i++)
 		fw_ring_free(p->rings[i]);
 	fw_ring_free(p->alerts);
+	fw_alertq_free(p->backlog);
 	fw_detect_free(p->det);
 	fw_kafka_free(p->kafka);
 	fw_sqlite_close(p->db);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "fw_err.h"
+
 int64_t
 fw_time_now_ms(void)
 {
@@ -23,6 +25,23 @@ fw_time_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+fw_time_sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms < 0)
+		return FW_EINVAL;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* Relative nanosleep resumes with the time left after a signal. */
+	while (nanosleep(&ts, &ts) != 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return FW_OK;
 }
 
 void

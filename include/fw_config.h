@@ -95,6 +95,9 @@ struct fw_config {
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */
+	int64_t sqlite_backlog_events;  /* accepted events held in memory while writes fail */
+	int64_t sqlite_retry_max_ms;    /* cap of the back-off between failed writes */
+	int64_t sqlite_flush_timeout_ms; /* at shutdown, keep retrying the backlog this long */
 	/* [stats] */
 	int64_t stats_interval_ms;      /* counters logged and written to collector_stats this often */
 	int64_t stats_retention_days;   /* collector_stats rows older than this are deleted; 0 = keep */

@@ -29,7 +29,9 @@ struct fw_kafka_stats {
 	uint64_t failures;          /* failed delivery reports (re-sent later) */
 	uint64_t queue_full;        /* produce calls refused: librdkafka queue full */
 	int64_t queue_depth;        /* messages inside librdkafka now */
-	int64_t backlog;            /* outbox rows not yet acknowledged */
+	int64_t backlog;            /* outbox rows not yet acknowledged, or acknowledged but not cleared */
+	int64_t acked_unrecorded;   /* acknowledged, but deleting them from the outbox failed
+	                               (disk full): retried; at exit, sent again at the next start */
 };
 
 /* Make the producer from cfg (brokers, topic, rdkafka.* properties). */

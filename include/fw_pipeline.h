@@ -6,13 +6,21 @@
  *
  * A producer gets its own ring from fw_pipeline_add_ring() before
  * fw_pipeline_start(); it is the only thread that pushes to it.  The
- * detector thread polls every ring in bursts.  Alert events are never
- * dropped: when the alert ring is full the detector waits for the sink.
+ * detector thread polls every ring in bursts.  The sink thread takes alert
+ * events off the alert ring into a bounded backlog (sqlite.backlog_events)
+ * and writes from there; failed writes are retried with capped exponential
+ * back-off.  While writes fail it takes everything at once, so the detector
+ * never waits for a failing store; while they work it takes only what fits,
+ * so a slow store holds the detector back (replay stays deterministic).  An accepted event is written, or counted: dropped when the
+ * backlog was full (oldest update first), or left unwritten at exit.
+ * events = events_written + events_dropped + events_backlog once stopped.
  *
  * Shutdown (fw_pipeline_stop): call after every producer has stopped
  * pushing.  The detector drains the rings, in replay mode closes all open
  * windows (ending alerts on event time), then the sink writes what is
- * queued; both threads are joined.
+ * queued (retrying for up to sqlite.flush_timeout_ms) and logs one
+ * summary line per sink ("summary: sink sqlite: events accepted=...
+ * written=... unwritten=... dropped=..."); both threads are joined.
  */
 #ifndef FW_PIPELINE_H
 #define FW_PIPELINE_H
@@ -36,7 +44,10 @@ struct fw_pipeline_stats {
 	uint64_t ring_drops;        /* records producers could not push */
 	uint64_t events;            /* alert events from the detector */
 	uint64_t events_written;    /* events committed to SQLite */
-	uint64_t sink_errors;       /* failed SQLite transactions */
+	uint64_t events_dropped;    /* accepted but dropped: the backlog was full */
+	uint64_t events_backlog;    /* accepted, waiting in memory to be written; after
+	                               fw_pipeline_stop(): left unwritten (lost) */
+	uint64_t sink_errors;       /* failed SQLite transactions (retried) */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
 };
 

@@ -33,7 +33,8 @@ void fw_sqlite_close(struct fw_sqlite *s);
 /*
  * Write n events in one transaction: alert rows, event rows and (when
  * with_outbox) their Kafka messages in the outbox.  FW_OK or FW_EIO
- * (message logged; nothing of the batch is written).
+ * (nothing of the batch is written; nothing logged: the caller retries
+ * with back-off and logs fw_sqlite_errmsg()).
  */
 int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
     int with_outbox) FW_MUSTCHECK;
@@ -46,6 +47,13 @@ int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
  * ended, or FW_EIO (message logged).
  */
 int fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox);
+
+/*
+ * Why the last fw_sqlite_write() or fw_sqlite_outbox_ack() failed, e.g.
+ * "database or disk is full (the file system is full)"; "" before any
+ * failure.  Valid until the next call on s.
+ */
+const char *fw_sqlite_errmsg(const struct fw_sqlite *s);
 
 /* One outbox row handed to the Kafka sink; strings valid until the next call. */
 struct fw_outbox_row {
@@ -63,7 +71,7 @@ typedef int fw_outbox_fn(void *ctx, const struct fw_outbox_row *row);
  */
 int fw_sqlite_outbox_scan(struct fw_sqlite *s, int64_t after, int max, fw_outbox_fn *fn, void *ctx);
 
-/* Delete acknowledged rows (one transaction). FW_OK or FW_EIO. */
+/* Delete acknowledged rows (one transaction). FW_OK or FW_EIO (not logged: see fw_sqlite_errmsg). */
 int fw_sqlite_outbox_ack(struct fw_sqlite *s, const int64_t *seqs, size_t n) FW_MUSTCHECK;
 
 /* Rows still waiting (backlog), or -1 on error. */

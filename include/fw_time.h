@@ -16,6 +16,14 @@ int64_t fw_time_now_ms(void);
 /* Monotonic clock in ms (arbitrary origin). */
 int64_t fw_time_mono_ms(void);
 
+/*
+ * Sleep for ms milliseconds on the monotonic clock; any ms >= 0, including
+ * 1000 and more (whole seconds go to tv_sec, so nanosleep never sees an
+ * invalid tv_nsec), resuming after signal interruptions.  Returns 0, or
+ * FW_EINVAL for a negative ms (no sleep).  Any thread.
+ */
+int fw_time_sleep_ms(int64_t ms);
+
 /* Format ms since the epoch as ISO-8601 UTC with milliseconds. */
 void fw_time_format(int64_t ms, char out[FW_TIME_TEXT_LEN]);
 

@@ -6,6 +6,15 @@
  * acknowledged seqs in `acked` (bounded by MAX_INFLIGHT) and the lowest
  * failed seq; a failure rewinds last_produced so the row (and any after it)
  * is sent again after a short back-off.
+ *
+ * A full disk: deleting acknowledged rows is a write and can fail.  The
+ * acknowledged seqs then stay in `acked` and the delete is retried with
+ * capped exponential back-off (one rate-limited log line per retry); no
+ * new row is produced unless its acknowledgement has room in `acked`
+ * (inflight + nacked <= MAX_INFLIGHT), so an acknowledgement is never
+ * forgotten.  Rows the brokers have but the outbox still holds at exit are
+ * counted (acked_unrecorded) and sent again at the next start, a duplicate
+ * recognisable by id + seq (at least once, never lost).
  */
 #include "fw_kafka.h"
 
@@ -17,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fw_backoff.h"
 #include "fw_log.h"
 #include "fw_time.h"
 
@@ -30,11 +40,12 @@ struct fw_kafka {
 	int64_t last_produced;
 	int64_t min_failed;         /* INT64_MAX: none */
 	int64_t backoff_until_ms;
-	int64_t *acked;             /* MAX_INFLIGHT */
+	int64_t *acked;             /* MAX_INFLIGHT: delivered, not yet deleted from the outbox */
 	size_t nacked;
 	uint64_t inflight;
+	struct fw_backoff ack_backoff;  /* between failed outbox deletes (disk full) */
 	_Atomic uint64_t produced, delivered, failures, queue_full;
-	_Atomic int64_t backlog, queue_depth;
+	_Atomic int64_t backlog, queue_depth, acked_unrecorded;
 };
 
 static void
@@ -55,6 +66,7 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		return;
 	}
 	atomic_fetch_add(&k->delivered, 1);
+	/* Room is reserved by produce_row (inflight + nacked <= MAX_INFLIGHT). */
 	if (k->nacked < MAX_INFLIGHT)
 		k->acked[k->nacked++] = seq;
 }
@@ -97,6 +109,7 @@ fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err, size
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return FW_ENOMEM;
 	k->min_failed = INT64_MAX;
+	fw_backoff_init(&k->ack_backoff, 100, cfg->sqlite_retry_max_ms);
 	if ((k->acked = calloc(MAX_INFLIGHT, sizeof(*k->acked))) == NULL) {
 		free(k);
 		return FW_ENOMEM;
@@ -142,8 +155,8 @@ produce_row(void *ctx, const struct fw_outbox_row *row)
 {
 	struct fw_kafka *k = ctx;
 
-	if (k->inflight >= MAX_INFLIGHT)
-		return 1;
+	if (k->inflight + k->nacked >= MAX_INFLIGHT)
+		return 1;  /* its acknowledgement would have no room in `acked` */
 	if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
 	    (void *)(uintptr_t)row->payload, row->payload_len, row->key, strlen(row->key),
 	    (void *)(intptr_t)row->seq) != 0) {
@@ -169,16 +182,27 @@ fw_kafka_pump(struct fw_kafka *k, struct fw_sqlite *db)
 	int64_t now;
 
 	rd_kafka_poll(k->rk, 0);
-	if (k->nacked > 0 && fw_sqlite_outbox_ack(db, k->acked, k->nacked) == FW_OK)
-		k->nacked = 0;
 	now = fw_time_mono_ms();
+	if (k->nacked > 0 && fw_backoff_ready(&k->ack_backoff, now)) {
+		if (fw_sqlite_outbox_ack(db, k->acked, k->nacked) == FW_OK) {
+			k->nacked = 0;
+			fw_backoff_ok(&k->ack_backoff);
+		} else {
+			int64_t delay = fw_backoff_fail(&k->ack_backoff, now);
+
+			FW_LOG_RL(FW_LOG_ERR, "kafka", "clearing %zu delivered events from the outbox failed: %s; "
+			    "kept in memory, next try in %lld ms (if floodwatch stops first, they are sent "
+			    "again at the next start)", k->nacked, fw_sqlite_errmsg(db), (long long)delay);
+		}
+	}
+	atomic_store(&k->acked_unrecorded, (int64_t)k->nacked);
 	if (k->min_failed != INT64_MAX) {
 		if (k->min_failed - 1 < k->last_produced)
 			k->last_produced = k->min_failed - 1;
 		k->min_failed = INT64_MAX;
 		k->backoff_until_ms = now + BACKOFF_MS;
 	}
-	if (now >= k->backoff_until_ms && k->inflight < MAX_INFLIGHT)
+	if (now >= k->backoff_until_ms && k->inflight + k->nacked < MAX_INFLIGHT)
 		(void)fw_sqlite_outbox_scan(db, k->last_produced, SCAN_BATCH, produce_row, k);
 	atomic_store(&k->queue_depth, rd_kafka_outq_len(k->rk));
 }
@@ -192,7 +216,8 @@ fw_kafka_drain(struct fw_kafka *k, struct fw_sqlite *db, int64_t timeout_ms)
 		fw_kafka_pump(k, db);
 		backlog = fw_sqlite_outbox_backlog(db);
 		atomic_store(&k->backlog, backlog);
-		if (backlog == 0 || fw_time_mono_ms() >= deadline)
+		/* Rows the brokers have but a full disk keeps in the outbox need no wait. */
+		if (backlog <= (int64_t)k->nacked || fw_time_mono_ms() >= deadline)
 			break;
 		rd_kafka_poll(k->rk, 20);
 	}
@@ -208,6 +233,7 @@ fw_kafka_get_stats(struct fw_kafka *k, struct fw_kafka_stats *st)
 	st->queue_full = atomic_load(&k->queue_full);
 	st->queue_depth = atomic_load(&k->queue_depth);
 	st->backlog = atomic_load(&k->backlog);
+	st->acked_unrecorded = atomic_load(&k->acked_unrecorded);
 }
 
 void

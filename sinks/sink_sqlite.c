@@ -32,6 +32,7 @@ struct fw_sqlite {
 	sqlite3_stmt *outbox_scan;
 	sqlite3_stmt *outbox_del;
 	sqlite3_stmt *stat;
+	char last_error[512];   /* why the last write failed (with a file-system hint) */
 	char json[FW_EVIDENCE_MAX * 3 + 2048];  /* scratch for one message */
 };
 
@@ -234,6 +235,14 @@ bind_reason(sqlite3_stmt *st, int col, const struct fw_alert_ev *e)
 		sqlite3_bind_null(st, col);
 }
 
+/* Keep the reason of a failure before ROLLBACK replaces the message. */
+static void
+note_error(struct fw_sqlite *s)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%s%s", sqlite3_errmsg(s->db),
+	    fs_hint(sqlite3_db_filename(s->db, "main")));
+}
+
 static int
 write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 {
@@ -306,8 +315,8 @@ fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int
 		goto fail;
 	return FW_OK;
 fail:
-	fw_log(FW_LOG_ERR, "sqlite", "writing %zu alert events failed: %s%s", n, sqlite3_errmsg(s->db),
-	    fs_hint(sqlite3_db_filename(s->db, "main")));
+	/* No log line here: the caller retries with back-off and logs per retry. */
+	note_error(s);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
 }
@@ -387,8 +396,10 @@ fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_out
 		}
 		if (n == 0)
 			break;
-		if (fw_sqlite_write(s, batch, n, with_outbox) != FW_OK)
+		if (fw_sqlite_write(s, batch, n, with_outbox) != FW_OK) {
+			fw_log(FW_LOG_ERR, "sqlite", "ending open alerts failed: %s", fw_sqlite_errmsg(s));
 			goto out;
+		}
 		total += (int)n;
 	}
 	rc = total;
@@ -396,6 +407,12 @@ out:
 	sqlite3_finalize(st);
 	free(batch);
 	return rc;
+}
+
+const char *
+fw_sqlite_errmsg(const struct fw_sqlite *s)
+{
+	return s->last_error;
 }
 
 int
@@ -447,7 +464,7 @@ fw_sqlite_outbox_ack(struct fw_sqlite *s, const int64_t *seqs, size_t n)
 		goto fail;
 	return FW_OK;
 fail:
-	fw_log(FW_LOG_ERR, "sqlite", "marking %zu outbox rows sent failed: %s", n, sqlite3_errmsg(s->db));
+	note_error(s);  /* the Kafka sink logs it, rate-limited, and retries with back-off */
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return FW_EIO;
 }

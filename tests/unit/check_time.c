@@ -1,12 +1,16 @@
 /*
- * check_time.c - ISO-8601 formatting and duration parsing.  Expected texts
- * are from GNU date (`date -u -d @SECS +%FT%T`), not from our code.
+ * check_time.c - ISO-8601 formatting, duration parsing and sleeping.
+ * Expected texts are from GNU date (`date -u -d @SECS +%FT%T`), not from
+ * our code.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
+#include "fw_err.h"
 #include "fw_time.h"
 
 Suite *time_suite(void);
@@ -94,6 +98,58 @@ START_TEST(test_time_clocks)
 }
 END_TEST
 
+/*
+ * Whole seconds: the pipeline's old nap_ms(1000) put 1e9 into tv_nsec,
+ * nanosleep refused it (EINVAL) at once, and the retry loop spun at 100 %.
+ */
+START_TEST(test_time_sleep_whole_seconds)
+{
+	static const int64_t ms[] = { 1000, 1250 };
+	int64_t t0 = fw_time_mono_ms();
+
+	ck_assert_int_eq(fw_time_sleep_ms(ms[_i]), FW_OK);
+	ck_assert_int_ge(fw_time_mono_ms() - t0, ms[_i]);
+	ck_assert_int_lt(fw_time_mono_ms() - t0, ms[_i] + 2000);
+}
+END_TEST
+
+START_TEST(test_time_sleep_limits)
+{
+	int64_t t0 = fw_time_mono_ms();
+
+	ck_assert_int_eq(fw_time_sleep_ms(0), FW_OK);
+	ck_assert_int_eq(fw_time_sleep_ms(-1), FW_EINVAL);
+	ck_assert_int_lt(fw_time_mono_ms() - t0, 500);
+	ck_assert_int_eq(fw_time_sleep_ms(999), FW_OK);  /* the largest sub-second value */
+	ck_assert_int_ge(fw_time_mono_ms() - t0, 999);
+}
+END_TEST
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal in the middle (no SA_RESTART) does not cut the sleep short. */
+START_TEST(test_time_sleep_resumes_after_signal)
+{
+	struct sigaction sa;
+	struct itimerval it = { { 0, 50000 }, { 0, 50000 } };  /* every 50 ms */
+	int64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	t0 = fw_time_mono_ms();
+	ck_assert_int_eq(fw_time_sleep_ms(400), FW_OK);
+	ck_assert_int_ge(fw_time_mono_ms() - t0, 400);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+END_TEST
+
 Suite *
 time_suite(void)
 {
@@ -104,6 +160,9 @@ time_suite(void)
 	tcase_add_loop_test(l, test_time_parse_duration, 0, (int)(sizeof(durations) / sizeof(durations[0])));
 	tcase_add_test(v, test_time_clocks);
 	tcase_add_test(v, test_time_parse_iso);
+	tcase_add_loop_test(v, test_time_sleep_whole_seconds, 0, 2);
+	tcase_add_test(v, test_time_sleep_resumes_after_signal);
+	tcase_add_test(l, test_time_sleep_limits);
 	tcase_set_timeout(v, 10);
 	tcase_set_timeout(l, 10);
 	suite_add_tcase(s, v);
