@@ -198,6 +198,19 @@ until [ "$(sqlite3 "$MNT/fw.db" 'SELECT count(*) FROM outbox')" -eq 0 ]; do
 	i=$((i + 1)); [ $i -lt 200 ] || fail "outbox did not drain after the restart"; sleep 0.1
 done
 stop
-kafka_events > "$TMP/d.kafka"
-check "after the restart each of them is on Kafka exactly twice (at least once; a duplicate by id + seq)" \
-	test "$(uniq -c "$TMP/d.kafka" | awk '$1 != 2' | wc -l)" -eq 0 -a "$(uniq "$TMP/d.kafka" | cmp -s - "$TMP/c.sqlite" && echo same)" = same
+kcat -C -b "$BOOT" -t floodwatch.alerts -e -q -f '%s\n' 2>/dev/null > "$TMP/d.json"
+# The shutdown's end events never reached the full disk, so the restart ends
+# those alerts itself (reason restart, DESIGN contract 10): once each, beside
+# the events that were in the outbox, which are on Kafka exactly twice.
+check "after the restart each of them is on Kafka exactly twice (at least once; a duplicate by id + seq), plus one restart end per alert left open" \
+	python3 - "$TMP/d.json" "$TMP/c.sqlite" <<'PY'
+import collections, json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+before = {tuple(l.split("\t")) for l in open(sys.argv[2]).read().splitlines()}
+count = collections.Counter((m["id"], str(m["seq"])) for m in msgs)
+others = [m for m in msgs if (m["id"], str(m["seq"])) not in before]
+assert all(count[k] == 2 for k in before), "an outbox event is not on Kafka exactly twice"
+assert all(m["event"] == "end" and m["reason"] == "restart" and count[(m["id"], str(m["seq"]))] == 1
+           for m in others), "an unexpected message beside the outbox's and the restart ends"
+assert {m["id"] for m in others} <= {k[0] for k in before}, "a restart end for an unknown alert"
+PY
