@@ -791,6 +791,46 @@ START_TEST(test_detector_wall_clock_ends_alert)
 }
 END_TEST
 
+START_TEST(test_detector_record_ahead_does_not_blind)
+{
+	/* Live mode: one record stamped 50 s ahead of the wall clock (a
+	 * spoofed NetFlow header) just before a flood.  It is counted now;
+	 * the flood's records are not late and the alert starts on time. */
+	struct fw_config cfg;
+	struct fw_detect *d;
+	uint64_t rs = 11;
+	struct fw_flow ahead;
+
+	fw_config_defaults(&cfg);
+	memset(&res_a, 0, sizeof(res_a));
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	for (int s = 0; s < ATK_END_S; s++) {
+		int64_t base = T0_MS + s * 1000LL;
+		size_t n = 0;
+
+		fw_detect_clock(d, base + 3500);  /* benign flows end up to 3.5 s after base */
+		benign_flows(&rs, base, &n);
+		if (s >= ATK_START_S)
+			attack_flows(A_UDP, &rs, base, &n, 2000);
+		fw_detect_flows(d, flows, n);
+		if (s == ATK_START_S - 1) {
+			ahead = flows[0];
+			ahead.start_ms = ahead.end_ms = base + 50000;
+			fw_detect_flows(d, &ahead, 1);
+		}
+	}
+	fw_detect_get_stats(d, &res_a.st);
+	fw_detect_free(d);
+	ck_assert_uint_eq(res_a.st.ahead, 1);
+	/* 32 without the record too (long benign flows at the start); with
+	 * the record moving event time, tens of thousands. */
+	ck_assert_uint_lt(res_a.st.late, 100);
+	ck_assert_int_ge(res_a.n, 1);
+	ck_assert_int_eq(res_a.ev[0].event, FW_EV_START);
+	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS + ATK_START_S * 1000LL);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_detector_eviction_keeps_real_victim)
@@ -1049,6 +1089,7 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_never_flags_public_suffix);
 	tcase_add_test(v, test_detector_dns_exclude);
 	tcase_add_test(v, test_detector_wall_clock_ends_alert);
+	tcase_add_test(v, test_detector_record_ahead_does_not_blind);
 	tcase_add_test(v, test_detector_long_flow_is_spread);
 	tcase_add_test(v, test_detector_xset_exact_and_saturates);
 	tcase_add_test(v, test_detector_topk_and_entropy);
