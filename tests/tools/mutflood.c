@@ -22,7 +22,8 @@
  * types and lengths (0, variable, 0xffff), swapped fields (redefinitions),
  * IPFIX withdrawals, templates of tiny or variable-length fields with data
  * sets of up to 60 KB, chunks repeated up to 64 KB, sFlow sample and record
- * counts.  7 in 8 mutants then
+ * counts, NetFlow export times up to 60 s ahead of the clock (the only
+ * part that depends on when the tool runs).  7 in 8 mutants then
  * get their header fixed so the collector's content sniffer still takes
  * them for their format (else most would be dropped as unknown before any
  * decoder saw them); the 8th goes as it is.
@@ -535,7 +536,7 @@ mutate(enum fw_payload_kind f, uint8_t *b, size_t len, size_t cap)
 	static const uint8_t v8[] = { 0, 1, 0x7f, 0x80, 0xfe, 0xff };
 	size_t off, n;
 
-	switch (rn(16)) {
+	switch (rn(17)) {
 	case 0:
 	case 1:  /* bit flips */
 		for (uint32_t i = 0, k = 1 + rn(8); i < k && len > 0; i++)
@@ -602,6 +603,10 @@ mutate(enum fw_payload_kind f, uint8_t *b, size_t len, size_t cap)
 		return tiny_template(f, b, len, cap);
 	case 13:
 		return rn(4) == 0 ? grow(b, len, cap) : len;
+	case 14:  /* NetFlow v5 / v9 export time up to 60 s ahead of our clock */
+		if ((f == FW_PAYLOAD_NF5 || f == FW_PAYLOAD_NF9) && len >= 12)
+			put32(b + 8, (uint32_t)time(NULL) + rn(61));
+		return len;
 	default:  /* format-aware length and count lies */
 		return mutate_fields(f, b, len);
 	}
