@@ -754,13 +754,17 @@ START_TEST(test_detector_long_flow_is_spread)
 }
 END_TEST
 
-START_TEST(test_detector_wall_clock_ends_alert)
+/*
+ * Live mode into res_a: seconds 0 .. ATK_END_S of benign traffic and a UDP
+ * flood from ATK_START_S, the wall clock at base + clock_ms each second;
+ * at second ahead_s (-1: never) one more record stamped 50 s ahead.
+ */
+static struct fw_detect *
+live_udp_flood(int64_t clock_ms, int ahead_s)
 {
-	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
 	struct fw_config cfg;
 	struct fw_detect *d;
 	uint64_t rs = 11;
-	struct fw_flow far;
 
 	fw_config_defaults(&cfg);
 	memset(&res_a, 0, sizeof(res_a));
@@ -769,12 +773,27 @@ START_TEST(test_detector_wall_clock_ends_alert)
 		int64_t base = T0_MS + s * 1000LL;
 		size_t n = 0;
 
-		fw_detect_clock(d, base);
+		fw_detect_clock(d, base + clock_ms);
 		benign_flows(&rs, base, &n);
 		if (s >= ATK_START_S)
 			attack_flows(A_UDP, &rs, base, &n, 2000);
 		fw_detect_flows(d, flows, n);
+		if (s == ahead_s) {
+			struct fw_flow ahead = flows[0];
+
+			ahead.start_ms = ahead.end_ms = base + 50000;
+			fw_detect_flows(d, &ahead, 1);
+		}
 	}
+	return d;
+}
+
+START_TEST(test_detector_wall_clock_ends_alert)
+{
+	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
+	struct fw_detect *d = live_udp_flood(0, -1);
+	struct fw_flow far;
+
 	ck_assert_int_eq(res_a.n > 0 ? res_a.ev[0].event : 0, FW_EV_START);
 	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
 	/* A record stamped 2 minutes ahead of the wall clock is dropped. */
@@ -795,30 +814,10 @@ START_TEST(test_detector_record_ahead_does_not_blind)
 {
 	/* Live mode: one record stamped 50 s ahead of the wall clock (a
 	 * spoofed NetFlow header) just before a flood.  It is counted now;
-	 * the flood's records are not late and the alert starts on time. */
-	struct fw_config cfg;
-	struct fw_detect *d;
-	uint64_t rs = 11;
-	struct fw_flow ahead;
+	 * the flood's records are not late and the alert starts on time.
+	 * (The clock runs 3.5 s after base: benign flows end up to then.) */
+	struct fw_detect *d = live_udp_flood(3500, ATK_START_S - 1);
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
-	for (int s = 0; s < ATK_END_S; s++) {
-		int64_t base = T0_MS + s * 1000LL;
-		size_t n = 0;
-
-		fw_detect_clock(d, base + 3500);  /* benign flows end up to 3.5 s after base */
-		benign_flows(&rs, base, &n);
-		if (s >= ATK_START_S)
-			attack_flows(A_UDP, &rs, base, &n, 2000);
-		fw_detect_flows(d, flows, n);
-		if (s == ATK_START_S - 1) {
-			ahead = flows[0];
-			ahead.start_ms = ahead.end_ms = base + 50000;
-			fw_detect_flows(d, &ahead, 1);
-		}
-	}
 	fw_detect_get_stats(d, &res_a.st);
 	fw_detect_free(d);
 	ck_assert_uint_eq(res_a.st.ahead, 1);
