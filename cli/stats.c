@@ -262,6 +262,7 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "detector", "dns_records", ps->det.dnsq);
 	cli_stats_add(cs, "detector", "late", ps->det.late);
 	cli_stats_add(cs, "detector", "future", ps->det.future);
+	cli_stats_add(cs, "detector", "ahead", ps->det.ahead);
 	cli_stats_add(cs, "detector", "victims", ps->det.victims);
 	cli_stats_add(cs, "detector", "victims_full", ps->det.victims_full);
 	cli_stats_add(cs, "detector", "evicted", ps->det.evicted);

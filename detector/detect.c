@@ -713,6 +713,14 @@ det_take_time(struct fw_detect *d, int64_t t)
 		d->st.future++;
 		return INT64_MIN;
 	}
+	/* Live: a record more than a window ahead of the wall clock (a fast
+	 * exporter clock, or a spoofed one) counts now.  Its own time would
+	 * move event time forward, close the open windows and make every
+	 * honest record late: one datagram would blind the detector. */
+	if (d->wall_ms > 0 && t > d->wall_ms + d->cfg.window_ms) {
+		d->st.ahead++;
+		t = d->wall_ms;
+	}
 	widx = widx_of(d, t);
 	if (d->next_close == INT64_MIN)
 		d->next_close = widx;

@@ -38,6 +38,7 @@ struct fw_detect_stats {
 	uint64_t dnsq;             /* DNS records taken (queries and responses) */
 	uint64_t late;             /* records older than the open windows (counted in the oldest) */
 	uint64_t future;           /* records too far ahead of the wall clock (or time < 0), dropped */
+	uint64_t ahead;            /* live: records 1 window .. 60 s ahead of the wall clock, counted now */
 	uint64_t victims;          /* victims (hosts + prefixes) tracked now */
 	uint64_t victims_full;     /* record parts dropped: table full and nothing evictable */
 	uint64_t evicted;          /* idle victims and zones removed by the sweep */

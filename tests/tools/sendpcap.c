@@ -63,7 +63,7 @@ main(int argc, char **argv)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	unsigned long long sent = 0;
-	int opt, fd, port;
+	int opt, fd, port, batch = BATCH;
 	int64_t t0, deadline;
 
 	while ((opt = getopt(argc, argv, "r:l:a:")) != -1) {
@@ -102,6 +102,10 @@ main(int argc, char **argv)
 	for (int i = optind + 1; i < argc; i++)
 		if (load(argv[i]) != 0)
 			return 2;
+	/* Slow rates go in small batches (at most 20 ms of traffic each): 64
+	 * datagrams at once would put seconds of event time in one instant. */
+	if (rate > 0 && rate / 50 < BATCH)
+		batch = rate / 50 > 0 ? (int)(rate / 50) : 1;
 	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) < 0) {
 		perror("socket");
 		return 1;
@@ -112,7 +116,7 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < nd;) {
 			int n = 0, r;
 
-			while (n < BATCH && i + (size_t)n < nd) {
+			while (n < batch && i + (size_t)n < nd) {
 				iov[n].iov_base = payload[i + (size_t)n];
 				iov[n].iov_len = plen[i + (size_t)n];
 				memset(&msgs[n], 0, sizeof(msgs[n]));

@@ -759,13 +759,17 @@ START_TEST(test_detector_long_flow_is_spread)
 }
 END_TEST
 
-START_TEST(test_detector_wall_clock_ends_alert)
+/*
+ * Live mode into res_a: seconds 0 .. ATK_END_S of benign traffic and a UDP
+ * flood from ATK_START_S, the wall clock at base + clock_ms each second;
+ * at second ahead_s (-1: never) one more record stamped 50 s ahead.
+ */
+static struct fw_detect *
+live_udp_flood(int64_t clock_ms, int ahead_s)
 {
-	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
 	struct fw_config cfg;
 	struct fw_detect *d;
 	uint64_t rs = 11;
-	struct fw_flow far;
 
 	fw_config_defaults(&cfg);
 	memset(&res_a, 0, sizeof(res_a));
@@ -774,12 +778,27 @@ START_TEST(test_detector_wall_clock_ends_alert)
 		int64_t base = T0_MS + s * 1000LL;
 		size_t n = 0;
 
-		fw_detect_clock(d, base);
+		fw_detect_clock(d, base + clock_ms);
 		benign_flows(&rs, base, &n);
 		if (s >= ATK_START_S)
 			attack_flows(A_UDP, &rs, base, &n, 2000);
 		fw_detect_flows(d, flows, n);
+		if (s == ahead_s) {
+			struct fw_flow ahead = flows[0];
+
+			ahead.start_ms = ahead.end_ms = base + 50000;
+			fw_detect_flows(d, &ahead, 1);
+		}
 	}
+	return d;
+}
+
+START_TEST(test_detector_wall_clock_ends_alert)
+{
+	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
+	struct fw_detect *d = live_udp_flood(0, -1);
+	struct fw_flow far;
+
 	ck_assert_int_eq(res_a.n > 0 ? res_a.ev[0].event : 0, FW_EV_START);
 	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
 	/* A record stamped 2 minutes ahead of the wall clock is dropped. */
@@ -868,6 +887,26 @@ START_TEST(test_detector_end_all_at_shutdown)
 	fw_detect_get_stats(d, &res_a.st);
 	ck_assert_uint_eq(res_a.st.alerts_ended, 1);
 	fw_detect_free(d);
+}
+END_TEST
+
+START_TEST(test_detector_record_ahead_does_not_blind)
+{
+	/* Live mode: one record stamped 50 s ahead of the wall clock (a
+	 * spoofed NetFlow header) just before a flood.  It is counted now;
+	 * the flood's records are not late and the alert starts on time.
+	 * (The clock runs 3.5 s after base: benign flows end up to then.) */
+	struct fw_detect *d = live_udp_flood(3500, ATK_START_S - 1);
+
+	fw_detect_get_stats(d, &res_a.st);
+	fw_detect_free(d);
+	ck_assert_uint_eq(res_a.st.ahead, 1);
+	/* 32 without the record too (long benign flows at the start); with
+	 * the record moving event time, tens of thousands. */
+	ck_assert_uint_lt(res_a.st.late, 100);
+	ck_assert_int_ge(res_a.n, 1);
+	ck_assert_int_eq(res_a.ev[0].event, FW_EV_START);
+	ck_assert_int_eq(res_a.ev[0].started_ms, T0_MS + ATK_START_S * 1000LL);
 }
 END_TEST
 
@@ -1132,6 +1171,7 @@ detector_suite(void)
 	tcase_add_test(v, test_detector_flood_running_at_start);
 	tcase_add_test(v, test_detector_end_of_input_reason);
 	tcase_add_test(v, test_detector_end_all_at_shutdown);
+	tcase_add_test(v, test_detector_record_ahead_does_not_blind);
 	tcase_add_test(v, test_detector_long_flow_is_spread);
 	tcase_add_test(v, test_detector_xset_exact_and_saturates);
 	tcase_add_test(v, test_detector_topk_and_entropy);
