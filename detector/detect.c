@@ -159,6 +159,7 @@ struct fw_detect {
 	int64_t memo_widx;
 	int64_t late_ms;           /* lateness in force: learned in [lateness_ms, max_lateness_ms] */
 	int64_t late_max_ms;       /* learning bound (ring size); == lateness_ms: not learning */
+	int64_t learn_from_ms;     /* event time from which the histogram is trusted */
 	uint64_t lag_mul;          /* 2^32 / window_ms, rounded up: lag bucket without a division */
 	uint32_t lagh[LAG_NB];     /* flow records by lag behind the newest (windows), decaying */
 	uint32_t lag_n;            /* sum of lagh */
@@ -718,8 +719,10 @@ det_take_time(struct fw_detect *d, int64_t t)
 		return INT64_MIN;
 	}
 	widx = widx_of(d, t);
-	if (d->next_close == INT64_MIN)
+	if (d->next_close == INT64_MIN) {
 		d->next_close = widx;
+		d->learn_from_ms = t + d->late_max_ms + d->cfg.window_ms;
+	}
 	if (t > d->max_event_ms) {
 		bool newer = d->max_event_ms == INT64_MIN || widx > det_floor_div(d->max_event_ms, d->cfg.window_ms);
 
@@ -748,8 +751,12 @@ det_take_time(struct fw_detect *d, int64_t t)
  * spoofed flood (all short flows) lands a timeout late.  Each flow record's
  * lag behind the newest event time is counted in a decaying histogram; the
  * lateness in force is the lag that all but 1 % of records stay within,
- * bounded by [lateness_ms, max_lateness_ms].  Per record: a multiply and an
- * increment; per window: one walk of LAG_NB buckets.
+ * bounded by [lateness_ms, max_lateness_ms].  It starts at the bound and is
+ * learned once max_lateness_ms of event time has passed (until then the
+ * late records of the first seconds have not all arrived): a cold start
+ * neither drops short flows into the wrong windows nor piles them up later.
+ * Per record: a multiply and an increment; per window: one walk of LAG_NB
+ * buckets.
  */
 static inline void
 learn_lag(struct fw_detect *d, int64_t end_ms)
@@ -773,19 +780,24 @@ static void
 learn_lateness(struct fw_detect *d)
 {
 	uint32_t tail = 0;
+	int64_t l;
 	int b;
 
-	if (d->late_max_ms <= d->cfg.lateness_ms || d->lag_n < 100)
+	if (d->late_max_ms <= d->cfg.lateness_ms || d->lag_n < 100 || d->max_event_ms < d->learn_from_ms)
 		return;
 	for (b = LAG_NB - 1; b > 0; b--)
 		if ((tail += d->lagh[b]) * 100 > d->lag_n)
 			break;
-	/* Records of bucket b lag less than b + 1 windows. */
-	d->late_ms = (int64_t)(b + 1) * d->cfg.window_ms;
-	if (d->late_ms < d->cfg.lateness_ms)
-		d->late_ms = d->cfg.lateness_ms;
-	if (d->late_ms > d->late_max_ms)
-		d->late_ms = d->late_max_ms;
+	/* Records of bucket b lag less than b + 1 windows.  Up at once; down
+	 * only by two windows or more, so a lag at a bucket edge does not make
+	 * the lateness (and the seams of shifted records) flicker. */
+	l = (int64_t)(b + 1) * d->cfg.window_ms;
+	if (l < d->cfg.lateness_ms)
+		l = d->cfg.lateness_ms;
+	if (l > d->late_max_ms)
+		l = d->late_max_ms;
+	if (l > d->late_ms || l < d->late_ms - d->cfg.window_ms)
+		d->late_ms = l;
 	d->st.lateness_ms = (uint64_t)d->late_ms;
 }
 
@@ -924,24 +936,30 @@ credit_merge(struct credit *c, uint8_t *cls, int8_t *amp, int64_t now, int64_t e
 
 /*
  * Credit pkts/bytes over [now, end) to v: O(NCREDIT^2), no allocation.  A
- * credit of the same class ending close by absorbs it; else a free slot;
- * else the two closest credits (ends first, then class) are merged.
- * Merging only ever lengthens a credit, so no record is paid faster than
- * its own rate.
+ * credit of the same class ending up to a window later absorbs it; else a
+ * free slot; else the pair (among the credits and the new one) whose merge
+ * distorts least is merged: the packets of the earlier-ending one are
+ * stretched to the later end, so the cost is those packets x the relative
+ * stretch, plus half the smaller one's packets when the classes differ.  A
+ * flood's credit is thus not stretched over a light benign one's tail.
+ * Merging only ever lengthens a credit: nothing is paid faster than its
+ * own record's rate.
  */
 static void
 credit_add(struct fw_detect *d, struct victim *v, int64_t now, int64_t end,
     double pkts, double bytes, uint8_t cls, int8_t amp)
 {
 	int64_t ends[NCREDIT + 1];
-	double best = 1e300;
+	double vol[NCREDIT + 1], best = 1e300;
 	int bi = 0, bj = 0;
 
+	/* Absorbed only when it ends at most a window earlier: a credit is never
+	 * lengthened this way, or a stream of records a second apart would
+	 * stretch it without end. */
 	for (int i = 0; i < v->ncr; i++) {
-		int64_t e = v->cr[i].end_ms, far = (e > end ? e : end) - now, gap = e > end ? e - end : end - e;
+		int64_t e = v->cr[i].end_ms;
 
-		if (v->cr_cls[i] == cls && v->cr_amp[i] == amp &&
-		    (gap <= d->cfg.window_ms || gap * 8 <= far)) {
+		if (v->cr_cls[i] == cls && v->cr_amp[i] == amp && end <= e && e - end <= d->cfg.window_ms) {
 			credit_merge(&v->cr[i], &v->cr_cls[i], &v->cr_amp[i], now, end, pkts, bytes, cls, amp);
 			return;
 		}
@@ -958,20 +976,20 @@ credit_add(struct fw_detect *d, struct victim *v, int64_t now, int64_t end,
 		credit_merge(c, &v->cr_cls[v->ncr - 1], &v->cr_amp[v->ncr - 1], now, end, pkts, bytes, cls, amp);
 		return;
 	}
-	/* Full: merge the closest pair among the credits and the new one
-	 * (index NCREDIT): relative distance of the ends, plus 0.5 when the
-	 * classes differ (a wrong class costs less than a wrong rate). */
-	for (int i = 0; i < NCREDIT; i++)
+	for (int i = 0; i < NCREDIT; i++) {
 		ends[i] = v->cr[i].end_ms;
+		vol[i] = credit_left(&v->cr[i], now, false);
+	}
 	ends[NCREDIT] = end;
+	vol[NCREDIT] = pkts;
 	for (int i = 0; i < NCREDIT; i++) {
 		for (int j = i + 1; j <= NCREDIT; j++) {
-			int64_t hi = ends[i] > ends[j] ? ends[i] : ends[j], lo = ends[i] + ends[j] - hi;
-			double cost = (double)(hi - lo) / (double)(hi - now);
+			int early = ends[i] < ends[j] ? i : j, late = early == i ? j : i;
+			double cost = vol[early] * (double)(ends[late] - ends[early]) / (double)(ends[late] - now + 1);
 
 			if (j == NCREDIT ? (v->cr_cls[i] != cls || v->cr_amp[i] != amp) :
 			    (v->cr_cls[i] != v->cr_cls[j] || v->cr_amp[i] != v->cr_amp[j]))
-				cost += 0.5;
+				cost += 0.5 * (vol[i] < vol[j] ? vol[i] : vol[j]);
 			if (cost < best) {
 				best = cost;
 				bi = i;
@@ -1623,10 +1641,10 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->vidx.mask = nindex - 1;
 	/* Learned lateness never passes max_lateness_ms nor LAG_NB windows;
 	 * the ring holds the largest, plus the newest window and one spare. */
-	d->late_ms = cfg->lateness_ms;
 	d->late_max_ms = cfg->max_lateness_ms > cfg->lateness_ms ? cfg->max_lateness_ms : cfg->lateness_ms;
 	if (d->late_max_ms > (LAG_NB - 1) * cfg->window_ms)
 		d->late_max_ms = d->late_ms > (LAG_NB - 1) * cfg->window_ms ? d->late_ms : (LAG_NB - 1) * cfg->window_ms;
+	d->late_ms = d->late_max_ms;  /* until the lags are known: see learn_lateness() */
 	d->lag_mul = ((UINT64_C(1) << 32) + (uint64_t)cfg->window_ms - 1) / (uint64_t)cfg->window_ms;
 	d->st.lateness_ms = (uint64_t)d->late_ms;
 	d->nslots = (int)((d->late_max_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
@@ -1756,7 +1774,13 @@ fw_detect_finish(struct fw_detect *d)
 {
 	if (d->next_close == INT64_MIN)
 		return;
-	/* Close everything seen, then enough empty windows for open alerts to end. */
+	/* Close everything seen, then enough empty windows for open alerts to
+	 * end.  Credits reaching past the input's end describe time the input
+	 * never reached: dropped, so the last windows end alerts. */
+	close_until(d, det_floor_div(d->max_event_ms, d->cfg.window_ms) + 1);
+	for (size_t n = 0; n < d->vhw && d->credited > 0; n++)
+		if (d->v[n].used)
+			credit_drop(d, &d->v[n]);
 	close_until(d, det_floor_div(d->max_event_ms, d->cfg.window_ms) + 1 + d->cfg.end_windows);
 }
 
