@@ -98,14 +98,10 @@ fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q)
 		return 0;
 	for (unsigned b = 0; b < FW_DUR_BUCKETS; b++) {
 		acc += p->dur[b];
-		if ((double)acc >= q * (double)p->dur_n) {
-			unsigned o = 4 + (b - 1) / 8, s = (b - 1) % 8;
-
-			/* upper edge: (8 + s + 1) << (o - 3) */
-			return b == 0 ? 16 : (int64_t)((uint64_t)(9 + s) << (o - 3));
-		}
+		if (p->dur[b] > 0 && (double)acc >= q * (double)p->dur_n)
+			return (int64_t)(p->dur_ms[b] / p->dur[b]);
 	}
-	return (int64_t)1 << 25;
+	return 0;
 }
 
 bool
@@ -159,11 +155,17 @@ screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_ad
 			else if (bad == FW_DERR_IMPLAUSIBLE)
 				p->implausible++;
 			else if (r->start_ms > 0 && r->start_ms <= r->end_ms) {
-				p->dur[dur_bucket((uint64_t)(r->end_ms - r->start_ms))]++;
+				uint64_t ms = (uint64_t)(r->end_ms - r->start_ms);
+				unsigned b = dur_bucket(ms);
+
+				p->dur[b]++;
+				p->dur_ms[b] += ms;
 				if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
 					p->dur_n = 0;
-					for (unsigned b = 0; b < FW_DUR_BUCKETS; b++)
+					for (b = 0; b < FW_DUR_BUCKETS; b++) {
+						p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
 						p->dur_n += (p->dur[b] >>= 1);
+					}
 				}
 			}
 		}

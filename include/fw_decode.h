@@ -125,7 +125,7 @@ bool fw_flow_plausible(const struct fw_flow *f);
  * format): records, records dropped, and a decaying histogram of record
  * durations (end - start) in 1/8-octave buckets from 16 ms to 9 h, from
  * which fw_flow_profile_duration_ms() reads quantiles: an exporter with a
- * 60 s active timeout shows a p99 near 60 s.
+ * 60 s active timeout shows a p99 of about 60 s.
  */
 #define FW_DUR_BUCKETS 169
 struct fw_flow_profile {
@@ -135,12 +135,14 @@ struct fw_flow_profile {
 	uint64_t implausible;      /* dropped: implausible counters */
 	uint64_t zero_dst;         /* dropped: all-zero destination */
 	uint32_t dur_n;            /* sum of dur[] (halved with it past 2^20) */
-	uint32_t dur[FW_DUR_BUCKETS];
+	uint32_t dur[FW_DUR_BUCKETS];     /* records per bucket */
+	uint64_t dur_ms[FW_DUR_BUCKETS];  /* ... and the sum of their durations */
 };
 /* Borrowed view, valid until the decoder's next datagram (same thread). */
 size_t fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow_profile **out);
-/* Duration (ms) that a share q (0..1) of the exporter's records stay within,
- * to the bucket's upper edge; 0 when no record was seen. */
+/* Duration (ms) at quantile q (0..1) of the exporter's records: the mean of
+ * the records in the bucket holding it (exact for durations that cluster,
+ * as active timeouts do); 0 when no record was seen. */
 int64_t fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q);
 
 /* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */

@@ -103,3 +103,21 @@ for act in 60 300 1800; do
 	check "active timeout ${act} s ($fmt): SYN flood of short spoofed flows, alert at the onset" long_case $act steady syn $fmt 198.51.102.80 syn_flood
 	check "active timeout ${act} s ($fmt): flood of four long flows, alert once exported" long_case $act steady long $fmt 198.51.103.21 udp_flood
 done
+
+# Hostile counters: records claiming 2^64 - 1 packets are dropped and
+# counted per exporter (drop_implausible), never an "18446744.1 Tpps" alert.
+hostile() {
+	python3 tests/tools/gen_longflows.py "$TMP/h.pcap" --active 60 --attack hostile --minutes 25 > /dev/null
+	"$FW" replay --set sqlite.path="$TMP/h.db" "$TMP/h.pcap" > "$TMP/h.out" 2>&1 || { cat "$TMP/h.out"; return 1; }
+	test "$("$FW" alerts --db "$TMP/h.db" --json | wc -l)" = 0 &&
+	test "$(sqlite3 "$TMP/h.db" "SELECT value FROM collector_stats WHERE source = 'flow 192.0.2.1' AND name = 'nf9_drop_implausible'")" = 10 &&
+	test "$(sqlite3 "$TMP/h.db" "SELECT value FROM collector_stats WHERE source = 'nf9' AND name = 'drop_implausible'")" = 10 &&
+	grep -q "exporter 192.0.2.1 (nf9): .* p99 60.[0-9] s, dropped: implausible 10" "$TMP/h.out"
+}
+check "10 records claiming 2^64 - 1 packets: no alert, 10 drop_implausible for the exporter" hostile
+durations() {  # the exporter's record durations: a 300 s active timeout shows
+	p99=$(sqlite3 "$TMP/long_300_steady_none.db" "SELECT value FROM collector_stats WHERE source = 'flow 192.0.2.1' AND name = 'ipfix_duration_p99_ms'")
+	echo "  p99 record duration: $p99 ms"
+	test "$p99" -ge 299000 && test "$p99" -le 302000
+}
+check "collector_stats shows each exporter's record durations (p99 ~ its 300 s active timeout)" durations

@@ -20,7 +20,9 @@ Traffic (T0 = 1700000000, the shared captures' epoch):
   spoofed UDP to 198.51.101.53 port 53, every packet its own flow (random
   source address and port); syn: the same with TCP SYNs to 198.51.102.80
   port 443; long: four flows of 500 packets/s each (UDP, fixed 5-tuples) to
-  198.51.103.21 for 5 minutes.
+  198.51.103.21 for 5 minutes; hostile: from --onset, one record a second
+  for 10 s claiming 2^64 - 1 packets and bytes to 198.51.100.99 (a broken or
+  hostile exporter: the collector must drop them, never alert).
 The exporter model is pmacct nfprobe's: a flow cache scanned once a second;
 an entry is exported when it has been idle for the inactive timeout, or
 has lived for the active timeout (the flow goes on in a new entry).
@@ -35,7 +37,7 @@ p.add_argument("--inactive", type=int, default=15)
 p.add_argument("--format", choices=("nf9", "ipfix"), default="nf9")
 p.add_argument("--minutes", type=float, default=30)
 p.add_argument("--ramp", action="store_true")
-p.add_argument("--attack", choices=("none", "udp", "syn", "long"), default="none")
+p.add_argument("--attack", choices=("none", "udp", "syn", "long", "hostile"), default="none")
 p.add_argument("--onset", type=int, default=1200)
 p.add_argument("--seed", type=int, default=7)
 a = p.parse_args()
@@ -135,6 +137,9 @@ for s in range(0, LEN + 1):
                 key = (src, ip("198.51.102.80"), rnd.randint(1024, 65535), 443, 6, 0x02)
                 size = 60
             cache[key] = [tms, tms, 1, size]
+    if a.attack == "hostile" and a.onset <= s < a.onset + 10:
+        tms = (T0 + s) * 1000
+        cache[(ip("192.0.2.66"), ip("198.51.100.99"), 1234 + s, 80, 17, 0)] = [tms, tms + 500, 2 ** 64 - 1, 2 ** 64 - 1]
     scan(s + 1)
 scan(LEN + 10 ** 6)     # the end: everything left goes out (as at shutdown)
 
