@@ -7,10 +7,12 @@
  *  - Windows on event time.  Each victim holds `nslots` window slots, a
  *    ring indexed by window number, so records up to lateness_ms late land
  *    in their own window.  A record older than the oldest open window is
- *    counted late and added to it (exporters send long flows late; their
- *    volume must not vanish).  A flow spanning several windows is spread
- *    over them in proportion to time (at most nslots windows; the part
- *    before the oldest open window goes to it).
+ *    counted late and added to it.  The lateness in force is learned from
+ *    the flow records' lag (learn_lateness), up to max_lateness_ms.  A flow
+ *    record is paid at its own rate over its own duration (see struct
+ *    span): spread over the open windows, shifted when it began in a closed
+ *    one, and beyond the open windows kept as a per-victim rate credit paid
+ *    as each window closes (credit_add, credit_apply).
  *  - Windows close when the newest event time minus lateness passes their
  *    end, or (live) the wall clock does.  Closing sweeps every victim and
  *    zone once per window: O(tables) per window, never per record.
