@@ -37,7 +37,7 @@ int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cf
 #define CLI_STATS_MAX 1024       /* rows per snapshot */
 #define CLI_STATS_TOP_MAX 256    /* stats.exporters at most */
 
-enum cli_exp_kind { CLI_EXP_NF9, CLI_EXP_IPFIX, CLI_EXP_SFLOW, CLI_EXP_SFLOW_IF, CLI_EXP_KINDS };
+enum cli_exp_kind { CLI_EXP_NF9, CLI_EXP_IPFIX, CLI_EXP_SFLOW, CLI_EXP_SFLOW_IF, CLI_EXP_FLOW, CLI_EXP_KINDS };
 #define CLI_EXP_NC (3 + FW_DEC_NREASONS)  /* counters per exporter, in stats.c's order */
 
 struct cli_exp {
@@ -66,7 +66,8 @@ struct cli_stats {
 void cli_stats_init(struct cli_stats *cs, size_t top);
 void cli_stats_add(struct cli_stats *cs, const char *source, const char *name, uint64_t value);
 void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds);
-/* Offer every v9/IPFIX exporter, sFlow agent and interface of this decoder. */
+/* Offer every v9/IPFIX exporter, sFlow agent and interface, and every flow
+ * exporter's profile (durations, plausibility drops) of this decoder. */
 void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
 /*

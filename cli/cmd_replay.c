@@ -93,11 +93,13 @@ input_kind(const char *path)
 static void
 print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds,
     const struct fw_qlog_stats *qs, const struct fw_dnstap_stats *ts,
-    const struct fw_pipeline_stats *ps, const char *db)
+    const struct fw_pipeline_stats *ps, const struct fw_decoder *dec, const char *db)
 {
 	struct rusage ru;
 	uint64_t errs[FW_DERR_N] = { 0 };
 	uint64_t lost = ps->events_backlog + ps->events_dropped;
+	const struct fw_flow_profile *prof;
+	size_t np = fw_decoder_flow_profiles(dec, &prof);
 
 	printf("replay: %llu file(s) read, %llu skipped (not a capture), %llu truncated\n",
 	    (unsigned long long)rs->files, (unsigned long long)rs->bad_files,
@@ -131,10 +133,25 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	for (int j = 0; j < FW_DERR_N; j++)
 		printf(" %s=%llu", fw_derr_name(j), (unsigned long long)errs[j]);
 	printf("\n");
+	/* What each exporter's timeouts look like (the first 8; all are in
+	 * collector_stats): p99 near 60 s is a 60 s active timeout. */
+	for (size_t i = 0; i < np && i < 8; i++) {
+		char a[64];
+
+		fw_addr_format(&prof[i].addr, a, sizeof(a));
+		printf("  exporter %s (%s): %llu records, durations p50 %.1f s p99 %.1f s, dropped: "
+		    "implausible %llu, zero_dst %llu\n", a, fw_pkt_kind_name(prof[i].kind),
+		    (unsigned long long)prof[i].records, (double)fw_flow_profile_duration_ms(&prof[i], 0.5) / 1000,
+		    (double)fw_flow_profile_duration_ms(&prof[i], 0.99) / 1000,
+		    (unsigned long long)prof[i].implausible, (unsigned long long)prof[i].zero_dst);
+	}
 	printf("detector: %llu flow records, %llu DNS records, %llu late, %llu victims, %llu windows\n",
 	    (unsigned long long)ps->det.flows, (unsigned long long)ps->det.dnsq,
 	    (unsigned long long)ps->det.late, (unsigned long long)ps->det.victims,
 	    (unsigned long long)ps->det.windows_closed);
+	printf("time model: lateness in force %.1f s, %llu records shifted, %llu paid as rate credits, "
+	    "%llu credit merges\n", (double)ps->det.lateness_ms / 1000, (unsigned long long)ps->det.shifted,
+	    (unsigned long long)ps->det.credits, (unsigned long long)ps->det.credit_merges);
 	printf("alerts: %llu started, %llu ended, %llu events written to %s%s\n",
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,
@@ -249,7 +266,7 @@ cmd_replay(int argc, char **argv)
 	}
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
-	print_summary(&rs, fw_decoder_stats(dec), &qs, &ts, &ps, cfg.sqlite_path);
+	print_summary(&rs, fw_decoder_stats(dec), &qs, &ts, &ps, dec, cfg.sqlite_path);
 	{
 		static struct cli_stats cs;
 

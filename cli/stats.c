@@ -32,13 +32,15 @@ struct kind_desc {
 	const char *unit;        /* others: how many were summed ("exporters") */
 	size_t nc;               /* counters used in cli_exp.c */
 	size_t always;           /* c[0..always) are written even when 0 */
+	size_t gauges;           /* c[gauges..nc) are levels, not counts: not summed into others */
 };
 
 static const struct kind_desc kinds[CLI_EXP_KINDS] = {
-	[CLI_EXP_NF9] = { "nf9", "exporters", CLI_EXP_NC, 3 },
-	[CLI_EXP_IPFIX] = { "ipfix", "exporters", CLI_EXP_NC, 3 },
-	[CLI_EXP_SFLOW] = { "sflow", "agents", 6, 6 },
-	[CLI_EXP_SFLOW_IF] = { "sflow_if", "interfaces", 4, 4 },
+	[CLI_EXP_NF9] = { "nf9", "exporters", CLI_EXP_NC, 3, CLI_EXP_NC },
+	[CLI_EXP_IPFIX] = { "ipfix", "exporters", CLI_EXP_NC, 3, CLI_EXP_NC },
+	[CLI_EXP_SFLOW] = { "sflow", "agents", 6, 6, 6 },
+	[CLI_EXP_SFLOW_IF] = { "sflow_if", "interfaces", 4, 4, 4 },
+	[CLI_EXP_FLOW] = { "flow", "exporters", 5, 5, 3 },
 };
 
 _Static_assert(CLI_EXP_NC >= 6, "cli_exp holds the sFlow agent counters");
@@ -48,6 +50,9 @@ static const char *const sflow_names[] = {
 };
 static const char *const sflow_if_names[] = { "in_octets", "out_octets", "in_errors", "in_discards" };
 static const char *const flow_names[] = { "datagrams", "records", "seq_lost" };
+static const char *const profile_names[] = {
+	"records", "drop_implausible", "drop_zero_dst", "duration_p50_ms", "duration_p99_ms"
+};
 
 /* Name of counter i of a kind, without the per-exporter prefix. */
 static void
@@ -59,6 +64,9 @@ counter_name(enum cli_exp_kind k, size_t i, char *buf, size_t len)
 		break;
 	case CLI_EXP_SFLOW_IF:
 		snprintf(buf, len, "%s", sflow_if_names[i]);
+		break;
+	case CLI_EXP_FLOW:
+		snprintf(buf, len, "%s", profile_names[i]);
 		break;
 	default:
 		if (i < 3)
@@ -220,6 +228,7 @@ cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
 {
 	const struct fw_sflow_agent *ag;
 	const struct fw_sflow_if *ifs;
+	const struct fw_flow_profile *prof;
 	size_t m;
 
 	(void)fw_tmpl_exporters_each(fw_decoder_templates(dec), offer_flow, cs);
@@ -238,6 +247,21 @@ cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
 		e.c[4] = ag[i].seq_lost;
 		e.c[5] = ag[i].drops;
 		offer(cs, CLI_EXP_SFLOW, &e);
+	}
+	m = fw_decoder_flow_profiles(dec, &prof);
+	for (size_t i = 0; i < m; i++) {
+		struct cli_exp e;
+
+		memset(&e, 0, sizeof(e));
+		e.addr = prof[i].addr;
+		e.id = prof[i].kind;
+		e.weight = prof[i].records;
+		e.c[0] = prof[i].records;
+		e.c[1] = prof[i].implausible;
+		e.c[2] = prof[i].zero_dst;
+		e.c[3] = (uint64_t)fw_flow_profile_duration_ms(&prof[i], 0.5);
+		e.c[4] = (uint64_t)fw_flow_profile_duration_ms(&prof[i], 0.99);
+		offer(cs, CLI_EXP_FLOW, &e);
 	}
 	m = fw_decoder_sflow_ifs(dec, &ifs);
 	for (size_t i = 0; i < m; i++) {
@@ -261,6 +285,10 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "detector", "flow_records", ps->det.flows);
 	cli_stats_add(cs, "detector", "dns_records", ps->det.dnsq);
 	cli_stats_add(cs, "detector", "late", ps->det.late);
+	cli_stats_add(cs, "detector", "lateness_ms", ps->det.lateness_ms);
+	cli_stats_add(cs, "detector", "shifted", ps->det.shifted);
+	cli_stats_add(cs, "detector", "credits", ps->det.credits);
+	cli_stats_add(cs, "detector", "credit_merges", ps->det.credit_merges);
 	cli_stats_add(cs, "detector", "future", ps->det.future);
 	cli_stats_add(cs, "detector", "ahead", ps->det.ahead);
 	cli_stats_add(cs, "detector", "victims", ps->det.victims);
@@ -312,6 +340,8 @@ exp_rows(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
 		snprintf(pre, sizeof(pre), "dom%" PRIu32 "_", x->id);
 	else if (k == CLI_EXP_SFLOW_IF)
 		snprintf(pre, sizeof(pre), "if%" PRIu32 "_", x->id);
+	else if (k == CLI_EXP_FLOW)
+		snprintf(pre, sizeof(pre), "%s_", fw_pkt_kind_name((enum fw_payload_kind)x->id));
 	else if (x->id != 0)
 		snprintf(pre, sizeof(pre), "sub%" PRIu32 "_", x->id);
 	else
@@ -342,7 +372,7 @@ finish(struct cli_stats *cs)
 		struct cli_exp_top *t = &cs->kind[k];
 
 		if (t->seen > 0)
-			reserve += 1 + kinds[k].nc;
+			reserve += 1 + kinds[k].gauges;
 		qsort(t->e, t->n, sizeof(t->e[0]), exp_qsort_cmp);
 		if (t->n > maxn)
 			maxn = t->n;
@@ -370,7 +400,7 @@ finish(struct cli_stats *cs)
 			continue;
 		snprintf(src, sizeof(src), "%s others", kinds[k].label);
 		(void)add_row(cs, CLI_STATS_MAX - STATS_ROWS, src, kinds[k].unit, t->nothers);
-		for (size_t i = 0; i < kinds[k].nc; i++) {
+		for (size_t i = 0; i < kinds[k].gauges; i++) {
 			if (i >= kinds[k].always && t->others.c[i] == 0)
 				continue;
 			counter_name(k, i, cn, sizeof(cn));

@@ -37,7 +37,154 @@ struct fw_decoder {
 	struct fw_sflow_if *ifs;             /* FW_SFLOW_IF_MAX */
 	size_t nifs;
 	uint64_t ifs_full;
+	/* per flow exporter: durations and plausibility drops (fixed table,
+	 * max_exporters; full: counted in profiles_full, not kept) */
+	struct fw_flow_profile *prof;
+	size_t nprof, max_prof, prof_last;
+	uint64_t profiles_full;
 };
+
+/* Profile of (exporter, kind): the last hit first (a datagram's records
+ * share an exporter), else a linear walk: per datagram, not per record. */
+static struct fw_flow_profile *
+profile_of(struct fw_decoder *d, const struct fw_addr *a, enum fw_payload_kind kind)
+{
+	struct fw_flow_profile *p;
+
+	if (d->nprof > 0) {
+		p = &d->prof[d->prof_last];
+		if (p->kind == kind && memcmp(p->addr.b, a->b, 16) == 0)
+			return p;
+	}
+	for (size_t i = 0; i < d->nprof; i++) {
+		p = &d->prof[i];
+		if (p->kind == kind && memcmp(p->addr.b, a->b, 16) == 0) {
+			d->prof_last = i;
+			return p;
+		}
+	}
+	if (d->nprof == d->max_prof) {
+		d->profiles_full++;
+		return NULL;
+	}
+	p = &d->prof[d->nprof];
+	memset(p, 0, sizeof(*p));
+	p->addr = *a;
+	p->kind = (uint8_t)kind;
+	d->prof_last = d->nprof++;
+	return p;
+}
+
+/* Bucket of a duration: 0 below 16 ms, then 8 per octave up to 2^25 ms. */
+static unsigned
+dur_bucket(uint64_t ms)
+{
+	unsigned o;
+
+	if (ms < 16)
+		return 0;
+	if (ms >= (UINT64_C(1) << 25))
+		return FW_DUR_BUCKETS - 1;
+	o = 63u - (unsigned)__builtin_clzll(ms);            /* 4 .. 24 */
+	return 1 + (o - 4) * 8 + (unsigned)((ms >> (o - 3)) & 7);
+}
+
+int64_t
+fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q)
+{
+	uint64_t acc = 0;
+
+	if (p->dur_n == 0)
+		return 0;
+	for (unsigned b = 0; b < FW_DUR_BUCKETS; b++) {
+		acc += p->dur[b];
+		if (p->dur[b] > 0 && (double)acc >= q * (double)p->dur_n)
+			return (int64_t)(p->dur_ms[b] / p->dur[b]);
+	}
+	return 0;
+}
+
+bool
+fw_flow_plausible(const struct fw_flow *f)
+{
+	uint64_t p = f->pkts, b = f->bytes;
+	int64_t dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
+
+	if (p == 0 && b == 0)
+		return true;
+	if (p == 0 || b / 20 < p)                       /* b < 20 p, without overflow */
+		return false;
+	if (b / 65535 + (b % 65535 != 0) > p)           /* b > 65535 p */
+		return false;
+	return (double)b * 8.0 * 1000.0 / (double)(dur > 1000 ? dur : 1000) <= FW_MAX_LINK_BPS;
+}
+
+size_t
+fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow_profile **out)
+{
+	*out = d->prof;
+	return d->nprof;
+}
+
+/*
+ * Every flow record of a datagram: learn its duration, drop (and count)
+ * the implausible and those with an all-zero destination; returns how
+ * many are kept (compacted in place, order kept).
+ */
+static size_t
+screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_addr *exporter,
+    struct fw_flow *f, size_t n)
+{
+	static const uint8_t zero[16];
+	static const uint8_t zero4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+	struct fw_flow_profile *p = profile_of(d, exporter, kind);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct fw_flow *r = &f[i];
+		int bad = 0;
+
+		if (memcmp(r->dst.b, zero, 16) == 0 || memcmp(r->dst.b, zero4, 16) == 0)
+			bad = FW_DERR_ZERO_DST;
+		else if (!fw_flow_plausible(r))
+			bad = FW_DERR_IMPLAUSIBLE;
+		if (p != NULL) {
+			p->records++;
+			if (bad == FW_DERR_ZERO_DST)
+				p->zero_dst++;
+			else if (bad == FW_DERR_IMPLAUSIBLE)
+				p->implausible++;
+			else if (r->start_ms > 0 && r->start_ms <= r->end_ms) {
+				uint64_t ms = (uint64_t)(r->end_ms - r->start_ms);
+				unsigned b = dur_bucket(ms);
+
+				p->dur[b]++;
+				p->dur_ms[b] += ms;
+				if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
+					p->dur_n = 0;
+					for (b = 0; b < FW_DUR_BUCKETS; b++) {
+						p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
+						p->dur_n += (p->dur[b] >>= 1);
+					}
+				}
+			}
+		}
+		if (bad) {
+			char src[64];
+
+			d->st.errors[kind][bad]++;
+			fw_addr_format(exporter, src, sizeof(src));
+			FW_LOG_RL(FW_LOG_WARN, "decode", "%s record from %s dropped: %s (packets %llu, bytes %llu)",
+			    fw_pkt_kind_name(kind), src, bad == FW_DERR_ZERO_DST ? "all-zero destination" :
+			    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+			continue;
+		}
+		if (k != i)
+			f[k] = f[i];
+		k++;
+	}
+	return k;
+}
 
 static struct fw_sflow_agent *
 sflow_agent(struct fw_decoder *d, const struct fw_addr *a, uint32_t sub)
@@ -160,7 +307,9 @@ fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 	d->max_agents = (size_t)cfg->flow_max_exporters;
 	d->agents = calloc(d->max_agents, sizeof(*d->agents));
 	d->ifs = calloc(FW_SFLOW_IF_MAX, sizeof(*d->ifs));
-	if (d->agents == NULL || d->ifs == NULL) {
+	d->max_prof = (size_t)cfg->flow_max_exporters;
+	d->prof = calloc(d->max_prof, sizeof(*d->prof));
+	if (d->agents == NULL || d->ifs == NULL || d->prof == NULL) {
 		fw_decoder_free(d);
 		return FW_ENOMEM;
 	}
@@ -198,8 +347,8 @@ apply_override(struct fw_decoder *d, const struct fw_addr *exporter, struct fw_f
 	rate = d->ov_rate[i];
 	for (size_t k = 0; k < n; k++) {
 		uint32_t had = f[k].sampling ? f[k].sampling : 1;  /* pkts = raw x had, exactly */
-		f[k].pkts = f[k].pkts / had * rate;
-		f[k].bytes = f[k].bytes / had * rate;
+		f[k].pkts = f[k].pkts / had > UINT64_MAX / rate ? UINT64_MAX : f[k].pkts / had * rate;
+		f[k].bytes = f[k].bytes / had > UINT64_MAX / rate ? UINT64_MAX : f[k].bytes / had * rate;
 		f[k].sampling = rate;
 	}
 }
@@ -236,6 +385,7 @@ fw_decoder_free(struct fw_decoder *d)
 	fw_tmpl_cache_free(d->tmpl);
 	free(d->agents);
 	free(d->ifs);
+	free(d->prof);
 	free(d);
 }
 
@@ -255,7 +405,8 @@ const char *
 fw_derr_name(enum fw_derr e)
 {
 	static const char *const names[FW_DERR_N] = {
-		"truncated", "malformed", "no_template", "unsupported", "template_full", "other"
+		"truncated", "malformed", "no_template", "unsupported", "template_full", "other",
+		"implausible", "zero_dst"
 	};
 
 	return (unsigned)e < FW_DERR_N ? names[e] : "other";
@@ -345,7 +496,9 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	*nflows = (size_t)rc;
 	if (d->ov_prefix.n > 0 && rc > 0)
 		apply_override(d, &u->src, flows, (size_t)rc);
-	d->st.records[kind] += (uint64_t)rc;
+	if (rc > 0)
+		*nflows = screen_flows(d, kind, &u->src, flows, (size_t)rc);
+	d->st.records[kind] += (uint64_t)*nflows;
 	return kind;
 }
 

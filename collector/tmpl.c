@@ -53,6 +53,7 @@ enum kind {
 	K_START_DUS, K_END_DUS,            /* microseconds before export */
 	K_DUR_MS, K_DUR_US, K_SYSINIT,
 	K_SAMPLER_ID, K_INTERVAL, K_PKT_INTERVAL, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
+	K_IPVER,                           /* 60: ipVersion, picks the family of dual templates */
 	K_NKINDS
 };
 _Static_assert(K_NKINDS <= 64, "kind mask is 64 bits");
@@ -106,6 +107,7 @@ field_kind(uint16_t type)
 	case 160: return K_SYSINIT;
 	case 161: return K_DUR_MS;
 	case 162: return K_DUR_US;
+	case 60:  return K_IPVER;       /* IP_PROTOCOL_VERSION / ipVersion */
 	case 192: return K_TTL;         /* ipTTL */
 	case 302: return K_SAMPLER_ID;  /* selectorId */
 	case 305: return K_PKT_INTERVAL;
@@ -1136,20 +1138,62 @@ load_be(const uint8_t *p, unsigned len)
 }
 
 static inline void
-addr4(struct fw_addr *a, const uint8_t *p)
+addr4(struct fw_addr *a, uint64_t x)
 {
 	memset(a->b, 0, 10);
 	a->b[10] = 0xff;
 	a->b[11] = 0xff;
-	memcpy(a->b + 12, p, 4);
+	a->b[12] = (uint8_t)(x >> 24);
+	a->b[13] = (uint8_t)(x >> 16);
+	a->b[14] = (uint8_t)(x >> 8);
+	a->b[15] = (uint8_t)x;
 }
 
+static bool
+addr_zero(const struct fw_addr *a)
+{
+	static const uint8_t z[16];
+
+	return memcmp(a->b, z, 16) == 0;
+}
+
+/*
+ * The address family of a record.  Templates may carry both IPv4 (8/12) and
+ * IPv6 (27/28) addresses with the unused family zeroed (Cisco SRv6/MPLS
+ * templates): ipVersion (60) decides when present, else the family whose
+ * destination is not all-zero (IPv6 first).  A record whose destination
+ * is all-zero anyway is dropped later (fw_decode: drop_zero_dst).
+ */
+static void
+family(uint64_t mask, const uint64_t *v, struct fw_flow *f)
+{
+	bool has4 = (mask & (M(K_SRC4) | M(K_DST4))) != 0;
+	bool has6 = (mask & (M(K_SRC6) | M(K_DST6))) != 0;
+
+	if (!has4)
+		return;
+	if (has6) {
+		if ((mask & M(K_IPVER)) && (v[K_IPVER] == 4 || v[K_IPVER] == 6)) {
+			if (v[K_IPVER] == 6)
+				return;
+		} else if (!addr_zero(&f->dst) || v[K_DST4] == 0) {
+			return;
+		}
+	}
+	memset(f->src.b, 0, 16);
+	memset(f->dst.b, 0, 16);
+	if (mask & M(K_SRC4))
+		addr4(&f->src, v[K_SRC4]);
+	if (mask & M(K_DST4))
+		addr4(&f->dst, v[K_DST4]);
+}
+
+/* IPv4 addresses wait in v[] (as integers) until finish() has chosen the
+ * family; IPv6 ones go straight into the flow. */
 static inline void
 apply(uint8_t kind, const uint8_t *p, unsigned len, uint64_t *v, struct fw_flow *f)
 {
 	switch (kind) {
-	case K_SRC4: addr4(&f->src, p); break;
-	case K_DST4: addr4(&f->dst, p); break;
 	case K_SRC6: memcpy(f->src.b, p, 16); break;
 	case K_DST6: memcpy(f->dst.b, p, 16); break;
 	default:     v[kind] = load_be(p, len); break;
@@ -1242,6 +1286,7 @@ finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw
 	int64_t start, end, dur = 0;
 	bool hs, he;
 
+	family(mask, v, f);
 	f->exporter = m->exporter;
 	f->obs_domain = m->domain;
 	f->source = m->version == 9 ? FW_SRC_NF9 : FW_SRC_IPFIX;
@@ -1307,8 +1352,10 @@ finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw
 	}
 	f->sampling = rate;
 	mul = rate ? rate : 1;
-	f->pkts = pkts * mul;
-	f->bytes = bytes * mul;
+	/* Hostile counters saturate instead of wrapping into plausible ones;
+	 * fw_decode then drops them as implausible. */
+	f->pkts = pkts > UINT64_MAX / mul ? UINT64_MAX : pkts * mul;
+	f->bytes = bytes > UINT64_MAX / mul ? UINT64_MAX : bytes * mul;
 }
 
 static void

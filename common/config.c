@@ -67,6 +67,7 @@ static const struct key keys[] = {
 	{ "pipeline", "alert_slots", KT_INT, OFF(alert_slots), "1024", 16, 1 << 16 },
 	{ "detector", "window_ms", KT_INT, OFF(window_ms), "1000", 100, 60000 },
 	{ "detector", "lateness_ms", KT_INT, OFF(lateness_ms), "3000", 0, 60000 },
+	{ "detector", "max_lateness_ms", KT_INT, OFF(max_lateness_ms), "20000", 0, 600000 },
 	{ "detector", "max_victims", KT_INT, OFF(max_victims), "65536", 16, 1 << 24 },
 	{ "detector", "warmup_windows", KT_INT, OFF(warmup_windows), "10", 0, 100000 },
 	{ "detector", "warmup_pps", KT_DBL, OFF(warmup_pps), "50000", 0, 1e12 },

@@ -7,10 +7,12 @@
  *  - Windows on event time.  Each victim holds `nslots` window slots, a
  *    ring indexed by window number, so records up to lateness_ms late land
  *    in their own window.  A record older than the oldest open window is
- *    counted late and added to it (exporters send long flows late; their
- *    volume must not vanish).  A flow spanning several windows is spread
- *    over them in proportion to time (at most nslots windows; the part
- *    before the oldest open window goes to it).
+ *    counted late and added to it.  The lateness in force is learned from
+ *    the flow records' lag (learn_lateness), up to max_lateness_ms.  A flow
+ *    record is paid at its own rate over its own duration (see struct
+ *    span): spread over the open windows, shifted when it began in a closed
+ *    one, and beyond the open windows kept as a per-victim rate credit paid
+ *    as each window closes (credit_add, credit_apply).
  *  - Windows close when the newest event time minus lateness passes their
  *    end, or (live) the wall clock does.  Closing sweeps every victim and
  *    zone once per window: O(tables) per window, never per record.
@@ -72,6 +74,22 @@ struct fwin {
 
 enum vkind { VK_HOST = 1, VK_AGG };
 
+/*
+ * One rate credit: from the oldest open window until end_ms, this many
+ * packets and bytes per ms.  Every credit of a victim is running (its start
+ * lies at or before the oldest open window), so the volume still to pay is
+ * rate x (end_ms - start of the oldest open window).
+ */
+#define NCREDIT 4
+struct credit {
+	int64_t end_ms;
+	float pkts_ms;
+	float bytes_ms;
+};
+
+#define LAG_NB 64              /* lateness histogram buckets (windows) */
+#define MAX_SPAN_MS 86400000   /* a record longer than a day is spread over a day */
+
 /* The fields a record touches come first: one cache line. */
 struct victim {
 	uint64_t hash;
@@ -94,6 +112,13 @@ struct victim {
 	double max_host_share;     /* aggregates: in the last window */
 	double ent_now[NFEAT];     /* entropies of the last closed period */
 	double ent_peak[NFEAT];    /* ... of the peak window of the alert */
+	/* Rate credits: traffic of records that began in closed windows, paid
+	 * into each window as it closes (credit_apply) at the record's rate. */
+	struct credit cr[NCREDIT];
+	uint8_t cr_cls[NCREDIT];   /* enum cls of each credit */
+	int8_t cr_amp[NCREDIT];    /* enum amp of large-packet reflection, or -1 */
+	uint8_t ncr;               /* credits in use */
+	float carry_p, carry_b;    /* fractions of a packet / byte not yet paid */
 };
 
 /*
@@ -137,6 +162,13 @@ struct fw_detect {
 	int64_t wall_ms;
 	int64_t memo_w0;           /* start (ms) of the window memo_widx: saves a division per record */
 	int64_t memo_widx;
+	int64_t late_ms;           /* lateness in force: learned in [lateness_ms, max_lateness_ms] */
+	int64_t late_max_ms;       /* learning bound (ring size); == lateness_ms: not learning */
+	int64_t learn_from_ms;     /* event time from which the histogram is trusted */
+	uint64_t lag_mul;          /* 2^32 / window_ms, rounded up: lag bucket without a division */
+	uint32_t lagh[LAG_NB];     /* flow records by lag behind the newest (windows), decaying */
+	uint32_t lag_n;            /* sum of lagh */
+	size_t credited;           /* victims holding credits */
 	struct fw_dns_state *dns;
 	struct fw_detect_stats st;
 	struct fw_alert_ev ev;     /* scratch for emitting */
@@ -558,6 +590,16 @@ detail_release(struct fw_detect *d, struct victim *v)
 	v->detail = NONE32;
 }
 
+/* Forget v's unpaid credits (eviction, or all paid). */
+static void
+credit_drop(struct fw_detect *d, struct victim *v)
+{
+	if (v->ncr > 0)
+		d->credited--;
+	v->ncr = 0;
+	v->carry_p = v->carry_b = 0;
+}
+
 static void
 victim_remove(struct fw_detect *d, struct victim *v)
 {
@@ -567,6 +609,7 @@ victim_remove(struct fw_detect *d, struct victim *v)
 		i = (i + 1) & d->vidx.mask;
 	idx_delete(&d->vidx, i, vhash_of, d);
 	detail_release(d, v);
+	credit_drop(d, v);
 	v->used = 0;
 	d->vfree[d->nvfree++] = (uint32_t)num;
 	d->vused--;
@@ -690,10 +733,10 @@ close_until(struct fw_detect *d, int64_t upto)
 static void
 advance(struct fw_detect *d)
 {
-	int64_t wm = d->max_event_ms - d->cfg.lateness_ms;
+	int64_t wm = d->max_event_ms - d->late_ms;
 
-	if (d->wall_ms > 0 && d->wall_ms - d->cfg.lateness_ms > wm)
-		wm = d->wall_ms - d->cfg.lateness_ms;
+	if (d->wall_ms > 0 && d->wall_ms - d->late_ms > wm)
+		wm = d->wall_ms - d->late_ms;
 	close_until(d, det_floor_div(wm, d->cfg.window_ms));
 }
 
@@ -722,14 +765,18 @@ det_take_time(struct fw_detect *d, int64_t t)
 		t = d->wall_ms;
 	}
 	widx = widx_of(d, t);
-	if (d->next_close == INT64_MIN)
+	if (d->next_close == INT64_MIN) {
 		d->next_close = widx;
+		d->learn_from_ms = t + d->late_max_ms + d->cfg.window_ms;
+	}
 	if (t > d->max_event_ms) {
-		if (d->max_event_ms != INT64_MIN && widx > det_floor_div(d->max_event_ms, d->cfg.window_ms))
+		bool newer = d->max_event_ms == INT64_MIN || widx > det_floor_div(d->max_event_ms, d->cfg.window_ms);
+
+		if (d->max_event_ms != INT64_MIN && newer)
 			dns_period_end(d, d->dns, det_floor_div(d->max_event_ms, d->cfg.window_ms), d->next_close);
 		/* (runs once per new newest window, not per record) */
 		d->max_event_ms = t;
-		if (widx - d->next_close >= d->nslots - 1)
+		if (newer)
 			advance(d);
 		if (widx - d->next_close >= d->nslots)
 			close_until(d, widx - d->nslots + 1);
@@ -740,6 +787,64 @@ det_take_time(struct fw_detect *d, int64_t t)
 	}
 	d->seq++;
 	return widx;
+}
+
+/*
+ * Lateness learning.  Exporters send a flow when it times out: records of
+ * short flows arrive an inactive timeout (often 15 s) after their packets,
+ * while long flows cut by the active timeout arrive at once and move event
+ * time on.  Windows must stay open long enough for the short ones, or a
+ * spoofed flood (all short flows) lands a timeout late.  Each flow record's
+ * lag behind the newest event time is counted in a decaying histogram; the
+ * lateness in force is the lag that all but 1 % of records stay within,
+ * bounded by [lateness_ms, max_lateness_ms].  It starts at the bound and is
+ * learned once max_lateness_ms of event time has passed (until then the
+ * late records of the first seconds have not all arrived): a cold start
+ * neither drops short flows into the wrong windows nor piles them up later.
+ * Per record: a multiply and an increment; per window: one walk of LAG_NB
+ * buckets.
+ */
+static inline void
+learn_lag(struct fw_detect *d, int64_t end_ms)
+{
+	uint64_t lag = (uint64_t)(d->max_event_ms - end_ms), b;
+
+	if (d->late_max_ms <= d->cfg.lateness_ms)
+		return;
+	b = lag >= (UINT64_C(1) << 31) ? LAG_NB - 1 : (lag * d->lag_mul) >> 32;
+	d->lagh[b < LAG_NB ? b : LAG_NB - 1]++;
+	if (++d->lag_n >= (1u << 16)) {
+		d->lag_n = 0;
+		for (int i = 0; i < LAG_NB; i++) {
+			d->lagh[i] >>= 1;
+			d->lag_n += d->lagh[i];
+		}
+	}
+}
+
+static void
+learn_lateness(struct fw_detect *d)
+{
+	uint32_t tail = 0;
+	int64_t l;
+	int b;
+
+	if (d->late_max_ms <= d->cfg.lateness_ms || d->lag_n < 100 || d->max_event_ms < d->learn_from_ms)
+		return;
+	for (b = LAG_NB - 1; b > 0; b--)
+		if ((tail += d->lagh[b]) * 100 > d->lag_n)
+			break;
+	/* Records of bucket b lag less than b + 1 windows.  Up at once; down
+	 * only by two windows or more, so a lag at a bucket edge does not make
+	 * the lateness (and the seams of shifted records) flicker. */
+	l = (int64_t)(b + 1) * d->cfg.window_ms;
+	if (l < d->cfg.lateness_ms)
+		l = d->cfg.lateness_ms;
+	if (l > d->late_max_ms)
+		l = d->late_max_ms;
+	if (l > d->late_ms || l < d->late_ms - d->cfg.window_ms)
+		d->late_ms = l;
+	d->st.lateness_ms = (uint64_t)d->late_ms;
 }
 
 /* ---- flow records ---- */
@@ -829,41 +934,215 @@ win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes
 		w->amp_big[ri->amp] += (uint32_t)pkts;
 }
 
-/* Add one record to one victim; returns the end window's slot. */
+/*
+ * Where a record's packets go (see "Windows and time" in README.md).  A
+ * record says "these packets were seen between start and end"; its share of
+ * any window is never more than its own average rate over that span:
+ *  - SP_POINT: no usable span (sFlow samples, start == end): the window of
+ *    its end (late: the oldest open window);
+ *  - SP_SPREAD: [t0, t1] lies in the open windows: spread by time overlap;
+ *  - SP_CREDIT: the span reaches past the open windows: a rate credit that
+ *    each window receives as it closes (credit_apply).
+ * A record that began in a closed window is shifted to begin in the oldest
+ * open one, keeping its duration and so its rate: a 60 s flow exported at
+ * its end is paid over the next 60 s, never dumped into a few windows.
+ */
+enum spmode { SP_POINT, SP_SPREAD, SP_CREDIT };
+
+struct span {
+	enum spmode mode;
+	int64_t t0, t1;            /* SPREAD/CREDIT: span after any shift (ms) */
+	int64_t ws, we;            /* SPREAD: first and last window */
+};
+
+/* The remaining volume of credit c, with the oldest open window at now. */
+static inline double
+credit_left(const struct credit *c, int64_t now, bool bytes)
+{
+	return (bytes ? c->bytes_ms : c->pkts_ms) * (double)(c->end_ms - now);
+}
+
+/* Add pkts/bytes over [now, end) into credit c; the later end wins and the
+ * rate is what the total volume needs until then (never above the sum). */
+static void
+credit_merge(struct credit *c, uint8_t *cls, int8_t *amp, int64_t now, int64_t end,
+    double pkts, double bytes, uint8_t ncls, int8_t namp)
+{
+	double p = credit_left(c, now, false), b = credit_left(c, now, true);
+
+	if (pkts > p) {             /* the larger volume names the class */
+		*cls = ncls;
+		*amp = namp;
+	}
+	if (end > c->end_ms)
+		c->end_ms = end;
+	c->pkts_ms = (float)((p + pkts) / (double)(c->end_ms - now));
+	c->bytes_ms = (float)((b + bytes) / (double)(c->end_ms - now));
+}
+
+/*
+ * Credit pkts/bytes over [now, end) to v: O(NCREDIT^2), no allocation.  A
+ * credit of the same class ending up to a window later absorbs it; else a
+ * free slot; else the pair (among the credits and the new one) whose merge
+ * distorts least is merged: the packets of the earlier-ending one are
+ * stretched to the later end, so the cost is those packets x the relative
+ * stretch, plus half the smaller one's packets when the classes differ.  A
+ * flood's credit is thus not stretched over a light benign one's tail.
+ * Merging only ever lengthens a credit: nothing is paid faster than its
+ * own record's rate.
+ */
+static void
+credit_add(struct fw_detect *d, struct victim *v, int64_t now, int64_t end,
+    double pkts, double bytes, uint8_t cls, int8_t amp)
+{
+	int64_t ends[NCREDIT + 1];
+	double vol[NCREDIT + 1], best = 1e300;
+	int bi = 0, bj = 0;
+
+	/* Absorbed only when it ends at most a window earlier: a credit is never
+	 * lengthened this way, or a stream of records a second apart would
+	 * stretch it without end. */
+	for (int i = 0; i < v->ncr; i++) {
+		int64_t e = v->cr[i].end_ms;
+
+		if (v->cr_cls[i] == cls && v->cr_amp[i] == amp && end <= e && e - end <= d->cfg.window_ms) {
+			credit_merge(&v->cr[i], &v->cr_cls[i], &v->cr_amp[i], now, end, pkts, bytes, cls, amp);
+			return;
+		}
+	}
+	if (v->ncr < NCREDIT) {
+		struct credit *c = &v->cr[v->ncr];
+
+		if (v->ncr++ == 0)
+			d->credited++;
+		c->end_ms = now;
+		c->pkts_ms = c->bytes_ms = 0;
+		v->cr_cls[v->ncr - 1] = cls;
+		v->cr_amp[v->ncr - 1] = amp;
+		credit_merge(c, &v->cr_cls[v->ncr - 1], &v->cr_amp[v->ncr - 1], now, end, pkts, bytes, cls, amp);
+		return;
+	}
+	for (int i = 0; i < NCREDIT; i++) {
+		ends[i] = v->cr[i].end_ms;
+		vol[i] = credit_left(&v->cr[i], now, false);
+	}
+	ends[NCREDIT] = end;
+	vol[NCREDIT] = pkts;
+	for (int i = 0; i < NCREDIT; i++) {
+		for (int j = i + 1; j <= NCREDIT; j++) {
+			int early = ends[i] < ends[j] ? i : j, late = early == i ? j : i;
+			double cost = vol[early] * (double)(ends[late] - ends[early]) / (double)(ends[late] - now + 1);
+
+			if (j == NCREDIT ? (v->cr_cls[i] != cls || v->cr_amp[i] != amp) :
+			    (v->cr_cls[i] != v->cr_cls[j] || v->cr_amp[i] != v->cr_amp[j]))
+				cost += 0.5 * (vol[i] < vol[j] ? vol[i] : vol[j]);
+			if (cost < best) {
+				best = cost;
+				bi = i;
+				bj = j;
+			}
+		}
+	}
+	if (bj < NCREDIT) {
+		/* Fold credit bj into bi, then bj takes the new one. */
+		struct credit *cj = &v->cr[bj];
+
+		credit_merge(&v->cr[bi], &v->cr_cls[bi], &v->cr_amp[bi], now, cj->end_ms,
+		    credit_left(cj, now, false), credit_left(cj, now, true), v->cr_cls[bj], v->cr_amp[bj]);
+		cj->end_ms = now;
+		cj->pkts_ms = cj->bytes_ms = 0;
+		v->cr_cls[bj] = cls;
+		v->cr_amp[bj] = amp;
+		bi = bj;
+	}
+	credit_merge(&v->cr[bi], &v->cr_cls[bi], &v->cr_amp[bi], now, end, pkts, bytes, cls, amp);
+	d->st.credit_merges++;
+}
+
+/*
+ * Pay window widx (about to close) its share of v's credits; credits that
+ * end within it are dropped.  Whole packets and bytes go in, the fractions
+ * are carried, so the sums stay exact over time.  Returns the window slot.
+ */
+static struct fwin *
+credit_apply(struct fw_detect *d, struct victim *v, int64_t widx)
+{
+	int64_t ws = widx * d->cfg.window_ms, we = ws + d->cfg.window_ms;
+	struct fwin *w = open_slot(d, v, widx);
+	double p = v->carry_p, b = v->carry_b, fp, fb;
+
+	for (int i = 0; i < v->ncr;) {
+		struct credit *c = &v->cr[i];
+		int64_t ov = (c->end_ms < we ? c->end_ms : we) - ws;
+
+		if (ov > 0) {
+			double cp = (double)c->pkts_ms * (double)ov;
+
+			p += cp;
+			b += (double)c->bytes_ms * (double)ov;
+			w->cls[v->cr_cls[i]] += (uint32_t)(cp + 0.5);
+			if (v->cr_amp[i] >= 0)
+				w->amp_big[v->cr_amp[i]] += (uint32_t)(cp + 0.5);
+		}
+		if (c->end_ms <= we) {
+			v->ncr--;
+			v->cr[i] = v->cr[v->ncr];
+			v->cr_cls[i] = v->cr_cls[v->ncr];
+			v->cr_amp[i] = v->cr_amp[v->ncr];
+		} else {
+			i++;
+		}
+	}
+	fp = floor(p);
+	fb = floor(b);
+	w->pkts += (uint64_t)fp;
+	w->bytes += (uint64_t)fb;
+	v->carry_p = (float)(p - fp);
+	v->carry_b = (float)(b - fb);
+	if (v->ncr == 0)
+		credit_drop(d, v);
+	if (v->detail == NONE32 && w->pkts >= d->attach_pkts)
+		detail_attach(d, v);
+	return w;
+}
+
+/* Add one record to one victim; returns the slot of the window it arrived in. */
 static struct fwin *
 victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
-    const struct rec_info *ri, int64_t ws, int64_t we)
+    const struct rec_info *ri, const struct span *sp, int64_t we)
 {
 	struct fwin *w;
 
 	v->last_seq = d->seq;
-	if (ws == we) {
-		w = open_slot(d, v, we);
-		win_add(w, ri, f->pkts, f->bytes);
+	if (sp->mode == SP_CREDIT) {
+		credit_add(d, v, d->next_close * d->cfg.window_ms, sp->t1, (double)f->pkts,
+		    (double)f->bytes, (uint8_t)ri->cls, (int8_t)(ri->big ? ri->amp : -1));
+	} else if (sp->mode == SP_POINT) {
+		win_add(open_slot(d, v, sp->ws), ri, f->pkts, f->bytes);
+		we = sp->ws;
 	} else {
 		/* Spread over [ws, we] by time overlap; cumulative rounding keeps
-		 * the sums exact.  The part before ws (late) goes to ws. */
-		int64_t W = d->cfg.window_ms, t0 = f->start_ms, t1 = f->end_ms;
+		 * the sums exact. */
+		int64_t W = d->cfg.window_ms, t0 = sp->t0, t1 = sp->t1;
 		double span = (double)(t1 - t0);
 		uint64_t done_p = 0, done_b = 0;
 
-		for (int64_t k = ws; k <= we; k++) {
-			int64_t upto = k == we ? t1 : (k + 1) * W;
+		for (int64_t k = sp->ws; k <= sp->we; k++) {
+			int64_t upto = k == sp->we ? t1 : (k + 1) * W;
 			double frac = (double)(upto - t0) / span;
-			uint64_t cp = k == we ? f->pkts : (uint64_t)((double)f->pkts * frac);
-			uint64_t cb = k == we ? f->bytes : (uint64_t)((double)f->bytes * frac);
+			uint64_t cp = k == sp->we ? f->pkts : (uint64_t)((double)f->pkts * frac);
+			uint64_t cb = k == sp->we ? f->bytes : (uint64_t)((double)f->bytes * frac);
 
 			if (cp < done_p)
 				cp = done_p;
 			if (cb < done_b)
 				cb = done_b;
-			w = open_slot(d, v, k);
-			win_add(w, ri, cp - done_p, cb - done_b);
+			win_add(open_slot(d, v, k), ri, cp - done_p, cb - done_b);
 			done_p = cp;
 			done_b = cb;
 		}
-		w = open_slot(d, v, we);
 	}
+	w = open_slot(d, v, we);
 	w->flows++;
 	if (f->sampling > w->max_sampling)
 		w->max_sampling = f->sampling;
@@ -909,19 +1188,39 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	struct rec_info ri;
 	struct fw_addr agg;
 	uint8_t agg_plen = 0;
-	int64_t we, ws;
+	int64_t we;
 	struct victim *v, *a;
 	struct fwin *hw, *aw;
+	struct span sp = { SP_POINT, 0, 0, 0, 0 };
 
 	if ((we = det_take_time(d, f->end_ms)) == INT64_MIN)
 		return;
-	ws = we;
+	sp.ws = we;
+	learn_lag(d, f->end_ms);
 	if (f->start_ms > 0 && f->start_ms < f->end_ms) {
-		ws = widx_of(d, f->start_ms);
-		if (ws < d->next_close)
-			ws = d->next_close;
-		if (ws > we)
-			ws = we;
+		int64_t W = d->cfg.window_ms, now = d->next_close * W;
+		int64_t dur = f->end_ms - f->start_ms;
+
+		sp.t0 = f->start_ms;
+		sp.t1 = f->end_ms;
+		if (dur > MAX_SPAN_MS)
+			dur = MAX_SPAN_MS;
+		if (sp.t0 < now) {
+			/* Began in a closed window: shift, keeping the rate. */
+			sp.t0 = now;
+			sp.t1 = now + dur;
+			d->st.shifted++;
+		}
+		if (sp.t1 >= (d->next_close + d->nslots) * W) {
+			sp.mode = SP_CREDIT;
+			d->st.credits++;
+		} else {
+			sp.mode = SP_SPREAD;
+			sp.ws = widx_of(d, sp.t0);
+			sp.we = widx_of(d, sp.t1);
+			if (sp.ws == sp.we)
+				sp.mode = SP_POINT;
+		}
 	}
 	const struct net *best = NULL;
 
@@ -954,7 +1253,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	} else {
 		if (best != NULL)
 			v->static_pps = (float)best->static_pps;
-		hw = victim_take(d, v, f, &ri, ws, we);
+		hw = victim_take(d, v, f, &ri, &sp, we);
 	}
 	if (agg_plen == 0)
 		return;
@@ -964,14 +1263,15 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	}
 	if (best != NULL)
 		a->static_pps = (float)best->static_pps;
-	aw = victim_take(d, a, f, &ri, ws, we);
-	/* The largest host share of each window the record touched. */
-	if (ws == we) {
+	aw = victim_take(d, a, f, &ri, &sp, we);
+	/* The largest host share of each window the record touched (credits:
+	 * when they are paid, in close_window). */
+	if (sp.mode != SP_SPREAD) {
 		if (hw != NULL && hw->pkts > aw->max_host)
 			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
 		return;
 	}
-	for (int64_t k = ws; hw != NULL && k <= we; k++) {
+	for (int64_t k = sp.ws; hw != NULL && k <= sp.we; k++) {
 		const struct fwin *hk = slot_of(d, v, k);
 		struct fwin *ak = slot_of(d, a, k);
 
@@ -1127,6 +1427,52 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 
 /* ---- closing a window ---- */
 
+/* The aggregate (prefix) victim a host feeds, if it is tracked. */
+static struct victim *
+agg_of(struct fw_detect *d, const struct victim *v)
+{
+	struct fw_addr m = v->addr;
+	size_t slot;
+	unsigned p = 0;
+
+	if (d->nnets > 0) {
+		for (int i = 0; i < d->nnets; i++)
+			if (in_prefix(&v->addr, &d->nets[i]) && d->nets[i].plen > p && d->nets[i].plen < 128)
+				p = d->nets[i].plen;
+	} else {
+		p = is_v4(&v->addr) ? (d->cfg.auto_prefix_v4 > 0 ? 96 + (unsigned)d->cfg.auto_prefix_v4 : 0) :
+		    (unsigned)d->cfg.auto_prefix_v6;
+	}
+	if (p == 0 || p >= 128)
+		return NULL;
+	mask_addr(&m, p);
+	return victim_find(d, &m, (uint8_t)p, key_hash(&m, (uint8_t)p), &slot);
+}
+
+/*
+ * Pay every credit into window widx before anything is scored; a host's
+ * credited packets count toward its prefix's largest host share (the
+ * dominance rule).  Skipped when no victim holds credits.
+ */
+static void
+pay_credits(struct fw_detect *d, int64_t widx)
+{
+	for (size_t n = 0; n < d->vhw && d->credited > 0; n++) {
+		struct victim *v = &d->v[n], *a;
+		const struct fwin *hw;
+		struct fwin *aw;
+
+		if (!v->used || v->ncr == 0)
+			continue;
+		hw = credit_apply(d, v, widx);
+		if (v->kind != VK_HOST || (a = agg_of(d, v)) == NULL)
+			continue;
+		aw = open_slot(d, a, widx);
+		if (hw->pkts > aw->max_host)
+			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
+	}
+}
+
 static void
 score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 {
@@ -1182,23 +1528,8 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	} else if (hot && !al->active) {
 		/* A host inside a hot spread aggregate: the carpet bomb alert
 		 * (the prefix) covers it. */
-		const struct victim *a = NULL;
-		struct fw_addr m = v->addr;
-		size_t slot;
-		unsigned p = 0;
+		const struct victim *a = agg_of(d, v);
 
-		if (d->nnets > 0) {
-			for (int i = 0; i < d->nnets; i++)
-				if (in_prefix(&v->addr, &d->nets[i]) && d->nets[i].plen > p && d->nets[i].plen < 128)
-					p = d->nets[i].plen;
-		} else {
-			p = is_v4(&v->addr) ? (d->cfg.auto_prefix_v4 > 0 ? 96 + (unsigned)d->cfg.auto_prefix_v4 : 0) :
-			    (unsigned)d->cfg.auto_prefix_v6;
-		}
-		if (p > 0 && p < 128) {
-			mask_addr(&m, p);
-			a = victim_find(d, &m, (uint8_t)p, key_hash(&m, (uint8_t)p), &slot);
-		}
 		if (a != NULL && a->spread_hot) {
 			hot = false;
 			suppressed = true;
@@ -1280,6 +1611,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 static void
 close_window(struct fw_detect *d, int64_t widx)
 {
+	pay_credits(d, widx);
 	/* Aggregates first: a host consults its prefix's verdict. */
 	for (int pass = VK_AGG; pass >= VK_HOST; pass--) {
 		for (size_t n = 0; n < d->vhw; n++) {
@@ -1289,7 +1621,7 @@ close_window(struct fw_detect *d, int64_t widx)
 				continue;
 			score_victim(d, v, widx);
 			if (!v->al.active && v->al.hot_run == 0 && v->idle_run >= (uint32_t)d->cfg.idle_windows) {
-				bool busy = false;
+				bool busy = v->ncr > 0;  /* credits still to pay */
 
 				for (int s = 0; s < d->nslots; s++)
 					busy |= d->w[n * (size_t)d->nslots + (size_t)s].tag != 0;
@@ -1306,6 +1638,7 @@ close_window(struct fw_detect *d, int64_t widx)
 		dns_period_end(d, d->dns, widx, widx);
 	dns_close_window(d, d->dns, widx);
 	d->st.windows_closed++;
+	learn_lateness(d);
 }
 
 /* ---- public API ---- */
@@ -1363,7 +1696,15 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	while (nindex < d->max_victims * 2)  /* index at most half full */
 		nindex <<= 1;
 	d->vidx.mask = nindex - 1;
-	d->nslots = (int)((cfg->lateness_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
+	/* Learned lateness never passes max_lateness_ms nor LAG_NB windows;
+	 * the ring holds the largest, plus the newest window and one spare. */
+	d->late_max_ms = cfg->max_lateness_ms > cfg->lateness_ms ? cfg->max_lateness_ms : cfg->lateness_ms;
+	if (d->late_max_ms > (LAG_NB - 1) * cfg->window_ms)
+		d->late_max_ms = d->late_ms > (LAG_NB - 1) * cfg->window_ms ? d->late_ms : (LAG_NB - 1) * cfg->window_ms;
+	d->late_ms = d->late_max_ms;  /* until the lags are known: see learn_lateness() */
+	d->lag_mul = ((UINT64_C(1) << 32) + (uint64_t)cfg->window_ms - 1) / (uint64_t)cfg->window_ms;
+	d->st.lateness_ms = (uint64_t)d->late_ms;
+	d->nslots = (int)((d->late_max_ms + cfg->window_ms - 1) / cfg->window_ms) + 2;
 	d->next_close = INT64_MIN;
 	d->max_event_ms = INT64_MIN;
 	d->end_reason = FW_END_QUIET;
@@ -1518,9 +1859,14 @@ fw_detect_finish(struct fw_detect *d)
 	if (d->next_close == INT64_MIN)
 		return;
 	/* Close everything seen, then enough empty windows for open alerts to
-	 * end: those ends are the input's doing, and say so. */
+	 * end: those ends are the input's doing, and say so.  Credits reaching
+	 * past the input's end describe time the input never reached: dropped,
+	 * so the last windows end alerts. */
 	last = det_floor_div(d->max_event_ms, d->cfg.window_ms);
 	close_until(d, last + 1);
+	for (size_t n = 0; n < d->vhw && d->credited > 0; n++)
+		if (d->v[n].used)
+			credit_drop(d, &d->v[n]);
 	d->end_reason = FW_END_END_OF_INPUT;
 	close_until(d, last + 1 + d->cfg.end_windows);
 	/* Whatever never went calm (a zero threshold) is not left open either. */

@@ -54,6 +54,7 @@ struct fw_config {
 	/* [detector] */
 	int64_t window_ms;             /* window length, event time */
 	int64_t lateness_ms;           /* how late a record may be and still count */
+	int64_t max_lateness_ms;       /* learned lateness may grow to this (exporter inactive timeouts) */
 	int64_t max_victims;           /* tracked destination addresses (fixed table) */
 	int64_t warmup_windows;        /* windows before a baseline is trusted */
 	double warmup_pps;             /* warm-up: above this a flood already running alerts (0 = none) */

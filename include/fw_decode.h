@@ -10,6 +10,7 @@
 #ifndef FW_DECODE_H
 #define FW_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,8 @@
 
 /*
  * Drops counted per payload kind.  Most count datagrams rejected whole (by
- * the decoder's return code); two come from inside NetFlow v9/IPFIX
+ * the decoder's return code); FW_DERR_IMPLAUSIBLE and FW_DERR_ZERO_DST count
+ * flow records (fw_flow_plausible); two come from inside NetFlow v9/IPFIX
  * datagrams that were otherwise decoded, so a datagram can add to them
  * more than once:
  *   FW_DERR_NOTEMPLATE  data sets dropped because their template never came
@@ -39,6 +41,8 @@ enum fw_derr {
 	FW_DERR_UNSUPPORTED,   /* FW_EUNSUPPORTED: recognised, not decoded */
 	FW_DERR_TMPL_FULL,     /* templates refused, cache full (above) */
 	FW_DERR_OTHER,
+	FW_DERR_IMPLAUSIBLE,   /* flow records: counters no link could carry (below) */
+	FW_DERR_ZERO_DST,      /* flow records: all-zero destination address */
 	FW_DERR_N
 };
 
@@ -104,6 +108,42 @@ struct fw_sflow_if {
 /* Borrowed views, valid until the decoder's next datagram (same thread). */
 size_t fw_decoder_sflow_agents(const struct fw_decoder *d, const struct fw_sflow_agent **out);
 size_t fw_decoder_sflow_ifs(const struct fw_decoder *d, const struct fw_sflow_if **out);
+
+/*
+ * Counter plausibility of one flow record (packets and bytes after
+ * sampling, which keeps their ratio): false when it claims fewer than 20
+ * bytes a packet (no IP header is shorter), more than 65535 (no IP packet
+ * is longer), packets without bytes, or more bytes than FW_MAX_LINK_BPS
+ * carries over its duration (at least a second).  A record of neither
+ * packets nor bytes is plausible (and counts nothing).
+ */
+#define FW_MAX_LINK_BPS 4e12       /* 4 Tbit/s: more than any one interface (or bundle) carries */
+bool fw_flow_plausible(const struct fw_flow *f);
+
+/*
+ * What the decoder learns per flow exporter (datagram source address and
+ * format): records, records dropped, and a decaying histogram of record
+ * durations (end - start) in 1/8-octave buckets from 16 ms to 9 h, from
+ * which fw_flow_profile_duration_ms() reads quantiles: an exporter with a
+ * 60 s active timeout shows a p99 of about 60 s.
+ */
+#define FW_DUR_BUCKETS 169
+struct fw_flow_profile {
+	struct fw_addr addr;       /* exporter (datagram source) */
+	uint8_t kind;              /* enum fw_payload_kind */
+	uint64_t records;          /* flow records decoded (kept or dropped) */
+	uint64_t implausible;      /* dropped: implausible counters */
+	uint64_t zero_dst;         /* dropped: all-zero destination */
+	uint32_t dur_n;            /* sum of dur[] (halved with it past 2^20) */
+	uint32_t dur[FW_DUR_BUCKETS];     /* records per bucket */
+	uint64_t dur_ms[FW_DUR_BUCKETS];  /* ... and the sum of their durations */
+};
+/* Borrowed view, valid until the decoder's next datagram (same thread). */
+size_t fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow_profile **out);
+/* Duration (ms) at quantile q (0..1) of the exporter's records: the mean of
+ * the records in the bucket holding it (exact for durations that cluster,
+ * as active timeouts do); 0 when no record was seen. */
+int64_t fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q);
 
 /* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */
 int fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,

@@ -37,6 +37,10 @@ struct fw_detect_stats {
 	uint64_t flows;            /* flow records taken */
 	uint64_t dnsq;             /* DNS records taken (queries and responses) */
 	uint64_t late;             /* records older than the open windows (counted in the oldest) */
+	uint64_t shifted;          /* flow records that began in a closed window: moved on at their own rate */
+	uint64_t credits;          /* flow records reaching past the open windows: paid as a rate credit */
+	uint64_t credit_merges;    /* credits merged into a longer one (NCREDIT full): smoother, never faster */
+	uint64_t lateness_ms;      /* lateness in force (learned from the flow records' lag) */
 	uint64_t future;           /* records too far ahead of the wall clock (or time < 0), dropped */
 	uint64_t ahead;            /* live: records 1 window .. 60 s ahead of the wall clock, counted now */
 	uint64_t victims;          /* victims (hosts + prefixes) tracked now */

@@ -61,3 +61,63 @@ check "water torture, another seed and rate" expect $S/wt.pcap victim.example dn
 "$FW" alerts --db "$TMP/d2.db" --json > "$TMP/d2.json"
 check "the same input twice gives identical alerts" cmp "$TMP/d1.json" "$TMP/d2.json"
 check "... and identical event timelines" sh -c "test \"\$(sqlite3 '$TMP/d1.db' 'SELECT * FROM alert_events ORDER BY alert_id, seq')\" = \"\$(sqlite3 '$TMP/d2.db' 'SELECT * FROM alert_events ORDER BY alert_id, seq')\""
+
+# Long flows (issue 11): 30 minutes exported by a router model
+# (tests/tools/gen_longflows.py: flow cache, active timeout 60 / 300 / 1800 s,
+# inactive 15 s, NetFlow v9 and IPFIX), generated here (deterministic, ~1 s
+# each).  Benign traffic to four /24s, steady or ramping, gives no alert under
+# every timeout; floods of short spoofed flows (the records arrive an inactive
+# timeout late) alert on their victim with started_at within 5 s of the
+# onset (t = 1200 s); a flood of four long flows (t = 1200..1500 s) alerts
+# once the router exports it: after min(active, 300 + 15) s.
+ONSET=1200
+long_case() {  # active ramp|steady attack format victim vector
+	act=$1 ramp=$2 attack=$3 fmt=$4 victim=$5 vector=$6
+	cap="$TMP/long_${act}_${ramp}_${attack}.pcap" db="$TMP/long_${act}_${ramp}_${attack}.db"
+	r=; [ "$ramp" = ramp ] && r=--ramp
+	python3 tests/tools/gen_longflows.py "$cap" --active "$act" $r --attack "$attack" --format "$fmt" > /dev/null
+	"$FW" replay --set sqlite.path="$db" "$cap" > "$TMP/out" 2>&1 || { cat "$TMP/out"; return 1; }
+	"$FW" alerts --db "$db" --json > "$TMP/a.json"
+	python3 - "$TMP/a.json" "$victim" "$vector" "$T0" "$ONSET" "$act" "$attack" <<'PY'
+import datetime, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+victim, vector, t0, onset, act, attack = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+got = [(r["victim"], r["vector"], r["started_at"], r["peak_pps"]) for r in rows]
+if victim == "-":
+    assert rows == [], f"expected no alert, got {got}"
+    sys.exit(0)
+assert len(rows) == 1, f"expected exactly one alert, got {got}"
+r = rows[0]
+assert (r["victim"], r["vector"]) == (victim, vector), f"expected {victim} {vector}, got {got}"
+t = datetime.datetime.strptime(r["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() - t0
+late = min(act, 300 + 15) if attack == "long" else 0
+assert onset <= t <= onset + late + 5, f"started {t - onset:.1f} s after the onset (bound {late + 5} s)"
+print(f"  {victim} {vector} started at onset +{t - onset:.1f} s, peak {r['peak_pps']:.0f} pps")
+PY
+}
+for act in 60 300 1800; do
+	fmt=nf9; [ $act = 300 ] && fmt=ipfix
+	check "active timeout ${act} s ($fmt): 30 min of steady benign long flows, no alert" long_case $act steady none $fmt - -
+	check "active timeout ${act} s ($fmt): 30 min of ramping benign traffic, no alert" long_case $act ramp none $fmt - -
+	check "active timeout ${act} s ($fmt): UDP flood of short spoofed flows, alert at the onset" long_case $act ramp udp $fmt 198.51.101.53 udp_flood
+	check "active timeout ${act} s ($fmt): SYN flood of short spoofed flows, alert at the onset" long_case $act steady syn $fmt 198.51.102.80 syn_flood
+	check "active timeout ${act} s ($fmt): flood of four long flows, alert once exported" long_case $act steady long $fmt 198.51.103.21 udp_flood
+done
+
+# Hostile counters: records claiming 2^64 - 1 packets are dropped and
+# counted per exporter (drop_implausible), never an "18446744.1 Tpps" alert.
+hostile() {
+	python3 tests/tools/gen_longflows.py "$TMP/h.pcap" --active 60 --attack hostile --minutes 25 > /dev/null
+	"$FW" replay --set sqlite.path="$TMP/h.db" "$TMP/h.pcap" > "$TMP/h.out" 2>&1 || { cat "$TMP/h.out"; return 1; }
+	test "$("$FW" alerts --db "$TMP/h.db" --json | wc -l)" = 0 &&
+	test "$(sqlite3 "$TMP/h.db" "SELECT value FROM collector_stats WHERE source = 'flow 192.0.2.1' AND name = 'nf9_drop_implausible'")" = 10 &&
+	test "$(sqlite3 "$TMP/h.db" "SELECT value FROM collector_stats WHERE source = 'nf9' AND name = 'drop_implausible'")" = 10 &&
+	grep -q "exporter 192.0.2.1 (nf9): .* p99 60.[0-9] s, dropped: implausible 10" "$TMP/h.out"
+}
+check "10 records claiming 2^64 - 1 packets: no alert, 10 drop_implausible for the exporter" hostile
+durations() {  # the exporter's record durations: a 300 s active timeout shows
+	p99=$(sqlite3 "$TMP/long_300_steady_none.db" "SELECT value FROM collector_stats WHERE source = 'flow 192.0.2.1' AND name = 'ipfix_duration_p99_ms'")
+	echo "  p99 record duration: $p99 ms"
+	test "$p99" -ge 299000 && test "$p99" -le 302000
+}
+check "collector_stats shows each exporter's record durations (p99 ~ its 300 s active timeout)" durations

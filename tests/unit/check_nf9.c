@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fw_config.h"
+#include "fw_decode.h"
 #include "fw_nf9.h"
 #include "fw_pkt.h"
 #include "fw_tmpl.h"
@@ -1706,6 +1708,194 @@ START_TEST(test_nf9_output_full)
 }
 END_TEST
 
+/* ---- real-router quirks (issue 11): dual-family templates, hostile counters ---- */
+
+/* A v9 template `tid` carrying IPv4 (8/12) and IPv6 (27/28) addresses, v6
+ * first when v6_first, with ipVersion (60) when ipver; then ports, proto,
+ * pkts(8) bytes(8), flowStart/EndMilliseconds. */
+static void
+v9_dual_tmpl(struct wb *w, uint16_t tid, int v6_first, int ipver)
+{
+	set_begin(w, 0);
+	w16(w, tid);
+	w16(w, ipver ? 12 : 11);
+	if (v6_first) {
+		w16(w, 27); w16(w, 16); w16(w, 28); w16(w, 16);
+		w16(w, 8); w16(w, 4); w16(w, 12); w16(w, 4);
+	} else {
+		w16(w, 8); w16(w, 4); w16(w, 12); w16(w, 4);
+		w16(w, 27); w16(w, 16); w16(w, 28); w16(w, 16);
+	}
+	if (ipver) {
+		w16(w, 60); w16(w, 1);
+	}
+	w16(w, 7); w16(w, 2);
+	w16(w, 11); w16(w, 2);
+	w16(w, 4); w16(w, 1);
+	w16(w, 2); w16(w, 8);
+	w16(w, 1); w16(w, 8);
+	w16(w, 152); w16(w, 8);
+	w16(w, 153); w16(w, 8);
+	set_end(w);
+}
+
+static void
+v9_dual_rec(struct wb *w, int v6_first, int ipver, uint32_t s4, uint32_t d4, uint8_t s6last, uint8_t d6last,
+    uint64_t pkts, uint64_t bytes, uint64_t start_ms, uint64_t end_ms)
+{
+	uint8_t s6[16] = { 0 }, d6[16] = { 0 };
+
+	if (s6last) {
+		s6[0] = 0x20; s6[1] = 0x01; s6[2] = 0x0d; s6[3] = 0xb8; s6[15] = s6last;
+	}
+	if (d6last) {
+		d6[0] = 0x20; d6[1] = 0x01; d6[2] = 0x0d; d6[3] = 0xb8; d6[15] = d6last;
+	}
+	if (v6_first) {
+		wbytes(w, s6, 16); wbytes(w, d6, 16); w32(w, s4); w32(w, d4);
+	} else {
+		w32(w, s4); w32(w, d4); wbytes(w, s6, 16); wbytes(w, d6, 16);
+	}
+	if (ipver)
+		w8(w, (uint64_t)ipver);
+	w16(w, 40000);
+	w16(w, 53);
+	w8(w, 17);
+	w64(w, pkts);
+	w64(w, bytes);
+	w64(w, start_ms);
+	w64(w, end_ms);
+}
+
+START_TEST(test_nf9_dual_family)
+{
+	/* Cisco-style templates with both families, the unused one zeroed: the
+	 * family comes from ipVersion, else from the non-zero destination, in
+	 * either field order.  Before, the later fields won: 0.0.0.0 or ::. */
+	struct fw_tmpl_cache *c = new_cache(NULL);
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow out[8];
+	struct wb w;
+	const uint64_t t = 1700000000000ULL;
+
+	v9_hdr(&w, 100000, 1700000000, 1, 7);
+	v9_dual_tmpl(&w, 400, 0, 1);
+	v9_dual_tmpl(&w, 401, 0, 0);
+	v9_dual_tmpl(&w, 402, 1, 0);
+	set_begin(&w, 400);
+	v9_dual_rec(&w, 0, 6, 0, 0, 0x01, 0x53, 10, 1000, t, t + 1000);          /* v6 by ipVersion */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 10, 1000, t, t + 1000); /* v4 by ipVersion */
+	set_end(&w);
+	set_begin(&w, 401);
+	v9_dual_rec(&w, 0, 0, 0x0a000001, 0xc6336435, 0, 0, 10, 1000, t, t + 1000); /* v4: v6 zeroed, after */
+	v9_dual_rec(&w, 0, 0, 0, 0, 0x01, 0x54, 10, 1000, t, t + 1000);             /* v6: v4 zeroed */
+	set_end(&w);
+	set_begin(&w, 402);
+	v9_dual_rec(&w, 1, 0, 0x0a000002, 0xc6336436, 0, 0, 10, 1000, t, t + 1000); /* v4: v6 zeroed, before */
+	v9_dual_rec(&w, 1, 0, 0, 0, 0, 0, 10, 1000, t, t + 1000);                   /* all zero */
+	set_end(&w);
+	ck_assert_int_eq(fw_nf9_decode(c, w.b, w.n, &exp_a, 0, out, 8, &st), 6);
+	ASSERT_ADDR(&out[0].dst, "2001:db8::53");
+	ASSERT_ADDR(&out[0].src, "2001:db8::1");
+	ASSERT_ADDR(&out[1].dst, "198.51.100.53");
+	ASSERT_ADDR(&out[1].src, "10.0.0.1");
+	ASSERT_ADDR(&out[2].dst, "198.51.100.53");
+	ASSERT_ADDR(&out[2].src, "10.0.0.1");
+	ASSERT_ADDR(&out[3].dst, "2001:db8::54");
+	ASSERT_ADDR(&out[4].dst, "198.51.100.54");
+	ASSERT_ADDR(&out[4].src, "10.0.0.2");
+	/* Nothing to pick from: all-zero, which fw_decode then drops. */
+	ASSERT_ADDR(&out[5].dst, "::");
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_nf9_decoder_screens_records)
+{
+	/* Through fw_decoder_udp: hand-made hostile counters and an all-zero
+	 * destination are dropped and counted, per format and per exporter;
+	 * the exporter's record durations are learnt. */
+	struct fw_config cfg;
+	struct fw_decoder *dec;
+	struct fw_flow out[16];
+	struct fw_dnsq dq[1];
+	const struct fw_decode_stats *ds;
+	const struct fw_flow_profile *prof;
+	struct fw_udp u;
+	struct wb w;
+	size_t nf = 0, nd = 0;
+	const uint64_t t = 1700000000000ULL;
+
+	fw_config_defaults(&cfg);
+	ck_assert_int_eq(fw_decoder_new(&cfg, &dec), FW_OK);
+	v9_hdr(&w, 100000, 1700000000, 1, 7);
+	v9_dual_tmpl(&w, 400, 0, 1);
+	set_begin(&w, 400);
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 600, 600 * 500, t, t + 60000);   /* ok: 60 s */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 3, 3 * 40, t, t + 1000);          /* ok: 1 s */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, UINT64_MAX, UINT64_MAX, t, t);   /* 2^64-1 */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 10, 100, t, t);                  /* 10 B/pkt */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 1, 70000, t, t);                 /* 70000 B/pkt */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 1000000000, 1000000000000ULL, t, t + 1000); /* 8 Tbit/s */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0xc6336435, 0, 0, 5, 0, t, t);                     /* packets, no bytes */
+	v9_dual_rec(&w, 0, 4, 0x0a000001, 0, 0, 0, 10, 1000, t, t);                          /* 0.0.0.0 */
+	v9_dual_rec(&w, 0, 6, 0, 0, 0x01, 0, 10, 1000, t, t);                                /* :: */
+	set_end(&w);
+	memset(&u, 0, sizeof(u));
+	u.src = exp_a;
+	u.payload = w.b;
+	u.len = w.n;
+	ck_assert_int_eq(fw_decoder_udp(dec, &u, 0, out, 16, &nf, dq, 1, &nd), FW_PAYLOAD_NF9);
+	ck_assert_uint_eq(nf, 2);
+	ck_assert_uint_eq(out[0].pkts, 600);
+	ck_assert_uint_eq(out[1].pkts, 3);
+	ds = fw_decoder_stats(dec);
+	ck_assert_uint_eq(ds->records[FW_PAYLOAD_NF9], 2);
+	ck_assert_uint_eq(ds->errors[FW_PAYLOAD_NF9][FW_DERR_IMPLAUSIBLE], 5);
+	ck_assert_uint_eq(ds->errors[FW_PAYLOAD_NF9][FW_DERR_ZERO_DST], 2);
+	ck_assert_str_eq(fw_derr_name(FW_DERR_IMPLAUSIBLE), "implausible");
+	ck_assert_uint_eq(fw_decoder_flow_profiles(dec, &prof), 1);
+	ck_assert_uint_eq(prof[0].kind, FW_PAYLOAD_NF9);
+	ck_assert_uint_eq(prof[0].records, 9);
+	ck_assert_uint_eq(prof[0].implausible, 5);
+	ck_assert_uint_eq(prof[0].zero_dst, 2);
+	/* Durations of the kept records: 1 s and 60 s. */
+	ck_assert_int_eq(fw_flow_profile_duration_ms(&prof[0], 0.5), 1000);
+	ck_assert_int_eq(fw_flow_profile_duration_ms(&prof[0], 0.99), 60000);
+	fw_decoder_free(dec);
+}
+END_TEST
+
+START_TEST(test_nf9_plausible_bounds)
+{
+	/* Exact boundaries of fw_flow_plausible. */
+	struct fw_flow f;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert(fw_flow_plausible(&f));                 /* nothing at all */
+	f.pkts = 1; f.bytes = 20;
+	ck_assert(fw_flow_plausible(&f));
+	f.bytes = 19;
+	ck_assert(!fw_flow_plausible(&f));
+	f.bytes = 65535;
+	ck_assert(fw_flow_plausible(&f));
+	f.bytes = 65536;
+	ck_assert(!fw_flow_plausible(&f));
+	f.pkts = 0; f.bytes = 100;
+	ck_assert(!fw_flow_plausible(&f));
+	/* 4 Tbit/s over one second is the most one record may carry. */
+	f.pkts = 500000000000ULL / 1000; f.bytes = 500000000000ULL;
+	f.start_ms = 1000; f.end_ms = 2000;
+	ck_assert(fw_flow_plausible(&f));
+	f.bytes += 1000;
+	ck_assert(!fw_flow_plausible(&f));
+	f.end_ms = 3000;                                  /* the same over 2 s */
+	ck_assert(fw_flow_plausible(&f));
+	f.pkts = f.bytes = UINT64_MAX;
+	ck_assert(!fw_flow_plausible(&f));
+}
+END_TEST
+
 static Suite *
 nf9_suite(void)
 {
@@ -1734,6 +1924,9 @@ nf9_suite(void)
 	tcase_add_test(valid, test_nf9_save_load);
 	tcase_add_test(valid, test_nf9_withdraw_all_groups);
 	tcase_add_test(valid, test_nf9_save_proven_only);
+	tcase_add_test(valid, test_nf9_dual_family);
+	tcase_add_test(valid, test_nf9_decoder_screens_records);
+	tcase_add_test(valid, test_nf9_plausible_bounds);
 	suite_add_tcase(s, valid);
 
 	tcase_set_timeout(trunc, 60);
