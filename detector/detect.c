@@ -259,7 +259,10 @@ det_warm_threshold(const struct fw_detect *d, double learned, double warm)
 {
 	if (!det_warming(d))
 		return learned;
-	return warm > 0 ? fmax(learned, warm) : INFINITY;
+	/* The floor alone: what was learned so far may be a flood's first,
+	 * partial window, and must not lift the bar above the flood. */
+	(void)learned;
+	return warm > 0 ? warm : INFINITY;
 }
 
 /* Rate threshold: above the floor, mean x mult and mean + zscore x sd. */

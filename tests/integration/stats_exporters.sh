@@ -1,4 +1,5 @@
 # Counters under hostile exporters (issue 9, items 1 and 8).
+# (One host holding 2000 templates: the per-exporter template quota is raised for it.)
 # One loopback host claims 1000 NetFlow v9 source ids and 1000 IPFIX
 # observation domains, through `replay` (crafted pcaps) and through `run`
 # (real UDP sockets, stats.interval_ms = 1000 so a stats tick happens):
@@ -42,7 +43,7 @@ check_snapshot() {
 
 # ---- replay: one decoder sees all 2000 exporters ----
 set +e
-"$FW" replay --set sqlite.path="$TMP/r.db" --set flow.max_exporters=4096 "$TMP/nf9.pcap" "$TMP/ipfix.pcap" > "$TMP/r.out" 2>&1
+"$FW" replay --set sqlite.path="$TMP/r.db" --set flow.max_exporters=4096 --set flow.max_templates_per_exporter=4096 "$TMP/nf9.pcap" "$TMP/ipfix.pcap" > "$TMP/r.out" 2>&1
 rc=$?
 set -e
 cat "$TMP/r.out"
@@ -53,7 +54,7 @@ check_snapshot "$TMP/r.db"
 start() {  # $1 = log, rest = extra --set
 	log=$1; shift
 	"$FW" run --set sqlite.path="$TMP/l.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
-		--set listen.sflow=127.0.0.1:0 --set flow.template_state= --set stats.interval_ms=1000 "$@" > "$log" 2>&1 &
+		--set listen.sflow=127.0.0.1:0 --set flow.template_state= --set stats.interval_ms=1000 --set flow.max_templates_per_exporter=4096 "$@" > "$log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "$log" "ready;"
 	NF=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$log")
