@@ -66,7 +66,7 @@ check "the package depends on adduser (postinst makes the user)" \
 	sh -c "dpkg-deb -f '$DEB' Depends | grep -q adduser"
 dpkg-deb -x "$DEB" "$TMP/root"
 check "the binary is built with dpkg-buildflags' hardening (bind now, fortified calls)" \
-	sh -c "readelf -d '$TMP/root/usr/bin/floodwatch' | grep -q BIND_NOW && readelf -s --dyn-syms '$TMP/root/usr/bin/floodwatch' | grep -q '__[a-z_]*_chk'"
+	sh -c "readelf -d '$TMP/root/usr/bin/floodwatch' | grep -q BIND_NOW && readelf -W --dyn-syms '$TMP/root/usr/bin/floodwatch' | grep -q '__[a-z_]*_chk'"
 check "the package's version is the binary's" \
 	test "$(dpkg-deb -f "$DEB" Version)" = "$("$TMP/root/usr/bin/floodwatch" --version | sed 's/^floodwatch //')"
 check "the unit runs the packaged binary with the packaged config" \
