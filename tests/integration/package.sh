@@ -73,6 +73,19 @@ check "the unit runs the packaged binary with the packaged config" \
 	grep -qx 'ExecStart=/usr/bin/floodwatch run -c /etc/floodwatch/floodwatch.conf' \
 	"$TMP/root/lib/systemd/system/floodwatch.service"
 
+# `make install` without the package: PREFIX and DESTDIR (the build above
+# left the binary and man pages in the checkout, so this only copies).
+make -C "$TMP/floodwatch" install DESTDIR="$TMP/inst" PREFIX=/opt/fw > "$TMP/install-make.log" 2>&1 ||
+	{ cat "$TMP/install-make.log"; fail "make install DESTDIR=... PREFIX=/opt/fw"; }
+for f in opt/fw/bin/floodwatch opt/fw/share/man/man8/floodwatch.8 opt/fw/share/man/man5/floodwatch.conf.5 \
+    opt/fw/lib/systemd/system/floodwatch.service etc/floodwatch/floodwatch.conf \
+    opt/fw/share/doc/floodwatch/examples/nflog.conf opt/fw/share/doc/floodwatch/schema/001_alerts.sql; do
+	check "make install PREFIX=/opt/fw DESTDIR=...: $f" test -f "$TMP/inst/$f"
+done
+check "... the unit runs the binary under that PREFIX" \
+	grep -qx 'ExecStart=/opt/fw/bin/floodwatch run -c /etc/floodwatch/floodwatch.conf' \
+	"$TMP/inst/opt/fw/lib/systemd/system/floodwatch.service"
+
 # ---- lintian --------------------------------------------------------------
 start=$(date +%s)
 set +e; lintian --fail-on error "$CHANGES" > "$TMP/lintian" 2>&1; lrc=$?; set -e
@@ -105,7 +118,7 @@ check "... the database under /var/lib/floodwatch" grep -qx "path = /var/lib/flo
 check "... the template state under /var/lib/floodwatch" \
 	grep -qx "template_state = /var/lib/floodwatch/templates" "$TMP/eff"
 check "the floodwatch user can read the config" \
-	runuser -u floodwatch -- /usr/bin/floodwatch check-config -c /etc/floodwatch/floodwatch.conf
+	sh -c "runuser -u floodwatch -- /usr/bin/floodwatch check-config -c /etc/floodwatch/floodwatch.conf > /dev/null"
 check "other users cannot" sh -c "! runuser -u nobody -- /usr/bin/floodwatch check-config -c /etc/floodwatch/floodwatch.conf 2>/dev/null"
 check "man finds the installed pages" sh -c "man -w floodwatch | grep -q man8 && man -w 5 floodwatch.conf | grep -q man5"
 
