@@ -681,7 +681,11 @@ fw_config_print_keys(FILE *out)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
 
-		fprintf(out, "%s.%s\t%s\t%s\t", k->section, k->name, type_name[k->type], k->def);
+		/* A type added without a name here is listed as a string. */
+		const char *type = (size_t)k->type < sizeof(type_name) / sizeof(type_name[0]) &&
+		    type_name[k->type] != NULL ? type_name[k->type] : "string";
+
+		fprintf(out, "%s.%s\t%s\t%s\t", k->section, k->name, type, k->def);
 		if (k->type == KT_INT)
 			fprintf(out, "%.0f..%.0f", k->min, k->max);
 		else if (k->type == KT_DBL)
