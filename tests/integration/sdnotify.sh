@@ -23,7 +23,7 @@ with open(sys.argv[2], "a", buffering=1) as out:
             break
 EOF
 LISTENER=$!
-trap 'kill "$LISTENER" 2>/dev/null; cleanup' EXIT
+trap 'kill "$LISTENER" 2>/dev/null || true; cleanup' EXIT
 i=0; while [ ! -S "$SOCK" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "notify socket not made"; sleep 0.1; done
 
 NOTIFY_SOCKET="$SOCK" WATCHDOG_USEC=2000000 "$FW" run --set sqlite.path="$TMP/n.db" \
