@@ -9,12 +9,12 @@
 .DEFAULT_GOAL := all
 
 CC      ?= cc
-PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl libcap
+PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl libcap libsystemd
 TESTPKG := check
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Ibuild/gen \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -Ibuild/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LDLIBS = $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
@@ -41,7 +41,7 @@ build/$(1)/libfw.a: $$($(1)_OBJ)
 	@rm -f $$@
 	ar rcs $$@ $$^
 build/$(1)/floodwatch: $$($(1)_CLI) build/$(1)/libfw.a
-	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $(2) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libfw.a
 	@mkdir -p $$(@D)
 	@echo "LD $$@"; $$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
@@ -55,7 +55,8 @@ $(eval $(call flavour,asan,$(SAN) -O1))
 
 UNITS := $(notdir $(UNIT_SRC:.c=))
 
-.PHONY: all deps check unit unit-asan integration bench run demo clean headers lint asan fuzz
+.PHONY: all deps check unit unit-asan integration bench run demo clean headers lint asan fuzz \
+	man install uninstall
 all: floodwatch
 
 floodwatch: build/o/floodwatch
@@ -68,6 +69,69 @@ $(GEN): $(SCHEMA) deploy/embed.sh
 
 deps:
 	@sh deploy/install-deps.sh
+
+# Man pages.  floodwatch.conf(5) is generated from the binary's key table
+# (`floodwatch config-keys`) and the comments of deploy/floodwatch.conf, and
+# fails to build if either has a key the other lacks.
+MAN := build/man/floodwatch.8 build/man/floodwatch.conf.5
+man: $(MAN)
+
+build/man/floodwatch.8: deploy/man/floodwatch.8.in cli/cli_int.h
+	@mkdir -p $(@D)
+	sed "s/@VERSION@/$$(sed -n 's/^#define FW_VERSION "\(.*\)"/\1/p' cli/cli_int.h)/" $< > $@.tmp && mv -f $@.tmp $@
+
+build/man/floodwatch.conf.5: deploy/man/floodwatch.conf.5.in deploy/man/gen-conf5.sh deploy/floodwatch.conf build/o/floodwatch
+	@mkdir -p $(@D)
+	sh deploy/man/gen-conf5.sh build/o/floodwatch deploy/floodwatch.conf $< > $@.tmp && mv -f $@.tmp $@
+
+# `make install`: PREFIX (default /usr/local) and DESTDIR as usual; the
+# config goes to SYSCONFDIR/floodwatch whatever the PREFIX.  The installed
+# config is deploy/floodwatch.conf with the service's user and paths under
+# STATEDIR (deploy/packaged-conf.sh); an existing one is never overwritten
+# (the new one is put beside it as floodwatch.conf.new).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/floodwatch
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib/floodwatch
+RUNDIR     ?= /run/floodwatch
+
+build/floodwatch.conf: deploy/floodwatch.conf deploy/packaged-conf.sh build/o/floodwatch
+	sh deploy/packaged-conf.sh $(STATEDIR) $(RUNDIR) < $< > $@.tmp
+	build/o/floodwatch check-config -c $@.tmp > /dev/null
+	mv -f $@.tmp $@
+
+install: floodwatch $(MAN) build/floodwatch.conf
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/floodwatch \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/schema
+	install -m 0755 floodwatch $(DESTDIR)$(BINDIR)/floodwatch
+	install -m 0644 build/man/floodwatch.8 $(DESTDIR)$(MANDIR)/man8/floodwatch.8
+	install -m 0644 build/man/floodwatch.conf.5 $(DESTDIR)$(MANDIR)/man5/floodwatch.conf.5
+	sed 's|/usr/bin/floodwatch|$(BINDIR)/floodwatch|g; s|/etc/floodwatch/|$(SYSCONFDIR)/floodwatch/|g' \
+	    deploy/floodwatch.service > $(DESTDIR)$(UNITDIR)/floodwatch.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/floodwatch.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/floodwatch.service.tmp $(DESTDIR)$(UNITDIR)/floodwatch.service
+	@conf=$(DESTDIR)$(SYSCONFDIR)/floodwatch/floodwatch.conf; \
+	if [ -z "$(DESTDIR)" ] && [ -e "$$conf" ]; then \
+		echo "install: keeping $$conf; the new one is $$conf.new"; conf=$$conf.new; fi; \
+	echo "install -m 0644 build/floodwatch.conf $$conf"; install -m 0644 build/floodwatch.conf "$$conf"
+	install -m 0644 deploy/floodwatch.conf $(DESTDIR)$(DOCDIR)/examples/floodwatch.conf
+	install -m 0644 deploy/examples/nflog.conf deploy/examples/logrotate $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 schema/README.md $(SCHEMA) $(wildcard schema/*.json) $(DESTDIR)$(DOCDIR)/schema/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@set -e; for f in $(wildcard deploy/notify/*); do \
+		install -d $(DESTDIR)$(DOCDIR)/examples/notify; \
+		echo "install -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/notify/"; \
+		install -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/notify/; done
+
+# Leaves the config (and the data under STATEDIR) in place.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/floodwatch $(DESTDIR)$(MANDIR)/man8/floodwatch.8 \
+	    $(DESTDIR)$(MANDIR)/man5/floodwatch.conf.5 $(DESTDIR)$(UNITDIR)/floodwatch.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 check: deps
 	$(MAKE) lint unit unit-asan fuzz-replay fuzz integration

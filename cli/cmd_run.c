@@ -11,6 +11,11 @@
  * the counters and writes them to collector_stats.  SIGINT or
  * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
  * second signal during shutdown exits at once.
+ *
+ * Under systemd (Type=notify) the daemon says READY=1 once every thread
+ * runs, pings WATCHDOG=1 from the main loop's tick (so a main loop stuck in
+ * a sink or a lock gets the service restarted) and STOPPING=1 at shutdown.
+ * sd_notify() does nothing when NOTIFY_SOCKET is not set.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +46,19 @@ static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
 static struct fw_dnstap_listener *dnstap;
 static struct fw_sqlite *stats_db;  /* main thread's connection for collector_stats */
+
+/* Tell systemd our state; a failure is logged once, never fatal. */
+static void
+notify(const char *state)
+{
+	static int warned;
+	int rc = sd_notify(0, state);
+
+	if (rc < 0 && !warned) {
+		warned = 1;
+		fw_log(FW_LOG_WARN, "run", "sd_notify to NOTIFY_SOCKET failed: %s", strerror(-rc));
+	}
+}
 
 static void
 second_signal(int sig)
@@ -239,6 +258,8 @@ cmd_run(int argc, char **argv)
 	struct fw_ring *qlog_ring = NULL, *nflog_ring = NULL;
 	sigset_t set;
 	char err[512];
+	uint64_t watchdog_usec = 0;
+	long tick_ms = 1000;
 
 	if (argc > 256) {
 		fprintf(stderr, "floodwatch run: too many arguments\n");
@@ -396,15 +417,30 @@ cmd_run(int argc, char **argv)
 	for (int i = 0; i < nlisteners; i++)
 		fw_log(FW_LOG_INFO, "run", "listening: %s", fw_listener_name(listeners[i]));
 	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops");
+	/* The watchdog wants a ping at least every WATCHDOG_USEC: tick at half
+	 * of it when that is under the usual second. */
+	if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+		if (watchdog_usec / 2000 < (uint64_t)tick_ms)
+			tick_ms = watchdog_usec / 2000 > 0 ? (long)(watchdog_usec / 2000) : 1;
+		fw_log(FW_LOG_INFO, "run", "systemd watchdog: %llu ms, pinged every %ld ms",
+		    (unsigned long long)(watchdog_usec / 1000), tick_ms);
+	} else {
+		watchdog_usec = 0;
+	}
+	notify("READY=1\nSTATUS=ready: listening, detector and sinks running");
 
 	cli_stats_init(&snap, (size_t)cfg.stats_exporters);
 	for (int64_t next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;;) {
-		struct timespec tick = { 1, 0 };
+		struct timespec tick = { tick_ms / 1000, (tick_ms % 1000) * 1000000L };
 		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (watchdog_usec > 0)
+			notify("WATCHDOG=1");
 
 		if (sig == SIGINT || sig == SIGTERM) {
 			fw_log(FW_LOG_INFO, "run", "%s: stopping listeners, draining, flushing sinks",
 			    sig == SIGINT ? "SIGINT" : "SIGTERM");
+			notify("STOPPING=1\nSTATUS=stopping: draining and flushing");
 			break;
 		}
 		if (sig == SIGHUP)

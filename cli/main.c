@@ -59,6 +59,11 @@ main(int argc, char **argv)
 		return cmd_alerts(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "config-keys") == 0) {
+		/* Not in the usage: the key table for the man page generator. */
+		fw_config_print_keys(stdout);
+		return 0;
+	}
 	if (strcmp(cmd, "--version") == 0) {
 		printf("floodwatch %s\n", FW_VERSION);
 		return 0;

@@ -1,8 +1,8 @@
 /*
  * config.c - configuration table, INI parsing (libinih) and overrides.
  *
- * One table, `keys`, drives defaults, parsing, --set, printing and the docs
- * test.  libinih does not pass line numbers to the handler unless built with
+ * One table, `keys`, drives defaults, parsing, --set, printing, the docs
+ * test and floodwatch.conf(5) (fw_config_print_keys).  libinih does not pass line numbers to the handler unless built with
  * INI_HANDLER_LINENO, which Debian's is not, so we feed it through
  * ini_parse_stream() with a reader that counts the lines it hands over.
  *
@@ -671,5 +671,29 @@ fw_config_print(const struct fw_config *cfg, FILE *out)
 				    strstr(cfg->kafka_prop_key[j], "password") || strstr(cfg->kafka_prop_key[j], "secret") ?
 				    "(hidden)" : cfg->kafka_prop_val[j]);
 		}
+	}
+}
+
+void
+fw_config_print_keys(FILE *out)
+{
+	static const char *const type_name[] = {
+		[KT_INT] = "integer", [KT_DBL] = "number", [KT_STR] = "string",
+		[KT_LOGLEVEL] = "level", [KT_BOOL] = "boolean", [KT_ADDRS] = "addresses",
+	};
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		/* A type added without a name here is listed as a string. */
+		const char *type = (size_t)k->type < sizeof(type_name) / sizeof(type_name[0]) &&
+		    type_name[k->type] != NULL ? type_name[k->type] : "string";
+
+		fprintf(out, "%s.%s\t%s\t%s\t", k->section, k->name, type, k->def);
+		if (k->type == KT_INT)
+			fprintf(out, "%.0f..%.0f", k->min, k->max);
+		else if (k->type == KT_DBL)
+			fprintf(out, "%g..%g", k->min, k->max);
+		fputc('\n', out);
 	}
 }

@@ -151,4 +151,13 @@ void fw_config_locate(const char *file, const char *const *sets, int nsets, cons
 /* Write the effective config as INI text. */
 void fw_config_print(const struct fw_config *cfg, FILE *out);
 
+/*
+ * Write the key table, one key per line, four tab-separated fields:
+ * SECTION.KEY, TYPE (integer, number, string, level, boolean, addresses),
+ * DEFAULT (may be empty) and RANGE ("MIN..MAX" for numbers, else empty).
+ * `floodwatch config-keys` prints it; floodwatch.conf(5) is generated from
+ * it and deploy/floodwatch.conf, so the man page cannot miss a key.
+ */
+void fw_config_print_keys(FILE *out);
+
 #endif /* FW_CONFIG_H */

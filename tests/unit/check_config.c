@@ -187,6 +187,66 @@ START_TEST(test_config_print_roundtrip)
 }
 END_TEST
 
+/*
+ * fw_config_print_keys (floodwatch.conf(5) is generated from it): one line
+ * per key of fw_config_print, in the same order, with four fields; each
+ * default is accepted by --set, and each integer range is the one enforced.
+ */
+START_TEST(test_config_keys_table)
+{
+	struct fw_config c;
+	char err[256] = "", *keys = NULL, *printed, *save = NULL;
+	size_t len = 0, n = 0, m = 0;
+	FILE *f = open_memstream(&keys, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fw_config_print_keys(f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(keys, "\nlisten.batch\tinteger\t64\t1..1024\n"));
+	fw_config_defaults(&c);
+	printed = print_cfg(&c);
+	/* Count the "key = value" lines of the printed defaults (rdkafka.* none). */
+	for (char *l = strtok_r(printed, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
+		m += l[0] != '[' && strstr(l, " = ") != NULL;
+	save = NULL;
+	for (char *l = strtok_r(keys, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save), n++) {
+		char name[128], type[32], def[FW_CFG_STR_MAX], range[64], set[512];
+		int fields = 0;
+
+		for (const char *p = l; *p != '\0'; p++)
+			fields += *p == '\t';
+		ck_assert_msg(fields == 3, "not 4 fields: %s", l);
+		name[0] = type[0] = def[0] = range[0] = '\0';
+		ck_assert_int_eq(sscanf(l, "%127[^\t]\t%31[^\t]\t", name, type), 2);
+		{
+			const char *d = strchr(strchr(l, '\t') + 1, '\t') + 1, *r = strchr(d, '\t');
+
+			snprintf(def, sizeof(def), "%.*s", (int)(r - d), d);
+			snprintf(range, sizeof(range), "%s", r + 1);
+		}
+		ck_assert_ptr_nonnull(strchr(name, '.'));
+		snprintf(set, sizeof(set), "%s=%s", name, def);
+		ck_assert_msg(fw_config_set(&c, set, err, sizeof(err)) == FW_OK, "%s: %s", set, err);
+		if (strcmp(type, "integer") == 0) {
+			long long lo, hi;
+
+			ck_assert_int_eq(sscanf(range, "%lld..%lld", &lo, &hi), 2);
+			snprintf(set, sizeof(set), "%s=%lld", name, hi);
+			ck_assert_msg(fw_config_set(&c, set, err, sizeof(err)) == FW_OK, "%s: %s", set, err);
+			snprintf(set, sizeof(set), "%s=%lld", name, hi + 1);
+			ck_assert_msg(fw_config_set(&c, set, err, sizeof(err)) == FW_EINVAL, "%s accepted", set);
+			snprintf(set, sizeof(set), "%s=%lld", name, lo - 1);
+			ck_assert_msg(fw_config_set(&c, set, err, sizeof(err)) == FW_EINVAL, "%s accepted", set);
+		} else if (strcmp(type, "number") != 0) {
+			ck_assert_msg(range[0] == '\0', "%s: range for a %s", name, type);
+		}
+	}
+	ck_assert_uint_eq(n, m);
+	free(keys);
+	free(printed);
+}
+END_TEST
+
 START_TEST(test_config_partial_file_keeps_others)
 {
 	struct fw_config c, def;
@@ -597,6 +657,7 @@ config_suite(void)
 	tcase_add_test(v, test_config_defaults_valid);
 	tcase_add_test(v, test_config_deploy_file_matches_defaults);
 	tcase_add_test(v, test_config_print_roundtrip);
+	tcase_add_test(v, test_config_keys_table);
 	tcase_add_test(v, test_config_partial_file_keeps_others);
 	tcase_add_test(v, test_config_comments);
 	tcase_add_test(v, test_config_set_forms);
