@@ -5,7 +5,8 @@
 # 2. a slow program behind a tiny queue and a failing program cost no events in
 #    SQLite (same rows as a replay without the hook); their runs, timeouts,
 #    failures and dropped updates are counted, and no start or end is dropped.
-# 3. `run` fed a live flood over loopback UDP: start/update/end reach a program
+# 3. the examples in deploy/notify: ExaBGP announce/withdraw lines, webhook POSTs.
+# 4. `run` fed a live flood over loopback UDP: start/update/end reach a program
 #    that then ignores SIGTERM; it runs as general.user with no inherited
 #    socket or database fd, is killed at the timeout with its process group,
 #    and no zombie or leftover process remains.
@@ -114,7 +115,54 @@ check "a relative notify.exec is a config error (exit 2) naming the key" sh -c \
 	"'$FW' check-config --set notify.exec=hook.sh 2>&1 | grep -q 'notify.exec: .hook.sh. is not an absolute path'; \
 	'$FW' check-config --set notify.exec=hook.sh > /dev/null 2>&1; test \$? -eq 2"
 
-# ---- 3. the daemon, a live flood, a program that ignores SIGTERM ----
+# ---- 3. the example programs of deploy/notify ----
+"$FW" replay --set sqlite.path="$TMP/bgp.db" --set notify.exec="$PWD/deploy/notify/exabgp-blackhole.sh" "$CAP" \
+	> "$TMP/bgp.out" 2> "$TMP/bgp.err"
+ID=$(sqlite3 "$TMP/bgp.db" "SELECT id FROM alerts")
+check "exabgp-blackhole.sh (no pipe set: stdout, logged): announce on start" grep -q \
+	"notify: \[$ID start 1\] announce route 198.51.100.53/32 next-hop 192.0.2.1 community 65535:666$" "$TMP/bgp.err"
+check "... and withdraw on end" grep -q \
+	"notify: \[$ID end 6\] withdraw route 198.51.100.53/32 next-hop 192.0.2.1 community 65535:666$" "$TMP/bgp.err"
+"$PY" - "$TMP/web.port" "$TMP/web.posts" <<'PY' &
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[2], "ab") as f:
+            f.write(self.headers["Content-Type"].encode() + b"\t" + body.rstrip(b"\n") + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+s.timeout = 0.5
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+t0 = time.time()
+while time.time() - t0 < 60:
+    s.handle_request()
+PY
+WEB_PID=$!
+i=0; until [ -s "$TMP/web.port" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "no webhook receiver"; sleep 0.1; done
+printf '#!/bin/sh\nWEBHOOK_URL=http://127.0.0.1:%s/fw exec %s/deploy/notify/webhook.sh\n' "$(cat "$TMP/web.port")" "$PWD" \
+	> "$TMP/web.sh"
+chmod 0755 "$TMP/web.sh"
+"$FW" replay --set sqlite.path="$TMP/web.db" --set notify.exec="$TMP/web.sh" "$CAP" > "$TMP/web.out" 2> "$TMP/web.err"
+kill "$WEB_PID" 2>/dev/null || true
+check "webhook.sh: six POSTs, all ok" grep -q "^notify: 6 events, 6 runs, 6 ok" "$TMP/web.out"
+check "... each the event's JSON as application/json, in SQLite's order" "$PY" -c "
+import json, sqlite3
+posts = [l.rstrip('\n').split('\t', 1) for l in open('$TMP/web.posts')]
+assert all(ct == 'application/json' for ct, _ in posts), posts
+got = [(m['id'], m['seq'], m['event']) for m in (json.loads(b) for _, b in posts)]
+want = sqlite3.connect('$TMP/web.db').execute('SELECT alert_id, seq, event FROM alert_events ORDER BY seq').fetchall()
+assert sorted(got, key=lambda t: t[1]) == [tuple(r) for r in want], (got, want)"
+
+if command -v shellcheck > /dev/null; then
+	check "the example programs are shellcheck-clean" shellcheck -s sh deploy/notify/*.sh
+fi
+
+# ---- 4. the daemon, a live flood, a program that ignores SIGTERM ----
 rm -f "$REC"/*
 hook stubborn.sh "trap '' TERM; sleep 61.5"
 FW_LEAK_CANARY=1 "$FW" run --set sqlite.path="$TMP/live.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
