@@ -73,68 +73,54 @@ END_TEST
 
 /* ---- limits: the drop policy ---- */
 
-START_TEST(test_notify_queue_drops_oldest_update_first)
+/* One push: the event, and what it must drop (0 = nothing). */
+struct step {
+	int event;
+	uint32_t seq;
+	int drop_event;
+	uint32_t drop_seq;
+};
+
+enum { S = FW_EV_START, U = FW_EV_UPDATE, E = FW_EV_END };
+
+static const struct {
+	const char *what;
+	size_t cap;
+	struct step steps[8];
+	size_t nsteps;
+	const char *left;           /* seqs queued at the end, oldest first */
+} policy[] = {
+	/* Full: an end pushes out the oldest update (2), not the start before
+	 * it; then a new update replaces the oldest update left (3). */
+	{ "oldest update first", 4, { { S, 1, 0, 0 }, { U, 2, 0, 0 }, { U, 3, 0, 0 }, { S, 10, 0, 0 },
+	    { E, 4, U, 2 }, { U, 11, U, 3 } }, 6, "1,10,4,11" },
+	/* Only starts and ends queued: a new update is the one dropped. */
+	{ "new update when no update queued", 2, { { S, 1, 0, 0 }, { E, 2, 0, 0 }, { U, 3, U, 3 } }, 3, "1,2" },
+	/* Only starts and ends, and a new end: the oldest start goes. */
+	{ "oldest start/end last", 2, { { S, 1, 0, 0 }, { S, 2, 0, 0 }, { E, 3, S, 1 } }, 3, "2,3" },
+};
+
+START_TEST(test_notify_queue_drop_policy)
 {
 	struct fw_notify_queue *q;
-	struct fw_alert_ev ev;
 	char id[FW_ALERT_ID_LEN + 1], got[64];
-	uint32_t seq = 0;
 
-	ck_assert_int_eq(fw_notify_queue_new(4, &q), FW_OK);
-	ev = mk(FW_EV_START, 1); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_UPDATE, 2); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_UPDATE, 3); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_START, 10); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	/* Full: an end pushes out the oldest update (2), not the start before it. */
-	ev = mk(FW_EV_END, 4);
-	ck_assert_int_eq(fw_notify_queue_push(q, &ev, id, &seq), FW_EV_UPDATE);
-	ck_assert_uint_eq(seq, 2);
-	ck_assert_str_eq(id, "0000000000000abc");
-	/* A new update replaces the oldest update left (3). */
-	ev = mk(FW_EV_UPDATE, 11);
-	ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, &seq), FW_EV_UPDATE);
-	ck_assert_uint_eq(seq, 3);
+	ck_assert_int_eq(fw_notify_queue_new(policy[_i].cap, &q), FW_OK);
+	for (size_t k = 0; k < policy[_i].nsteps; k++) {
+		const struct step *st = &policy[_i].steps[k];
+		struct fw_alert_ev ev = mk(st->event, st->seq);
+		uint32_t seq = 0;
+
+		id[0] = '\0';
+		ck_assert_msg(fw_notify_queue_push(q, &ev, id, &seq) == st->drop_event, "%s: push %zu",
+		    policy[_i].what, k);
+		if (st->drop_event != 0) {
+			ck_assert_uint_eq(seq, st->drop_seq);
+			ck_assert_str_eq(id, "0000000000000abc");
+		}
+	}
 	drain(q, got, sizeof(got));
-	ck_assert_str_eq(got, "1,10,4,11");
-	fw_notify_queue_free(q);
-}
-END_TEST
-
-START_TEST(test_notify_queue_new_update_dropped_when_only_start_end)
-{
-	struct fw_notify_queue *q;
-	struct fw_alert_ev ev;
-	char got[64];
-	uint32_t seq = 0;
-
-	ck_assert_int_eq(fw_notify_queue_new(2, &q), FW_OK);
-	ev = mk(FW_EV_START, 1); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_END, 2); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_UPDATE, 3);
-	ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, &seq), FW_EV_UPDATE);
-	ck_assert_uint_eq(seq, 3);
-	drain(q, got, sizeof(got));
-	ck_assert_str_eq(got, "1,2");
-	fw_notify_queue_free(q);
-}
-END_TEST
-
-START_TEST(test_notify_queue_oldest_start_end_dropped_last)
-{
-	struct fw_notify_queue *q;
-	struct fw_alert_ev ev;
-	char got[64];
-	uint32_t seq = 0;
-
-	ck_assert_int_eq(fw_notify_queue_new(2, &q), FW_OK);
-	ev = mk(FW_EV_START, 1); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	ev = mk(FW_EV_START, 2); ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, NULL), 0);
-	/* Only starts and ends queued: the newer end wins over the oldest start. */
-	ev = mk(FW_EV_END, 3);
-	ck_assert_int_eq(fw_notify_queue_push(q, &ev, NULL, &seq), FW_EV_START);
-	ck_assert_uint_eq(seq, 1);
-	drain(q, got, sizeof(got));
-	ck_assert_str_eq(got, "2,3");
+	ck_assert_str_eq(got, policy[_i].left);
 	fw_notify_queue_free(q);
 }
 END_TEST
@@ -290,9 +276,7 @@ notify_suite(void)
 	tcase_add_test(tc, test_notify_queue_fifo);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
-	tcase_add_test(lim, test_notify_queue_drops_oldest_update_first);
-	tcase_add_test(lim, test_notify_queue_new_update_dropped_when_only_start_end);
-	tcase_add_test(lim, test_notify_queue_oldest_start_end_dropped_last);
+	tcase_add_loop_test(lim, test_notify_queue_drop_policy, 0, (int)(sizeof(policy) / sizeof(policy[0])));
 	tcase_add_test(lim, test_notify_queue_bad_args);
 	tcase_set_timeout(lim, 10);
 	suite_add_tcase(s, lim);
