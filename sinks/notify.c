@@ -28,6 +28,7 @@
 #include "fw_notify.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -138,6 +139,7 @@ fw_notify_queue_push(struct fw_notify_queue *q, const struct fw_alert_ev *ev,
 	int dropped = 0;
 	uint32_t slot;
 
+	assert(q->cap > 0);            /* fw_notify_queue_new() refuses 0 */
 	if (q->n == q->cap) {
 		size_t i;
 

@@ -115,6 +115,14 @@ check "a relative notify.exec is a config error (exit 2) naming the key" sh -c \
 	"'$FW' check-config --set notify.exec=hook.sh 2>&1 | grep -q 'notify.exec: .hook.sh. is not an absolute path'; \
 	'$FW' check-config --set notify.exec=hook.sh > /dev/null 2>&1; test \$? -eq 2"
 
+set +e
+"$FW" run --set sqlite.path="$TMP/nx.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
+	--set listen.sflow=127.0.0.1:0 --set flow.template_state= --set notify.exec="$TMP/missing.sh" > "$TMP/nx.log" 2>&1
+rc=$?
+set -e
+check "run: a notify.exec the daemon's user cannot run stops the start (exit 1) and says why" sh -c \
+	"test $rc -eq 1 && grep -q 'notify.exec $TMP/missing.sh: cannot be run by uid [0-9]*: No such file' '$TMP/nx.log'"
+
 # ---- 3. the example programs of deploy/notify ----
 "$FW" replay --set sqlite.path="$TMP/bgp.db" --set notify.exec="$PWD/deploy/notify/exabgp-blackhole.sh" "$CAP" \
 	> "$TMP/bgp.out" 2> "$TMP/bgp.err"
