@@ -83,12 +83,12 @@ events "$TMP/plain.db" > "$TMP/plain.ev"
 cat > "$TMP/slow.sh" <<EOF
 #!/bin/sh
 echo "\$FW_EVENT" >> "$REC/slow.events"
-sleep 5
+sleep 30
 EOF
 printf '#!/bin/sh\nexit 1\n' > "$TMP/fail.sh"
 chmod 0755 "$TMP/slow.sh" "$TMP/fail.sh"
 T0=$(date +%s)
-"$FW" replay --set sqlite.path="$TMP/slow.db" --set notify.exec="$TMP/slow.sh" --set notify.timeout_ms=200 \
+"$FW" replay --set sqlite.path="$TMP/slow.db" --set notify.exec="$TMP/slow.sh" --set notify.timeout_ms=1000 \
 	--set notify.max_running=1 --set notify.queue=2 "$CAP" > "$TMP/slow.out" 2> "$TMP/slow.err"
 T1=$(date +%s)
 cat "$TMP/slow.out" "$TMP/slow.err"
@@ -103,9 +103,9 @@ assert int(m[2]) + int(m[3]) == int(m[1]), m[0]"
 check "... the program saw the start first and the end last" \
 	sh -c "head -1 '$REC/slow.events' | grep -qx start && tail -1 '$REC/slow.events' | grep -qx end"
 check "... timeouts and drops are logged" \
-	sh -c "grep -q 'still ran after notify.timeout_ms = 200; process group terminated' '$TMP/slow.err' &&
+	sh -c "grep -q 'still ran after notify.timeout_ms = 1000; process group terminated' '$TMP/slow.err' &&
 	    grep -q 'notify.queue full: update event' '$TMP/slow.err'"
-check "... and did not hold the replay up for their 5 s sleeps" test $((T1 - T0)) -lt 5
+check "... and did not hold the replay up for their 30 s sleeps" test $((T1 - T0)) -lt 15
 "$FW" replay --set sqlite.path="$TMP/fail.db" --set notify.exec="$TMP/fail.sh" "$CAP" > "$TMP/fail.out" 2> "$TMP/fail.err"
 events "$TMP/fail.db" > "$TMP/fail.ev"
 check "failing program: SQLite holds the same events as without the hook" cmp "$TMP/plain.ev" "$TMP/fail.ev"
