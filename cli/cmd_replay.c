@@ -164,6 +164,12 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		printf("kafka: %llu produced, %llu delivered, %llu failed deliveries, %lld left in the outbox\n",
 		    (unsigned long long)ps->kafka.produced, (unsigned long long)ps->kafka.delivered,
 		    (unsigned long long)ps->kafka.failures, (long long)ps->kafka.backlog);
+	if (ps->notify.events > 0)
+		printf("notify: %llu events, %llu runs, %llu ok, %llu failed, %llu timed out, %llu updates and "
+		    "%llu starts/ends dropped\n", (unsigned long long)ps->notify.events,
+		    (unsigned long long)ps->notify.runs, (unsigned long long)ps->notify.ok,
+		    (unsigned long long)ps->notify.failed, (unsigned long long)ps->notify.timeouts,
+		    (unsigned long long)ps->notify.dropped_updates, (unsigned long long)ps->notify.dropped_start_end);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		printf("peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
 	if (ps->det.alerts_started > 0)
@@ -223,7 +229,7 @@ cmd_replay(int argc, char **argv)
 	if (fw_pipeline_add_ring(p, FW_RING_FLOW, &flows) != FW_OK ||
 	    fw_pipeline_add_ring(p, FW_RING_DNS, &dns) != FW_OK ||
 	    fw_decoder_new(&cfg, &dec) != FW_OK || fw_pipeline_start(p) != FW_OK) {
-		fprintf(stderr, "floodwatch replay: cannot start the pipeline (out of memory?)\n");
+		fprintf(stderr, "floodwatch replay: cannot start the pipeline\n");
 		fw_decoder_free(dec);
 		fw_pipeline_free(p);
 		return 1;

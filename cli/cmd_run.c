@@ -236,6 +236,14 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
 		    (unsigned long long)ps.kafka.failures, (long long)ps.kafka.queue_depth,
 		    (long long)ps.kafka.backlog);
+	if (cfg->notify_exec[0] != '\0')
+		fw_log(level, "run", "notify: events=%llu runs=%llu ok=%llu failed=%llu timeouts=%llu "
+		    "dropped_updates=%llu dropped_start_end=%llu queue=%llu running=%llu",
+		    (unsigned long long)ps.notify.events, (unsigned long long)ps.notify.runs,
+		    (unsigned long long)ps.notify.ok, (unsigned long long)ps.notify.failed,
+		    (unsigned long long)ps.notify.timeouts, (unsigned long long)ps.notify.dropped_updates,
+		    (unsigned long long)ps.notify.dropped_start_end, (unsigned long long)ps.notify.queue_depth,
+		    (unsigned long long)ps.notify.running);
 	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu not_allowed=%llu "
 	    "victims=%llu alerts_started=%llu alerts_ended=%llu events_written=%llu",
 	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl, (unsigned long long)rd,
@@ -299,6 +307,10 @@ cmd_run(int argc, char **argv)
 	else
 		fw_log(FW_LOG_INFO, "run", "kafka: brokers %s, topic %s (outbox in the SQLite file)",
 		    cfg.kafka_brokers, cfg.kafka_topic);
+	if (cfg.notify_exec[0] != '\0')
+		fw_log(FW_LOG_INFO, "run", "notify: %s per alert event (timeout %lld ms, at most %lld running, "
+		    "queue %lld)", cfg.notify_exec, (long long)cfg.notify_timeout_ms,
+		    (long long)cfg.notify_max_running, (long long)cfg.notify_queue);
 	if (fw_priv_prepare(priv, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = EXIT_USAGE;

@@ -311,6 +311,15 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "kafka", "backlog", (uint64_t)(ps->kafka.backlog > 0 ? ps->kafka.backlog : 0));
 	cli_stats_add(cs, "kafka", "acked_unrecorded",
 	    (uint64_t)(ps->kafka.acked_unrecorded > 0 ? ps->kafka.acked_unrecorded : 0));
+	cli_stats_add(cs, "notify", "events", ps->notify.events);
+	cli_stats_add(cs, "notify", "runs", ps->notify.runs);
+	cli_stats_add(cs, "notify", "ok", ps->notify.ok);
+	cli_stats_add(cs, "notify", "failed", ps->notify.failed);
+	cli_stats_add(cs, "notify", "timeouts", ps->notify.timeouts);
+	cli_stats_add(cs, "notify", "dropped_updates", ps->notify.dropped_updates);
+	cli_stats_add(cs, "notify", "dropped_start_end", ps->notify.dropped_start_end);
+	cli_stats_add(cs, "notify", "queue_depth", ps->notify.queue_depth);
+	cli_stats_add(cs, "notify", "running", ps->notify.running);
 }
 
 /* Rows exporter x of kind k takes: the fixed counters plus non-zero ones. */

@@ -116,6 +116,11 @@ static const struct key keys[] = {
 	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
 	{ "kafka", "topic", KT_STR, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
 	{ "kafka", "flush_timeout_ms", KT_INT, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
+	{ "notify", "exec", KT_STR, OFF(notify_exec), "", 0, 0 },
+	{ "notify", "timeout_ms", KT_INT, OFF(notify_timeout_ms), "10000", 10, 3600000 },
+	{ "notify", "max_running", KT_INT, OFF(notify_max_running), "4", 1, 64 },
+	{ "notify", "queue", KT_INT, OFF(notify_queue), "256", 1, 65536 },
+	{ "notify", "shutdown_ms", KT_INT, OFF(notify_shutdown_ms), "10000", 0, 3600000 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -542,6 +547,11 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->kafka_brokers[0] != '\0' && cfg->kafka_topic[0] == '\0') {
 		snprintf(err, errlen, "kafka.topic: must not be empty when kafka.brokers is set");
+		return FW_EINVAL;
+	}
+	if (cfg->notify_exec[0] != '\0' && cfg->notify_exec[0] != '/') {
+		/* Run without a shell or PATH search: the program is named exactly. */
+		snprintf(err, errlen, "notify.exec: '%s' is not an absolute path", cfg->notify_exec);
 		return FW_EINVAL;
 	}
 	/* detector.networks, dns.zones, dns.exclude: parsed by their owner. */

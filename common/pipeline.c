@@ -26,6 +26,7 @@
 #include "fw_backoff.h"
 #include "fw_kafka.h"
 #include "fw_log.h"
+#include "fw_notify.h"
 #include "fw_records.h"
 #include "fw_sqlite.h"
 #include "fw_time.h"
@@ -46,6 +47,7 @@ struct fw_pipeline {
 	struct fw_detect *det;
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
+	struct fw_notify *notify;        /* NULL when notify.exec is empty */
 	pthread_t det_thread, sink_thread;
 	bool det_started, sink_started;
 	_Atomic int producers_done;      /* set by stop(): rings get no more records */
@@ -67,12 +69,15 @@ struct fw_pipeline {
 	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
 };
 
-/* Detector -> alert ring; waits rather than lose an accepted alert. */
+/* Detector -> alert ring; waits rather than lose an accepted alert.  The
+ * notify hook gets its copy first, through its own queue, which never waits. */
 static void
 on_alert(void *ctx, const struct fw_alert_ev *ev)
 {
 	struct fw_pipeline *p = ctx;
 
+	if (p->notify != NULL)
+		fw_notify_post(p->notify, ev);
 	fw_ring_sp_push_wait(p->alerts, ev, 1);
 	atomic_fetch_add(&p->events, 1);
 }
@@ -355,6 +360,9 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	if (cfg->kafka_brokers[0] != '\0' &&
 	    (rc = fw_kafka_new(cfg, &p->kafka, err, errlen)) != FW_OK)
 		goto fail;
+	if (cfg->notify_exec[0] != '\0' &&
+	    (rc = fw_notify_new(cfg, &p->notify, err, errlen)) != FW_OK)
+		goto fail;
 	if (live)
 		end_left_open(p);
 	*out = p;
@@ -382,6 +390,10 @@ fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind, struct fw_ri
 int
 fw_pipeline_start(struct fw_pipeline *p)
 {
+	int rc;
+
+	if (p->notify != NULL && (rc = fw_notify_start(p->notify)) != FW_OK)
+		return rc;
 	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
 		return FW_EAGAIN;
 	p->sink_started = true;
@@ -406,6 +418,7 @@ fw_pipeline_stop(struct fw_pipeline *p)
 		pthread_join(p->sink_thread, NULL);
 		p->sink_started = false;
 	}
+	fw_notify_stop(p->notify);       /* runs what the detector's last events queued */
 }
 
 void
@@ -424,6 +437,8 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	st->events_backlog = atomic_load(&p->backlog_now);
 	if (p->kafka != NULL)
 		fw_kafka_get_stats(p->kafka, &st->kafka);
+	if (p->notify != NULL)
+		fw_notify_get_stats(p->notify, &st->notify);
 }
 
 size_t
@@ -438,6 +453,8 @@ fw_pipeline_memory_bytes(struct fw_pipeline *p)
 	for (int i = 0; i < p->nrings; i++)
 		total += fw_ring_capacity(p->rings[i]) *
 		    (p->kinds[i] == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq));
+	if (p->notify != NULL)
+		total += fw_notify_memory_bytes(p->notify);
 	return total;
 }
 
@@ -454,6 +471,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 	fw_alertq_free(p->backlog);
 	fw_detect_free(p->det);
 	fw_kafka_free(p->kafka);
+	fw_notify_free(p->notify);
 	fw_sqlite_close(p->db);
 	pthread_mutex_destroy(&p->stats_lock);
 	free(p);

@@ -107,6 +107,12 @@ struct fw_config {
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];
 	int64_t kafka_flush_timeout_ms;  /* at shutdown, wait this long for the outbox to drain */
+	/* [notify] */
+	char notify_exec[FW_CFG_STR_MAX];  /* program run per alert event (absolute path); empty = off */
+	int64_t notify_timeout_ms;       /* SIGTERM to its process group after this, SIGKILL 1 s later */
+	int64_t notify_max_running;      /* programs running at once */
+	int64_t notify_queue;            /* events waiting for a program; full: updates dropped first */
+	int64_t notify_shutdown_ms;      /* at shutdown, wait this long for queued and running programs */
 	/* [kafka] rdkafka.* keys, passed to librdkafka as they are */
 	int kafka_nprops;
 	char kafka_prop_key[FW_CFG_KAFKA_PROPS][128];

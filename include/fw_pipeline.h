@@ -3,6 +3,7 @@
  *
  *   producers (listeners, replay) --SPSC rings--> detector thread
  *       --alert ring--> sink thread (SQLite)
+ *       --notify queue--> notify thread (notify.exec, when set; fw_notify.h)
  *
  * A producer gets its own ring from fw_pipeline_add_ring() before
  * fw_pipeline_start(); it is the only thread that pushes to it.  The
@@ -33,6 +34,7 @@
 #include "fw_detect.h"
 #include "fw_err.h"
 #include "fw_kafka.h"
+#include "fw_notify.h"
 #include "fw_ring.h"
 
 struct fw_pipeline;
@@ -49,6 +51,7 @@ struct fw_pipeline_stats {
 	                               fw_pipeline_stop(): left unwritten (lost) */
 	uint64_t sink_errors;       /* failed SQLite transactions (retried) */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
+	struct fw_notify_stats notify; /* zero when notify.exec is empty */
 };
 
 /*
@@ -62,6 +65,7 @@ int fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline *
 int fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind,
     struct fw_ring **ring) FW_MUSTCHECK;
 
+/* Start the threads: FW_EAGAIN, or FW_EINVAL when notify.exec cannot be run (logged). */
 int fw_pipeline_start(struct fw_pipeline *p) FW_MUSTCHECK;
 
 /* Drain, finish, flush and join (see above).  Safe to call once. */

@@ -32,21 +32,7 @@ start() {  # $1 = log
 
 # flood SECONDS: 100 kpps of UDP to $VICTIM as NetFlow v5 (20 datagrams/s), bounded in time.
 flood() {
-	python3 - "$PORT" "$1" "$VICTIM" <<'PY' &
-import socket, struct, sys, time
-port, secs, victim = int(sys.argv[1]), float(sys.argv[2]), socket.inet_aton(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-t0 = time.time(); boot = t0 - 1000; seq = 0
-while time.time() - t0 < secs:
-    now = time.time(); up = int((now - boot) * 1000)
-    recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", bytes([203, 0, 113, 1 + i]), victim, bytes(4),
-                                1, 2, 250, 250 * 512, up - 40, up - 1, 1024 + i, 53, 0, 0, 17, 0, 0, 0, 0, 0, 0)
-                    for i in range(20))
-    hdr = struct.pack("!HHIIIIBBH", 5, 20, up, int(now), int(now % 1 * 1e9), seq, 0, 0, 0)
-    s.sendto(hdr + recs, ("127.0.0.1", port))
-    seq += 20
-    time.sleep(0.05)
-PY
+	"$PY" tests/tools/nf5-flood.py "$PORT" "$1" "$VICTIM" &
 	FLOOD_PID=$!
 }
 stop_flood() { kill "$FLOOD_PID" 2>/dev/null || true; wait "$FLOOD_PID" 2>/dev/null || true; FLOOD_PID=""; }
