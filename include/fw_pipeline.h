@@ -38,6 +38,8 @@ struct fw_pipeline_stats {
 	uint64_t events_written;    /* events committed to SQLite */
 	uint64_t sink_errors;       /* failed SQLite transactions */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
+	uint64_t ring_used;         /* records waiting in the producer rings now */
+	uint64_t ring_capacity;     /* their total capacity */
 };
 
 /*
