@@ -74,7 +74,7 @@ line_rate(const char *label, double v, const char *unit)
 	char r[32];
 
 	cli_rate(v, unit, r, sizeof(r));
-	printf("  %-22s %s\n", label, r);
+	printf("  %-24s %s\n", label, r);
 }
 
 /* [{"addr"|"port"|"value": X, "share": S}, ...] as "X 12.0%, Y 3.1%". */
@@ -87,7 +87,7 @@ line_top(const char *label, const json_t *arr)
 
 	if (!json_is_array(arr))
 		return;
-	printf("  %-22s", label);
+	printf("  %-24s", label);
 	if (json_array_size(arr) == 0)
 		printf(" -");
 	json_array_foreach(arr, i, e) {
@@ -117,7 +117,7 @@ line_shares(const char *label, const json_t *obj)
 
 	if (!json_is_object(obj))
 		return;
-	printf("  %-22s", label);
+	printf("  %-24s", label);
 	json_object_foreach((json_t *)obj, k, v) {
 		printf("%s %s %.1f%%", n++ ? "," : "", cli_terminal_text(k, buf, sizeof(buf)),
 		    100 * json_number_value(v));
@@ -135,14 +135,14 @@ flow_evidence(const json_t *ev)
 	cli_rate(jnum(obs, "pps"), "pps", a, sizeof(a));
 	cli_rate(jnum(obs, "bps"), "bps", b, sizeof(b));
 	cli_rate(jnum(obs, "fps"), "flows/s", c, sizeof(c));
-	printf("  %-22s %s, %s, %s\n", "observed", a, b, c);
+	printf("  %-24s %s, %s, %s\n", "observed", a, b, c);
 	cli_rate(jnum(base, "pps"), "pps", a, sizeof(a));
 	cli_rate(jnum(base, "bps"), "bps", b, sizeof(b));
 	cli_rate(jnum(base, "fps"), "flows/s", c, sizeof(c));
-	printf("  %-22s %s, %s, %s\n", "baseline", a, b, c);
+	printf("  %-24s %s, %s, %s\n", "baseline", a, b, c);
 	line_rate("threshold", jnum(ev, "threshold_pps"), "pps");
 	if (json_object_get(ev, "sampling") != NULL)
-		printf("  %-22s 1 in %lld\n", "sampling", (long long)json_integer_value(json_object_get(ev, "sampling")));
+		printf("  %-24s 1 in %lld\n", "sampling", (long long)json_integer_value(json_object_get(ev, "sampling")));
 	line_shares("protocol shares", json_object_get(ev, "protocol_shares"));
 	line_shares("reflector port shares", json_object_get(ev, "reflector_port_shares"));
 	if (json_is_array(sec)) {
@@ -150,21 +150,21 @@ flow_evidence(const json_t *ev)
 		json_t *v;
 		char buf[64];
 
-		printf("  %-22s", "secondary vectors");
+		printf("  %-24s", "secondary vectors");
 		json_array_foreach(sec, i, v)
 			printf("%s %s", i ? "," : "", cli_terminal_text(json_string_value(v), buf, sizeof(buf)));
 		printf("%s\n", json_array_size(sec) ? "" : " -");
 	}
 	if (json_object_get(ev, "max_host_share") != NULL)
-		printf("  %-22s %.1f%%\n", "max host share", 100 * jnum(ev, "max_host_share"));
+		printf("  %-24s %.1f%%\n", "max host share", 100 * jnum(ev, "max_host_share"));
 	if (json_is_object(ent)) {
 		const char *k;
 		json_t *v;
 		char buf[64];
 
-		printf("  %-22s %-12s %8s %8s\n", "entropy (0..1)", "feature", "observed", "baseline");
+		printf("  %-24s %-12s %8s %8s\n", "entropy (0..1)", "feature", "observed", "baseline");
 		json_object_foreach((json_t *)ent, k, v)
-			printf("  %-22s %-12s %8.2f %8.2f\n", "", cli_terminal_text(k, buf, sizeof(buf)),
+			printf("  %-24s %-12s %8.2f %8.2f\n", "", cli_terminal_text(k, buf, sizeof(buf)),
 			    jnum(v, "observed"), jnum(v, "baseline"));
 	}
 	line_top("top sources", json_object_get(ev, "top_sources"));
@@ -181,29 +181,29 @@ dns_evidence(const json_t *ev)
 
 	cli_rate(jnum(ev, "observed_qps"), "qps", a, sizeof(a));
 	cli_rate(jnum(ev, "baseline_qps"), "qps", b, sizeof(b));
-	printf("  %-22s %s (baseline %s)\n", "queries", a, b);
+	printf("  %-24s %s (baseline %s)\n", "queries", a, b);
 	line_rate("threshold", jnum(ev, "threshold_qps"), "qps");
-	printf("  %-22s %lld (baseline %.1f)%s\n", "distinct names",
+	printf("  %-24s %lld (baseline %.1f)%s\n", "distinct names",
 	    (long long)json_integer_value(json_object_get(ev, "distinct_names")), jnum(ev, "baseline_distinct_names"),
 	    json_is_true(json_object_get(ev, "distinct_saturated")) ? ", saturated: counted up to dns.distinct_cap" : "");
-	printf("  %-22s %.2f\n", "queries per name", jnum(ev, "queries_per_name"));
-	printf("  %-22s %.2f\n", "queries per client+name", jnum(ev, "queries_per_client_name"));
-	printf("  %-22s %.1f%%\n", "names asked once", 100 * jnum(ev, "singleton_share"));
+	printf("  %-24s %.2f\n", "queries per name", jnum(ev, "queries_per_name"));
+	printf("  %-24s %.2f\n", "queries per client+name", jnum(ev, "queries_per_client_name"));
+	printf("  %-24s %.1f%%\n", "names asked once", 100 * jnum(ev, "singleton_share"));
 	if (json_is_number(fr))
-		printf("  %-22s %lld, %.1f%% failed (SERVFAIL/NXDOMAIN)\n", "responses",
+		printf("  %-24s %lld, %.1f%% failed (SERVFAIL/NXDOMAIN)\n", "responses",
 		    (long long)json_integer_value(json_object_get(ev, "responses")), 100 * json_number_value(fr));
 	else
-		printf("  %-22s none seen\n", "responses");
-	printf("  %-22s %.2f (0..1), label characters %.2f bits\n", "name entropy", jnum(ev, "name_entropy"),
+		printf("  %-24s none seen\n", "responses");
+	printf("  %-24s %.2f (0..1), label characters %.2f bits\n", "name entropy", jnum(ev, "name_entropy"),
 	    jnum(ev, "label_char_entropy_bits"));
 	if (json_is_array(names)) {
 		size_t i;
 		json_t *v;
 		char buf[FW_VICTIM_MAX * 5];
 
-		printf("  %-22s%s\n", "sample names", json_array_size(names) ? "" : " -");
+		printf("  %-24s%s\n", "sample names", json_array_size(names) ? "" : " -");
 		json_array_foreach(names, i, v)
-			printf("  %-22s %s\n", "", cli_terminal_text(json_string_value(v), buf, sizeof(buf)));
+			printf("  %-24s %s\n", "", cli_terminal_text(json_string_value(v), buf, sizeof(buf)));
 	}
 	line_top("top clients", json_object_get(ev, "top_clients"));
 }
@@ -232,7 +232,7 @@ other_members(const json_t *ev)
 			seen = strcmp(k, known[i]) == 0;
 		if (seen || (text = json_dumps(v, FW_AQ_JSON_FLAGS | JSON_ENCODE_ANY)) == NULL)
 			continue;
-		printf("  %-22s %s\n", cli_terminal_text(k, kb, sizeof(kb)), cli_terminal_text(text, vb, sizeof(vb)));
+		printf("  %-24s %s\n", cli_terminal_text(k, kb, sizeof(kb)), cli_terminal_text(text, vb, sizeof(vb)));
 		free(text);
 	}
 }
@@ -253,19 +253,19 @@ print_alert(const json_t *a, const json_t *timeline)
 
 	printf("alert %s: %s on %s\n", jtext(a, "id", t1, sizeof(t1)), jtext(a, "vector", t2, sizeof(t2)),
 	    jtext(a, "victim", victim, sizeof(victim)));
-	printf("  %-22s %s\n", "started", started != NULL ? started : "");
+	printf("  %-24s %s\n", "started", started != NULL ? started : "");
 	cli_duration(cli_seconds_between(started, ended != NULL ? ended : updated), dur, sizeof(dur));
 	if (ended != NULL)
-		printf("  %-22s %s (%s, after %s)\n", "ended", ended, reason != NULL ? reason : "quiet", dur);
+		printf("  %-24s %s (%s, after %s)\n", "ended", ended, reason != NULL ? reason : "quiet", dur);
 	else
-		printf("  %-22s ACTIVE for %s (last event %s)\n", "state", dur, updated != NULL ? updated : "");
-	printf("  %-22s %lld\n", "severity", (long long)json_integer_value(json_object_get(a, "severity")));
+		printf("  %-24s ACTIVE for %s (last event %s)\n", "state", dur, updated != NULL ? updated : "");
+	printf("  %-24s %lld\n", "severity", (long long)json_integer_value(json_object_get(a, "severity")));
 	if (fw_aq_vector_is_dns(vector)) {
 		line_rate("peak", jnum(a, "peak_qps"), "qps");
 	} else {
 		cli_rate(jnum(a, "peak_pps"), "pps", r1, sizeof(r1));
 		cli_rate(jnum(a, "peak_bps"), "bps", r2, sizeof(r2));
-		printf("  %-22s %s, %s\n", "peak", r1, r2);
+		printf("  %-24s %s, %s\n", "peak", r1, r2);
 	}
 	printf("\nevidence at the peak (%s):\n", kind != NULL ? jtext(ev, "kind", t1, sizeof(t1)) : "none");
 	if (kind != NULL && strcmp(kind, "zone") == 0)

@@ -6,6 +6,7 @@
 
 DROP INDEX IF EXISTS alerts_started;
 DROP INDEX IF EXISTS alerts_victim;
+DROP INDEX IF EXISTS alerts_active;  -- replaced by alerts_open, which also gives the order
 CREATE INDEX alerts_started ON alerts(started_at, id);
 CREATE INDEX alerts_victim ON alerts(victim, started_at, id);
 CREATE INDEX alerts_vector ON alerts(vector, started_at, id);
