@@ -90,7 +90,7 @@ line_top(const char *label, const json_t *arr)
 	printf("  %-24s", label);
 	if (json_array_size(arr) == 0)
 		printf(" -");
-	json_array_foreach(arr, i, e) {
+	for (i = 0; i < json_array_size(arr) && (e = json_array_get(arr, i)) != NULL; i++) {
 		const json_t *k = json_object_get(e, "addr");
 
 		if (k == NULL)
@@ -118,7 +118,7 @@ line_shares(const char *label, const json_t *obj)
 	if (!json_is_object(obj))
 		return;
 	printf("  %-24s", label);
-	json_object_foreach((json_t *)obj, k, v) {
+	for (void *it = json_object_iter((json_t *)obj); it != NULL && (k = json_object_iter_key(it)) != NULL && (v = json_object_iter_value(it)) != NULL; it = json_object_iter_next((json_t *)obj, it)) {
 		printf("%s %s %.1f%%", n++ ? "," : "", cli_terminal_text(k, buf, sizeof(buf)),
 		    100 * json_number_value(v));
 	}
@@ -151,7 +151,7 @@ flow_evidence(const json_t *ev)
 		char buf[64];
 
 		printf("  %-24s", "secondary vectors");
-		json_array_foreach(sec, i, v)
+		for (i = 0; i < json_array_size(sec) && (v = json_array_get(sec, i)) != NULL; i++)
 			printf("%s %s", i ? "," : "", cli_terminal_text(json_string_value(v), buf, sizeof(buf)));
 		printf("%s\n", json_array_size(sec) ? "" : " -");
 	}
@@ -163,7 +163,7 @@ flow_evidence(const json_t *ev)
 		char buf[64];
 
 		printf("  %-24s %-12s %8s %8s\n", "entropy (0..1)", "feature", "observed", "baseline");
-		json_object_foreach((json_t *)ent, k, v)
+		for (void *it = json_object_iter((json_t *)ent); it != NULL && (k = json_object_iter_key(it)) != NULL && (v = json_object_iter_value(it)) != NULL; it = json_object_iter_next((json_t *)ent, it))
 			printf("  %-24s %-12s %8.2f %8.2f\n", "", cli_terminal_text(k, buf, sizeof(buf)),
 			    jnum(v, "observed"), jnum(v, "baseline"));
 	}
@@ -202,7 +202,7 @@ dns_evidence(const json_t *ev)
 		char buf[FW_VICTIM_MAX * 5];
 
 		printf("  %-24s%s\n", "sample names", json_array_size(names) ? "" : " -");
-		json_array_foreach(names, i, v)
+		for (i = 0; i < json_array_size(names) && (v = json_array_get(names, i)) != NULL; i++)
 			printf("  %-24s %s\n", "", cli_terminal_text(json_string_value(v), buf, sizeof(buf)));
 	}
 	line_top("top clients", json_object_get(ev, "top_clients"));
@@ -224,7 +224,7 @@ other_members(const json_t *ev)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)ev, k, v) {
+	for (void *it = json_object_iter((json_t *)ev); it != NULL && (k = json_object_iter_key(it)) != NULL && (v = json_object_iter_value(it)) != NULL; it = json_object_iter_next((json_t *)ev, it)) {
 		bool seen = false;
 		char *text, kb[128], vb[FW_EVIDENCE_MAX * 5];
 
@@ -275,7 +275,7 @@ print_alert(const json_t *a, const json_t *timeline)
 	other_members(ev);
 	printf("\ntimeline (%zu event%s):\n", json_array_size(timeline), json_array_size(timeline) == 1 ? "" : "s");
 	printf("  %4s  %-6s  %-24s  %11s  %11s  %10s  %s\n", "SEQ", "EVENT", "AT (UTC)", "PPS", "BPS", "QPS", "REASON");
-	json_array_foreach(timeline, i, e) {
+	for (i = 0; i < json_array_size(timeline) && (e = json_array_get(timeline, i)) != NULL; i++) {
 		char pps[32] = "-", bps[32] = "-", qps[32] = "-", ev_name[16], at[32], why[32];
 
 		if (fw_aq_vector_is_dns(vector)) {

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +158,6 @@ alerts_list(struct fw_aq *q, const struct web_args *a, struct web_reply *r)
 	struct page p = { NULL, 0, 0, "", false };
 	const char *v;
 	json_t *o;
-	int rc;
 
 	if (!args_known(a, known))
 		return reply_error(r, MHD_HTTP_BAD_REQUEST,
@@ -201,7 +201,7 @@ alerts_list(struct fw_aq *q, const struct web_args *a, struct web_reply *r)
 	f.limit++;
 	if ((p.list = json_array()) == NULL)
 		return reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	if ((rc = fw_aq_alerts(q, &f, page_row, &p, err, sizeof(err))) < 0) {
+	if (fw_aq_alerts(q, &f, page_row, &p, err, sizeof(err)) < 0) {
 		FW_LOG_RL(FW_LOG_WARN, "http", "alerts query failed: %s", err);
 		json_decref(p.list);
 		return reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the database could not be read; retry");
@@ -310,7 +310,7 @@ find_or_add(json_t *list, const char *format, const char *addr, const char *idke
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(list, i, e) {
+	for (i = 0; i < json_array_size(list) && (e = json_array_get(list, i)) != NULL; i++) {
 		if (strcmp(json_string_value(json_object_get(e, "format")), format) == 0 &&
 		    strcmp(json_string_value(json_object_get(e, "address")), addr) == 0 &&
 		    json_integer_value(json_object_get(e, idkey)) == id)
@@ -425,6 +425,12 @@ exporters(const struct web_snap *s, const struct web_args *a, struct web_reply *
 	return reply_json(r, MHD_HTTP_OK, o);
 }
 
+static double
+tenths(double x)
+{
+	return round(x * 10.0) / 10.0;
+}
+
 static uint64_t
 row_value(const struct web_snap *s, const char *source, const char *name)
 {
@@ -446,7 +452,7 @@ status(const struct web_snap *s, const struct web_info *info, const struct web_a
 	o = json_object();
 	json_object_set_new(o, "version", json_string(info->version));
 	json_object_set_new(o, "started_at", time_json(info->started_ms));
-	json_object_set_new(o, "uptime_s", json_real((double)((now - info->started_ms) / 100) / 10.0));
+	json_object_set_new(o, "uptime_s", json_real(tenths((double)(now - info->started_ms) / 1000.0)));
 	json_object_set_new(o, "config_digest", json_string(info->config_digest));
 	json_object_set_new(o, "ready", json_boolean(s->ready));
 	json_object_set_new(o, "counters_at", time_json(s->ready ? s->at_ms : 0));
@@ -459,12 +465,12 @@ status(const struct web_snap *s, const struct web_info *info, const struct web_a
 	json_object_set_new(x, "queued_records", json_integer((json_int_t)s->ring_used));
 	json_object_set_new(x, "capacity_records", json_integer((json_int_t)s->ring_capacity));
 	json_object_set_new(x, "fill", json_real(s->ring_capacity ?
-	    (double)(s->ring_used * 1000 / s->ring_capacity) / 1000.0 : 0.0));
+	    round((double)s->ring_used / (double)s->ring_capacity * 1000.0) / 1000.0 : 0.0));
 	json_object_set_new(o, "rings", x);
 	x = json_object();
 	if (s->ready && s->newest_event_ms != INT64_MIN && s->newest_event_ms > 0) {
 		json_object_set_new(x, "newest_event_at", time_json(s->newest_event_ms));
-		json_object_set_new(x, "lag_s", json_real((double)((s->at_ms - s->newest_event_ms) / 100) / 10.0));
+		json_object_set_new(x, "lag_s", json_real(tenths((double)(s->at_ms - s->newest_event_ms) / 1000.0)));
 	} else {
 		json_object_set_new(x, "newest_event_at", json_null());
 		json_object_set_new(x, "lag_s", json_null());
