@@ -31,7 +31,7 @@ for line in text.splitlines() + [""]:
             if stmt.upper().startswith("SELECT"):
                 queries.append(stmt)
         block = []
-assert len(queries) >= 10, queries
+assert len(queries) >= 8, queries
 bad = 0
 for q in queries:
     rows = db.execute(q).fetchall()
