@@ -95,7 +95,8 @@ bench: deps $(BENCH_BINS:%=build/bench/%) floodwatch
 # The log's first lines include "http: API and /metrics at http://127.0.0.1:8080/";
 # the URL is printed here too, before the daemon's own lines.
 run: deps floodwatch
-	@echo "floodwatch: HTTP API and /metrics at http://$$(./floodwatch check-config | sed -n '/^\[http\]/,/^\[/s/^listen *= *//p' | head -1)/ (Ctrl-C stops)"
+	@l=$$(./floodwatch check-config 2>/dev/null | sed -n '/^\[http\]/,/^\[/s/^listen *= *//p' | head -1); \
+	    [ -z "$$l" ] || echo "floodwatch: HTTP API and /metrics at http://$$l/ (Ctrl-C stops)"
 	./floodwatch run
 
 demo: deps floodwatch
