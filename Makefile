@@ -9,7 +9,7 @@
 .DEFAULT_GOAL := all
 
 CC      ?= cc
-PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl libcap libsystemd
+PKGS    := inih libpcap sqlite3 jansson rdkafka libnetfilter_log libprotobuf-c libfstrm libpsl libcap libsystemd libmicrohttpd libcrypt
 TESTPKG := check
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
@@ -20,7 +20,7 @@ LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LDLIBS = $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(wildcard common/*.c collector/*.c detector/*.c sinks/*.c)
+LIB_SRC  := $(wildcard common/*.c collector/*.c detector/*.c sinks/*.c web/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
@@ -156,7 +156,11 @@ bench: deps $(BENCH_BINS:%=build/bench/%) floodwatch
 	@for b in $(BENCH_BINS); do build/bench/$$b || exit 1; done
 	@for s in tests/bench/bench_*.sh; do sh $$s || exit 1; done
 
+# The log's first lines include "http: API and /metrics at http://127.0.0.1:8080/";
+# the URL is printed here too, before the daemon's own lines.
 run: deps floodwatch
+	@l=$$(./floodwatch check-config 2>/dev/null | sed -n '/^\[http\]/,/^\[/s/^listen *= *//p' | head -1); \
+	    [ -z "$$l" ] || echo "floodwatch: HTTP API and /metrics at http://$$l/ (Ctrl-C stops)"
 	./floodwatch run
 
 demo: deps floodwatch
@@ -168,7 +172,7 @@ headers:
 
 lint: $(GEN)
 	cppcheck --quiet --error-exitcode=1 --std=c11 -Iinclude --enable=warning,performance,portability \
-	    --suppress=missingIncludeSystem common collector detector sinks cli
+	    --suppress=missingIncludeSystem common collector detector sinks web cli
 	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen \
 	    $(shell pkg-config --cflags $(PKGS))
 

@@ -5,6 +5,7 @@
 #ifndef FW_CLI_INT_H
 #define FW_CLI_INT_H
 
+#include "fw_alert_query.h"
 #include "fw_config.h"
 #include "fw_decode.h"
 #include "fw_pipeline.h"
@@ -59,6 +60,7 @@ struct cli_stats {
 	size_t n;                  /* rows used */
 	size_t top;                /* stats.exporters */
 	uint64_t rows_omitted;     /* rows that did not fit (counted in "stats") */
+	bool finished;             /* cli_stats_finish() ran: rows are complete */
 	struct fw_stat_row rows[CLI_STATS_MAX];
 	struct cli_exp_top kind[CLI_EXP_KINDS];
 };
@@ -70,6 +72,9 @@ void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds
  * exporter's profile (durations, plausibility drops) of this decoder. */
 void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
+/* Add the exporter and "stats" rows (once): rows[0..n) are then the
+ * snapshot as it will be written, for the HTTP server to publish. */
+void cli_stats_finish(struct cli_stats *cs);
 /*
  * Add the exporter and "stats" rows, write the snapshot, then (when
  * retention_days > 0) prune collector_stats rows older than that, a bounded
@@ -81,9 +86,24 @@ void cli_stats_write(struct cli_stats *cs, const char *db_path, int64_t retentio
 void cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path,
     int64_t retention_days);
 
+/*
+ * Analyst commands (cli/present.c).  cli_open_db: open the database read-only
+ * or print one line saying why it cannot be used and return EXIT_USAGE.
+ * cli_rate: "78.0 kpps", prefixes up to E.  cli_duration: "40s", "3m05s",
+ * "2h10m", "3d04h".  cli_terminal_text: control bytes as \xNN, bad UTF-8 as
+ * U+FFFD.  cli_print_json: one line, takes the reference.
+ */
+int cli_open_db(const char *cmd, const char *path, struct fw_aq **out);
+void cli_rate(double v, const char *unit, char *out, size_t len);
+void cli_duration(double s, char *out, size_t len);
+double cli_seconds_between(const char *from, const char *to);
+const char *cli_terminal_text(const char *text, char *out, size_t outlen);
+int cli_print_json(json_t *o);
+
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 
 #endif /* FW_CLI_INT_H */

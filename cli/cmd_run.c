@@ -29,6 +29,7 @@
 
 #include "cli_int.h"
 #include "fw_dnstap.h"
+#include "fw_http.h"
 #include "fw_listener.h"
 #include "fw_log.h"
 #include "fw_nflog.h"
@@ -46,6 +47,7 @@ static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
 static struct fw_dnstap_listener *dnstap;
 static struct fw_sqlite *stats_db;  /* main thread's connection for collector_stats */
+static struct fw_http *http;        /* NULL when http.listen is empty */
 
 /* Tell systemd our state; a failure is logged once, never fatal. */
 static void
@@ -151,9 +153,15 @@ log_decode(enum fw_log_level level, const struct fw_decode_stats *ds, int k)
 	    drops, tmpl);
 }
 
-/* Log the counters and snapshot them into collector_stats. */
+static void http_publish(const struct fw_pipeline_stats *ps);
+
+/*
+ * Gather the counters into the snapshot; with `emit`, log them and write
+ * them to collector_stats.  The HTTP server gets the same rows every tick
+ * (emit or not), so /metrics shows what the log and the database show.
+ */
 static void
-log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_config *cfg)
+log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_config *cfg, bool emit)
 {
 	struct fw_pipeline_stats ps;
 	struct fw_decode_stats ds;
@@ -180,7 +188,7 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 	cli_stats_add_decode(&snap, &ds);
 	cli_stats_add_pipeline(&snap, &ps);
 	for (int k = 1; k < FW_PAYLOAD_KINDS; k++)
-		if (ds.datagrams[k] != 0)
+		if (emit && ds.datagrams[k] != 0)
 			log_decode(level, &ds, k);
 	if (qlog != NULL) {
 		struct fw_qlog_stats qs;
@@ -190,7 +198,8 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		cli_stats_add(&snap, "querylog", "drop_malformed", qs.malformed);
 		cli_stats_add(&snap, "querylog", "ring_drops", qs.ring_drops);
 		cli_stats_add(&snap, "querylog", "rotations", qs.rotations);
-		fw_log(level, "run", "querylog: lines=%llu records=%llu other=%llu malformed=%llu ring_drops=%llu "
+		if (emit)
+			fw_log(level, "run", "querylog: lines=%llu records=%llu other=%llu malformed=%llu ring_drops=%llu "
 		    "rotations=%llu truncations=%llu", (unsigned long long)qs.lines, (unsigned long long)qs.queries,
 		    (unsigned long long)qs.not_query, (unsigned long long)qs.malformed,
 		    (unsigned long long)qs.ring_drops, (unsigned long long)qs.rotations,
@@ -205,7 +214,8 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		cli_stats_add(&snap, "nflog", "drop_malformed", ns.malformed);
 		cli_stats_add(&snap, "nflog", "kernel_drops", ns.kernel_drops);
 		cli_stats_add(&snap, "nflog", "ring_drops", ns.ring_drops);
-		fw_log(level, "run", "nflog: packets=%llu records=%llu not_dns=%llu malformed=%llu kernel_drops=%llu "
+		if (emit)
+			fw_log(level, "run", "nflog: packets=%llu records=%llu not_dns=%llu malformed=%llu kernel_drops=%llu "
 		    "ring_drops=%llu", (unsigned long long)ns.packets, (unsigned long long)ns.records,
 		    (unsigned long long)ns.not_dns, (unsigned long long)ns.malformed,
 		    (unsigned long long)ns.kernel_drops, (unsigned long long)ns.ring_drops);
@@ -223,7 +233,8 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		cli_stats_add(&snap, "dnstap", "connections_refused", ts.conns_refused);
 		cli_stats_add(&snap, "dnstap", "handshake_timeouts", ts.handshake_timeouts);
 		cli_stats_add(&snap, "dnstap", "evicted", ts.evicted);
-		fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
+		if (emit)
+			fw_log(level, "run", "dnstap: frames=%llu records=%llu skipped=%llu bad=%llu ring_drops=%llu "
 		    "connections=%llu active=%llu refused=%llu handshake_timeouts=%llu evicted=%llu",
 		    (unsigned long long)ts.frames, (unsigned long long)ts.records, (unsigned long long)ts.skipped,
 		    (unsigned long long)ts.bad_proto + ts.bad_dns + ts.no_message + ts.oversize + ts.bad_control,
@@ -231,12 +242,12 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		    (unsigned long long)ts.conns_refused, (unsigned long long)ts.handshake_timeouts,
 		    (unsigned long long)ts.evicted);
 	}
-	if (ps.kafka.produced > 0 || ps.kafka.backlog > 0)
+	if (emit && (ps.kafka.produced > 0 || ps.kafka.backlog > 0))
 		fw_log(level, "run", "kafka: produced=%llu delivered=%llu failures=%llu queue=%lld backlog=%lld",
 		    (unsigned long long)ps.kafka.produced, (unsigned long long)ps.kafka.delivered,
 		    (unsigned long long)ps.kafka.failures, (long long)ps.kafka.queue_depth,
 		    (long long)ps.kafka.backlog);
-	if (cfg->notify_exec[0] != '\0')
+	if (emit && cfg->notify_exec[0] != '\0')
 		fw_log(level, "run", "notify: events=%llu runs=%llu ok=%llu failed=%llu timeouts=%llu "
 		    "dropped_updates=%llu dropped_start_end=%llu queue=%llu running=%llu",
 		    (unsigned long long)ps.notify.events, (unsigned long long)ps.notify.runs,
@@ -244,13 +255,78 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		    (unsigned long long)ps.notify.timeouts, (unsigned long long)ps.notify.dropped_updates,
 		    (unsigned long long)ps.notify.dropped_start_end, (unsigned long long)ps.notify.queue_depth,
 		    (unsigned long long)ps.notify.running);
-	fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu not_allowed=%llu "
-	    "victims=%llu alerts_started=%llu alerts_ended=%llu events_written=%llu",
-	    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl, (unsigned long long)rd,
-	    (unsigned long long)na, (unsigned long long)ps.det.victims,
-	    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
-	    (unsigned long long)ps.events_written);
-	cli_stats_write_db(&snap, stats_db, cfg->sqlite_path, cfg->stats_retention_days);
+	if (emit)
+		fw_log(level, "run", "datagrams=%llu kernel_drops=%llu records=%llu ring_drops=%llu not_allowed=%llu "
+		    "victims=%llu alerts_started=%llu alerts_ended=%llu events_written=%llu",
+		    (unsigned long long)dg, (unsigned long long)kd, (unsigned long long)fl, (unsigned long long)rd,
+		    (unsigned long long)na, (unsigned long long)ps.det.victims,
+		    (unsigned long long)ps.det.alerts_started, (unsigned long long)ps.det.alerts_ended,
+		    (unsigned long long)ps.events_written);
+	cli_stats_finish(&snap);
+	http_publish(&ps);
+	if (emit)
+		cli_stats_write_db(&snap, stats_db, cfg->sqlite_path, cfg->stats_retention_days);
+	else
+		cli_stats_init(&snap, snap.top);
+}
+
+/* ---- HTTP server (fw_http.h): opened before the drop, started after ---- */
+
+/* Resident memory from /proc/self/statm (0 if unreadable). */
+static uint64_t
+rss_bytes(void)
+{
+	unsigned long long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu %llu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+http_publish(const struct fw_pipeline_stats *ps)
+{
+	struct fw_http_snapshot hs = {
+		.at_ms = fw_time_now_ms(), .rows = snap.rows, .nrows = snap.n, .ring_used = ps->ring_used,
+		.ring_capacity = ps->ring_capacity, .newest_event_ms = ps->det.newest_event_ms, .rss_bytes = rss_bytes(),
+	};
+
+	if (http != NULL)
+		fw_http_publish(http, &hs);
+}
+
+/* Start serving; the config digest is FNV-1a 64 of the effective config text. */
+static int
+http_start(const struct fw_config *cfg, struct fw_pipeline *p)
+{
+	struct fw_http_info info = { .version = FW_VERSION, .started_ms = fw_time_now_ms(),
+	    .memory_budget_bytes = fw_pipeline_memory_bytes(p) };
+	char digest[17] = "", err[512], *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (http == NULL)
+		return 0;
+	if (mem != NULL) {
+		fw_config_print(cfg, mem);
+		fclose(mem);
+		for (size_t i = 0; text != NULL && i < len; i++)
+			h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+		snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)h);
+	}
+	free(text);
+	info.config_digest = digest;
+	if (fw_http_start(http, &info, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		return 1;
+	}
+	fw_log(FW_LOG_INFO, "run", "http: API and /metrics at %s (read-only)", fw_http_url(http));
+	return 0;
 }
 
 int
@@ -391,6 +467,11 @@ cmd_run(int argc, char **argv)
 		    "timeout %lld ms)", cfg.dns_dnstap_socket, cfg.dns_dnstap_socket_mode,
 		    (long long)cfg.dns_dnstap_max_clients, (long long)cfg.dns_dnstap_handshake_timeout_ms);
 	}
+	if (cfg.http_listen[0] != '\0' && fw_http_open(&cfg, cfg.sqlite_path, &http, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "run", "%s", err);
+		status = 1;
+		goto out;
+	}
 	if (fw_priv_drop(priv, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = EXIT_USAGE;
@@ -428,6 +509,13 @@ cmd_run(int argc, char **argv)
 	}
 	for (int i = 0; i < nlisteners; i++)
 		fw_log(FW_LOG_INFO, "run", "listening: %s", fw_listener_name(listeners[i]));
+	cli_stats_init(&snap, (size_t)cfg.stats_exporters);
+	if (http_start(&cfg, p) != 0) {
+		status = 1;
+		goto out;
+	}
+	if (http != NULL)
+		log_counters(p, FW_LOG_INFO, &cfg, false);  /* /readyz: ready from here */
 	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops");
 	/* The watchdog wants a ping at least every WATCHDOG_USEC: tick at half
 	 * of it when that is under the usual second. */
@@ -441,7 +529,6 @@ cmd_run(int argc, char **argv)
 	}
 	notify("READY=1\nSTATUS=ready: listening, detector and sinks running");
 
-	cli_stats_init(&snap, (size_t)cfg.stats_exporters);
 	for (int64_t next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;;) {
 		struct timespec tick = { tick_ms / 1000, (tick_ms % 1000) * 1000000L };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -458,14 +545,18 @@ cmd_run(int argc, char **argv)
 		if (sig == SIGHUP)
 			fw_log(FW_LOG_INFO, "run", "SIGHUP: config reload is not supported yet; restart to apply changes");
 		if (fw_time_now_ms() >= next_stats_ms) {
-			log_counters(p, FW_LOG_INFO, &cfg);
+			log_counters(p, FW_LOG_INFO, &cfg, true);
 			next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;
+		} else if (http != NULL) {
+			log_counters(p, FW_LOG_INFO, &cfg, false);
 		}
 	}
 	/* A second signal while draining ends the process at once. */
 	signal(SIGINT, second_signal);
 	signal(SIGTERM, second_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	fw_http_free(http);
+	http = NULL;
 	for (int i = 0; i < nlisteners; i++)
 		fw_listener_stop(listeners[i]);
 	fw_qlog_tail_stop(qlog);
@@ -473,12 +564,14 @@ cmd_run(int argc, char **argv)
 	if (dnstap != NULL)
 		fw_dnstap_listener_stop(dnstap);
 	fw_pipeline_stop(p);
-	log_counters(p, FW_LOG_INFO, &cfg);
+	log_counters(p, FW_LOG_INFO, &cfg, true);
 	fw_pipeline_get_stats(p, &ps);
 	if (ps.events_backlog + ps.events_dropped > 0)
 		status = 1;  /* accepted alert events were lost (see the summary line) */
 	fw_log(FW_LOG_INFO, "run", "stopped");
 out:
+	fw_http_free(http);
+	http = NULL;
 	for (int i = 0; i < nlisteners; i++)
 		fw_listener_free(listeners[i]);
 	nlisteners = 0;

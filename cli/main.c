@@ -36,8 +36,9 @@ usage(FILE *out)
 	    "usage:\n"
 	    "  floodwatch run [-c FILE] [--set SECTION.KEY=VALUE]...      the daemon, foreground\n"
 	    "  floodwatch replay [-c FILE] [--set K=V]... PATH...         captures through the pipeline\n"
-	    "  floodwatch alerts [--db PATH] [--since D] [--active] [--json]\n"
-	    "                    [--vector V] [--victim X] [--limit N]    list alerts from SQLite\n"
+	    "  floodwatch alerts [--db PATH] [--since D] [--until D] [--active] [--json]\n"
+	    "                    [--vector V] [--victim X] [--limit N]    list alerts, newest first\n"
+	    "  floodwatch show [--db PATH] [--json] ID                    one alert: evidence, timeline\n"
 	    "  floodwatch check-config [-c FILE] [--set K=V]...           validate, print effective config\n"
 	    "\n"
 	    "Without -c the built-in defaults are used (deploy/floodwatch.conf documents every key).\n"
@@ -57,6 +58,8 @@ main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "alerts") == 0)
 		return cmd_alerts(argc - 1, argv + 1);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "config-keys") == 0) {

@@ -431,12 +431,20 @@ finish(struct cli_stats *cs)
 }
 
 void
+cli_stats_finish(struct cli_stats *cs)
+{
+	if (!cs->finished)
+		(void)finish(cs);
+	cs->finished = true;
+}
+
+void
 cli_stats_write_db(struct cli_stats *cs, struct fw_sqlite *s, const char *db_path, int64_t retention_days)
 {
 	int64_t now = fw_time_now_ms();
 	size_t top = cs->top;
 
-	(void)finish(cs);
+	cli_stats_finish(cs);
 	if (fw_sqlite_stats_write(s, now, cs->rows, cs->n) != FW_OK)
 		fw_log(FW_LOG_WARN, "stats", "counters not written to %s", db_path);
 	/* More rows per call than a snapshot adds: a backlog shrinks. */

@@ -4,6 +4,7 @@
 #include "fw_alert_json.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,13 @@ time_or_null(int64_t ms)
 	return json_string(t);
 }
 
+/* A rate rounded to `unit` (0.1 packets or queries/s, 1 bit/s). */
+static json_t *
+rate(double v, double unit)
+{
+	return json_real(isfinite(v) ? round(v / unit) * unit : 0.0);
+}
+
 int
 fw_alert_json(const struct fw_alert_ev *ev, char *out, size_t outlen)
 {
@@ -111,14 +119,15 @@ fw_alert_json(const struct fw_alert_ev *ev, char *out, size_t outlen)
 	json_object_set_new(o, "victim", json_string(victim));
 	json_object_set_new(o, "vector", json_string(fw_vector_name(ev->vector)));
 	json_object_set_new(o, "severity", json_integer(ev->severity));
-	json_object_set_new(o, "peak_pps", json_real(ev->peak_pps));
-	json_object_set_new(o, "peak_bps", json_real(ev->peak_bps));
-	json_object_set_new(o, "peak_qps", json_real(ev->peak_qps));
-	json_object_set_new(o, "current_pps", json_real(ev->cur_pps));
-	json_object_set_new(o, "current_bps", json_real(ev->cur_bps));
-	json_object_set_new(o, "current_qps", json_real(ev->cur_qps));
+	json_object_set_new(o, "peak_pps", rate(ev->peak_pps, 0.1));
+	json_object_set_new(o, "peak_bps", rate(ev->peak_bps, 1));
+	json_object_set_new(o, "peak_qps", rate(ev->peak_qps, 0.1));
+	json_object_set_new(o, "current_pps", rate(ev->cur_pps, 0.1));
+	json_object_set_new(o, "current_bps", rate(ev->cur_bps, 1));
+	json_object_set_new(o, "current_qps", rate(ev->cur_qps, 0.1));
 	json_object_set_new(o, "evidence", evidence);
-	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* 15 significant digits: rounded rates print as 78000.1, not 78000.100000000006. */
+	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	if (text != NULL && strlen(text) < outlen) {
 		len = (int)strlen(text);
 		memcpy(out, text, (size_t)len + 1);

@@ -113,6 +113,14 @@ static const struct key keys[] = {
 	{ "stats", "interval_ms", KT_INT, OFF(stats_interval_ms), "60000", 1000, 86400000 },
 	{ "stats", "retention_days", KT_INT, OFF(stats_retention_days), "7", 0, 36500 },
 	{ "stats", "exporters", KT_INT, OFF(stats_exporters), "32", 0, 256 },
+	{ "http", "listen", KT_ADDRS, OFF(http_listen), "127.0.0.1:8080", 0, 0 },
+	{ "http", "tls_cert", KT_STR, OFF(http_tls_cert), "", 0, 0 },
+	{ "http", "tls_key", KT_STR, OFF(http_tls_key), "", 0, 0 },
+	{ "http", "token_file", KT_STR, OFF(http_token_file), "", 0, 0 },
+	{ "http", "basic_auth_file", KT_STR, OFF(http_basic_auth_file), "", 0, 0 },
+	{ "http", "max_connections", KT_INT, OFF(http_max_connections), "32", 1, 4096 },
+	{ "http", "timeout_ms", KT_INT, OFF(http_timeout_ms), "10000", 1000, 3600000 },
+	{ "http", "max_request_bytes", KT_INT, OFF(http_max_request_bytes), "16384", 4096, 1048576 },
 	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
 	{ "kafka", "topic", KT_STR, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
 	{ "kafka", "flush_timeout_ms", KT_INT, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
@@ -540,6 +548,15 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 			    cfg->dns_dnstap_socket_mode);
 			return FW_EINVAL;
 		}
+	}
+	if (fw_endpoint_list_count(cfg->http_listen) > 1) {
+		snprintf(err, errlen, "http.listen: one address, not a list ('%s')", cfg->http_listen);
+		return FW_EINVAL;
+	}
+	if ((cfg->http_tls_cert[0] == '\0') != (cfg->http_tls_key[0] == '\0')) {
+		snprintf(err, errlen, "%s: http.tls_cert and http.tls_key go together (both set: HTTPS)",
+		    cfg->http_tls_cert[0] == '\0' ? "http.tls_cert" : "http.tls_key");
+		return FW_EINVAL;
 	}
 	if (cfg->sqlite_path[0] == '\0') {
 		snprintf(err, errlen, "sqlite.path: must not be empty");

@@ -428,8 +428,11 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	pthread_mutex_lock(&p->stats_lock);
 	st->det = p->det_stats;
 	pthread_mutex_unlock(&p->stats_lock);
-	for (int i = 0; i < p->nrings; i++)
+	for (int i = 0; i < p->nrings; i++) {
 		st->ring_drops += fw_ring_drops(p->rings[i]);
+		st->ring_used += fw_ring_count(p->rings[i]);
+		st->ring_capacity += fw_ring_capacity(p->rings[i]);
+	}
 	st->events = atomic_load(&p->events);
 	st->events_written = atomic_load(&p->events_written);
 	st->sink_errors = atomic_load(&p->sink_errors);

@@ -103,6 +103,15 @@ struct fw_config {
 	int64_t stats_interval_ms;      /* counters logged and written to collector_stats this often */
 	int64_t stats_retention_days;   /* collector_stats rows older than this are deleted; 0 = keep */
 	int64_t stats_exporters;        /* exporters listed one by one per format; the rest summed */
+	/* [http] */
+	char http_listen[FW_CFG_STR_MAX];     /* one address for the API and /metrics; empty = off */
+	char http_tls_cert[FW_CFG_STR_MAX];   /* PEM certificate (chain); with tls_key: HTTPS */
+	char http_tls_key[FW_CFG_STR_MAX];    /* PEM private key */
+	char http_token_file[FW_CFG_STR_MAX]; /* file holding the bearer token; empty = none */
+	char http_basic_auth_file[FW_CFG_STR_MAX]; /* "user:password" or "user:crypt-hash" lines */
+	int64_t http_max_connections;   /* connections served at once; more are refused */
+	int64_t http_timeout_ms;        /* idle connections closed after this */
+	int64_t http_max_request_bytes; /* request line + headers at most */
 	/* [kafka] */
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];

@@ -52,6 +52,8 @@ struct fw_pipeline_stats {
 	uint64_t sink_errors;       /* failed SQLite transactions (retried) */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
 	struct fw_notify_stats notify; /* zero when notify.exec is empty */
+	uint64_t ring_used;         /* records waiting in the producer rings now */
+	uint64_t ring_capacity;     /* their total capacity */
 };
 
 /*

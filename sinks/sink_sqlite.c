@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,13 @@ static const char upsert_sql[] =
     " severity = max(severity, excluded.severity),"
     " peak_pps = max(peak_pps, excluded.peak_pps), peak_bps = max(peak_bps, excluded.peak_bps),"
     " peak_qps = max(peak_qps, excluded.peak_qps), events = max(events, excluded.events),"
-    " evidence = excluded.evidence";
+    /* The row keeps the evidence of its peak: an event's evidence describes
+     * its own window, so it replaces the row's only when that window's rate
+     * (?14) beats the rate the stored evidence observed.  The end event
+     * (a calm window) never erases the "why"; each event row keeps its own. */
+    " evidence = CASE WHEN ?14 > CASE WHEN json_valid(evidence) THEN coalesce("
+    "json_extract(evidence, '$.observed.pps'), json_extract(evidence, '$.observed_qps'), -1) ELSE -1 END"
+    " THEN excluded.evidence ELSE evidence END";
 
 static const char outbox_add_sql[] =
     "INSERT INTO outbox (alert_id, event_seq, msg_key, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -269,6 +276,8 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 	sqlite3_bind_int64(u, 11, e->seq);
 	sqlite3_bind_text(u, 12, e->evidence, -1, SQLITE_STATIC);
 	bind_reason(u, 13, e);
+	/* Rounded as the evidence's "observed" rate is, so equal means equal. */
+	sqlite3_bind_double(u, 14, round((e->cur_pps + e->cur_qps) * 10) / 10);
 	if (sqlite3_step(u) != SQLITE_DONE)
 		return FW_EIO;
 	sqlite3_reset(v);

@@ -9,6 +9,14 @@ TMP=$(mktemp -d /tmp/fwtest.XXXXXX)
 # once its files are open, and the directory of its database must be writable
 # then.  Root keeps the owner: named, root without DAC capabilities, reads here.
 [ "$(id -u)" -ne 0 ] || { chgrp nogroup "$TMP" && chmod 0770 "$TMP"; }
+# `run` serves HTTP on 127.0.0.1:8080 by default, and tests run side by side:
+# every daemon a test starts gets an ephemeral HTTP port instead, unless the
+# test sets http.listen itself (a later --set wins).  exec keeps the PID.
+case "$FW" in /*) FW_BIN=$FW ;; *) FW_BIN=$(pwd)/$FW ;; esac
+printf '#!/bin/sh\nif [ "${1:-}" = run ]; then shift; exec "%s" run --set http.listen=127.0.0.1:0 "$@"; fi\nexec "%s" "$@"\n' \
+	"$FW_BIN" "$FW_BIN" > "$TMP/floodwatch"
+chmod 0755 "$TMP/floodwatch"
+FW=$TMP/floodwatch
 cleanup() { [ -z "${DAEMON_PID:-}" ] || kill -9 "$DAEMON_PID" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

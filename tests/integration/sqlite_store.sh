@@ -13,7 +13,8 @@ while [ $v -lt "$NSTEPS" ]; do
 	for f in $(ls schema/[0-9][0-9][0-9]_*.sql | head -n $v); do sqlite3 "$db" < "$f"; done
 	sqlite3 "$db" "PRAGMA user_version = $v"
 	if [ $v -ge 1 ]; then
-		sqlite3 "$db" "INSERT INTO alerts VALUES ('00000000000000aa', '2020-01-01T00:00:00.000Z',
+		sqlite3 "$db" "INSERT INTO alerts (id, started_at, updated_at, ended_at, victim, vector, severity,
+		    peak_pps, peak_bps, peak_qps, events, evidence) VALUES ('00000000000000aa', '2020-01-01T00:00:00.000Z',
 		    '2020-01-01T00:01:00.000Z', '2020-01-01T00:01:00.000Z', '192.0.2.1', 'syn_flood', 2, 1, 2, 0, 3, '{}')"
 	fi
 	"$FW" replay --set sqlite.path="$db" --set sqlite.retention_days=0 "$CAP" > "$TMP/out" 2>&1 || { cat "$TMP/out"; fail "replay on a version $v database"; }

@@ -78,6 +78,23 @@ START_TEST(test_alert_json_fields)
 }
 END_TEST
 
+/* Rates are rounded and printed short: no 17-digit floats in the message. */
+START_TEST(test_alert_json_rates_rounded)
+{
+	struct fw_alert_ev ev;
+	char out[8192];
+
+	make_event(&ev, "198.51.100.53", FW_EV_START);
+	ev.peak_pps = 78000.123456789;
+	ev.peak_bps = 337000000.4999;
+	ev.cur_qps = 0.1 + 0.2;
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"peak_pps\":78000.1,") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"peak_bps\":337000000.0,") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"current_qps\":0.3,") != NULL, "%s", out);
+}
+END_TEST
+
 START_TEST(test_alert_json_hostile_text_is_valid_json)
 {
 	struct fw_alert_ev ev;
@@ -165,6 +182,7 @@ alert_json_suite(void)
 	TCase *valid = tcase_create("valid"), *malformed = tcase_create("malformed");
 
 	tcase_add_test(valid, test_alert_json_fields);
+	tcase_add_test(valid, test_alert_json_rates_rounded);
 	tcase_add_test(malformed, test_alert_json_hostile_text_is_valid_json);
 	tcase_add_test(malformed, test_alert_json_utf8_sanitize);
 	tcase_add_test(malformed, test_alert_json_sqlite_keeps_exact_text);

@@ -137,6 +137,44 @@ START_TEST(test_sqlite_lifecycle)
 }
 END_TEST
 
+/* The alert row keeps the evidence of its peak (the event whose window had
+ * the highest rate), not the end's calm window; event rows keep their own. */
+START_TEST(test_sqlite_row_keeps_peak_evidence)
+{
+	static const double pps[] = { 500, 2000, 1500, 10 };
+	static const double qps[] = { 40, 120, 80, 0 };
+	struct fw_sqlite *s = NULL;
+	char err[512] = "";
+
+	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
+	for (uint32_t i = 0; i < 4; i++) {
+		struct fw_alert_ev e = event(i == 0 ? FW_EV_START : i == 3 ? FW_EV_END : FW_EV_UPDATE, i + 1,
+		    1700000063000 + 10000 * i);
+
+		e.cur_pps = pps[i];
+		e.peak_pps = 2000;
+		snprintf(e.evidence, sizeof(e.evidence), "{\"kind\":\"host\",\"observed\":{\"pps\":%.1f},\"seq\":%u}",
+		    pps[i], i + 1);
+		ck_assert_int_eq(fw_sqlite_write(s, &e, 1, 0), FW_OK);
+		/* A DNS alert alongside: its rate is queries/s. */
+		snprintf(e.id, sizeof(e.id), "00112233aabbccde");
+		snprintf(e.victim, sizeof(e.victim), "victim.example");
+		e.vector = FW_VEC_DNS_WATER_TORTURE;
+		e.cur_pps = 0;
+		e.cur_qps = qps[i];
+		snprintf(e.evidence, sizeof(e.evidence), "{\"kind\":\"zone\",\"observed_qps\":%.1f,"
+		    "\"distinct_names\":%u}", qps[i], i == 3 ? 0 : 100 * (i + 1));
+		ck_assert_int_eq(fw_sqlite_write(s, &e, 1, 0), FW_OK);
+	}
+	assert_query("SELECT json_extract(evidence, '$.seq') FROM alerts WHERE id = '00112233aabbccdd'", "2");
+	assert_query("SELECT json_extract(evidence, '$.distinct_names') FROM alerts WHERE id = '00112233aabbccde'", "200");
+	assert_query("SELECT group_concat(json_extract(evidence, '$.seq'), ' ') FROM (SELECT evidence FROM alert_events"
+	    " WHERE alert_id = '00112233aabbccdd' ORDER BY seq)", "1 2 3 4");
+	assert_query("SELECT ended_at IS NOT NULL FROM alerts WHERE id = '00112233aabbccde'", "1");
+	fw_sqlite_close(s);
+}
+END_TEST
+
 START_TEST(test_sqlite_end_open_at_restart)
 {
 	/* A run killed with two alerts open (one already ended): the next start
@@ -327,6 +365,7 @@ sqlite_suite(void)
 	tcase_add_test(v, test_sqlite_reopen_idempotent);
 	tcase_add_test(v, test_sqlite_event_names);
 	tcase_add_test(v, test_sqlite_end_open_at_restart);
+	tcase_add_test(v, test_sqlite_row_keeps_peak_evidence);
 	tcase_add_test(m, test_sqlite_newer_schema_refused);
 	tcase_add_test(m, test_sqlite_not_a_database);
 	tcase_add_test(m, test_sqlite_read_only);
