@@ -258,11 +258,15 @@ sflow_row(struct page *p, const char *kind, const char *addr, const char *name, 
 	labels(add(p, "counter", fam, v), "exporter", other ? "other" : addr, "sub_agent", id, NULL, NULL);
 }
 
+static struct sample *add_real(struct page *p, const char *type, const char *family, double v);
+
 static bool
 is_gauge(const char *source, const char *name)
 {
 	return (strcmp(source, "detector") == 0 && (strcmp(name, "victims") == 0 || strcmp(name, "memory_bytes") == 0)) ||
 	    (strcmp(source, "kafka") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "backlog") == 0)) ||
+	    (strcmp(source, "sqlite") == 0 && strcmp(name, "backlog") == 0) ||
+	    (strcmp(source, "notify") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "running") == 0)) ||
 	    (strcmp(source, "stats") == 0 && strncmp(name, "exporters_", 10) == 0);
 }
 
@@ -271,6 +275,7 @@ row_sample(struct page *p, const struct fw_stat_row *r)
 {
 	const char *sp = strchr(r->source, ' ');
 	char src[64], nm[48], fam[160];
+	size_t len;
 
 	if (sp != NULL) {
 		char kind[16];
@@ -305,6 +310,13 @@ row_sample(struct page *p, const struct fw_stat_row *r)
 		return;
 	}
 	name_part(nm, sizeof(nm), r->name);
+	len = strlen(nm);
+	if (len > 3 && strcmp(nm + len - 3, "_ms") == 0) {
+		/* A duration in ms (the detector's lateness): a gauge in base units. */
+		snprintf(fam, sizeof(fam), "floodwatch_%s_%.*s_seconds", src, (int)(len - 3), nm);
+		(void)add_real(p, "gauge", fam, (double)r->value / 1000.0);
+		return;
+	}
 	if (is_gauge(r->source, r->name)) {
 		snprintf(fam, sizeof(fam), "floodwatch_%s_%s", src, nm);
 		(void)add(p, "gauge", fam, r->value);
