@@ -323,10 +323,21 @@ sink_main(void *arg)
  * leaves them alone (it may share the database with a running daemon).
  * A failure is logged, not fatal: they are ended at the next start.
  */
+/* An alert a killed run left open, ended now: the hook may have to undo
+ * what its start did (an ExaBGP blackhole route, say). */
+static void
+notify_restart_end(void *ctx, const struct fw_alert_ev *ev)
+{
+	struct fw_pipeline *p = ctx;
+
+	fw_notify_post(p->notify, ev);
+}
+
 static void
 end_left_open(struct fw_pipeline *p)
 {
-	int n = fw_sqlite_end_open(p->db, FW_END_RESTART, fw_time_now_ms(), p->kafka != NULL);
+	int n = fw_sqlite_end_open(p->db, FW_END_RESTART, fw_time_now_ms(), p->kafka != NULL,
+	    p->notify != NULL ? notify_restart_end : NULL, p);
 
 	if (n > 0)
 		fw_log(FW_LOG_INFO, "sqlite", "%d alert%s left open by the previous run ended (reason restart)",

@@ -43,10 +43,12 @@ int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
  * Alerts a previous run left open (kill -9, crash): give each an end event
  * with `reason` (FW_END_RESTART), decided at now_ms, ended at its last
  * known sign of life (updated_at), written like any event (alert row, event
- * row and, when with_outbox, its Kafka message).  Returns how many were
- * ended, or FW_EIO (message logged).
+ * row and, when with_outbox, its Kafka message), then handed to on_end
+ * (may be NULL) once written, so the notify hook hears of them too.
+ * Returns how many were ended, or FW_EIO (message logged).
  */
-int fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox);
+int fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox,
+    void (*on_end)(void *ctx, const struct fw_alert_ev *ev), void *ctx);
 
 /*
  * Why the last fw_sqlite_write() or fw_sqlite_outbox_ack() failed, e.g.

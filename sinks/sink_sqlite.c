@@ -367,7 +367,8 @@ row_to_end(sqlite3_stmt *st, int reason, int64_t now_ms, struct fw_alert_ev *e)
 }
 
 int
-fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox)
+fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_outbox,
+    void (*on_end)(void *ctx, const struct fw_alert_ev *ev), void *ctx)
 {
 	static const char end_open_sql[] =
 	    "SELECT id, started_at, updated_at, victim, vector, severity, peak_pps, peak_bps, peak_qps,"
@@ -409,6 +410,8 @@ fw_sqlite_end_open(struct fw_sqlite *s, int reason, int64_t now_ms, int with_out
 			fw_log(FW_LOG_ERR, "sqlite", "ending open alerts failed: %s", fw_sqlite_errmsg(s));
 			goto out;
 		}
+		for (size_t i = 0; on_end != NULL && i < n; i++)
+			on_end(ctx, &batch[i]);
 		total += (int)n;
 	}
 	rc = total;

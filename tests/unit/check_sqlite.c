@@ -175,8 +175,20 @@ START_TEST(test_sqlite_row_keeps_peak_evidence)
 }
 END_TEST
 
+/* on_end of fw_sqlite_end_open: counts the restart ends handed on. */
+static void
+count_end(void *ctx, const struct fw_alert_ev *ev)
+{
+	int *n = ctx;
+
+	ck_assert_int_eq(ev->event, FW_EV_END);
+	ck_assert_int_eq(ev->reason, FW_END_RESTART);
+	(*n)++;
+}
+
 START_TEST(test_sqlite_end_open_at_restart)
 {
+	int ended = 0;
 	/* A run killed with two alerts open (one already ended): the next start
 	 * ends both with reason restart, ended at their last event, decided now,
 	 * each with an end event and (Kafka on) an outbox message. */
@@ -198,7 +210,7 @@ START_TEST(test_sqlite_end_open_at_restart)
 	fw_sqlite_close(s);
 	s = NULL;
 	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
-	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now, 1), 2);
+	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now, 1, count_end, &ended), 2);
 	assert_query("SELECT count(*) FROM active_alerts", "0");
 	assert_query("SELECT group_concat(id || ' ' || ended_at || ' ' || updated_at || ' ' || end_reason || ' ' || events, ', ')"
 	    " FROM (SELECT * FROM alerts ORDER BY id)",
@@ -214,7 +226,8 @@ START_TEST(test_sqlite_end_open_at_restart)
 	    " || ' ' || json_extract(payload, '$.ended_at') || ' ' || msg_key, ', ') FROM (SELECT * FROM outbox ORDER BY seq)",
 	    "end restart 2023-11-14T22:14:24.000Z victim.example, end restart 2023-11-14T22:14:33.000Z 198.51.100.53");
 	/* Nothing left open: a second start ends nothing. */
-	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now + 1000, 1), 0);
+	ck_assert_int_eq(fw_sqlite_end_open(s, FW_END_RESTART, now + 1000, 1, count_end, &ended), 0);
+	ck_assert_int_eq(ended, 2);  /* each restart end handed on once (to the notify hook) */
 	assert_query("SELECT count(*) FROM alert_events", "6");
 	fw_sqlite_close(s);
 }
