@@ -471,7 +471,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	return send_error(h, c, MHD_HTTP_NOT_FOUND, "no such path", false);
 }
 
-static void
+/* libmicrohttpd's printf-style log callback (the attribute lets -Wformat check it). */
+__attribute__((format(printf, 2, 0))) static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
