@@ -8,7 +8,10 @@
 #include "fw_alert_query.h"
 #include "fw_config.h"
 #include "fw_decode.h"
+#include "fw_dnstap.h"
 #include "fw_pipeline.h"
+#include "fw_qlog_source.h"
+#include "fw_replay.h"
 #include "fw_sqlite.h"
 
 #define FW_VERSION "0.1.0"
@@ -100,10 +103,28 @@ double cli_seconds_between(const char *from, const char *to);
 const char *cli_terminal_text(const char *text, char *out, size_t outlen);
 int cli_print_json(json_t *o);
 
+/*
+ * Input files of replay and dump (cli/input.c).  cli_check_inputs: every
+ * path readable and not a directory, else one line and EXIT_USAGE.
+ * cli_read_input: read one file (recognised by content: pcap/pcapng, BIND
+ * query log, dnstap) into the rings, waiting when they are full; counts in
+ * *in.  FW_OK, or a negative code with err set.  Main thread only.
+ */
+#define EXIT_NO_INPUT 3            /* no input file could be read */
+struct cli_inputs {
+	struct fw_replay_stats rs;
+	struct fw_qlog_stats qs;
+	struct fw_dnstap_stats ts;
+};
+int cli_check_inputs(const char *cmd, char **pos, int npos);
+int cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder *dec,
+    struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, char *err, size_t errlen);
+
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif /* FW_CLI_INT_H */

@@ -26,70 +26,6 @@
 #include "fw_qlog_source.h"
 #include "fw_replay.h"
 
-#define EXIT_NO_INPUT 3            /* no input file could be read */
-
-/* What a file holds, by its first bytes: never by its name. */
-enum input_kind { IN_PCAP, IN_QUERYLOG, IN_DNSTAP, IN_OTHER };
-
-/* dnstap records -> DNS ring, in batches; replay waits rather than drop. */
-struct tap_push {
-	struct fw_ring *ring;
-	size_t n;
-	struct fw_dnsq batch[256];
-};
-
-static void
-tap_flush(struct tap_push *t)
-{
-	fw_ring_sp_push_wait(t->ring, t->batch, t->n);
-	t->n = 0;
-}
-
-static int
-tap_record(void *ctx, const struct fw_dnsq *rec)
-{
-	struct tap_push *t = ctx;
-
-	t->batch[t->n++] = *rec;
-	if (t->n == sizeof(t->batch) / sizeof(t->batch[0]))
-		tap_flush(t);
-	return 0;
-}
-
-static enum input_kind
-input_kind(const char *path)
-{
-	unsigned char head[8];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL)
-		return IN_OTHER;
-	n = fread(head, 1, sizeof(head), f);
-	fclose(f);
-	if (n >= 4) {
-		uint32_t le = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
-		    (uint32_t)head[3] << 24;
-		/* pcap (us/ns, either byte order) and pcapng section header */
-		if (le == 0xa1b2c3d4 || le == 0xd4c3b2a1 || le == 0xa1b23c4d || le == 0x4d3cb2a1 ||
-		    le == 0x0a0d0d0a)
-			return IN_PCAP;
-	}
-	{
-		uint8_t big[512];
-		FILE *g = fopen(path, "rb");
-		size_t m = g ? fread(big, 1, sizeof(big), g) : 0;
-
-		if (g != NULL)
-			fclose(g);
-		if (fw_dnstap_is_fstrm(big, m))
-			return IN_DNSTAP;
-	}
-	if (fw_qlog_sniff(path))
-		return IN_QUERYLOG;
-	return IN_OTHER;  /* libpcap gets a try and reports why it is not a capture */
-}
-
 static void
 print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds,
     const struct fw_qlog_stats *qs, const struct fw_dnstap_stats *ts,
@@ -116,9 +52,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		}
 		if (ds->datagrams[k] == 0)
 			continue;
-		printf("  %-8s datagrams: %llu, records: %llu, errors: %llu\n", fw_pkt_kind_name(k),
-		    (unsigned long long)ds->datagrams[k], (unsigned long long)ds->records[k],
-		    (unsigned long long)e);
+		printf("  %-8s datagrams: %llu, records: %llu, errors: %llu, no_template: %llu\n",
+		    fw_pkt_kind_name(k), (unsigned long long)ds->datagrams[k],
+		    (unsigned long long)ds->records[k], (unsigned long long)e,
+		    (unsigned long long)ds->errors[k][FW_DERR_NOTEMPLATE]);
 	}
 	if (qs->lines > 0)
 		printf("  %-8s lines: %llu, records: %llu, other lines: %llu, malformed: %llu\n", "querylog",
@@ -186,10 +123,7 @@ cmd_replay(int argc, char **argv)
 	struct fw_pipeline *p = NULL;
 	struct fw_decoder *dec = NULL;
 	struct fw_ring *flows, *dns;
-	struct fw_replay_stats rs = { 0 };
-	struct fw_qlog_stats qs = { 0 };
-	struct fw_dnstap_stats ts = { 0 };
-	static struct tap_push tap;
+	static struct cli_inputs in;
 	struct fw_pipeline_stats ps;
 	char err[512];
 
@@ -210,18 +144,8 @@ cmd_replay(int argc, char **argv)
 		fprintf(stderr, "floodwatch replay: no input files (usage: floodwatch replay [-c FILE] PATH...)\n");
 		return EXIT_USAGE;
 	}
-	for (int i = 0; i < npos; i++) {
-		struct stat sb;
-
-		if (access(pos[i], R_OK) != 0) {
-			fprintf(stderr, "floodwatch replay: %s: cannot read file: %s\n", pos[i], strerror(errno));
-			return EXIT_USAGE;
-		}
-		if (stat(pos[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "floodwatch replay: %s: is a directory, not a capture or log file\n", pos[i]);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_check_inputs("replay", pos, npos)) != 0)
+		return rc;
 	if ((rc = fw_pipeline_new(&cfg, false, &p, err, sizeof(err))) != FW_OK) {
 		fprintf(stderr, "floodwatch replay: %s\n", err);
 		return rc == FW_EUNSUPPORTED || rc == FW_EIO ? EXIT_USAGE : 1;
@@ -235,61 +159,32 @@ cmd_replay(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < npos; i++) {
-		int frc;
-
-		enum input_kind kind = input_kind(pos[i]);
-
-		/* Query logs and dnstap push DNS records only: flows first. */
-		if (kind != IN_PCAP)
-			fw_replay_wait_drained(flows);
-
-		if (kind == IN_QUERYLOG) {
-			frc = fw_qlog_replay(pos[i], &cfg, dns, &qs, err, sizeof(err));
-		} else if (kind == IN_DNSTAP) {
-			tap.ring = dns;
-			frc = fw_dnstap_file_read(pos[i], tap_record, &tap, &ts);
-			tap_flush(&tap);
-			if (frc == FW_ETRUNC) {
-				rs.truncated_files++;
-				fw_log(FW_LOG_WARN, "replay", "%s: dnstap file ends inside a frame or before STOP", pos[i]);
-				frc = FW_OK;
-			} else if (frc != FW_OK) {
-				snprintf(err, sizeof(err), "%s: %s", pos[i], fw_strerror(frc));
-			}
-		} else {
-			frc = fw_replay_file(pos[i], dec, flows, dns, &rs, err, sizeof(err));
-		}
-		if (kind == IN_QUERYLOG || kind == IN_DNSTAP) {   /* fw_replay_file counts its own */
-			if (frc == FW_OK)
-				rs.files++;
-			else
-				rs.bad_files++;
-		}
-		if (frc != FW_OK) {
+		if (cli_read_input(pos[i], &cfg, dec, flows, dns, &in, err, sizeof(err)) != FW_OK) {
 			fprintf(stderr, "floodwatch replay: %s\n", err);
 			status = 1;
 		}
 	}
+	fw_decoder_flush(dec);  /* data still waiting for a template at the end: no_template */
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
-	print_summary(&rs, fw_decoder_stats(dec), &qs, &ts, &ps, dec, cfg.sqlite_path);
+	print_summary(&in.rs, fw_decoder_stats(dec), &in.qs, &in.ts, &ps, dec, cfg.sqlite_path);
 	{
 		static struct cli_stats cs;
 
 		cli_stats_init(&cs, (size_t)cfg.stats_exporters);
 
-		cli_stats_add(&cs, "replay", "files", rs.files);
-		cli_stats_add(&cs, "replay", "frames", rs.frames);
-		cli_stats_add(&cs, "replay", "bad_files", rs.bad_files);
-		cli_stats_add(&cs, "replay", "truncated_files", rs.truncated_files);
-		cli_stats_add(&cs, "replay", "frame_errors", rs.frame_errors);
-		cli_stats_add(&cs, "querylog", "lines", qs.lines);
-		cli_stats_add(&cs, "querylog", "records", qs.queries);
-		cli_stats_add(&cs, "querylog", "drop_malformed", qs.malformed);
-		cli_stats_add(&cs, "dnstap", "frames", ts.frames);
-		cli_stats_add(&cs, "dnstap", "records", ts.records);
-		cli_stats_add(&cs, "dnstap", "drop_bad_proto", ts.bad_proto);
-		cli_stats_add(&cs, "dnstap", "drop_bad_dns", ts.bad_dns);
+		cli_stats_add(&cs, "replay", "files", in.rs.files);
+		cli_stats_add(&cs, "replay", "frames", in.rs.frames);
+		cli_stats_add(&cs, "replay", "bad_files", in.rs.bad_files);
+		cli_stats_add(&cs, "replay", "truncated_files", in.rs.truncated_files);
+		cli_stats_add(&cs, "replay", "frame_errors", in.rs.frame_errors);
+		cli_stats_add(&cs, "querylog", "lines", in.qs.lines);
+		cli_stats_add(&cs, "querylog", "records", in.qs.queries);
+		cli_stats_add(&cs, "querylog", "drop_malformed", in.qs.malformed);
+		cli_stats_add(&cs, "dnstap", "frames", in.ts.frames);
+		cli_stats_add(&cs, "dnstap", "records", in.ts.records);
+		cli_stats_add(&cs, "dnstap", "drop_bad_proto", in.ts.bad_proto);
+		cli_stats_add(&cs, "dnstap", "drop_bad_dns", in.ts.bad_dns);
 		cli_stats_add_decode(&cs, fw_decoder_stats(dec));
 		cli_stats_add_exporters(&cs, dec);
 		cli_stats_add_pipeline(&cs, &ps);
@@ -297,7 +192,7 @@ cmd_replay(int argc, char **argv)
 	}
 	if (ps.events_backlog + ps.events_dropped > 0)
 		status = 1;  /* accepted alert events were lost (retried errors are not a failure) */
-	if (rs.files == 0) {
+	if (in.rs.files == 0) {
 		fprintf(stderr, "floodwatch replay: no input could be read (%d file%s given, none a capture, "
 		    "query log or dnstap file): exit %d\n", npos, npos == 1 ? "" : "s", EXIT_NO_INPUT);
 		status = EXIT_NO_INPUT;

@@ -39,6 +39,9 @@ usage(FILE *out)
 	    "  floodwatch alerts [--db PATH] [--since D] [--until D] [--active] [--json]\n"
 	    "                    [--vector V] [--victim X] [--limit N]    list alerts, newest first\n"
 	    "  floodwatch show [--db PATH] [--json] ID                    one alert: evidence, timeline\n"
+	    "  floodwatch dump [--json|--csv] [--summary] [--count N] [-c FILE] [--set K=V]... PATH...\n"
+	    "  floodwatch dump [--json|--csv] [--summary] --listen ADDR:PORT [--count N] [--seconds S]\n"
+	    "                                                             decoded records, one per line\n"
 	    "  floodwatch check-config [-c FILE] [--set K=V]...           validate, print effective config\n"
 	    "\n"
 	    "Without -c the built-in defaults are used (deploy/floodwatch.conf documents every key).\n"
@@ -58,6 +61,8 @@ main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "alerts") == 0)
 		return cmd_alerts(argc - 1, argv + 1);
+	if (strcmp(cmd, "dump") == 0)
+		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)

@@ -502,6 +502,19 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 	return kind;
 }
 
+void
+fw_decoder_flush(struct fw_decoder *d)
+{
+	uint64_t before[FW_DEC_NREASONS];
+
+	memcpy(before, d->fst.err, sizeof(before));
+	(void)fw_tmpl_cache_flush_pending(d->tmpl, 9, &d->fst);
+	count_tmpl(d, FW_PAYLOAD_NF9, before);
+	memcpy(before, d->fst.err, sizeof(before));
+	(void)fw_tmpl_cache_flush_pending(d->tmpl, 10, &d->fst);
+	count_tmpl(d, FW_PAYLOAD_IPFIX, before);
+}
+
 const struct fw_decode_stats *
 fw_decoder_stats(const struct fw_decoder *d)
 {

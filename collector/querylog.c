@@ -419,6 +419,16 @@ type_cmp(const char *s, size_t len, const char *name)
 	return name[i] == '\0' ? 0 : -1;
 }
 
+const char *
+fw_querylog_type_name(uint16_t code, char *buf, size_t buflen)
+{
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].code == code)
+			return types[i].name;
+	snprintf(buf, buflen, "TYPE%u", (unsigned)code);
+	return buf;
+}
+
 int
 fw_querylog_type_code(const char *s, size_t len)
 {

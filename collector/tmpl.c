@@ -1012,6 +1012,8 @@ learn_at(struct fw_tmpl_cache *c, struct fw_tmpl_msg *m, uint16_t tid, bool opti
 	}
 	lru_append(c, t, (uint32_t)e);
 	m->st->templates++;
+	if (m->exp != NULL)
+		m->exp->templates++;
 	m->learned = true;
 	return e;
 }
@@ -1619,6 +1621,22 @@ fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec
 			pending_drop(c, st, &c->pend[i]);
 	if (st != NULL)
 		st->templates_expired += n;
+	return n;
+}
+
+size_t
+fw_tmpl_cache_flush_pending(struct fw_tmpl_cache *c, uint8_t version, struct fw_flow_dec_stats *st)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < c->cfg.pending_slots; i++) {
+		struct pslot *s = &c->pend[i];
+
+		if (s->used && s->version == version) {
+			n += (size_t)(s->nsets - s->ndone);
+			pending_drop(c, st, s);
+		}
+	}
 	return n;
 }
 

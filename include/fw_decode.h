@@ -75,6 +75,14 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
     int64_t arrival_ms, struct fw_flow *flows, size_t maxflows, size_t *nflows,
     struct fw_dnsq *dns, size_t maxdns, size_t *ndns);
 
+/*
+ * End of input: data sets still waiting for their template will never be
+ * decoded; count them as FW_DERR_NOTEMPLATE (and the template reason
+ * undecodable) under their own format, NetFlow v9 or IPFIX.  Replay and
+ * dump call it after the last file.  Same thread as fw_decoder_udp().
+ */
+void fw_decoder_flush(struct fw_decoder *d);
+
 /* Tag DNS records from this decoder (default FW_DNS_PCAP; NFLOG sets its own). */
 void fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source);
 

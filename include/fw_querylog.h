@@ -120,5 +120,7 @@ int fw_querylog_parse(struct fw_querylog_ctx *ctx, const char *line, size_t len,
 
 /* Numeric type of a mnemonic ("AAAA" -> 28, "TYPE65534" -> 65534), or -1. */
 int fw_querylog_type_code(const char *s, size_t len);
+/* Mnemonic of a type code (28 -> "AAAA"; static), else "TYPE%u" in buf. */
+const char *fw_querylog_type_name(uint16_t code, char *buf, size_t buflen);
 
 #endif /* FW_QUERYLOG_H */

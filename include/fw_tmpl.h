@@ -113,6 +113,7 @@ struct fw_flow_exporter {
 	uint64_t err[FW_DEC_NREASONS];  /* decode errors by reason */
 	int64_t last_seen_ms;        /* arrival time of the last datagram */
 	int64_t sys_init_ms;         /* IPFIX systemInitTimeMilliseconds, 0 unknown */
+	uint64_t templates;          /* templates learnt (new definitions, not refreshes) */
 };
 
 struct fw_tmpl_cfg {
@@ -154,6 +155,14 @@ size_t fw_tmpl_cache_count(const struct fw_tmpl_cache *c);
  */
 size_t fw_tmpl_cache_expire(struct fw_tmpl_cache *c, int64_t now_ms, struct fw_flow_dec_stats *st);
 
+/*
+ * End of input (replay, dump): drop every data set of `version` (9 or 10)
+ * still waiting for its template, counted as FW_DEC_UNDECODABLE in st (may
+ * be NULL) and against its exporter, as the pending timeout would have.
+ * Returns the data sets dropped.  Same thread as the decoder.
+ */
+size_t fw_tmpl_cache_flush_pending(struct fw_tmpl_cache *c, uint8_t version,
+    struct fw_flow_dec_stats *st);
 /* Is template `tid` of (version, exporter, domain) known?  Ignores expiry. */
 bool fw_tmpl_cache_has(const struct fw_tmpl_cache *c, uint8_t version,
     const struct fw_addr *exporter, uint32_t domain, uint16_t tid);

@@ -103,5 +103,5 @@ echo "template_full=$full no_template=$nt"
 # the template decoder's own, and the summary's error total includes them.
 check "drop_template_full = the template decoder's template_full" test "$full" = "$(q "$TMP/f.db" "SELECT coalesce(max(value), 0) FROM collector_stats WHERE source = 'nf9' AND name = 'tmpl_template_full'")"
 check "drop_no_template = the template decoder's undecodable" test "$nt" = "$(q "$TMP/f.db" "SELECT coalesce(max(value), 0) FROM collector_stats WHERE source = 'nf9' AND name = 'tmpl_undecodable'")"
-check "replay summary counts them as errors" grep -q "nf9      datagrams: 1000, records: [0-9]*, errors: $((full + nt))$" "$TMP/f.out"
+check "replay summary counts them as errors" grep -q "nf9      datagrams: 1000, records: [0-9]*, errors: $((full + nt)), no_template: $nt$" "$TMP/f.out"
 check "every data set either decoded or counted as no_template" test $(($(val "$TMP/f.db" nf9 records) + nt)) -ge 1000
