@@ -180,6 +180,55 @@ get /api/v1/status
 check "/api/v1/status: 200, valid, ready, memory budget, ring capacity, watermark" sh -c "test '$CODE' = 200 && $OA Status '$TMP/b' &&
 	python3 -c \"import json; d=json.load(open('$TMP/b')); assert d['ready'] and d['memory']['budget_bytes']>0 and d['rings']['capacity_records']>0 and d['watermark']['newest_event_at'], d\""
 
+# ---- exporter state: templates, sampling rates, record durations, last seen ----
+# One more v9 exporter (source id 1001, the busiest: listed) whose options data
+# says sampler 3 is 1 in 512, with 20 records of 5 s each.
+python3 tests/tools/make-exporters.py nf9 1 "$TMP/sampled.pcap" sampled
+"$SEND" -r 5000 "$NF" "$TMP/sampled.pcap" > /dev/null
+wait_for "$TMP/run.log" "run: datagrams=41 "
+sleep 1.5
+get /api/v1/exporters
+cp "$TMP/b" "$TMP/exp.json"
+check "/api/v1/exporters with a sampled exporter: 200, valid" sh -c "test '$CODE' = 200 && $OA Exporters '$TMP/exp.json'"
+check "... its templates (data + options), sampling rate from options data, record durations, last seen close to now" \
+	python3 - "$TMP/exp.json" <<'PY'
+import json, sys, time, datetime
+d = json.load(open(sys.argv[1]))
+e = [x for x in d["exporters"] if x["format"] == "nf9" and x.get("domain") == 1001]
+assert len(e) == 1, d["exporters"]
+e = e[0]
+assert e["counters"]["records"] == 20 and e["templates"] == 2, e
+assert e["sampling"] == [{"sampler_id": 3, "rate": 512}], e
+assert e["record_durations"]["p99_ms"] == 5000 and e["record_durations"]["p50_ms"] == 0, e
+assert e["screening"]["records"] == 100 and e["screening"]["implausible"] == 0, e
+seen = datetime.datetime.strptime(e["last_seen"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+assert abs(time.time() - seen.timestamp()) < 30, e["last_seen"]
+plain = [x for x in d["exporters"] if x.get("domain") != 1001]
+assert plain and all(x["templates"] == 1 and "sampling" not in x and x["last_seen"] for x in plain), plain
+o = d["others"]["nf9"]
+assert o["exporters"] == 37 and o["templates"] == 37 and abs(time.time() - o["last_seen_ms"] / 1000) < 30, o
+PY
+get /metrics
+cp "$TMP/b" "$TMP/metrics2.txt"
+check "/metrics with exporter gauges passes promtool check metrics" sh -c "promtool check metrics < '$TMP/metrics2.txt'"
+check "/metrics: templates, sampling rate and last seen of the exporter; templates bounded (4 + other)" \
+	python3 - "$TMP/metrics2.txt" <<'PY'
+import sys, time
+lines = open(sys.argv[1]).read().splitlines()
+def val(prefix):
+    v = [l.split()[-1] for l in lines if l.startswith(prefix)]
+    assert len(v) == 1, (prefix, v)
+    return float(v[0])
+key = 'format="nf9",exporter="127.0.0.1",domain="1001"'
+assert val("floodwatch_exporter_templates{" + key + "}") == 2
+assert val("floodwatch_exporter_sampling_rate{" + key + ',sampler_id="3"}') == 512
+assert abs(time.time() - val("floodwatch_exporter_last_seen_timestamp_seconds{" + key + "}")) < 30
+assert "# TYPE floodwatch_exporter_templates gauge" in lines
+assert "# TYPE floodwatch_exporter_last_seen_timestamp_seconds gauge" in lines
+t = [l for l in lines if l.startswith("floodwatch_exporter_templates{")]
+assert len(t) == 5 and val('floodwatch_exporter_templates{format="nf9",exporter="other"') == 37, t
+PY
+
 # ---- methods, bodies, unknown paths, oversized requests ----
 get / 
 check "/: a placeholder page, text/html with a strict CSP" sh -c "test '$CODE' = 200 && grep -i '^content-type' '$TMP/h' | grep -q text/html && grep -i '^content-security-policy' '$TMP/h' | grep -q \"default-src 'none'\""
