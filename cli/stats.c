@@ -13,6 +13,14 @@
  * An exporter that would not fit in the rows left is summed too.  The
  * "stats" rows say how many exporters were seen, listed and summed, and how
  * many global rows did not fit (0 unless CLI_STATS_MAX is too small).
+ *
+ * Templates held, sampling rates in force and last-seen times are gauges,
+ * not counters, but they are rows too: the log, collector_stats, /metrics
+ * and the API then show one gathering, a change of sampling rate stays in
+ * the history next to the rate jump it explains, and the row budget bounds
+ * them like everything else.  They are read from the decoders' template
+ * caches on the same walk as the counters (same lock), with two accessors
+ * of fw_tmpl.h; in others, templates are summed and last seen is the newest.
  */
 #include <inttypes.h>
 #include <stdio.h>

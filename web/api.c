@@ -302,7 +302,7 @@ time_json(int64_t ms)
  * Exporter rows are "nf9 ADDR" / "ipfix ADDR" (counters "dom<N>_<name>",
  * gauges "dom<N>_templates", "dom<N>_last_seen_ms", "dom<N>_sampler<S>_rate"),
  * "sflow ADDR" (agent counters, "sub<N>_" for a sub-agent, "if<N>_" for an
- * interface), "flow ADDR" (per address and format: "<fmt>_records",
+ * interface, "last_seen_ms"), "flow ADDR" (per address and format: "<fmt>_records",
  * "<fmt>_drop_*", "<fmt>_duration_p50_ms"...) and "<kind> others" (sums).
  * One object per (kind, address, domain / sub-agent); interfaces nest in
  * their agent.  idkey NULL: an object with neither (NetFlow v5).
@@ -429,6 +429,8 @@ flow_profile_row(json_t *list, const struct fw_stat_row *row)
 		return;
 	addr = row->source + 5;
 	snprintf(fmt, sizeof(fmt), "%.*s", (int)(us - row->name), row->name);
+	if (strcmp(fmt, "sflow5") == 0)
+		fmt[5] = '\0';            /* the format of the "sflow ADDR" agents */
 	for (m = 0; m < sizeof(map) / sizeof(map[0]) && strcmp(us + 1, map[m].row) != 0; m++)
 		;
 	if (m == sizeof(map) / sizeof(map[0]) || (strcmp(fmt, "nf5") != 0 && strcmp(fmt, "nf9") != 0 &&

@@ -67,6 +67,7 @@ static const struct { const char *family, *help; } helps[] = {
 	{ "floodwatch_exporter_last_seen_timestamp_seconds", "When a datagram of the exporter last arrived (exporter=\"other\": the newest of the rest)." },
 	{ "floodwatch_exporter_sampling_rate", "Sampling rate (1 in N) in force for an exporter and sampler id, from its options data (sampler_id=\"0\": exporter-wide)." },
 	{ "floodwatch_sflow_agent_last_seen_timestamp_seconds", "When a datagram of the sFlow agent last arrived (exporter=\"other\": the newest of the rest)." },
+	{ "floodwatch_sflow_agent_polling_samples_total", "sFlow counter samples (interface counters the agent polled) received." },
 	{ "floodwatch_sflow_interface_received_bytes_total", "ifInOctets an sFlow agent reported for an interface." },
 	{ "floodwatch_sflow_interface_sent_bytes_total", "ifOutOctets an sFlow agent reported for an interface." },
 	{ "floodwatch_detector_memory_bytes", "Fixed memory held by the detector tables." },
@@ -293,8 +294,13 @@ sflow_row(struct page *p, const char *kind, const char *addr, const char *name, 
 		    "exporter", other ? "other" : addr, "sub_agent", id, NULL, NULL);
 		return;
 	}
+	/* promtool refuses a type name inside a metric name ("_counter_"). */
+	if (strcmp(c, "seq_lost") == 0)
+		c = "sequence_lost";
+	else if (strcmp(c, "counter_samples") == 0)
+		c = "polling_samples";
 	snprintf(fam, sizeof(fam), "floodwatch_sflow_agent_");
-	name_part(fam + strlen(fam), sizeof(fam) - strlen(fam) - 6, strcmp(c, "seq_lost") == 0 ? "sequence_lost" : c);
+	name_part(fam + strlen(fam), sizeof(fam) - strlen(fam) - 6, c);
 	strncat(fam, "_total", sizeof(fam) - strlen(fam) - 1);
 	labels(add(p, "counter", fam, v), "exporter", other ? "other" : addr, "sub_agent", id, NULL, NULL);
 }
