@@ -44,11 +44,25 @@ int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cf
 enum cli_exp_kind { CLI_EXP_NF9, CLI_EXP_IPFIX, CLI_EXP_SFLOW, CLI_EXP_SFLOW_IF, CLI_EXP_FLOW, CLI_EXP_KINDS };
 #define CLI_EXP_NC (3 + FW_DEC_NREASONS)  /* counters per exporter, in stats.c's order */
 
+#define CLI_EXP_SAMPLERS 4        /* sampling rates listed per v9/IPFIX exporter */
+
+/* A sampling rate in force for an exporter (its options data). */
+struct cli_exp_rate {
+	uint64_t sampler_id;       /* 0: exporter-wide */
+	uint32_t rate;             /* 1-in-N */
+};
+
 struct cli_exp {
 	struct fw_addr addr;       /* exporter / sFlow agent */
 	uint32_t id;               /* source id / domain, sFlow sub-agent, ifIndex */
 	uint64_t weight;           /* ranking: records, flow samples, octets */
 	uint64_t c[CLI_EXP_NC];
+	/* Gauges, not counters (v9/IPFIX; last_seen_ms also sFlow agents):
+	 * summed (templates) or the newest (last_seen_ms) into others. */
+	uint64_t templates;        /* templates held now, data and options */
+	int64_t last_seen_ms;      /* arrival of its last datagram, 0 unknown */
+	uint32_t nrates;           /* rates[0..nrates) */
+	struct cli_exp_rate rates[CLI_EXP_SAMPLERS];
 };
 
 struct cli_exp_top {

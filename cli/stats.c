@@ -13,6 +13,14 @@
  * An exporter that would not fit in the rows left is summed too.  The
  * "stats" rows say how many exporters were seen, listed and summed, and how
  * many global rows did not fit (0 unless CLI_STATS_MAX is too small).
+ *
+ * Templates held, sampling rates in force and last-seen times are gauges,
+ * not counters, but they are rows too: the log, collector_stats, /metrics
+ * and the API then show one gathering, a change of sampling rate stays in
+ * the history next to the rate jump it explains, and the row budget bounds
+ * them like everything else.  They are read from the decoders' template
+ * caches on the same walk as the counters (same lock), with two accessors
+ * of fw_tmpl.h; in others, templates are summed and last seen is the newest.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -154,10 +162,33 @@ exp_cmp(const struct cli_exp *a, const struct cli_exp *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* Add a rate unless the exporter has it or its list is full. */
+static void
+add_rate(struct cli_exp *e, const struct cli_exp_rate *r)
+{
+	for (uint32_t i = 0; i < e->nrates; i++)
+		if (e->rates[i].sampler_id == r->sampler_id)
+			return;
+	if (e->nrates < CLI_EXP_SAMPLERS)
+		e->rates[e->nrates++] = *r;
+}
+
 static int
 exp_qsort_cmp(const void *a, const void *b)
 {
 	return exp_cmp(a, b);
+}
+
+/* The gauges of x into e: templates add up (each decoder's cache holds its
+ * own), last seen is the newest, rates are a union (first ones kept). */
+static void
+merge_gauges(struct cli_exp *e, const struct cli_exp *x)
+{
+	e->templates = sat_add(e->templates, x->templates);
+	if (x->last_seen_ms > e->last_seen_ms)
+		e->last_seen_ms = x->last_seen_ms;
+	for (uint32_t i = 0; i < x->nrates; i++)
+		add_rate(e, &x->rates[i]);
 }
 
 static void
@@ -166,6 +197,9 @@ fold(struct cli_exp_top *t, const struct cli_exp *x)
 	t->others.weight = sat_add(t->others.weight, x->weight);
 	for (size_t i = 0; i < CLI_EXP_NC; i++)
 		t->others.c[i] = sat_add(t->others.c[i], x->c[i]);
+	t->others.templates = sat_add(t->others.templates, x->templates);
+	if (x->last_seen_ms > t->others.last_seen_ms)
+		t->others.last_seen_ms = x->last_seen_ms;
 	t->nothers++;
 }
 
@@ -187,6 +221,7 @@ offer(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
 			e->weight = sat_add(e->weight, x->weight);
 			for (size_t j = 0; j < CLI_EXP_NC; j++)
 				e->c[j] = sat_add(e->c[j], x->c[j]);
+			merge_gauges(e, x);
 			t->seen--;
 			return;
 		}
@@ -205,10 +240,17 @@ offer(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
 	fold(t, x);
 }
 
+/* What the v9/IPFIX walks of one decoder need. */
+struct flow_walk {
+	struct cli_stats *cs;
+	const struct fw_tmpl_cache *tc;
+};
+
 static void
 offer_flow(void *ctx, const struct fw_flow_exporter *x)
 {
-	struct cli_stats *cs = ctx;
+	struct flow_walk *w = ctx;
+	struct cli_stats *cs = w->cs;
 	struct cli_exp e;
 
 	memset(&e, 0, sizeof(e));
@@ -220,7 +262,25 @@ offer_flow(void *ctx, const struct fw_flow_exporter *x)
 	e.c[2] = x->seq_lost;
 	for (int r = 0; r < FW_DEC_NREASONS; r++)
 		e.c[3 + r] = x->err[r];
+	e.templates = fw_tmpl_exporter_templates(w->tc, x->version, &x->addr, x->domain);
+	e.last_seen_ms = x->last_seen_ms;
 	offer(cs, x->version == 9 ? CLI_EXP_NF9 : CLI_EXP_IPFIX, &e);
+}
+
+/* A sampling rate goes to its exporter if that is listed so far (a rate
+ * of an exporter summed into others is not shown).  O(top) per rate. */
+static void
+offer_rate(void *ctx, const struct fw_tmpl_sampler *s)
+{
+	struct flow_walk *w = ctx;
+	struct cli_exp_top *t = &w->cs->kind[s->version == 9 ? CLI_EXP_NF9 : CLI_EXP_IPFIX];
+	struct cli_exp_rate r = { s->sampler_id, s->rate };
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].id == s->domain && memcmp(t->e[i].addr.b, s->addr.b, 16) == 0) {
+			add_rate(&t->e[i], &r);
+			return;
+		}
 }
 
 void
@@ -229,9 +289,11 @@ cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
 	const struct fw_sflow_agent *ag;
 	const struct fw_sflow_if *ifs;
 	const struct fw_flow_profile *prof;
+	struct flow_walk w = { cs, fw_decoder_templates(dec) };
 	size_t m;
 
-	(void)fw_tmpl_exporters_each(fw_decoder_templates(dec), offer_flow, cs);
+	(void)fw_tmpl_exporters_each(w.tc, offer_flow, &w);
+	(void)fw_tmpl_samplers_each(w.tc, offer_rate, &w);
 	m = fw_decoder_sflow_agents(dec, &ag);
 	for (size_t i = 0; i < m; i++) {
 		struct cli_exp e;
@@ -246,6 +308,7 @@ cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec)
 		e.c[3] = ag[i].bad_samples;
 		e.c[4] = ag[i].seq_lost;
 		e.c[5] = ag[i].drops;
+		e.last_seen_ms = ag[i].last_seen_ms;
 		offer(cs, CLI_EXP_SFLOW, &e);
 	}
 	m = fw_decoder_flow_profiles(dec, &prof);
@@ -330,7 +393,47 @@ rows_of(enum cli_exp_kind k, const struct cli_exp *x)
 
 	for (size_t i = kinds[k].always; i < kinds[k].nc; i++)
 		n += x->c[i] != 0;
+	if (k == CLI_EXP_NF9 || k == CLI_EXP_IPFIX)
+		n += 1 + x->nrates;        /* templates, sampler rates */
+	if (k == CLI_EXP_NF9 || k == CLI_EXP_IPFIX || k == CLI_EXP_SFLOW)
+		n += x->last_seen_ms > 0;
 	return n;
+}
+
+/* Rows of a kind's "others" besides its count and summed counters. */
+static size_t
+others_gauges(enum cli_exp_kind k)
+{
+	return k == CLI_EXP_NF9 || k == CLI_EXP_IPFIX ? 2 : k == CLI_EXP_SFLOW ? 1 : 0;
+}
+
+/*
+ * The gauge rows of a listed exporter (pre: its name prefix) or of "others"
+ * (pre ""): templates held and sampling rates in force (v9/IPFIX), last seen
+ * (v9/IPFIX, sFlow agents), in ms since the epoch.
+ */
+static void
+gauge_rows(struct cli_stats *cs, size_t limit, enum cli_exp_kind k, const char *src, const char *pre,
+    const struct cli_exp *x)
+{
+	char name[sizeof(cs->rows[0].name)];
+	int w;
+
+	if (k == CLI_EXP_NF9 || k == CLI_EXP_IPFIX) {
+		snprintf(name, sizeof(name), "%stemplates", pre);
+		(void)add_row(cs, limit, src, name, x->templates);
+	}
+	if (x->last_seen_ms > 0 && others_gauges(k) > 0) {
+		snprintf(name, sizeof(name), "%slast_seen_ms", pre);
+		(void)add_row(cs, limit, src, name, (uint64_t)x->last_seen_ms);
+	}
+	for (uint32_t i = 0; i < x->nrates; i++) {
+		w = snprintf(name, sizeof(name), "%ssampler%" PRIu64 "_rate", pre, x->rates[i].sampler_id);
+		if (w < 0 || (size_t)w >= sizeof(name))
+			cs->rows_omitted++;    /* a 20-digit sampler id of a 10-digit domain */
+		else
+			(void)add_row(cs, limit, src, name, x->rates[i].rate);
+	}
 }
 
 /*
@@ -362,6 +465,7 @@ exp_rows(struct cli_stats *cs, enum cli_exp_kind k, const struct cli_exp *x)
 		snprintf(name, sizeof(name), "%s%s", pre, cn);
 		(void)add_row(cs, CLI_STATS_MAX, src, name, x->c[i]);
 	}
+	gauge_rows(cs, CLI_STATS_MAX, k, src, pre, x);
 }
 
 /*
@@ -381,7 +485,7 @@ finish(struct cli_stats *cs)
 		struct cli_exp_top *t = &cs->kind[k];
 
 		if (t->seen > 0)
-			reserve += 1 + kinds[k].gauges;
+			reserve += 1 + kinds[k].gauges + others_gauges(k);
 		qsort(t->e, t->n, sizeof(t->e[0]), exp_qsort_cmp);
 		if (t->n > maxn)
 			maxn = t->n;
@@ -415,6 +519,7 @@ finish(struct cli_stats *cs)
 			counter_name(k, i, cn, sizeof(cn));
 			(void)add_row(cs, CLI_STATS_MAX - STATS_ROWS, src, cn, t->others.c[i]);
 		}
+		gauge_rows(cs, CLI_STATS_MAX - STATS_ROWS, k, src, "", &t->others);
 	}
 	(void)add_row(cs, CLI_STATS_MAX, "stats", "exporters_seen", seen);
 	(void)add_row(cs, CLI_STATS_MAX, "stats", "exporters_listed", listed);

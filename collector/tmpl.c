@@ -543,6 +543,50 @@ fw_tmpl_exporters(const struct fw_tmpl_cache *c, struct fw_flow_exporter *out, s
 	return cc.n;
 }
 
+/* ---- per-exporter gauges for the stats tick (accessors only) ---------- */
+
+uint32_t
+fw_tmpl_exporter_templates(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain)
+{
+	uint32_t n = 0;
+
+	/* Its data and options groups hold every template it has. */
+	for (int options = 0; options < 2; options++) {
+		struct tkey k;
+		long e;
+
+		key_make(&k, version, exporter->b, domain, options ? 3 : 2);
+		if ((e = tab_find(&c->gr, &k, key_hash(&k))) >= 0)
+			n += ((const struct tgroup *)(const void *)tab_at(&c->gr, (uint32_t)e))->n;
+	}
+	return n;
+}
+
+size_t
+fw_tmpl_samplers_each(const struct fw_tmpl_cache *c, fw_tmpl_sampler_fn *fn, void *ctx)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < c->sm.cap; i++) {
+		const struct sampler *s = (const struct sampler *)(const void *)tab_at(&c->sm, i);
+		struct fw_tmpl_sampler x;
+
+		if (!s->h.used)
+			continue;
+		memset(&x, 0, sizeof(x));
+		memcpy(x.addr.b, s->h.key.addr, 16);
+		x.domain = s->h.key.domain;
+		x.version = (uint8_t)s->h.key.version;
+		x.sampler_id = s->h.key.id;
+		x.rate = s->rate;
+		x.updated_ms = s->updated_ms;
+		fn(ctx, &x);
+		n++;
+	}
+	return n;
+}
+
 void
 fw_tmpl_msg_begin(struct fw_tmpl_msg *m, struct fw_tmpl_cache *c,
     struct fw_flow_dec_stats *st, uint8_t version, const struct fw_addr *exporter,

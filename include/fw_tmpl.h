@@ -192,6 +192,31 @@ typedef void fw_tmpl_exporter_fn(void *ctx, const struct fw_flow_exporter *x);
 size_t fw_tmpl_exporters_each(const struct fw_tmpl_cache *c, fw_tmpl_exporter_fn *fn, void *ctx);
 
 /*
+ * Templates (data and options) the cache holds now for (version, exporter,
+ * domain): two lookups.  For the stats tick; same thread or lock as above.
+ */
+uint32_t fw_tmpl_exporter_templates(const struct fw_tmpl_cache *c, uint8_t version,
+    const struct fw_addr *exporter, uint32_t domain);
+
+/* One sampling rate in force, as learnt from options data. */
+struct fw_tmpl_sampler {
+	struct fw_addr addr;         /* exporter */
+	uint32_t domain;             /* v9 source id / IPFIX observation domain */
+	uint8_t version;             /* 9 or 10 */
+	uint64_t sampler_id;         /* 0: exporter-wide (no sampler id) */
+	uint32_t rate;               /* 1-in-N */
+	int64_t updated_ms;          /* arrival of the options record that set it */
+};
+
+/*
+ * Call fn(ctx, s) for every sampling rate held, in table order; s is
+ * borrowed for the call.  Walks the sampler table (flow.max_samplers
+ * slots): stats tick, not per datagram.  Returns how many were visited.
+ */
+typedef void fw_tmpl_sampler_fn(void *ctx, const struct fw_tmpl_sampler *s);
+size_t fw_tmpl_samplers_each(const struct fw_tmpl_cache *c, fw_tmpl_sampler_fn *fn, void *ctx);
+
+/*
  * Persist templates and sampling rates to `path` (written to path.tmp, then
  * renamed) and read them back.  Only templates that data has been decoded
  * with are saved (a flood of templates alone is never persisted), with the

@@ -299,10 +299,13 @@ time_json(int64_t ms)
 }
 
 /*
- * Exporter rows are "nf9 ADDR" / "ipfix ADDR" (counters "dom<N>_<name>"),
+ * Exporter rows are "nf9 ADDR" / "ipfix ADDR" (counters "dom<N>_<name>",
+ * gauges "dom<N>_templates", "dom<N>_last_seen_ms", "dom<N>_sampler<S>_rate"),
  * "sflow ADDR" (agent counters, "sub<N>_" for a sub-agent, "if<N>_" for an
- * interface) and "<kind> others" (sums).  One object per (kind, address,
- * domain / sub-agent); interfaces nest in their agent.
+ * interface, "last_seen_ms"), "flow ADDR" (per address and format: "<fmt>_records",
+ * "<fmt>_drop_*", "<fmt>_duration_p50_ms"...) and "<kind> others" (sums).
+ * One object per (kind, address, domain / sub-agent); interfaces nest in
+ * their agent.  idkey NULL: an object with neither (NetFlow v5).
  */
 static json_t *
 find_or_add(json_t *list, const char *format, const char *addr, const char *idkey, long id)
@@ -313,24 +316,58 @@ find_or_add(json_t *list, const char *format, const char *addr, const char *idke
 	for (i = 0; i < json_array_size(list) && (e = json_array_get(list, i)) != NULL; i++) {
 		if (strcmp(json_string_value(json_object_get(e, "format")), format) == 0 &&
 		    strcmp(json_string_value(json_object_get(e, "address")), addr) == 0 &&
-		    json_integer_value(json_object_get(e, idkey)) == id)
+		    (idkey == NULL || json_integer_value(json_object_get(e, idkey)) == id))
 			return e;
 	}
 	e = json_object();
 	json_object_set_new(e, "format", json_string(format));
 	json_object_set_new(e, "address", json_string(addr));
-	json_object_set_new(e, idkey, json_integer(id));
+	if (idkey != NULL)
+		json_object_set_new(e, idkey, json_integer(id));
 	json_object_set_new(e, "counters", json_object());
 	json_object_set_new(e, "errors", json_object());
 	json_array_append_new(list, e);
 	return e;
 }
 
+static json_int_t
+jint(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
+/* A counter, or one of the gauges: templates, last seen, a sampling rate. */
 static void
 put_counter(json_t *e, const char *name, uint64_t v)
 {
-	json_t *jv = json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+	json_t *jv = json_integer(jint(v));
+	char *end;
 
+	if (strcmp(name, "templates") == 0) {
+		json_object_set_new(e, "templates", jv);
+		return;
+	}
+	if (strcmp(name, "last_seen_ms") == 0) {
+		json_decref(jv);
+		json_object_set_new(e, "last_seen", time_json(v > INT64_MAX ? 0 : (int64_t)v));
+		return;
+	}
+	if (strncmp(name, "sampler", 7) == 0 && name[7] >= '0' && name[7] <= '9') {
+		unsigned long long sid = strtoull(name + 7, &end, 10);
+
+		if (strcmp(end, "_rate") == 0) {
+			json_t *list = json_object_get(e, "sampling"), *one = json_object();
+
+			if (list == NULL) {
+				list = json_array();
+				json_object_set_new(e, "sampling", list);
+			}
+			json_object_set_new(one, "sampler_id", json_integer(jint(sid)));
+			json_object_set_new(one, "rate", jv);
+			json_array_append_new(list, one);
+			return;
+		}
+	}
 	if (strncmp(name, "err_", 4) == 0)
 		json_object_set_new(json_object_get(e, "errors"), name + 4, jv);
 	else
@@ -351,6 +388,66 @@ split_prefix(const char *name, const char *pre, long *id, const char **rest)
 		return false;
 	*rest = end + 1;
 	return true;
+}
+
+/* obj[key] as an object, made if missing. */
+static json_t *
+sub_object(json_t *obj, const char *key)
+{
+	json_t *x = json_object_get(obj, key);
+
+	if (x == NULL) {
+		x = json_object();
+		json_object_set_new(obj, key, x);
+	}
+	return x;
+}
+
+/*
+ * A "flow ADDR" row ("nf9_duration_p99_ms"): the decoder screens and times
+ * records per datagram source and format, so every object of that address
+ * and format gets it; an address with none (NetFlow v5, or one summed into
+ * others) gets an object of its own, without domain or sub-agent.
+ */
+static void
+flow_profile_row(json_t *list, const struct fw_stat_row *row)
+{
+	static const struct { const char *row, *obj, *key; } map[] = {
+		{ "records", "screening", "records" },
+		{ "drop_implausible", "screening", "implausible" },
+		{ "drop_zero_dst", "screening", "zero_dst" },
+		{ "duration_p50_ms", "record_durations", "p50_ms" },
+		{ "duration_p99_ms", "record_durations", "p99_ms" },
+	};
+	const char *addr, *us = strchr(row->name, '_');
+	char fmt[16];
+	bool found = false;
+	size_t m;
+
+	if (strncmp(row->source, "flow ", 5) != 0 || strcmp(row->source + 5, "others") == 0 || us == NULL ||
+	    (size_t)(us - row->name) >= sizeof(fmt))
+		return;
+	addr = row->source + 5;
+	snprintf(fmt, sizeof(fmt), "%.*s", (int)(us - row->name), row->name);
+	if (strcmp(fmt, "sflow5") == 0)
+		fmt[5] = '\0';            /* the format of the "sflow ADDR" agents */
+	for (m = 0; m < sizeof(map) / sizeof(map[0]) && strcmp(us + 1, map[m].row) != 0; m++)
+		;
+	if (m == sizeof(map) / sizeof(map[0]) || (strcmp(fmt, "nf5") != 0 && strcmp(fmt, "nf9") != 0 &&
+	    strcmp(fmt, "ipfix") != 0 && strcmp(fmt, "sflow") != 0))
+		return;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+
+		if (strcmp(json_string_value(json_object_get(e, "format")), fmt) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "address")), addr) == 0) {
+			json_object_set_new(sub_object(e, map[m].obj), map[m].key, json_integer(jint(row->value)));
+			found = true;
+		}
+	}
+	if (!found)
+		json_object_set_new(sub_object(find_or_add(list, fmt, addr, NULL, 0), map[m].obj), map[m].key,
+		    json_integer(jint(row->value)));
 }
 
 static int
@@ -375,7 +472,7 @@ exporters(const struct web_snap *s, const struct web_args *a, struct web_reply *
 			continue;
 		snprintf(kind, sizeof(kind), "%.*s", (int)(sp - row->source), row->source);
 		if (strcmp(kind, "nf9") != 0 && strcmp(kind, "ipfix") != 0 && strcmp(kind, "sflow") != 0 &&
-		    strcmp(kind, "sflow_if") != 0)
+		    strcmp(kind, "sflow_if") != 0 && strcmp(kind, "flow") != 0)
 			continue;
 		if (strcmp(sp + 1, "others") == 0) {
 			json_t *k = json_object_get(others, kind);
@@ -388,6 +485,8 @@ exporters(const struct web_snap *s, const struct web_args *a, struct web_reply *
 			    (json_int_t)row->value));
 			continue;
 		}
+		if (strcmp(kind, "flow") == 0)
+			continue;              /* second pass: the objects exist then */
 		if (strcmp(kind, "sflow") == 0) {
 			if (split_prefix(row->name, "if", &id, &rest)) {
 				json_t *agent = find_or_add(list, "sflow", sp + 1, "sub_agent", 0), *ifs, *one;
@@ -418,6 +517,8 @@ exporters(const struct web_snap *s, const struct web_args *a, struct web_reply *
 		}
 		put_counter(e, rest, row->value);
 	}
+	for (size_t i = 0; i < s->nrows; i++)
+		flow_profile_row(list, &s->rows[i]);
 	o = json_object();
 	json_object_set_new(o, "at", time_json(s->ready ? s->at_ms : 0));
 	json_object_set_new(o, "exporters", list);

@@ -13,6 +13,10 @@
  *   nf9 drop_R / tmpl_R                floodwatch_decode_drops_total / _template_events_total{format,reason}
  *   "nf9 ADDR" domN_records            floodwatch_exporter_records_total{format,exporter,domain}
  *   "nf9 others" records               ... {exporter="other",domain=""}
+ *   "nf9 ADDR" domN_templates          floodwatch_exporter_templates{format,exporter,domain} (gauge)
+ *   "nf9 ADDR" domN_last_seen_ms       floodwatch_exporter_last_seen_timestamp_seconds{...} (gauge)
+ *   "nf9 ADDR" domN_samplerS_rate      floodwatch_exporter_sampling_rate{...,sampler_id} (gauge)
+ *   "sflow ADDR" last_seen_ms          floodwatch_sflow_agent_last_seen_timestamp_seconds{exporter,sub_agent}
  *   "sflow ADDR" flow_samples          floodwatch_sflow_agent_flow_samples_total{exporter,sub_agent}
  *   "sflow ADDR" ifN_in_octets         floodwatch_sflow_interface_received_bytes_total{exporter,if_index}
  *   detector victims, memory_bytes, kafka queue_depth, backlog, stats exporters_*: gauges
@@ -59,6 +63,11 @@ static const struct { const char *family, *help; } helps[] = {
 	{ "floodwatch_exporter_records_total", "Flow records decoded from one exporter (exporter=\"other\": the rest)." },
 	{ "floodwatch_exporter_sequence_lost_total", "Sequence gaps of one exporter (v9: datagrams, IPFIX: records)." },
 	{ "floodwatch_exporter_errors_total", "Decode errors of one exporter, by reason." },
+	{ "floodwatch_exporter_templates", "Templates (data and options) held for one exporter (exporter=\"other\": the rest, summed)." },
+	{ "floodwatch_exporter_last_seen_timestamp_seconds", "When a datagram of the exporter last arrived (exporter=\"other\": the newest of the rest)." },
+	{ "floodwatch_exporter_sampling_rate", "Sampling rate (1 in N) in force for an exporter and sampler id, from its options data (sampler_id=\"0\": exporter-wide)." },
+	{ "floodwatch_sflow_agent_last_seen_timestamp_seconds", "When a datagram of the sFlow agent last arrived (exporter=\"other\": the newest of the rest)." },
+	{ "floodwatch_sflow_agent_polling_samples_total", "sFlow counter samples (interface counters the agent polled) received." },
 	{ "floodwatch_sflow_interface_received_bytes_total", "ifInOctets an sFlow agent reported for an interface." },
 	{ "floodwatch_sflow_interface_sent_bytes_total", "ifOutOctets an sFlow agent reported for an interface." },
 	{ "floodwatch_detector_memory_bytes", "Fixed memory held by the detector tables." },
@@ -186,11 +195,23 @@ strip(const char *name, const char *pre, char *id, size_t idlen, const char **re
 	return true;
 }
 
+static struct sample *add_real(struct page *p, const char *type, const char *family, double v);
+
+/* Append ,key="value" (value already safe: digits or a metric name part). */
+static void
+label_append(struct sample *s, const char *key, const char *value)
+{
+	size_t o = strlen(s->labels);
+
+	if (o < sizeof(s->labels))
+		(void)snprintf(s->labels + o, sizeof(s->labels) - o, ",%s=\"%s\"", key, value);
+}
+
 static void
 flow_exporter_row(struct page *p, const char *kind, const char *addr, const char *name, uint64_t v)
 {
-	char id[16] = "", fam[96];
-	const char *c = name;
+	char id[16] = "", sid[24] = "", fam[96];
+	const char *c = name, *rest;
 	bool other = strcmp(addr, "others") == 0;
 	struct sample *s;
 
@@ -198,14 +219,30 @@ flow_exporter_row(struct page *p, const char *kind, const char *addr, const char
 		return;
 	if (other && strcmp(name, "exporters") == 0)
 		return;  /* how many were summed: floodwatch_stats_exporters_summed */
+	if (strcmp(c, "templates") == 0) {
+		labels(add(p, "gauge", "floodwatch_exporter_templates", v), "format", kind, "exporter",
+		    other ? "other" : addr, "domain", id);
+		return;
+	}
+	if (strcmp(c, "last_seen_ms") == 0) {
+		labels(add_real(p, "gauge", "floodwatch_exporter_last_seen_timestamp_seconds", (double)v / 1000.0),
+		    "format", kind, "exporter", other ? "other" : addr, "domain", id);
+		return;
+	}
+	if (strip(c, "sampler", sid, sizeof(sid), &rest) && strcmp(rest, "rate") == 0) {
+		s = add(p, "gauge", "floodwatch_exporter_sampling_rate", v);
+		if (s != NULL) {
+			labels(s, "format", kind, "exporter", other ? "other" : addr, "domain", id);
+			label_append(s, "sampler_id", sid);
+		}
+		return;
+	}
 	if (strncmp(c, "err_", 4) == 0) {
 		s = add(p, "counter", "floodwatch_exporter_errors_total", v);
 		if (s != NULL) {
 			labels(s, "format", kind, "exporter", other ? "other" : addr, "domain", id);
-			snprintf(fam, sizeof(fam), ",reason=\"");
-			name_part(fam + strlen(fam), sizeof(fam) - strlen(fam) - 2, c + 4);
-			strncat(s->labels, fam, sizeof(s->labels) - strlen(s->labels) - 2);
-			strncat(s->labels, "\"", sizeof(s->labels) - strlen(s->labels) - 1);
+			name_part(fam, sizeof(fam), c + 4);
+			label_append(s, "reason", fam);
 		}
 		return;
 	}
@@ -252,13 +289,21 @@ sflow_row(struct page *p, const char *kind, const char *addr, const char *name, 
 		c = name;
 		snprintf(id, sizeof(id), "%s", other ? "" : "0");
 	}
+	if (strcmp(c, "last_seen_ms") == 0) {
+		labels(add_real(p, "gauge", "floodwatch_sflow_agent_last_seen_timestamp_seconds", (double)v / 1000.0),
+		    "exporter", other ? "other" : addr, "sub_agent", id, NULL, NULL);
+		return;
+	}
+	/* promtool refuses a type name inside a metric name ("_counter_"). */
+	if (strcmp(c, "seq_lost") == 0)
+		c = "sequence_lost";
+	else if (strcmp(c, "counter_samples") == 0)
+		c = "polling_samples";
 	snprintf(fam, sizeof(fam), "floodwatch_sflow_agent_");
-	name_part(fam + strlen(fam), sizeof(fam) - strlen(fam) - 6, strcmp(c, "seq_lost") == 0 ? "sequence_lost" : c);
+	name_part(fam + strlen(fam), sizeof(fam) - strlen(fam) - 6, c);
 	strncat(fam, "_total", sizeof(fam) - strlen(fam) - 1);
 	labels(add(p, "counter", fam, v), "exporter", other ? "other" : addr, "sub_agent", id, NULL, NULL);
 }
-
-static struct sample *add_real(struct page *p, const char *type, const char *family, double v);
 
 static bool
 is_gauge(const char *source, const char *name)

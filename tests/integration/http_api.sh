@@ -27,7 +27,7 @@ sqlite3 "$DB" "INSERT INTO alerts (id, started_at, updated_at, ended_at, victim,
 ALL=$(sqlite3 "$DB" "SELECT count(*) FROM alerts")
 
 python3 tests/tools/make-exporters.py nf9 40 "$TMP/nf9.pcap"
-"$FW" run --set sqlite.path="$DB" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= --set listen.sflow= \
+"$FW" run --set sqlite.path="$DB" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= --set listen.sflow=127.0.0.1:0 \
 	--set flow.template_state= --set stats.interval_ms=1000 --set stats.exporters=4 --set http.listen=127.0.0.1:0 \
 	--set sqlite.retention_days=0 \
 	> "$TMP/run.log" 2>&1 &
@@ -35,6 +35,7 @@ DAEMON_PID=$!
 wait_for "$TMP/run.log" "ready;"
 URL=$(sed -n 's|.*http: API and /metrics at \(http://127.0.0.1:[0-9]*/\).*|\1|p' "$TMP/run.log")
 NF=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/run.log")
+SF=$(sed -n 's/.*listening: sflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/run.log")
 check "the log names the bound URL" test -n "$URL"
 
 # get PATH [curl args]: body in $TMP/b, headers in $TMP/h, status in $CODE.
@@ -179,6 +180,66 @@ check "/api/v1/exporters: 200, valid, 4 listed + others" sh -c "test '$CODE' = 2
 get /api/v1/status
 check "/api/v1/status: 200, valid, ready, memory budget, ring capacity, watermark" sh -c "test '$CODE' = 200 && $OA Status '$TMP/b' &&
 	python3 -c \"import json; d=json.load(open('$TMP/b')); assert d['ready'] and d['memory']['budget_bytes']>0 and d['rings']['capacity_records']>0 and d['watermark']['newest_event_at'], d\""
+
+# ---- exporter state: templates, sampling rates, record durations, last seen ----
+# One more v9 exporter (source id 1001, the busiest: listed) whose options data
+# says sampler 3 is 1 in 512, with 20 records of 5 s each; then NetFlow v5
+# (known only by its records) and an sFlow agent.
+python3 tests/tools/make-exporters.py nf9 1 "$TMP/sampled.pcap" sampled
+"$SEND" -r 5000 "$NF" "$TMP/sampled.pcap" > /dev/null
+"$SEND" -r 5000 "$NF" tests/data/udpflood_nf5.pcap > /dev/null
+"$SEND" -r 5000 "$SF" tests/data/udpflood_sflow.pcap > /dev/null
+wait_for "$TMP/run.log" "decode sflow5: datagrams=688 "
+sleep 1.5
+get /api/v1/exporters
+cp "$TMP/b" "$TMP/exp.json"
+check "/api/v1/exporters with a sampled exporter: 200, valid" sh -c "test '$CODE' = 200 && $OA Exporters '$TMP/exp.json'"
+check "... its templates (data + options), sampling rate from options data, record durations, last seen close to now" \
+	python3 - "$TMP/exp.json" <<'PY'
+import json, sys, time, datetime
+d = json.load(open(sys.argv[1]))
+e = [x for x in d["exporters"] if x["format"] == "nf9" and x.get("domain") == 1001]
+assert len(e) == 1, d["exporters"]
+e = e[0]
+assert e["counters"]["records"] == 20 and e["templates"] == 2, e
+assert e["sampling"] == [{"sampler_id": 3, "rate": 512}], e
+assert e["record_durations"]["p99_ms"] == 5000 and e["record_durations"]["p50_ms"] == 0, e
+assert e["screening"]["records"] == 100 and e["screening"]["implausible"] == 0, e
+seen = datetime.datetime.strptime(e["last_seen"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+assert abs(time.time() - seen.timestamp()) < 30, e["last_seen"]
+plain = [x for x in d["exporters"] if x["format"] == "nf9" and x["domain"] != 1001]
+assert plain and all(x["templates"] == 1 and "sampling" not in x and x["last_seen"] for x in plain), plain
+o = d["others"]["nf9"]
+assert o["exporters"] == 37 and o["templates"] == 37 and abs(time.time() - o["last_seen_ms"] / 1000) < 30, o
+nf5 = [x for x in d["exporters"] if x["format"] == "nf5"]
+assert len(nf5) == 1 and nf5[0]["screening"]["records"] == 4200 and "record_durations" in nf5[0], nf5
+sf = [x for x in d["exporters"] if x["format"] == "sflow"]
+assert len(sf) == 1 and sf[0]["counters"]["flow_samples"] == 4198 and sf[0]["screening"]["records"] == 4198, sf
+assert abs(time.time() - datetime.datetime.strptime(sf[0]["last_seen"], "%Y-%m-%dT%H:%M:%S.%fZ")
+           .replace(tzinfo=datetime.timezone.utc).timestamp()) < 30, sf
+PY
+get /metrics
+cp "$TMP/b" "$TMP/metrics2.txt"
+check "/metrics with exporter gauges and an sFlow agent passes promtool check metrics" sh -c "promtool check metrics < '$TMP/metrics2.txt'"
+check "/metrics: templates, sampling rate and last seen of the exporter; templates bounded (4 + other)" \
+	python3 - "$TMP/metrics2.txt" <<'PY'
+import sys, time
+lines = open(sys.argv[1]).read().splitlines()
+def val(prefix):
+    v = [l.split()[-1] for l in lines if l.startswith(prefix)]
+    assert len(v) == 1, (prefix, v)
+    return float(v[0])
+key = 'format="nf9",exporter="127.0.0.1",domain="1001"'
+assert val("floodwatch_exporter_templates{" + key + "}") == 2
+assert val("floodwatch_exporter_sampling_rate{" + key + ',sampler_id="3"}') == 512
+assert abs(time.time() - val("floodwatch_exporter_last_seen_timestamp_seconds{" + key + "}")) < 30
+assert "# TYPE floodwatch_exporter_templates gauge" in lines
+assert "# TYPE floodwatch_exporter_last_seen_timestamp_seconds gauge" in lines
+t = [l for l in lines if l.startswith("floodwatch_exporter_templates{")]
+assert len(t) == 5 and val('floodwatch_exporter_templates{format="nf9",exporter="other"') == 37, t
+assert abs(time.time() - val('floodwatch_sflow_agent_last_seen_timestamp_seconds{exporter="127.0.0.1"')) < 30
+assert val('floodwatch_sflow_agent_polling_samples_total{exporter="127.0.0.1"') == 0
+PY
 
 # ---- methods, bodies, unknown paths, oversized requests ----
 get / 

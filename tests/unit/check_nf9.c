@@ -512,6 +512,22 @@ START_TEST(test_nf9_pending_bounded)
 }
 END_TEST
 
+/* Rates seen by fw_tmpl_samplers_each(), as sampler id -> rate. */
+struct rates_seen {
+	size_t n;
+	struct fw_tmpl_sampler s[4];
+};
+
+static void
+collect_rate(void *ctx, const struct fw_tmpl_sampler *x)
+{
+	struct rates_seen *r = ctx;
+
+	if (r->n < 4)
+		r->s[r->n] = *x;
+	r->n++;
+}
+
 START_TEST(test_nf9_v9_sampling_options)
 {
 	struct fw_tmpl_cfg cfg;
@@ -588,6 +604,29 @@ START_TEST(test_nf9_v9_sampling_options)
 	ck_assert_uint_eq(out[0].sampling, 7);
 	ck_assert_uint_eq(out[0].pkts, 14);
 	ck_assert_uint_eq(st.sampling_default, 1);
+
+	/* What the stats tick reads: templates per (exporter, domain), data
+	 * and options; every rate in force with its sampler id. */
+	ck_assert_uint_eq(fw_tmpl_exporter_templates(c, 9, &exp_a, 3), 3);
+	ck_assert_uint_eq(fw_tmpl_exporter_templates(c, 9, &exp_a, 4), 1);
+	ck_assert_uint_eq(fw_tmpl_exporter_templates(c, 10, &exp_a, 3), 0);
+	ck_assert_uint_eq(fw_tmpl_exporter_templates(c, 9, &exp_b, 3), 0);
+	{
+		struct rates_seen r = { 0 };
+		uint32_t by_sid[6] = { 0 };
+
+		ck_assert_uint_eq(fw_tmpl_samplers_each(c, collect_rate, &r), 2);
+		ck_assert_uint_eq(r.n, 2);
+		for (size_t i = 0; i < 2; i++) {
+			ck_assert_uint_eq(r.s[i].version, 9);
+			ck_assert_uint_eq(r.s[i].domain, 3);
+			ck_assert(memcmp(r.s[i].addr.b, exp_a.b, 16) == 0);
+			ck_assert_uint_lt(r.s[i].sampler_id, 6);
+			by_sid[r.s[i].sampler_id] = r.s[i].rate;
+		}
+		ck_assert_uint_eq(by_sid[5], 100);
+		ck_assert_uint_eq(by_sid[0], 10);
+	}
 	fw_tmpl_cache_free(c);
 }
 END_TEST
