@@ -144,7 +144,7 @@ struct fw_detect {
 	struct fw_config cfg;
 	fw_alert_fn *emit;
 	void *ctx;
-	struct idx vidx;
+	struct fw_hashtab vidx;    /* victims by ix_hash(hash) */
 	struct victim *v;          /* max_victims */
 	struct fwin *w;            /* max_victims x nslots */
 	uint32_t *vfree;
@@ -535,53 +535,19 @@ key_hash(const struct fw_addr *a, uint8_t plen)
 }
 
 static struct victim *
-victim_find(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint64_t h, size_t *slot)
+victim_find(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint64_t h)
 {
-	size_t i = (size_t)h & d->vidx.mask;
+	struct fw_hashtab_probe p;
+	uint32_t e;
 
-	for (;; i = (i + 1) & d->vidx.mask) {
-		uint64_t e = d->vidx.slot[i];
-		struct victim *v;
+	fw_hashtab_probe_start(&d->vidx, ix_hash(h), &p);
+	while ((e = fw_hashtab_probe_next(&d->vidx, &p)) != FW_HASHTAB_NONE) {
+		struct victim *v = &d->v[e];
 
-		if (e == 0)
-			break;
-		if (!IDX_TAG_EQ(e, h))
-			continue;
-		v = &d->v[IDX_NUM(e)];
 		if (v->hash == h && v->plen == plen && memcmp(v->addr.b, a->b, 16) == 0)
 			return v;
 	}
-	*slot = i;
 	return NULL;
-}
-
-/* Backward-shift delete: no tombstones, probe chains stay exact. */
-static void
-idx_delete(struct idx *x, size_t i, const uint64_t *(*hash_of)(const void *, uint32_t), const void *ctx)
-{
-	size_t j = i;
-
-	x->slot[i] = 0;
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & x->mask;
-		if (x->slot[j] == 0)
-			return;
-		home = (size_t)*hash_of(ctx, (uint32_t)IDX_NUM(x->slot[j])) & x->mask;
-		/* Move slot j back to i unless its home lies cyclically in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			x->slot[i] = x->slot[j];
-			x->slot[j] = 0;
-			i = j;
-		}
-	}
-}
-
-static const uint64_t *
-vhash_of(const void *ctx, uint32_t n)
-{
-	return &((const struct fw_detect *)ctx)->v[n].hash;
 }
 
 static void
@@ -606,11 +572,9 @@ credit_drop(struct fw_detect *d, struct victim *v)
 static void
 victim_remove(struct fw_detect *d, struct victim *v)
 {
-	size_t num = (size_t)(v - d->v), i = (size_t)v->hash & d->vidx.mask;
+	size_t num = (size_t)(v - d->v);
 
-	while (IDX_NUM(d->vidx.slot[i]) != num)
-		i = (i + 1) & d->vidx.mask;
-	idx_delete(&d->vidx, i, vhash_of, d);
+	fw_hashtab_remove(&d->vidx, ix_hash(v->hash), (uint32_t)num);
 	detail_release(d, v);
 	credit_drop(d, v);
 	v->used = 0;
@@ -651,16 +615,13 @@ victim_evict_one(struct fw_detect *d)
 static struct victim *
 victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t kind, uint64_t h)
 {
-	size_t slot, num;
-	struct victim *v = victim_find(d, a, plen, h, &slot);
+	size_t num;
+	struct victim *v = victim_find(d, a, plen, h);
 
 	if (v != NULL)
 		return v;
-	if (d->vused >= d->max_victims) {
-		if (!victim_evict_one(d))
-			return NULL;
-		(void)victim_find(d, a, plen, h, &slot);  /* the delete moved slots */
-	}
+	if (d->vused >= d->max_victims && !victim_evict_one(d))
+		return NULL;
 	num = d->nvfree > 0 ? d->vfree[--d->nvfree] : d->vhw++;
 	v = &d->v[num];
 	memset(v, 0, sizeof(*v));
@@ -672,7 +633,7 @@ victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t k
 	v->used = 1;
 	v->detail = NONE32;
 	v->al.ended_widx = INT64_MIN / 2;
-	d->vidx.slot[slot] = IDX_MAKE(h, num);
+	fw_hashtab_insert(&d->vidx, ix_hash(h), (uint32_t)num);
 	d->vused++;
 	return v;
 }
@@ -1435,7 +1396,6 @@ static struct victim *
 agg_of(struct fw_detect *d, const struct victim *v)
 {
 	struct fw_addr m = v->addr;
-	size_t slot;
 	unsigned p = 0;
 
 	if (d->nnets > 0) {
@@ -1449,7 +1409,7 @@ agg_of(struct fw_detect *d, const struct victim *v)
 	if (p == 0 || p >= 128)
 		return NULL;
 	mask_addr(&m, p);
-	return victim_find(d, &m, (uint8_t)p, key_hash(&m, (uint8_t)p), &slot);
+	return victim_find(d, &m, (uint8_t)p, key_hash(&m, (uint8_t)p));
 }
 
 /*
@@ -1682,7 +1642,6 @@ int
 fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct fw_detect **out)
 {
 	struct fw_detect *d;
-	size_t nindex = 16;
 	int rc = FW_ENOMEM;
 
 	if (cfg->window_ms <= 0 || cfg->max_victims <= 0 || cfg->max_victims >= (int64_t)(UINT32_MAX / 4) ||
@@ -1696,9 +1655,6 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->emit = emit;
 	d->ctx = ctx;
 	d->max_victims = (size_t)cfg->max_victims;
-	while (nindex < d->max_victims * 2)  /* index at most half full */
-		nindex <<= 1;
-	d->vidx.mask = nindex - 1;
 	/* Learned lateness never passes max_lateness_ms nor LAG_NB windows;
 	 * the ring holds the largest, plus the newest window and one spare. */
 	d->late_max_ms = cfg->max_lateness_ms > cfg->lateness_ms ? cfg->max_lateness_ms : cfg->lateness_ms;
@@ -1724,15 +1680,16 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 		if ((rc = parse_networks(cfg->networks, d->nets, &d->nnets, err, sizeof(err))) != FW_OK)
 			goto fail;
 	}
+	if ((rc = fw_hashtab_init(&d->vidx, d->max_victims)) != FW_OK)
+		goto fail;
 	rc = FW_ENOMEM;
 	/* calloc: pages stay untouched (not resident) until used. */
-	d->vidx.slot = calloc(nindex, sizeof(*d->vidx.slot));
 	d->v = calloc(d->max_victims, sizeof(*d->v));
 	d->w = calloc(d->max_victims * (size_t)d->nslots, sizeof(*d->w));
 	d->vfree = calloc(d->max_victims, sizeof(*d->vfree));
 	d->det = calloc((size_t)cfg->max_details, sizeof(*d->det));
 	d->dfree = calloc((size_t)cfg->max_details, sizeof(*d->dfree));
-	if (d->vidx.slot == NULL || d->v == NULL || d->w == NULL || d->vfree == NULL ||
+	if (d->v == NULL || d->w == NULL || d->vfree == NULL ||
 	    d->det == NULL || d->dfree == NULL)
 		goto fail;
 	/* Highest numbers first, so blocks are handed out from 0 up. */
@@ -1740,7 +1697,7 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 		d->dfree[d->ndfree++] = (uint32_t)((size_t)cfg->max_details - 1 - i);
 	if ((rc = dns_new(d, cfg, &d->dns)) != FW_OK)
 		goto fail;
-	d->st.memory_bytes = sizeof(*d) + nindex * sizeof(*d->vidx.slot) +
+	d->st.memory_bytes = sizeof(*d) + fw_hashtab_bytes(&d->vidx) +
 	    d->max_victims * (sizeof(*d->v) + sizeof(*d->vfree) + (size_t)d->nslots * sizeof(*d->w)) +
 	    (size_t)cfg->max_details * (sizeof(*d->det) + sizeof(*d->dfree)) + dns_memory_bytes(d->dns);
 	*out = d;
@@ -1756,7 +1713,7 @@ fw_detect_free(struct fw_detect *d)
 	if (d == NULL)
 		return;
 	dns_free(d->dns);
-	free(d->vidx.slot);
+	fw_hashtab_fini(&d->vidx);
 	free(d->v);
 	free(d->w);
 	free(d->vfree);
@@ -1791,17 +1748,17 @@ fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			uint64_t h = key_hash(&f[i].dst, 128);
 
 			hring[i & 15] = h;
-			PREFETCH(&d->vidx.slot[h & d->vidx.mask]);
+			PREFETCH(fw_hashtab_home(&d->vidx, ix_hash(h)));
 		}
 		if (i >= PF_INDEX - PF_ENTRY && i - (PF_INDEX - PF_ENTRY) < n) {
 			size_t j = i - (PF_INDEX - PF_ENTRY);
-			uint64_t h = hring[j & 15], e = d->vidx.slot[h & d->vidx.mask];
+			uint32_t e = fw_hashtab_peek(&d->vidx, ix_hash(hring[j & 15]));
 
-			if (e != 0 && IDX_TAG_EQ(e, h)) {
+			if (e != FW_HASHTAB_NONE) {
 				int64_t s = widx_of(d, f[j].end_ms) % d->nslots;
 
-				PREFETCH(&d->v[IDX_NUM(e)]);
-				PREFETCH(&d->w[IDX_NUM(e) * (size_t)d->nslots + (size_t)(s < 0 ? s + d->nslots : s)], 1);
+				PREFETCH(&d->v[e]);
+				PREFETCH(&d->w[e * (size_t)d->nslots + (size_t)(s < 0 ? s + d->nslots : s)], 1);
 			}
 		}
 		if (i >= PF_INDEX)

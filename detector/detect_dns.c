@@ -111,7 +111,7 @@ struct zdetail {
 
 struct fw_dns_state {
 	const psl_ctx_t *psl;
-	struct idx zidx;
+	struct fw_hashtab zidx;    /* zones by ix_hash(hash) */
 	struct zone *z;
 	struct zwin *w;            /* max x nslots */
 	uint32_t *zfree;
@@ -168,7 +168,6 @@ int
 dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **out)
 {
 	struct fw_dns_state *s;
-	size_t nindex = 16;
 	int rc = FW_ENOMEM;
 	double a;
 
@@ -180,9 +179,6 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 	s->psl = psl_builtin();
 	s->max = (size_t)cfg->dns_max_zones;
 	s->nslots = det_nslots(d);
-	while (nindex < s->max * 2)
-		nindex <<= 1;
-	s->zidx.mask = nindex - 1;
 	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
 	s->attach_q = a < 1 ? 1 : (uint32_t)a;
 	if (s->psl == NULL) {
@@ -194,13 +190,15 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 		rc = FW_EINVAL;
 		goto fail;
 	}
-	s->zidx.slot = calloc(nindex, sizeof(*s->zidx.slot));
+	if ((rc = fw_hashtab_init(&s->zidx, s->max)) != FW_OK)
+		goto fail;
+	rc = FW_ENOMEM;
 	s->z = calloc(s->max, sizeof(*s->z));
 	s->w = calloc(s->max * (size_t)s->nslots, sizeof(*s->w));
 	s->zfree = calloc(s->max, sizeof(*s->zfree));
 	s->det = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->det));
 	s->dfree = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->dfree));
-	if (s->zidx.slot == NULL || s->z == NULL || s->w == NULL || s->zfree == NULL ||
+	if (s->z == NULL || s->w == NULL || s->zfree == NULL ||
 	    s->det == NULL || s->dfree == NULL)
 		goto fail;
 	s->ndet_alloc = (size_t)cfg->dns_detail_zones;
@@ -234,7 +232,7 @@ dns_free(struct fw_dns_state *s)
 	}
 	free(s->det);
 	free(s->dfree);
-	free(s->zidx.slot);
+	fw_hashtab_fini(&s->zidx);
 	free(s->z);
 	free(s->w);
 	free(s->zfree);
@@ -280,7 +278,7 @@ dns_check_config(const struct fw_config *cfg, char *err, size_t errlen)
 size_t
 dns_memory_bytes(const struct fw_dns_state *s)
 {
-	return sizeof(*s) + ((size_t)s->zidx.mask + 1) * sizeof(*s->zidx.slot) +
+	return sizeof(*s) + fw_hashtab_bytes(&s->zidx) +
 	    s->max * (sizeof(*s->z) + sizeof(*s->zfree) + (size_t)s->nslots * sizeof(*s->w)) +
 	    s->ndet * (sizeof(*s->det) + sizeof(*s->dfree) + 2 * fw_xset_bytes(s->det[0].names.cap));
 }
@@ -288,48 +286,27 @@ dns_memory_bytes(const struct fw_dns_state *s)
 /* ---- zone table ---- */
 
 static struct zone *
-zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h, size_t *slot)
+zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h)
 {
-	size_t i = (size_t)h & s->zidx.mask;
+	struct fw_hashtab_probe p;
+	uint32_t e;
 
-	for (;; i = (i + 1) & s->zidx.mask) {
-		uint64_t e = s->zidx.slot[i];
-		struct zone *z;
+	fw_hashtab_probe_start(&s->zidx, ix_hash(h), &p);
+	while ((e = fw_hashtab_probe_next(&s->zidx, &p)) != FW_HASHTAB_NONE) {
+		struct zone *z = &s->z[e];
 
-		if (e == 0)
-			break;
-		if (!IDX_TAG_EQ(e, h))
-			continue;
-		z = &s->z[IDX_NUM(e)];
 		if (z->hash == h && z->len == len && memcmp(z->name, name, len) == 0)
 			return z;
 	}
-	*slot = i;
 	return NULL;
 }
 
 static void
 zone_remove(struct fw_dns_state *s, struct zone *z)
 {
-	size_t num = (size_t)(z - s->z), i = (size_t)z->hash & s->zidx.mask, j;
+	size_t num = (size_t)(z - s->z);
 
-	while (IDX_NUM(s->zidx.slot[i]) != num)
-		i = (i + 1) & s->zidx.mask;
-	/* Backward-shift delete (see idx_delete in detect.c). */
-	s->zidx.slot[i] = 0;
-	for (j = i;;) {
-		size_t home;
-
-		j = (j + 1) & s->zidx.mask;
-		if (s->zidx.slot[j] == 0)
-			break;
-		home = (size_t)s->z[IDX_NUM(s->zidx.slot[j])].hash & s->zidx.mask;
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			s->zidx.slot[i] = s->zidx.slot[j];
-			s->zidx.slot[j] = 0;
-			i = j;
-		}
-	}
+	fw_hashtab_remove(&s->zidx, ix_hash(z->hash), (uint32_t)num);
 	if (z->detail != NONE32) {
 		s->det[z->detail].owner = NONE32;
 		s->dfree[s->ndfree++] = z->detail;
@@ -404,16 +381,13 @@ zone_setup(struct fw_dns_state *s, struct zone *z)
 static struct zone *
 zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t len, uint64_t h, uint64_t seq)
 {
-	size_t slot, num;
-	struct zone *z = zone_find(s, name, len, h, &slot);
+	size_t num;
+	struct zone *z = zone_find(s, name, len, h);
 
 	if (z != NULL)
 		return z;
-	if (s->zused >= s->max) {
-		if (!zone_evict_one(d, s, seq))
-			return NULL;
-		(void)zone_find(s, name, len, h, &slot);
-	}
+	if (s->zused >= s->max && !zone_evict_one(d, s, seq))
+		return NULL;
 	num = s->nzfree > 0 ? s->zfree[--s->nzfree] : s->zhw++;
 	z = &s->z[num];
 	memset(z, 0, offsetof(struct zone, name));
@@ -426,7 +400,7 @@ zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t l
 	z->gen = ++s->gen;
 	z->al.ended_widx = INT64_MIN / 2;
 	memset(&s->w[num * (size_t)s->nslots], 0, (size_t)s->nslots * sizeof(*s->w));
-	s->zidx.slot[slot] = IDX_MAKE(h, num);
+	fw_hashtab_insert(&s->zidx, ix_hash(h), (uint32_t)num);
 	s->zused++;
 	zone_setup(s, z);
 	return z;
@@ -910,21 +884,21 @@ dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq
 
 			dns_prep(&q[i], p);
 			if (p->len > 0)
-				__builtin_prefetch(&s->zidx.slot[p->ph & s->zidx.mask]);
+				__builtin_prefetch(fw_hashtab_home(&s->zidx, ix_hash(p->ph)));
 		}
 		if (i >= DPF && i - DPF < n) {
 			const struct dnspre *p = &pre[(i - DPF) % (4 * DPF)];
-			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+			uint32_t e = p->len > 0 ? fw_hashtab_peek(&s->zidx, ix_hash(p->ph)) : FW_HASHTAB_NONE;
 
-			if (e != 0 && IDX_TAG_EQ(e, p->ph))
-				__builtin_prefetch(&s->z[IDX_NUM(e)]);
+			if (e != FW_HASHTAB_NONE)
+				__builtin_prefetch(&s->z[e]);
 		}
 		if (i >= 2 * DPF && i - 2 * DPF < n) {
 			const struct dnspre *p = &pre[(i - 2 * DPF) % (4 * DPF)];
-			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+			uint32_t e = p->len > 0 ? fw_hashtab_peek(&s->zidx, ix_hash(p->ph)) : FW_HASHTAB_NONE;
 
-			if (e != 0 && IDX_TAG_EQ(e, p->ph)) {
-				const struct zone *z = &s->z[IDX_NUM(e)];
+			if (e != FW_HASHTAB_NONE) {
+				const struct zone *z = &s->z[e];
 
 				if (z->detail != NONE32) {
 					const struct fw_xset *x = &s->det[z->detail].names;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "fw_detect.h"
+#include "fw_hashtab.h"
 #include "fw_sketch.h"
 
 #define NONE32 UINT32_MAX
@@ -56,16 +57,12 @@ struct alert {
 
 enum lc_action { LC_NONE, LC_START, LC_UPDATE, LC_END, LC_RESTART };
 
-/* Open addressing index over a dense entry array; backward-shift delete. */
-struct idx {
-	uint64_t *slot;            /* hash >> 32 << 32 | entry number + 1; 0 = empty */
-	size_t mask;
-};
-
-/* An index slot: the hash's high half lets a probe skip entries unread. */
-#define IDX_MAKE(h, num) (((h) >> 32 << 32) | ((uint64_t)(num) + 1))
-#define IDX_NUM(e) ((size_t)(uint32_t)(e) - 1)
-#define IDX_TAG_EQ(e, h) ((e) >> 32 == (h) >> 32)
+/* The fw_hashtab hash of a victim's or zone's 64-bit key hash. */
+static inline uint32_t
+ix_hash(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
+}
 
 struct fw_detect;
 
