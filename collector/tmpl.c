@@ -2,10 +2,8 @@
  * tmpl.c - the template cache shared by NetFlow v9 and IPFIX (see fw_tmpl.h).
  *
  * Design
- *  - Three fixed-capacity tables (templates, sampling rates, exporters) share
- *    one open-addressing index: a power-of-two array of (hash, entry + 1)
- *    pairs, linear probing, backward-shift deletion (no tombstones), entries
- *    in a pool with a free list.  Keys are (version, exporter address,
+ *  - Fixed-capacity tables (templates, sampling rates, exporters), each an
+ *    entry pool with a free list indexed by fw_hashtab (common/hashtab.c).  Keys are (version, exporter address,
  *    domain, id), 32 bytes, compared with memcmp (always fully written).
  *  - A template is compiled once into `ops`: for a fixed-length template one
  *    (offset, length, kind) per field we use, unused fields dropped; for a
@@ -36,6 +34,7 @@
 #include <string.h>
 
 #include "fw_cur.h"
+#include "fw_hashtab.h"
 #include "fw_log.h"
 #include "fw_pkt.h"
 #include "tmpl_int.h"
@@ -206,9 +205,7 @@ struct tab {
 	uint32_t cap, n;
 	uint32_t *freel;      /* free entry indexes (stack) */
 	uint32_t nfree;
-	uint32_t *ix;         /* entry + 1, 0 = empty */
-	uint32_t *ixh;        /* hash of the entry in that slot */
-	uint32_t mask;
+	struct fw_hashtab ix; /* key hash -> entry */
 };
 
 struct pslot {
@@ -274,20 +271,17 @@ tab_at(const struct tab *t, uint32_t i)
 static int
 tab_init(struct tab *t, uint32_t cap, size_t esz)
 {
-	uint32_t slots = 8;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	if (cap == 0 || cap > (UINT32_C(1) << 24))
 		return FW_EINVAL;
-	while (slots < 2 * cap)
-		slots <<= 1;
 	t->esz = esz;
 	t->cap = cap;
-	t->mask = slots - 1;
+	if ((err = fw_hashtab_init(&t->ix, cap)) != FW_OK)
+		return err;
 	if ((t->ent = calloc(cap, esz)) == NULL ||
-	    (t->freel = calloc(cap, sizeof(*t->freel))) == NULL ||
-	    (t->ix = calloc(slots, sizeof(*t->ix))) == NULL ||
-	    (t->ixh = calloc(slots, sizeof(*t->ixh))) == NULL)
+	    (t->freel = calloc(cap, sizeof(*t->freel))) == NULL)
 		return FW_ENOMEM;
 	for (uint32_t i = 0; i < cap; i++)
 		t->freel[i] = cap - 1 - i;
@@ -300,8 +294,7 @@ tab_fini(struct tab *t)
 {
 	free(t->ent);
 	free(t->freel);
-	free(t->ix);
-	free(t->ixh);
+	fw_hashtab_fini(&t->ix);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -309,30 +302,27 @@ tab_fini(struct tab *t)
 static long
 tab_find(const struct tab *t, const struct tkey *k, uint32_t h)
 {
-	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
-		uint32_t e = t->ix[i];
+	struct fw_hashtab_probe p;
+	uint32_t e;
 
-		if (e == 0)
-			return -1;
-		if (t->ixh[i] == h && memcmp(&tab_at(t, e - 1)->key, k, sizeof(*k)) == 0)
-			return (long)(e - 1);
-	}
+	fw_hashtab_probe_start(&t->ix, h, &p);
+	while ((e = fw_hashtab_probe_next(&t->ix, &p)) != FW_HASHTAB_NONE)
+		if (memcmp(&tab_at(t, e)->key, k, sizeof(*k)) == 0)
+			return (long)e;
+	return -1;
 }
 
 /* New zeroed entry for key k (caller knows k is absent), or -1 when full. */
 static long
 tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
 {
-	uint32_t e, i;
+	uint32_t e;
 	struct ehdr *eh;
 
 	if (t->nfree == 0)
 		return -1;
 	e = t->freel[--t->nfree];
-	for (i = h & t->mask; t->ix[i] != 0; i = (i + 1) & t->mask)
-		;
-	t->ix[i] = e + 1;
-	t->ixh[i] = h;
+	fw_hashtab_insert(&t->ix, h, e);
 	eh = tab_at(t, e);
 	memset(eh, 0, t->esz);
 	eh->key = *k;
@@ -345,27 +335,8 @@ static void
 tab_remove(struct tab *t, uint32_t e)
 {
 	struct ehdr *eh = tab_at(t, e);
-	uint32_t h = key_hash(&eh->key), i, j;
 
-	for (i = h & t->mask; t->ix[i] != e + 1; i = (i + 1) & t->mask)
-		if (t->ix[i] == 0)
-			return;  /* not indexed: cannot happen, but never loop */
-	/* Backward-shift: pull later entries of the cluster into the hole
-	 * unless their home slot lies cyclically in (hole, them]. */
-	for (j = i;;) {
-		uint32_t k;
-
-		j = (j + 1) & t->mask;
-		if (t->ix[j] == 0)
-			break;
-		k = t->ixh[j] & t->mask;
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		t->ix[i] = t->ix[j];
-		t->ixh[i] = t->ixh[j];
-		i = j;
-	}
-	t->ix[i] = 0;
+	fw_hashtab_remove(&t->ix, key_hash(&eh->key), e);
 	eh->used = 0;
 	t->freel[t->nfree++] = e;
 	t->n--;

@@ -9,8 +9,8 @@
 
 #include "fw_pkt.h"
 
-static void
-mask_host_bits(struct fw_addr *a, unsigned len)
+void
+fw_prefix_mask(struct fw_addr *a, unsigned len)
 {
 	for (unsigned i = 0; i < 16; i++) {
 		unsigned bits = len >= (i + 1) * 8 ? 8 : len > i * 8 ? len - i * 8 : 0;
@@ -51,7 +51,7 @@ fw_prefix_parse(const char *text, struct fw_prefix *out)
 		len = v4 ? 32 : 128;
 	}
 	out->len = (uint8_t)(v4 ? len + 96 : len);
-	mask_host_bits(&out->addr, out->len);
+	fw_prefix_mask(&out->addr, out->len);
 	return FW_OK;
 }
 

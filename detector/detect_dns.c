@@ -111,7 +111,7 @@ struct zdetail {
 
 struct fw_dns_state {
 	const psl_ctx_t *psl;
-	struct idx zidx;
+	struct fw_hashtab zidx;    /* zones by ix_hash(hash) */
 	struct zone *z;
 	struct zwin *w;            /* max x nslots */
 	uint32_t *zfree;
@@ -165,10 +165,10 @@ under(const char *name, size_t len, const char *zone)
 }
 
 int
-dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **out)
+dns_new(struct det_core *c, struct fw_dns_state **out)
 {
+	const struct fw_config *cfg = &c->cfg;
 	struct fw_dns_state *s;
-	size_t nindex = 16;
 	int rc = FW_ENOMEM;
 	double a;
 
@@ -179,10 +179,7 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 		return FW_ENOMEM;
 	s->psl = psl_builtin();
 	s->max = (size_t)cfg->dns_max_zones;
-	s->nslots = det_nslots(d);
-	while (nindex < s->max * 2)
-		nindex <<= 1;
-	s->zidx.mask = nindex - 1;
+	s->nslots = c->clk.nslots;
 	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
 	s->attach_q = a < 1 ? 1 : (uint32_t)a;
 	if (s->psl == NULL) {
@@ -194,13 +191,15 @@ dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **
 		rc = FW_EINVAL;
 		goto fail;
 	}
-	s->zidx.slot = calloc(nindex, sizeof(*s->zidx.slot));
+	if ((rc = fw_hashtab_init(&s->zidx, s->max)) != FW_OK)
+		goto fail;
+	rc = FW_ENOMEM;
 	s->z = calloc(s->max, sizeof(*s->z));
 	s->w = calloc(s->max * (size_t)s->nslots, sizeof(*s->w));
 	s->zfree = calloc(s->max, sizeof(*s->zfree));
 	s->det = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->det));
 	s->dfree = calloc((size_t)cfg->dns_detail_zones, sizeof(*s->dfree));
-	if (s->zidx.slot == NULL || s->z == NULL || s->w == NULL || s->zfree == NULL ||
+	if (s->z == NULL || s->w == NULL || s->zfree == NULL ||
 	    s->det == NULL || s->dfree == NULL)
 		goto fail;
 	s->ndet_alloc = (size_t)cfg->dns_detail_zones;
@@ -234,7 +233,7 @@ dns_free(struct fw_dns_state *s)
 	}
 	free(s->det);
 	free(s->dfree);
-	free(s->zidx.slot);
+	fw_hashtab_fini(&s->zidx);
 	free(s->z);
 	free(s->w);
 	free(s->zfree);
@@ -280,7 +279,7 @@ dns_check_config(const struct fw_config *cfg, char *err, size_t errlen)
 size_t
 dns_memory_bytes(const struct fw_dns_state *s)
 {
-	return sizeof(*s) + ((size_t)s->zidx.mask + 1) * sizeof(*s->zidx.slot) +
+	return sizeof(*s) + fw_hashtab_bytes(&s->zidx) +
 	    s->max * (sizeof(*s->z) + sizeof(*s->zfree) + (size_t)s->nslots * sizeof(*s->w)) +
 	    s->ndet * (sizeof(*s->det) + sizeof(*s->dfree) + 2 * fw_xset_bytes(s->det[0].names.cap));
 }
@@ -288,48 +287,27 @@ dns_memory_bytes(const struct fw_dns_state *s)
 /* ---- zone table ---- */
 
 static struct zone *
-zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h, size_t *slot)
+zone_find(struct fw_dns_state *s, const char *name, size_t len, uint64_t h)
 {
-	size_t i = (size_t)h & s->zidx.mask;
+	struct fw_hashtab_probe p;
+	uint32_t e;
 
-	for (;; i = (i + 1) & s->zidx.mask) {
-		uint64_t e = s->zidx.slot[i];
-		struct zone *z;
+	fw_hashtab_probe_start(&s->zidx, ix_hash(h), &p);
+	while ((e = fw_hashtab_probe_next(&s->zidx, &p)) != FW_HASHTAB_NONE) {
+		struct zone *z = &s->z[e];
 
-		if (e == 0)
-			break;
-		if (!IDX_TAG_EQ(e, h))
-			continue;
-		z = &s->z[IDX_NUM(e)];
 		if (z->hash == h && z->len == len && memcmp(z->name, name, len) == 0)
 			return z;
 	}
-	*slot = i;
 	return NULL;
 }
 
 static void
 zone_remove(struct fw_dns_state *s, struct zone *z)
 {
-	size_t num = (size_t)(z - s->z), i = (size_t)z->hash & s->zidx.mask, j;
+	size_t num = (size_t)(z - s->z);
 
-	while (IDX_NUM(s->zidx.slot[i]) != num)
-		i = (i + 1) & s->zidx.mask;
-	/* Backward-shift delete (see idx_delete in detect.c). */
-	s->zidx.slot[i] = 0;
-	for (j = i;;) {
-		size_t home;
-
-		j = (j + 1) & s->zidx.mask;
-		if (s->zidx.slot[j] == 0)
-			break;
-		home = (size_t)s->z[IDX_NUM(s->zidx.slot[j])].hash & s->zidx.mask;
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			s->zidx.slot[i] = s->zidx.slot[j];
-			s->zidx.slot[j] = 0;
-			i = j;
-		}
-	}
+	fw_hashtab_remove(&s->zidx, ix_hash(z->hash), (uint32_t)num);
 	if (z->detail != NONE32) {
 		s->det[z->detail].owner = NONE32;
 		s->dfree[s->ndfree++] = z->detail;
@@ -341,7 +319,7 @@ zone_remove(struct fw_dns_state *s, struct zone *z)
 }
 
 static bool
-zone_evict_one(struct fw_detect *d, struct fw_dns_state *s, uint64_t seq)
+zone_evict_one(struct det_core *c, struct fw_dns_state *s, uint64_t seq)
 {
 	struct zone *best = NULL;
 
@@ -359,7 +337,7 @@ zone_evict_one(struct fw_detect *d, struct fw_dns_state *s, uint64_t seq)
 	if (best == NULL)
 		return false;
 	zone_remove(s, best);
-	det_stats(d)->zones_evicted_lru++;
+	c->st.zones_evicted_lru++;
 	return true;
 }
 
@@ -402,18 +380,15 @@ zone_setup(struct fw_dns_state *s, struct zone *z)
 }
 
 static struct zone *
-zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t len, uint64_t h, uint64_t seq)
+zone_get(struct det_core *c, struct fw_dns_state *s, const char *name, size_t len, uint64_t h, uint64_t seq)
 {
-	size_t slot, num;
-	struct zone *z = zone_find(s, name, len, h, &slot);
+	size_t num;
+	struct zone *z = zone_find(s, name, len, h);
 
 	if (z != NULL)
 		return z;
-	if (s->zused >= s->max) {
-		if (!zone_evict_one(d, s, seq))
-			return NULL;
-		(void)zone_find(s, name, len, h, &slot);
-	}
+	if (s->zused >= s->max && !zone_evict_one(c, s, seq))
+		return NULL;
 	num = s->nzfree > 0 ? s->zfree[--s->nzfree] : s->zhw++;
 	z = &s->z[num];
 	memset(z, 0, offsetof(struct zone, name));
@@ -426,7 +401,7 @@ zone_get(struct fw_detect *d, struct fw_dns_state *s, const char *name, size_t l
 	z->gen = ++s->gen;
 	z->al.ended_widx = INT64_MIN / 2;
 	memset(&s->w[num * (size_t)s->nslots], 0, (size_t)s->nslots * sizeof(*s->w));
-	s->zidx.slot[slot] = IDX_MAKE(h, num);
+	fw_hashtab_insert(&s->zidx, ix_hash(h), (uint32_t)num);
 	s->zused++;
 	zone_setup(s, z);
 	return z;
@@ -485,7 +460,7 @@ struct dnsrec {
 };
 
 static struct zwin *
-zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const struct dnsrec *r,
+zone_take(struct det_core *c, struct fw_dns_state *s, struct zone *z, const struct dnsrec *r,
     uint32_t child_q, uint64_t seq)
 {
 	struct zwin *w = zslot(s, z, r->widx);
@@ -517,7 +492,7 @@ zone_take(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, const str
 			fw_xset_clear(&x->pairs);
 			fw_topk_init(&x->clients, 8);
 		} else {
-			det_stats(d)->details_full++;
+			c->st.details_full++;
 		}
 	}
 	if (z->detail != NONE32) {
@@ -570,7 +545,7 @@ dns_prep(const struct fw_dnsq *q, struct dnspre *p)
 }
 
 static void
-dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, const struct dnspre *p)
+dns_take(struct det_core *c, struct fw_dns_state *s, const struct fw_dnsq *q, const struct dnspre *p)
 {
 	struct dnsrec r;
 	const char *parent;
@@ -578,11 +553,11 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, c
 	uint64_t ph, seq;
 	struct zone *z;
 	struct zwin *zw;
-	struct fw_detect_stats *st = det_stats(d);
+	struct fw_detect_stats *st = &c->st;
 
 	r.q = q;
 	r.len = p->len;
-	if ((r.widx = det_take_time(d, q->time_ms)) == INT64_MIN)
+	if ((r.widx = det_clock_take(c, q->time_ms)) == INT64_MIN)
 		return;
 	r.resp = (q->flags & FW_DNSQ_F_RESPONSE) != 0;
 	if (r.resp)
@@ -595,8 +570,8 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, c
 	plen = r.len - p->label_len - 1;
 	r.label_len = p->label_len;
 	ph = p->ph;
-	seq = det_seq(d);
-	if ((z = zone_get(d, s, parent, plen, ph, seq)) == NULL) {
+	seq = c->clk.seq;
+	if ((z = zone_get(c, s, parent, plen, ph, seq)) == NULL) {
 		st->zones_full++;
 		return;
 	}
@@ -613,7 +588,7 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, c
 		memcpy(&y, q->client.b + 8, 8);
 		r.ch = fw_hash64(x ^ fw_hash64(y ^ 0x77));
 	}
-	zw = zone_take(d, s, z, &r, 0, seq);
+	zw = zone_take(c, s, z, &r, 0, seq);
 	for (int i = 0; i < z->nroll; i++) {
 		struct zone *rz = NULL;
 
@@ -623,7 +598,7 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, c
 			const char *rn = z->name + z->roll_off[i];
 			size_t rl = z->len - z->roll_off[i];
 
-			if ((rz = zone_get(d, s, rn, rl, fw_hash_bytes(rn, rl, NAME_SEED), seq)) == NULL) {
+			if ((rz = zone_get(c, s, rn, rl, fw_hash_bytes(rn, rl, NAME_SEED), seq)) == NULL) {
 				st->zones_full++;
 				continue;
 			}
@@ -631,7 +606,7 @@ dns_take(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, c
 			z->roll_gen[i] = rz->gen;
 		}
 		if (!rz->ignore)
-			(void)zone_take(d, s, rz, &r, r.resp ? 0 : zw->q, seq);
+			(void)zone_take(c, s, rz, &r, r.resp ? 0 : zw->q, seq);
 	}
 }
 
@@ -687,16 +662,16 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 }
 
 static void
-score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t widx)
+score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t widx)
 {
-	const struct fw_config *cfg = det_cfg(d);
-	struct fw_detect_stats *st = det_stats(d);
+	const struct fw_config *cfg = &c->cfg;
+	struct fw_detect_stats *st = &c->st;
 	double secs = (double)cfg->window_ms / 1000.0;
 	struct zwin *w = zslot(s, z, widx);
 	static const struct zwin empty;
 	const struct zwin *cw = w->tag == widx + 1 ? w : &empty;
 	double qps = cw->q / secs;
-	double thr = det_threshold(d, &z->b_qps, cfg->dns_min_qps, cfg->dns_multiplier);
+	double thr = det_threshold(c, &z->b_qps, cfg->dns_min_qps, cfg->dns_multiplier);
 	int64_t wstart = widx * cfg->window_ms, wend = wstart + cfg->window_ms;
 	struct alert *al = &z->al;
 	struct zdetail *x = z->detail != NONE32 ? &s->det[z->detail] : NULL;
@@ -727,7 +702,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	if (al->active)
 		thr = al->thr;  /* frozen while the alert is open */
 	else
-		thr = det_warm_threshold(d, thr, cfg->dns_warmup_qps);
+		thr = det_warm_threshold(c, thr, cfg->dns_warmup_qps);
 	hot = qps > thr;
 	calm = qps < thr * cfg->hysteresis;
 	if (hot && cw->max_child >= cfg->dominance * cw->q) {
@@ -768,13 +743,13 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 	else if (kind == 2)
 		z->flood_windows++;
 	was_active = al->active;
-	act = det_lifecycle(d, al, hot, calm, widx, wstart, wend);
+	act = det_lifecycle(c, al, hot, calm, widx, wstart, wend);
 	if ((hot || al->active) && qps > al->peak_qps)
 		al->peak_qps = qps;
 	if (!hot && !suppressed && !was_active && al->hot_run == 0) {
-		det_learn(d, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
+		det_learn(c, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
 		if (cw->snap)
-			det_learn(d, &z->b_distinct, z->distinct);
+			det_learn(c, &z->b_distinct, z->distinct);
 	}
 	if (act != LC_NONE) {
 		if (act == LC_START || act == LC_RESTART)
@@ -782,7 +757,7 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 		if (act != LC_END)
 			al->vector = z->wt_windows >= z->flood_windows ? FW_VEC_DNS_WATER_TORTURE : FW_VEC_DNS_FLOOD;
 		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
-		det_emit(d, al, act, act == LC_END ? al->last_hot_ms : wend, z->name, s->evbuf);
+		det_emit(c, al, act, act == LC_END ? al->last_hot_ms : wend, z->name, s->evbuf);
 	}
 	if (x == NULL) {
 		/* Arrival-period state starts over (detail zones: at period end). */
@@ -805,26 +780,26 @@ score_zone(struct fw_detect *d, struct fw_dns_state *s, struct zone *z, int64_t 
 
 /* End every open zone alert now (fw_detect_end_all); returns how many. */
 int
-dns_end_all(struct fw_detect *d, struct fw_dns_state *s)
+dns_end_all(struct det_core *c, struct fw_dns_state *s)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < s->zhw; i++) {
 		struct zone *z = &s->z[i];
 
-		if (!z->used || !det_force_end(d, &z->al))
+		if (!z->used || !det_force_end(c, &z->al))
 			continue;
 		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
-		det_emit(d, &z->al, LC_END, z->al.last_hot_ms, z->name, s->evbuf);
+		det_emit(c, &z->al, LC_END, z->al.last_hot_ms, z->name, s->evbuf);
 		n++;
 	}
 	return n;
 }
 
 void
-dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
+dns_close_window(struct det_core *c, struct fw_dns_state *s, int64_t widx)
 {
-	const struct fw_config *cfg = det_cfg(d);
+	const struct fw_config *cfg = &c->cfg;
 
 	for (size_t n = 0; n < s->zhw; n++) {
 		struct zone *z = &s->z[n];
@@ -832,7 +807,7 @@ dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
 		if (!z->used)
 			continue;
 		if (!z->ignore)
-			score_zone(d, s, z, widx);
+			score_zone(c, s, z, widx);
 		else
 			z->idle_run++;
 		if (!z->al.active && z->al.hot_run == 0 && z->idle_run >= (uint32_t)cfg->idle_windows) {
@@ -842,11 +817,11 @@ dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
 				busy |= s->w[n * (size_t)s->nslots + (size_t)k].tag != 0;
 			if (!busy) {
 				zone_remove(s, z);
-				det_stats(d)->evicted++;
+				c->st.evicted++;
 			}
 		}
 	}
-	det_stats(d)->zones = s->zused;
+	c->st.zones = s->zused;
 }
 
 /*
@@ -856,9 +831,8 @@ dns_close_window(struct fw_detect *d, struct fw_dns_state *s, int64_t widx)
  * time order; stragglers count in the next period).  O(detail blocks).
  */
 void
-dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_t next_close)
+dns_period_end(struct fw_dns_state *s, int64_t widx, int64_t next_close)
 {
-	(void)d;
 	for (size_t i = 0; i < s->ndet; i++) {
 		struct zdetail *x = &s->det[i];
 		struct zone *z;
@@ -900,7 +874,7 @@ dns_period_end(struct fw_detect *d, struct fw_dns_state *s, int64_t widx, int64_
 #define DPF ((size_t)4)        /* records between pipeline stages */
 
 void
-dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq *q, size_t n)
+dns_take_batch(struct det_core *c, struct fw_dns_state *s, const struct fw_dnsq *q, size_t n)
 {
 	struct dnspre pre[4 * DPF];
 
@@ -910,21 +884,21 @@ dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq
 
 			dns_prep(&q[i], p);
 			if (p->len > 0)
-				__builtin_prefetch(&s->zidx.slot[p->ph & s->zidx.mask]);
+				__builtin_prefetch(fw_hashtab_home(&s->zidx, ix_hash(p->ph)));
 		}
 		if (i >= DPF && i - DPF < n) {
 			const struct dnspre *p = &pre[(i - DPF) % (4 * DPF)];
-			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+			uint32_t e = p->len > 0 ? fw_hashtab_peek(&s->zidx, ix_hash(p->ph)) : FW_HASHTAB_NONE;
 
-			if (e != 0 && IDX_TAG_EQ(e, p->ph))
-				__builtin_prefetch(&s->z[IDX_NUM(e)]);
+			if (e != FW_HASHTAB_NONE)
+				__builtin_prefetch(&s->z[e]);
 		}
 		if (i >= 2 * DPF && i - 2 * DPF < n) {
 			const struct dnspre *p = &pre[(i - 2 * DPF) % (4 * DPF)];
-			uint64_t e = p->len > 0 ? s->zidx.slot[p->ph & s->zidx.mask] : 0;
+			uint32_t e = p->len > 0 ? fw_hashtab_peek(&s->zidx, ix_hash(p->ph)) : FW_HASHTAB_NONE;
 
-			if (e != 0 && IDX_TAG_EQ(e, p->ph)) {
-				const struct zone *z = &s->z[IDX_NUM(e)];
+			if (e != FW_HASHTAB_NONE) {
+				const struct zone *z = &s->z[e];
 
 				if (z->detail != NONE32) {
 					const struct fw_xset *x = &s->det[z->detail].names;
@@ -934,6 +908,6 @@ dns_take_batch(struct fw_detect *d, struct fw_dns_state *s, const struct fw_dnsq
 			}
 		}
 		if (i >= 3 * DPF)
-			dns_take(d, s, &q[i - 3 * DPF], &pre[(i - 3 * DPF) % (4 * DPF)]);
+			dns_take(c, s, &q[i - 3 * DPF], &pre[(i - 3 * DPF) % (4 * DPF)]);
 	}
 }

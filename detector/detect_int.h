@@ -1,6 +1,9 @@
 /*
- * detect_int.h - state shared by detect.c (flows, windows, lifecycle) and
- * detect_dns.c (DNS zones).  Private to detector/; see fw_detect.h.
+ * detect_int.h - the detector's core, shared by the flow side (detect.c and
+ * its rooms, see detect_flow_int.h) and the DNS side (detect_dns.c): the
+ * configuration, the counters, the event-time clock (detect_time.c),
+ * baselines (detect_baseline.c) and the alert lifecycle with its emitter
+ * (detect_alert.c).  The DNS side sees only this; private to detector/.
  */
 #ifndef FW_DETECT_INT_H
 #define FW_DETECT_INT_H
@@ -10,22 +13,17 @@
 
 #include <jansson.h>
 
+#include "fw_config.h"
 #include "fw_detect.h"
+#include "fw_hashtab.h"
 #include "fw_sketch.h"
 
 #define NONE32 UINT32_MAX
 #define SAMPLE_LRU 8           /* candidates looked at per eviction */
 #define SAMPLE_ROUNDS 4        /* ... in at most this many groups */
-#define MAX_NETS 64            /* detector.networks entries */
 #define MAX_DNS_LIST 64        /* dns.zones / dns.exclude entries */
 #define TOP_SHOWN 5            /* heavy hitters shown in evidence */
-
-/* Packet classes for the vector; see classify() in detect.c. */
-enum cls { C_SYN, C_ACK, C_TCP, C_UDP, C_ICMP, C_GRE, C_OTHER, NCLS };
-/* Reflection source ports. */
-enum amp { AMP_DNS, AMP_NTP, AMP_MEMCACHED, AMP_SSDP, AMP_N };
-/* Features whose entropy is tracked per victim. */
-enum feat { F_SRC, F_SPORT, F_DPORT, F_PROTO, F_TTL, F_DST, NFEAT };
+#define LAG_NB 64              /* lateness histogram buckets (windows) */
 
 /* EWMA mean and variance of one metric. */
 struct base {
@@ -56,51 +54,130 @@ struct alert {
 
 enum lc_action { LC_NONE, LC_START, LC_UPDATE, LC_END, LC_RESTART };
 
-/* Open addressing index over a dense entry array; backward-shift delete. */
-struct idx {
-	uint64_t *slot;            /* hash >> 32 << 32 | entry number + 1; 0 = empty */
-	size_t mask;
+struct det_core;
+
+/* What the clock asks of its owner (detect.c wires flows and DNS). */
+struct det_clock_hooks {
+	/* The newest window moved on from widx (DNS period snapshots). */
+	void (*period_end)(void *owner, int64_t widx, int64_t next_close);
+	/* Window widx closes: score it, sweep idle entries. */
+	void (*close_window)(void *owner, int64_t widx);
+	void *owner;
 };
 
-/* An index slot: the hash's high half lets a probe skip entries unread. */
-#define IDX_MAKE(h, num) (((h) >> 32 << 32) | ((uint64_t)(num) + 1))
-#define IDX_NUM(e) ((size_t)(uint32_t)(e) - 1)
-#define IDX_TAG_EQ(e, h) ((e) >> 32 == (h) >> 32)
+/* Event time and windows (detect_time.c). */
+struct det_clock {
+	struct det_clock_hooks hk;
+	int nslots;                /* window slots per victim / zone: the ring */
+	uint64_t seq;              /* records taken: the LRU clock */
+	int64_t max_event_ms;      /* newest event time; INT64_MIN: no data yet */
+	int64_t next_close;        /* windows below are closed; INT64_MIN: no data yet */
+	int64_t wall_ms;           /* live: the wall clock; 0 in replay */
+	int64_t memo_w0;           /* start (ms) of the window memo_widx: saves a division per record */
+	int64_t memo_widx;
+	int64_t late_ms;           /* lateness in force: learned in [lateness_ms, max_lateness_ms] */
+	int64_t late_max_ms;       /* learning bound (ring size); == lateness_ms: not learning */
+	int64_t learn_from_ms;     /* event time from which the histogram is trusted */
+	uint64_t lag_mul;          /* 2^32 / window_ms, rounded up: lag bucket without a division */
+	uint32_t lagh[LAG_NB];     /* flow records by lag behind the newest (windows), decaying */
+	uint32_t lag_n;            /* sum of lagh */
+};
 
-struct fw_detect;
+/* What flows and DNS share.  One per detector, on its one thread. */
+struct det_core {
+	struct fw_config cfg;
+	struct fw_detect_stats st;
+	struct det_clock clk;
+	fw_alert_fn *emit;
+	void *ctx;
+	struct fw_alert_ev ev;     /* scratch for emitting */
+	uint8_t end_reason;        /* reason of the ends emitted now (enum fw_end_reason) */
+	int64_t end_at_ms;         /* decision time of forced ends (end_all); 0: window time */
+};
 
-/* detect.c, used by detect_dns.c */
+/* ---- detect_time.c: event time, windows, lateness ---- */
+
 int64_t det_floor_div(int64_t a, int64_t b);
-double det_threshold(const struct fw_detect *d, const struct base *b, double floor_v, double mult);
-void det_learn(const struct fw_detect *d, struct base *b, double x);
-bool det_warming(const struct fw_detect *d);
-double det_warm_threshold(const struct fw_detect *d, double learned, double warm);
-bool det_force_end(struct fw_detect *d, struct alert *a);
-enum lc_action det_lifecycle(struct fw_detect *d, struct alert *a, bool hot, bool calm,
-    int64_t widx, int64_t wstart, int64_t wend);
-void det_make_id(struct alert *a, const char *victim_text);
-void det_emit(struct fw_detect *d, struct alert *a, enum lc_action act, int64_t at_ms,
-    const char *victim, const char *evidence);
-int64_t det_take_time(struct fw_detect *d, int64_t t);
-double det_round(double x, double unit);
+void det_clock_init(struct det_core *c, const struct det_clock_hooks *hk);
+/* The window a record of event time t lands in (closing windows as time
+ * moves on), or INT64_MIN when it is dropped; counts the record. */
+int64_t det_clock_take(struct det_core *c, int64_t t);
+/* Close windows due by event time (and wall clock, when live). */
+void det_clock_advance(struct det_core *c);
+/* Close every window below upto. */
+void det_clock_close_until(struct det_core *c, int64_t upto);
 
-/* detect_dns.c, used by detect.c */
+/* Window of event time t; records of a batch mostly share one window. */
+static inline int64_t
+det_widx(struct det_core *c, int64_t t)
+{
+	/* Unsigned: one compare covers both bounds and cannot overflow. */
+	if ((uint64_t)t - (uint64_t)c->clk.memo_w0 < (uint64_t)c->cfg.window_ms)
+		return c->clk.memo_widx;
+	c->clk.memo_widx = det_floor_div(t, c->cfg.window_ms);
+	c->clk.memo_w0 = c->clk.memo_widx * c->cfg.window_ms;
+	return c->clk.memo_widx;
+}
+
+/* Count a flow record's lag behind the newest event time (lateness
+ * learning, see detect_time.c): a multiply and an increment. */
+static inline void
+det_learn_lag(struct det_core *c, int64_t end_ms)
+{
+	struct det_clock *k = &c->clk;
+	uint64_t lag = (uint64_t)(k->max_event_ms - end_ms), b;
+
+	if (k->late_max_ms <= c->cfg.lateness_ms)
+		return;
+	b = lag >= (UINT64_C(1) << 31) ? LAG_NB - 1 : (lag * k->lag_mul) >> 32;
+	k->lagh[b < LAG_NB ? b : LAG_NB - 1]++;
+	if (++k->lag_n >= (1u << 16)) {
+		k->lag_n = 0;
+		for (int i = 0; i < LAG_NB; i++) {
+			k->lagh[i] >>= 1;
+			k->lag_n += k->lagh[i];
+		}
+	}
+}
+
+/* ---- detect_baseline.c: EWMA baselines and thresholds ---- */
+
+double det_threshold(const struct det_core *c, const struct base *b, double floor_v, double mult);
+void det_learn(const struct det_core *c, struct base *b, double x);
+
+/* ---- detect_alert.c: lifecycle, ids, end reasons, warm-up, emitting ---- */
+
+bool det_warming(const struct det_core *c);
+double det_warm_threshold(const struct det_core *c, double learned, double warm);
+enum lc_action det_lifecycle(struct det_core *c, struct alert *a, bool hot, bool calm,
+    int64_t widx, int64_t wstart, int64_t wend);
+bool det_force_end(struct det_core *c, struct alert *a);
+void det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
+    const char *victim, const char *evidence);
+
+/* ---- detect_classify.c: evidence JSON helpers ---- */
+
+double det_round(double x, double unit);
+/* Evidence JSON into out (o consumed); 1 if it fit. */
+int det_json_put(json_t *o, char *out, size_t outlen);
+
+/* ---- detect_dns.c, wired by detect.c ---- */
+
 struct fw_dns_state;
-int dns_new(struct fw_detect *d, const struct fw_config *cfg, struct fw_dns_state **out);
+int dns_new(struct det_core *c, struct fw_dns_state **out);
 void dns_free(struct fw_dns_state *z);
 int dns_check_config(const struct fw_config *cfg, char *err, size_t errlen);
-void dns_period_end(struct fw_detect *d, struct fw_dns_state *z, int64_t widx, int64_t next_close);
-void dns_close_window(struct fw_detect *d, struct fw_dns_state *z, int64_t widx);
+void dns_period_end(struct fw_dns_state *z, int64_t widx, int64_t next_close);
+void dns_close_window(struct det_core *c, struct fw_dns_state *z, int64_t widx);
 size_t dns_memory_bytes(const struct fw_dns_state *z);
-int dns_end_all(struct fw_detect *d, struct fw_dns_state *z);
-void dns_take_batch(struct fw_detect *d, struct fw_dns_state *z, const struct fw_dnsq *q, size_t n);
-int det_nslots(const struct fw_detect *d);
-uint64_t det_seq(const struct fw_detect *d);
-struct fw_detect_stats *det_stats(struct fw_detect *d);
-const struct fw_config *det_cfg(const struct fw_detect *d);
-struct fw_alert_ev *det_scratch(struct fw_detect *d);
+int dns_end_all(struct det_core *c, struct fw_dns_state *z);
+void dns_take_batch(struct det_core *c, struct fw_dns_state *z, const struct fw_dnsq *q, size_t n);
 
-/* Evidence JSON into out (o consumed); 1 if it fit (detect.c). */
-int det_json_put(json_t *o, char *out, size_t outlen);
+/* The fw_hashtab hash of a victim's or zone's 64-bit key hash. */
+static inline uint32_t
+ix_hash(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
+}
 
 #endif /* FW_DETECT_INT_H */

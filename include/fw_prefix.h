@@ -31,6 +31,9 @@ int fw_prefix_list_parse(const char *text, struct fw_prefix_list *out, char *err
 
 int fw_prefix_contains(const struct fw_prefix *p, const struct fw_addr *a);
 
+/* Clear every bit of a after the first len (of 128): a's network address. */
+void fw_prefix_mask(struct fw_addr *a, unsigned len);
+
 /* Index of the longest prefix containing a, or -1. */
 int fw_prefix_list_match(const struct fw_prefix_list *l, const struct fw_addr *a);
 

@@ -1132,6 +1132,26 @@ START_TEST(test_detector_bad_networks)
 }
 END_TEST
 
+/* 65 prefixes: refused, and nothing is written past the 64-entry table
+ * (ASan: the old parser stored the 65th entry's rate before counting). */
+START_TEST(test_detector_too_many_networks)
+{
+	struct fw_config cfg;
+	struct fw_detect *d = NULL;
+	char err[256];
+	size_t off = 0;
+
+	fw_config_defaults(&cfg);
+	for (int i = 0; i < 65; i++)
+		off += (size_t)snprintf(cfg.networks + off, sizeof(cfg.networks) - off, "%d.0.0.0/8@5,", i + 1);
+	ck_assert_uint_lt(off, sizeof(cfg.networks));
+	ck_assert_int_eq(fw_detect_check_config(&cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "more than 64 prefixes"));
+	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_EINVAL);
+	ck_assert_ptr_null(d);
+}
+END_TEST
+
 START_TEST(test_detector_check_config)
 {
 	struct fw_config cfg;
@@ -1316,6 +1336,7 @@ detector_suite(void)
 	tcase_add_test(l, test_detector_memory_reported);
 	tcase_add_test(l, test_detector_hand_built_config);
 	tcase_add_loop_test(m, test_detector_bad_networks, 0, 8);
+	tcase_add_test(m, test_detector_too_many_networks);
 	tcase_add_test(m, test_detector_odd_dns_names);
 	tcase_add_test(m, test_detector_check_config);
 	tcase_add_test(m, test_detector_odd_times);

@@ -1,0 +1,161 @@
+/*
+ * detect_alert.c - the alert lifecycle shared by victims and zones: start
+ * after start_windows hot windows, update every update_windows, end after
+ * end_windows calm ones (or forced: shutdown, end of input), restart under
+ * the same id within the cool-down; ids; warm-up; emitting the event.
+ *
+ * The scoring code (detect_score.c for flows, detect_dns.c for zones)
+ * judges each closed window hot or calm; det_lifecycle turns that into an
+ * action and det_emit fills the one scratch event and hands it to the
+ * sink callback.  Ids are FNV-1a of the victim text and the start time:
+ * the same input gives the same ids on every replay.
+ *
+ * Warm-up: for the first warmup_windows windows after start no baseline is
+ * trusted (det_warm_threshold), so a flood already running at start alerts
+ * instead of being learned.
+ */
+#include "detect_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+det_warming(const struct det_core *c)
+{
+	return c->st.windows_closed < (uint64_t)c->cfg.warmup_windows;
+}
+
+/*
+ * The threshold in force: during warm-up no baseline is trusted, so a window
+ * is hot only above the warm-up floor `warm` (0: nothing is hot).  An attack
+ * already running at start alerts, and its hot windows are never learned.
+ * An alert started in warm-up keeps this floor as its frozen threshold, so it
+ * ends when the rate falls under it instead of measuring a busy but normal
+ * victim against an empty baseline for ever.  After warm-up: `learned`.
+ */
+double
+det_warm_threshold(const struct det_core *c, double learned, double warm)
+{
+	if (!det_warming(c))
+		return learned;
+	/* The floor alone: what was learned so far may be a flood's first,
+	 * partial window, and must not lift the bar above the flood. */
+	(void)learned;
+	return warm > 0 ? warm : INFINITY;
+}
+
+static void
+make_id(struct alert *a, const char *victim_text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;  /* FNV-1a over victim and start time */
+
+	for (const char *p = victim_text; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)((uint64_t)a->started_ms >> (i * 8))) * 0x100000001b3ULL;
+	snprintf(a->id, sizeof(a->id), "%016llx", (unsigned long long)h);
+	a->has_id = 1;
+}
+
+/*
+ * One closed window through the lifecycle.  hot: over the start
+ * threshold; calm: under the end threshold.  Returns what to emit; the
+ * caller fills the event (it knows the victim text and evidence).
+ */
+enum lc_action
+det_lifecycle(struct det_core *c, struct alert *a, bool hot, bool calm,
+    int64_t widx, int64_t wstart, int64_t wend)
+{
+	if (!a->active) {
+		if (!hot) {
+			a->hot_run = 0;
+			return LC_NONE;
+		}
+		if (a->hot_run++ == 0) {
+			a->first_hot_ms = wstart;
+			a->peak_pps = a->peak_bps = a->peak_qps = 0;
+		}
+		if (a->hot_run < (uint32_t)c->cfg.start_windows)
+			return LC_NONE;
+		a->active = 1;
+		a->calm_run = 0;
+		a->since_update = 0;
+		a->last_hot_ms = wend;
+		if (a->has_id && widx - a->ended_widx <= c->cfg.cooldown_windows)
+			return LC_RESTART;  /* same id, seq goes on */
+		a->seq = 0;
+		a->started_ms = a->first_hot_ms;
+		c->st.alerts_started++;
+		return LC_START;
+	}
+	if (hot)
+		a->last_hot_ms = wend;
+	if (!calm) {
+		a->calm_run = 0;
+	} else if (++a->calm_run >= (uint32_t)c->cfg.end_windows) {
+		a->active = 0;
+		a->hot_run = 0;
+		a->ended_widx = widx;
+		c->st.alerts_ended++;
+		return LC_END;
+	}
+	if (++a->since_update >= (uint32_t)c->cfg.update_windows)
+		return LC_UPDATE;
+	return LC_NONE;
+}
+
+/* End an open alert now, without waiting for calm windows (end_all). */
+bool
+det_force_end(struct det_core *c, struct alert *a)
+{
+	if (!a->active)
+		return false;
+	a->active = 0;
+	a->hot_run = 0;
+	a->calm_run = 0;
+	a->ended_widx = det_floor_div(c->end_at_ms, c->cfg.window_ms);
+	c->st.alerts_ended++;
+	return true;
+}
+
+void
+det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
+    const char *victim, const char *evidence)
+{
+	struct fw_alert_ev *e = &c->ev;
+	double ratio;
+
+	memset(e, 0, offsetof(struct fw_alert_ev, evidence));
+	snprintf(e->victim, sizeof(e->victim), "%s", victim);
+	if (act == LC_START)
+		make_id(a, e->victim);
+	memcpy(e->id, a->id, sizeof(e->id));
+	e->event = act == LC_END ? FW_EV_END : act == LC_START ? FW_EV_START : FW_EV_UPDATE;
+	e->reason = act == LC_END ? c->end_reason : FW_END_NONE;
+	e->vector = a->vector;
+	ratio = (a->peak_pps > 0 ? a->peak_pps : a->peak_qps) / (a->thr > 0 ? a->thr : 1);
+	e->severity = ratio >= 100 ? 3 : ratio >= 10 ? 2 : 1;
+	e->seq = ++a->seq;
+	e->started_ms = a->started_ms;
+	e->updated_ms = at_ms;
+	e->ended_ms = 0;
+	if (act == LC_END) {
+		/* Ended at the last hot window; decided end_windows later.  The
+		 * event's time is the decision, so a timeline never runs backwards. */
+		e->ended_ms = at_ms;
+		e->updated_ms = c->end_at_ms != 0 ? c->end_at_ms : (a->ended_widx + 1) * c->cfg.window_ms;
+		if (e->updated_ms < at_ms)
+			e->updated_ms = at_ms;
+	}
+	e->peak_pps = a->peak_pps;
+	e->peak_bps = a->peak_bps;
+	e->peak_qps = a->peak_qps;
+	e->cur_pps = a->cur_pps;
+	e->cur_bps = a->cur_bps;
+	e->cur_qps = a->cur_qps;
+	snprintf(e->evidence, sizeof(e->evidence), "%s", evidence);
+	a->since_update = 0;
+	if (c->emit != NULL)
+		c->emit(c->ctx, e);
+}
