@@ -243,5 +243,5 @@ fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st)
 {
 	*st = d->core.st;
 	st->victims = d->vused;
-	st->newest_event_ms = d->max_event_ms;
+	st->newest_event_ms = d->core.clk.max_event_ms;
 }
