@@ -177,12 +177,19 @@ take_alerts(struct fw_pipeline *p)
 		if (max == 0 || (n = fw_ring_sc_pop_burst(p->alerts, p->sink_in, max)) == 0)
 			break;
 		for (size_t i = 0; i < n; i++) {
+			uint64_t k;
+
 			if (!fw_alertq_push(p->backlog, &p->sink_in[i], &p->sink_dropped))
 				continue;
-			FW_LOG_RL(FW_LOG_ERR, "sqlite", "backlog full (%zu events): dropped %s event %u of alert %s "
-			    "(victim %s); %llu accepted events dropped so far", fw_alertq_capacity(p->backlog),
-			    fw_event_name(d->event), (unsigned)d->seq, d->id, d->victim,
-			    (unsigned long long)atomic_fetch_add(&p->events_dropped, 1) + 1);
+			/* A full disk drops events in a steady stream: log the 1st, 2nd,
+			 * 4th, 8th ... drop, so the lines stay few whatever the rate and
+			 * the count is exact (and in the exit summary). */
+			k = atomic_fetch_add(&p->events_dropped, 1) + 1;
+			if ((k & (k - 1)) == 0)
+				fw_log(FW_LOG_ERR, "sqlite", "backlog full (%zu events): dropped %s event %u of alert %s "
+				    "(victim %s); %llu accepted events dropped so far (next line at %llu)",
+				    fw_alertq_capacity(p->backlog), fw_event_name(d->event), (unsigned)d->seq, d->id,
+				    d->victim, (unsigned long long)k, (unsigned long long)(2 * k));
 		}
 	}
 	atomic_store(&p->backlog_now, fw_alertq_count(p->backlog));

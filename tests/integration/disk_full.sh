@@ -61,8 +61,10 @@ PY
 # stalled detector would show as ring drops.
 start() {
 	log=$1; shift
+	# (A prompt loopback exporter: 3 s windows, no learned lateness, so alerts come within seconds.)
 	"$FW" run --set sqlite.path="$MNT/fw.db" --set sqlite.retention_days=0 --set listen.netflow=127.0.0.1:0 \
 		--set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 --set detector.update_windows=1 \
+		--set detector.max_lateness_ms=3000 \
 		--set pipeline.alert_slots=16 --set pipeline.ring_slots=8192 "$@" > "$log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "$log" "ready;"
@@ -90,11 +92,11 @@ start "$TMP/a.log" --set sqlite.backlog_events=64
 T0=$(date +%s)
 R1=$(gen "$TMP/a1.pcap" "$T0" 0 200)
 R2=$(gen "$TMP/a2.pcap" "$T0" 200 280)
-"$SEND" -r 5000 "$PORT" "$TMP/a1.pcap" > /dev/null
+"$SEND" -T "$PORT" "$TMP/a1.pcap" > /dev/null
 i=0
 until [ "$(events)" -gt 0 ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "no alert event written"; sleep 0.1; done
 fill
-"$SEND" -r 5000 "$PORT" "$TMP/a2.pcap" > /dev/null
+"$SEND" -T "$PORT" "$TMP/a2.pcap" > /dev/null
 sleep 1
 c0=$(cpu_ticks "$DAEMON_PID"); l0=$(grep -c "sqlite" "$TMP/a.log" || true)
 sleep 4
@@ -124,7 +126,7 @@ rm -f "$MNT"/fw.db*
 start "$TMP/b.log"
 fill
 gen "$TMP/b.pcap" "$(date +%s)" 0 280 > /dev/null
-"$SEND" -r 5000 "$PORT" "$TMP/b.pcap" > /dev/null
+"$SEND" -T "$PORT" "$TMP/b.pcap" > /dev/null
 wait_for "$TMP/b.log" "alert events failed"
 sleep 2
 before=$(events)
@@ -162,12 +164,12 @@ start "$TMP/c.log" --set kafka.brokers="$BOOT" --set kafka.flush_timeout_ms=3000
 T0=$(date +%s)
 gen "$TMP/c1.pcap" "$T0" 0 200 > /dev/null
 gen "$TMP/c2.pcap" "$T0" 200 280 > /dev/null
-"$SEND" -r 5000 "$PORT" "$TMP/c1.pcap" > /dev/null
+"$SEND" -T "$PORT" "$TMP/c1.pcap" > /dev/null
 i=0
 until [ "$(events)" -gt 0 ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "no alert event written"; sleep 0.1; done
 sleep 0.5
 fill
-"$SEND" -r 5000 "$PORT" "$TMP/c2.pcap" > /dev/null
+"$SEND" -T "$PORT" "$TMP/c2.pcap" > /dev/null
 wait_for "$TMP/c.log" "alert events failed"
 kill -USR2 "$MOCK_PID"
 wait_for "$TMP/c.log" "clearing .* delivered events from the outbox failed"

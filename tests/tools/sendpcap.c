@@ -2,7 +2,10 @@
  * sendpcap.c - test tool: send the UDP payloads found in capture files to a
  * collector on loopback with sendmmsg, bounded in count and time.
  *
- *   sendpcap [-r PPS] [-l LOOPS] [-a ADDR] PORT FILE...
+ *   sendpcap [-r PPS | -T] [-l LOOPS] [-a ADDR] PORT FILE...
+ *
+ * -T sends each datagram when its capture time (relative to the first) has
+ * come: live traffic as it was captured, for records stamped near now.
  *
  * Only loopback destinations are accepted (127.0.0.0/8 or ::1).  Prints
  * "sent N datagrams" on stdout.  PPS 0 = as fast as the socket takes them.
@@ -10,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 
 static uint8_t *payload[MAXD];
 static size_t plen[MAXD];
+static int64_t cap_ms[MAXD];  /* capture time of each datagram */
 static size_t nd;
 
 static int
@@ -47,6 +52,7 @@ load(const char *path)
 		if ((payload[nd] = malloc(u.len ? u.len : 1)) == NULL)
 			break;
 		memcpy(payload[nd], u.payload, u.len);
+		cap_ms[nd] = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 		plen[nd++] = u.len;
 	}
 	pcap_close(pc);
@@ -57,6 +63,7 @@ int
 main(int argc, char **argv)
 {
 	long rate = 0, loops = 1;
+	bool timed = false;
 	const char *addr = "127.0.0.1";
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -66,16 +73,17 @@ main(int argc, char **argv)
 	int opt, fd, port, batch = BATCH;
 	int64_t t0, deadline;
 
-	while ((opt = getopt(argc, argv, "r:l:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:l:a:T")) != -1) {
 		switch (opt) {
 		case 'r': rate = strtol(optarg, NULL, 10); break;
 		case 'l': loops = strtol(optarg, NULL, 10); break;
 		case 'a': addr = optarg; break;
+		case 'T': timed = true; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind < 2 || loops < 1 || loops > 10000) {
-		fprintf(stderr, "usage: sendpcap [-r PPS] [-l LOOPS] [-a ADDR] PORT FILE...\n");
+		fprintf(stderr, "usage: sendpcap [-r PPS | -T] [-l LOOPS] [-a ADDR] PORT FILE...\n");
 		return 2;
 	}
 	port = atoi(argv[optind]);
@@ -116,7 +124,17 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < nd;) {
 			int n = 0, r;
 
-			while (n < batch && i + (size_t)n < nd) {
+			if (timed) {
+				/* Wait for this datagram's capture time, then take every
+				 * one already due with it. */
+				int64_t due = t0 + (cap_ms[i] - cap_ms[0]);
+				while (fw_time_mono_ms() < due) {
+					struct timespec ts = { 0, 200000 };
+					nanosleep(&ts, NULL);
+				}
+			}
+			while (n < batch && i + (size_t)n < nd &&
+			    (!timed || cap_ms[i + (size_t)n] - cap_ms[0] <= fw_time_mono_ms() - t0)) {
 				iov[n].iov_base = payload[i + (size_t)n];
 				iov[n].iov_len = plen[i + (size_t)n];
 				memset(&msgs[n], 0, sizeof(msgs[n]));
