@@ -59,7 +59,7 @@ while time.time() < end:
     time.sleep(0.05)
 PY
 }
-FAST="--set detector.window_ms=200 --set detector.lateness_ms=400 --set detector.warmup_windows=0 --set detector.start_windows=2"
+FAST="--set detector.window_ms=200 --set detector.lateness_ms=400 --set detector.max_lateness_ms=400 --set detector.warmup_windows=0 --set detector.start_windows=2"
 
 # ---- 1. root -> nobody:nogroup, no capabilities ---------------------------
 S="$TMP/state"   # does not exist yet: the daemon creates it
