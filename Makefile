@@ -55,7 +55,7 @@ $(eval $(call flavour,asan,$(SAN) -O1))
 
 UNITS := $(notdir $(UNIT_SRC:.c=))
 
-.PHONY: all deps check unit unit-asan integration bench run demo clean headers lint asan fuzz \
+.PHONY: all deps check layering unit unit-asan integration bench run demo clean headers lint asan fuzz \
 	man install uninstall
 all: floodwatch
 
@@ -134,7 +134,11 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 check: deps
-	$(MAKE) lint unit unit-asan fuzz-replay fuzz integration
+	$(MAKE) layering lint unit unit-asan fuzz-replay fuzz integration
+
+# One-way layers (DESIGN.md): cli/, web/ -> collector/, detector/, sinks/ -> common/.
+layering:
+	@sh tests/layering.sh
 
 unit: $(UNITS:%=build/o/tests/%) floodwatch
 	@sh tests/run-units.sh build/o/tests $(UNITS)

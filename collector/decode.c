@@ -285,6 +285,20 @@ fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t
 }
 
 int
+fw_decode_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct fw_prefix_list pl;
+	uint32_t rates[FW_PREFIX_LIST_MAX];
+	char msg[200];
+
+	if (fw_sampling_override_parse(cfg->flow_sampling_override, &pl, rates, msg, sizeof(msg)) != FW_OK) {
+		snprintf(err, errlen, "flow.sampling_override: %s", msg);
+		return FW_EINVAL;
+	}
+	return FW_OK;
+}
+
+int
 fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 {
 	struct fw_decoder *d = calloc(1, sizeof(*d));

@@ -55,6 +55,19 @@ setup_ctx(struct fw_querylog_ctx *q, const struct fw_config *cfg)
 	return fw_querylog_set_tz(q, cfg->dns_querylog_timezone);
 }
 
+int
+fw_qlog_source_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct fw_querylog_ctx q;
+
+	if (setup_ctx(&q, cfg) != FW_OK) {
+		snprintf(err, errlen, "dns.querylog_timezone: '%s' is not a time zone "
+		    "(UTC, +01:00, a POSIX TZ string, a zoneinfo name or localtime)", cfg->dns_querylog_timezone);
+		return FW_EINVAL;
+	}
+	return FW_OK;
+}
+
 /* Parse one line into rec; counts. 1 if a record came out. */
 static int
 parse_line(struct fw_querylog_ctx *q, const char *line, size_t len, struct fw_dnsq *rec,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_pkt.h"
+#include "fw_addr.h"
 
 static void
 mask_host_bits(struct fw_addr *a, unsigned len)

@@ -57,7 +57,8 @@
 #include <string.h>
 
 #include "detect_int.h"
-#include "fw_pkt.h"
+#include "fw_addr.h"
+#include "fw_names.h"
 #include "fw_sketch.h"
 
 /* One window's counters for one victim. */
@@ -177,11 +178,6 @@ struct fw_detect {
 	char evbuf[FW_EVIDENCE_MAX];
 };
 
-static const char *const vector_names[FW_VEC_COUNT] = {
-	"volumetric", "udp_flood", "syn_flood", "ack_flood", "gre_flood",
-	"icmp_flood", "dns_flood", "dns_water_torture", "dns_amplification",
-	"ntp_amplification", "memcached_amplification", "ssdp_amplification",
-};
 static const uint16_t amp_port[AMP_N] = { 53, 123, 11211, 1900 };
 static const double amp_min_size[AMP_N] = { 512, 200, 400, 250 };
 static const uint8_t amp_vec[AMP_N] = {
@@ -210,12 +206,6 @@ det_json_put(json_t *o, char *out, size_t outlen)
 		memcpy(out, text, strlen(text) + 1);
 	free(text);
 	return fit;
-}
-
-const char *
-fw_vector_name(int vector)
-{
-	return vector >= 0 && vector < FW_VEC_COUNT ? vector_names[vector] : "volumetric";
 }
 
 /* ---- small shared helpers (also used by detect_dns.c) ---- */

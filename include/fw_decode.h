@@ -145,6 +145,9 @@ size_t fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow
  * as active timeouts do); 0 when no record was seen. */
 int64_t fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q);
 
+/* Check the decoder's keys (flow.sampling_override); a fw_config_check_fn. */
+int fw_decode_check_config(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
 /* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */
 int fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,
     char *err, size_t errlen) FW_MUSTCHECK;

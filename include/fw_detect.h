@@ -101,7 +101,4 @@ int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);
 
 void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
 
-/* Stable vector name ("udp_flood", ...) for enum fw_vector. */
-const char *fw_vector_name(int vector);
-
 #endif /* FW_DETECT_H */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fw_addr.h"
 #include "fw_err.h"
 #include "fw_records.h"
 
@@ -61,11 +62,5 @@ enum fw_payload_kind fw_pkt_sniff(const uint8_t *p, size_t len);
 
 /* Short stable name of a payload kind ("nf5", "dns", ...). */
 const char *fw_pkt_kind_name(enum fw_payload_kind kind);
-
-/* Address helpers. */
-void fw_addr_from_v4(struct fw_addr *a, const uint8_t v4[4]);
-int fw_addr_is_v4(const struct fw_addr *a);
-/* Text form: dotted quad for IPv4-mapped, RFC 5952 for IPv6. */
-void fw_addr_format(const struct fw_addr *a, char *out, size_t outlen);
 
 #endif /* FW_PKT_H */
