@@ -345,12 +345,6 @@ fw_listener_free(struct fw_listener *l)
 	free(l);
 }
 
-int
-fw_listener_port(const struct fw_listener *l)
-{
-	return l->port;
-}
-
 const char *
 fw_listener_name(const struct fw_listener *l)
 {

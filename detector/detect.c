@@ -1,7 +1,7 @@
 /*
  * detect.c - the streaming detector: windows, victims, baselines, vectors
  * and the alert lifecycle.  DNS zones live in detect_dns.c; the sketches
- * in sketch.c.  The rules and every tunable are in detector/README.md.
+ * in sketch.c.  The rules and every tunable: README.md, "Detection".
  *
  * Design
  *  - Windows on event time.  Each victim holds `nslots` window slots, a
@@ -1276,7 +1276,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 /* ---- classification and evidence ---- */
 
 /*
- * The primary vector of a packet mix (rules in detector/README.md):
+ * The primary vector of a packet mix (rules in README.md, "Vectors (flows)"):
  * reflection first (UDP from the service port, large average packets,
  * > 50 % of packets), then the class carrying > 50 % of packets, else
  * volumetric.  Secondary vectors: other classes with >= 20 %.

@@ -75,14 +75,10 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
     int64_t arrival_ms, struct fw_flow *flows, size_t maxflows, size_t *nflows,
     struct fw_dnsq *dns, size_t maxdns, size_t *ndns);
 
-/* Tag DNS records from this decoder (default FW_DNS_PCAP; NFLOG sets its own). */
-void fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source);
-
 const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
 
 /* The decoder's NetFlow v9/IPFIX template cache (persistence, exporters). */
 struct fw_tmpl_cache *fw_decoder_templates(struct fw_decoder *d);
-const struct fw_flow_dec_stats *fw_decoder_flow_stats(const struct fw_decoder *d);
 
 /* sFlow agents and their latest generic interface counters. */
 #define FW_SFLOW_IF_MAX 1024

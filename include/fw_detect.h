@@ -8,7 +8,7 @@
  * (libpsl) and configured zones; EWMA baselines per victim/zone and metric;
  * vectors from the packet mix; water torture, dns_flood and flash crowds
  * told apart with exact, capped distinct-name sets.  The model, each
- * vector's rule and every tunable: detector/README.md.
+ * vector's rule and every tunable: README.md, "Detection".
  *
  * All tables have a fixed capacity chosen from the config at
  * fw_detect_new() (reported in stats.memory_bytes) with counted eviction;
