@@ -188,6 +188,18 @@ ipv6(struct fw_cur *c, struct fw_pkt_l3 *ip)
 	return FW_OK;
 }
 
+/* What ipv4()/ipv6() may leave unset (they set the rest before FW_OK); no
+ * memset: sFlow dissects once per sample. */
+static void
+l3_init(struct fw_pkt_l3 *ip)
+{
+	ip->sport = ip->dport = 0;
+	ip->proto = ip->tcp_flags = 0;
+	ip->l4_err = FW_ETRUNC;
+	ip->l4 = NULL;
+	ip->l4_len = 0;
+}
+
 /* An IP packet by its version nibble. */
 static int
 ip_any(struct fw_cur *c, struct fw_pkt_l3 *ip)
@@ -255,7 +267,7 @@ fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *o
 {
 	struct fw_cur c = fw_cur_make(frame, caplen);
 
-	memset(out, 0, sizeof(*out));
+	l3_init(out);
 	switch (linktype) {
 	case FW_LINK_ETHERNET:
 		return ethernet(&c, out);
@@ -303,7 +315,7 @@ udp_by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
 {
 	struct fw_pkt_l3 ip;
 
-	memset(&ip, 0, sizeof(ip));
+	l3_init(&ip);
 	return udp_of(&ip, by_ethertype(c, type, &ip), out);
 }
 
@@ -313,7 +325,7 @@ fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out)
 	struct fw_cur c = fw_cur_make(ip, len);
 	struct fw_pkt_l3 l3;
 
-	memset(&l3, 0, sizeof(l3));
+	l3_init(&l3);
 	return udp_of(&l3, ip_any(&c, &l3), out);
 }
 

@@ -68,16 +68,8 @@
 
 /* What one sampled packet told us. */
 struct pkt_facts {
-	bool have_ip;          /* src/dst/proto valid */
-	struct fw_addr src;
-	struct fw_addr dst;
-	uint32_t l3_len;       /* IP packet length, 0 if unknown */
-	uint16_t sport;
-	uint16_t dport;
-	uint8_t proto;
-	uint8_t tcp_flags;
-	uint8_t tos;
-	uint8_t ttl;
+	bool have_ip;          /* ip.src/dst/proto valid */
+	struct fw_pkt_l3 ip;   /* l3_len 0: unknown; ttl 0 for sampled records */
 };
 
 /* Per-call decoding state. */
@@ -106,26 +98,6 @@ sub_xdr(struct fw_cur *c, uint32_t len)
 	return s;
 }
 
-/* A sampled packet header, through the collector's one dissector (pkt.c). */
-static void
-parse_header(int linktype, const uint8_t *p, size_t len, struct pkt_facts *pf)
-{
-	struct fw_pkt_l3 ip;
-
-	if (fw_pkt_l3(linktype, p, len, &ip) != FW_OK)
-		return;
-	pf->have_ip = true;
-	pf->src = ip.src;
-	pf->dst = ip.dst;
-	pf->l3_len = ip.l3_len;
-	pf->sport = ip.sport;
-	pf->dport = ip.dport;
-	pf->proto = ip.proto;
-	pf->tcp_flags = ip.tcp_flags;
-	pf->tos = ip.tos;
-	pf->ttl = ip.ttl;
-}
-
 /* Flow record format 1.  Returns FW_OK or the record's own error. */
 static int
 raw_header(struct fw_cur *r, struct pkt_facts *pf, uint32_t *frame_len, uint32_t *stripped)
@@ -142,15 +114,16 @@ raw_header(struct fw_cur *r, struct pkt_facts *pf, uint32_t *frame_len, uint32_t
 	if (hlen > fw_cur_left(r))
 		return FW_ETRUNC;
 	h = fw_cur_sub(r, hlen);
+	/* The header through the collector's one dissector (pkt.c). */
 	switch (proto) {
 	case 1:
-		parse_header(FW_LINK_ETHERNET, h.p, fw_cur_left(&h), pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_ETHERNET, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	case 11:
-		parse_header(FW_LINK_IPV4, h.p, fw_cur_left(&h), pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_IPV4, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	case 12:
-		parse_header(FW_LINK_IPV6, h.p, fw_cur_left(&h), pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_IPV6, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	default:
 		break;  /* token ring, FDDI, PPP, ...: not parsed */
@@ -167,13 +140,13 @@ sampled_ip(struct fw_cur *r, struct pkt_facts *pf, bool v6)
 	uint32_t sport, dport, flags, tos;
 
 	if (v6) {
-		fw_cur_copy(r, pf->src.b, 16);
-		fw_cur_copy(r, pf->dst.b, 16);
+		fw_cur_copy(r, pf->ip.src.b, 16);
+		fw_cur_copy(r, pf->ip.dst.b, 16);
 	} else {
 		const uint8_t *a = fw_cur_take(r, 8);
 		if (a != NULL) {
-			fw_addr_from_v4(&pf->src, a);
-			fw_addr_from_v4(&pf->dst, a + 4);
+			fw_addr_from_v4(&pf->ip.src, a);
+			fw_addr_from_v4(&pf->ip.dst, a + 4);
 		}
 	}
 	sport = fw_cur_u32(r);
@@ -182,12 +155,12 @@ sampled_ip(struct fw_cur *r, struct pkt_facts *pf, bool v6)
 	tos = fw_cur_u32(r);
 	if (r->err != FW_OK)
 		return r->err;
-	pf->l3_len = len;
-	pf->proto = (uint8_t)proto;
-	pf->sport = (uint16_t)sport;
-	pf->dport = (uint16_t)dport;
-	pf->tcp_flags = (uint8_t)flags;
-	pf->tos = (uint8_t)tos;
+	pf->ip.l3_len = len;
+	pf->ip.proto = (uint8_t)proto;
+	pf->ip.sport = (uint16_t)sport;
+	pf->ip.dport = (uint16_t)dport;
+	pf->ip.tcp_flags = (uint8_t)flags;
+	pf->ip.tos = (uint8_t)tos;
 	pf->have_ip = true;
 	return FW_OK;
 }
@@ -264,7 +237,7 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 	if (nrec > FW_SFLOW5_MAX_RECORDS)
 		return FW_EMALFORMED;
 
-	memset(&hdr, 0, sizeof(hdr));
+	hdr.have_ip = false;
 	memset(&smp, 0, sizeof(smp));
 	for (uint32_t i = 0; i < nrec; i++) {
 		uint32_t fmt = fw_cur_u32(s), rlen = fw_cur_u32(s);
@@ -280,15 +253,13 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 		case 1:
 			/* The first header that gives an IP packet wins. */
 			if (!hdr.have_ip) {
-				struct pkt_facts tmp;
 				uint32_t fl, st;
 
-				memset(&tmp, 0, sizeof(tmp));
-				if (raw_header(&r, &tmp, &fl, &st) != FW_OK) {
+				/* hdr.have_ip stays false unless an IP packet is found. */
+				if (raw_header(&r, &hdr, &fl, &st) != FW_OK) {
 					info->bad_records++;
 					break;
 				}
-				hdr = tmp;
 				frame_len = fl;
 				stripped = st;
 			}
@@ -327,23 +298,23 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 	memset(f, 0, sizeof(*f));
 	f->start_ms = f->end_ms = d->arrival_ms;
 	f->pkts = mult;
-	if (pf->l3_len != 0)
-		f->bytes = (uint64_t)pf->l3_len * mult;
+	if (pf->ip.l3_len != 0)
+		f->bytes = (uint64_t)pf->ip.l3_len * mult;
 	else
 		f->bytes = (uint64_t)(frame_len > stripped ? frame_len - stripped : frame_len) * mult;
-	f->src = pf->src;
-	f->dst = pf->dst;
+	f->src = pf->ip.src;
+	f->dst = pf->ip.dst;
 	f->exporter = d->exporter;
 	f->obs_domain = info->sub_agent_id;
 	f->sampling = rate;
 	f->in_if = in_if;
 	f->out_if = out_if;
-	f->sport = pf->sport;
-	f->dport = pf->dport;
-	f->proto = pf->proto;
-	f->tcp_flags = pf->tcp_flags;
-	f->tos = pf->tos;
-	f->ttl = pf->ttl;
+	f->sport = pf->ip.sport;
+	f->dport = pf->ip.dport;
+	f->proto = pf->ip.proto;
+	f->tcp_flags = pf->ip.tcp_flags;
+	f->tos = pf->ip.tos;
+	f->ttl = pf->ip.ttl;
 	f->source = FW_SRC_SFLOW;
 	return FW_OK;
 }
