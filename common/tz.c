@@ -15,20 +15,7 @@
 
 #define FW_TZ_NO_YEAR (-1000000000)  /* cache_year that matches no year */
 
-/* ---- calendar arithmetic (proleptic Gregorian, no libc, no locale) ---- */
-
-int64_t
-fw_tz_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
+/* ---- calendar arithmetic (the rest is inline in fw_tz.h) ---- */
 
 static int64_t
 year_from_days(int64_t z)
@@ -42,20 +29,6 @@ year_from_days(int64_t z)
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	mp = (5 * doy + 2) / 153;
 	return yoe + era * 400 + (mp >= 10);
-}
-
-static int
-is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int
-fw_tz_month_days(int64_t y, int m)
-{
-	static const uint8_t md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && is_leap(y) ? 29 : md[m - 1];
 }
 
 static inline int64_t
@@ -74,7 +47,7 @@ rule_local_s(const struct fw_tz_rule *r, int64_t y)
 
 	switch (r->kind) {
 	case 'J':  /* 1..365, February 29 never counted */
-		day = jan1 + r->day - 1 + (is_leap(y) && r->day >= 60);
+		day = jan1 + r->day - 1 + (fw_tz_is_leap(y) && r->day >= 60);
 		break;
 	case 'D':
 		day = jan1 + r->day;

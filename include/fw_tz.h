@@ -68,10 +68,38 @@ int fw_tz_parse_posix(const char *s, struct fw_tz *tz) FW_MUSTCHECK;
  */
 int64_t fw_tz_local_to_utc_ms(struct fw_tz *tz, int64_t local_ms);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12, d 1..31). */
-int64_t fw_tz_days_from_civil(int64_t y, int m, int d);
+/*
+ * Calendar arithmetic, proleptic Gregorian, no libc, no locale.  Inline:
+ * the query-log parser runs it for every line.
+ */
+
+/* Days since 1970-01-01 of a date (m 1..12, d 1..31). */
+static inline int64_t
+fw_tz_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static inline int
+fw_tz_is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 /* Days in month m (1..12) of year y. */
-int fw_tz_month_days(int64_t y, int m);
+static inline int
+fw_tz_month_days(int64_t y, int m)
+{
+	static const uint8_t md[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && fw_tz_is_leap(y) ? 29 : md[m - 1];
+}
 
 #endif /* FW_TZ_H */
