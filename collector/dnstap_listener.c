@@ -43,6 +43,7 @@
 #include "fw_cur.h"
 #include "fw_log.h"
 #include "fw_ring.h"
+#include "fw_thread.h"
 
 #define BATCH 64                   /* records pushed to the ring at once */
 #define ACCEPTS_PER_WAKE 16        /* new connections taken per wake-up: reads go first */
@@ -68,8 +69,7 @@ struct conn {
 struct fw_dnstap_listener {
 	int lfd;                   /* listening socket */
 	int efd;                   /* eventfd: stop request */
-	int running;               /* thread started (owner thread only) */
-	pthread_t thread;
+	struct fw_thread thread;
 	struct fw_ring *ring;      /* borrowed; this thread is its producer */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint32_t max_clients;      /* set before start */
@@ -428,7 +428,7 @@ fw_dnstap_listener_set_limits(struct fw_dnstap_listener *l, uint32_t max_clients
 	struct conn *conns;
 	struct pollfd *pfd;
 
-	if (l->running || max_clients < 1 || max_clients > FW_DNSTAP_CLIENTS_LIMIT || handshake_ms < 1)
+	if (l->thread.started || max_clients < 1 || max_clients > FW_DNSTAP_CLIENTS_LIMIT || handshake_ms < 1)
 		return FW_EINVAL;
 	conns = calloc(max_clients, sizeof(*conns));
 	pfd = calloc((size_t)max_clients + 2, sizeof(*pfd));
@@ -449,28 +449,26 @@ fw_dnstap_listener_set_limits(struct fw_dnstap_listener *l, uint32_t max_clients
 int
 fw_dnstap_listener_start(struct fw_dnstap_listener *l)
 {
-	int rc;
-
-	if (l->running)
-		return FW_EINVAL;
 	/* Default attributes: the decoder's arena wants a MiB-sized stack. */
-	if ((rc = pthread_create(&l->thread, NULL, listener_main, l)) != 0)
-		return -rc;
-	l->running = 1;
-	return FW_OK;
+	return fw_thread_start(&l->thread, listener_main, l);
+}
+
+/* The thread sleeps in poll(2): the eventfd wakes it to see the stop. */
+static void
+wake(void *arg)
+{
+	struct fw_dnstap_listener *l = arg;
+	uint64_t one = 1;
+
+	if (write(l->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		fw_log_errno(FW_LOG_ERR, "dnstap", "%s: waking listener", l->path);
 }
 
 void
 fw_dnstap_listener_stop(struct fw_dnstap_listener *l)
 {
-	uint64_t one = 1;
-
-	if (l == NULL || !l->running)
-		return;
-	if (write(l->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		fw_log_errno(FW_LOG_ERR, "dnstap", "%s: waking listener", l->path);
-	pthread_join(l->thread, NULL);
-	l->running = 0;
+	if (l != NULL)
+		fw_thread_stop(&l->thread, wake, l);
 }
 
 void

@@ -27,6 +27,7 @@
 #include "fw_pkt.h"
 #include "fw_prefix.h"
 #include "fw_time.h"
+#include "fw_thread.h"
 #include "fw_tmpl.h"
 
 #define DGRAM_MAX 65536
@@ -37,9 +38,7 @@ struct fw_listener {
 	int fd;
 	int port;
 	int batch;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
+	struct fw_thread thread;
 	struct fw_ring *flows, *dns;
 	struct fw_decoder *dec;
 	/* recvmmsg state, made once */
@@ -246,7 +245,7 @@ listener_main(void *arg)
 	snprintf(tname, sizeof(tname), "fw-rx-%.*s", (int)strcspn(l->name, " "), l->name);
 	pthread_setname_np(pthread_self(), tname);
 
-	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
+	while (!fw_thread_stopping(&l->thread)) {
 		int n;
 		int64_t now;
 
@@ -308,20 +307,15 @@ fw_listener_start(struct fw_listener *l, struct fw_ring *flows, struct fw_ring *
 {
 	l->flows = flows;
 	l->dns = dns;
-	if (pthread_create(&l->thread, NULL, listener_main, l) != 0)
-		return FW_EAGAIN;
-	l->started = 1;
-	return FW_OK;
+	return fw_thread_start(&l->thread, listener_main, l);
 }
 
 void
 fw_listener_stop(struct fw_listener *l)
 {
-	if (l == NULL || !l->started)
+	if (l == NULL || !l->thread.started)
 		return;
-	atomic_store(&l->stop, 1);
-	pthread_join(l->thread, NULL);
-	l->started = 0;
+	fw_thread_stop(&l->thread, NULL, NULL);
 	save_templates(l);
 }
 

@@ -24,6 +24,7 @@
 #include "fw_dnswire.h"
 #include "fw_log.h"
 #include "fw_pkt.h"
+#include "fw_thread.h"
 #include "fw_time.h"
 
 #define BATCH 128
@@ -35,9 +36,7 @@ struct fw_nflog {
 	struct nflog_g_handle *gh;
 	int fd;
 	struct fw_ring *ring;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
+	struct fw_thread thread;
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
 	struct fw_dnswire_info info;
@@ -150,7 +149,7 @@ nflog_main(void *arg)
 	struct fw_nflog *n = arg;
 
 	pthread_setname_np(pthread_self(), "fw-nflog");
-	while (!atomic_load(&n->stop)) {
+	while (!fw_thread_stopping(&n->thread)) {
 		ssize_t r = recv(n->fd, n->buf, RECV_BUF, 0);
 
 		if (r < 0) {
@@ -171,20 +170,14 @@ int
 fw_nflog_start(struct fw_nflog *n, struct fw_ring *dns)
 {
 	n->ring = dns;
-	if (pthread_create(&n->thread, NULL, nflog_main, n) != 0)
-		return FW_EAGAIN;
-	n->started = 1;
-	return FW_OK;
+	return fw_thread_start(&n->thread, nflog_main, n);
 }
 
 void
 fw_nflog_stop(struct fw_nflog *n)
 {
-	if (n == NULL || !n->started)
-		return;
-	atomic_store(&n->stop, 1);
-	pthread_join(n->thread, NULL);
-	n->started = 0;
+	if (n != NULL)
+		fw_thread_stop(&n->thread, NULL, NULL);
 }
 
 void

@@ -25,6 +25,7 @@
 
 #include "fw_log.h"
 #include "fw_querylog.h"
+#include "fw_thread.h"
 #include "fw_time.h"
 
 #define BATCH 256
@@ -139,9 +140,7 @@ struct fw_qlog_tail {
 	int skipping;              /* inside an over-long line: drop to its newline */
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
+	struct fw_thread thread;
 	pthread_mutex_t lock;      /* guards st */
 	struct fw_qlog_stats st;
 };
@@ -228,7 +227,7 @@ tail_main(void *arg)
 	struct fw_qlog_tail *t = arg;
 
 	pthread_setname_np(pthread_self(), "fw-querylog");
-	while (!atomic_load(&t->stop)) {
+	while (!fw_thread_stopping(&t->thread)) {
 		struct stat sb;
 		struct timespec nap = { 0, 100000000 };
 
@@ -295,20 +294,14 @@ int
 fw_qlog_tail_start(struct fw_qlog_tail *t, struct fw_ring *ring)
 {
 	t->ring = ring;
-	if (pthread_create(&t->thread, NULL, tail_main, t) != 0)
-		return FW_EAGAIN;
-	t->started = 1;
-	return FW_OK;
+	return fw_thread_start(&t->thread, tail_main, t);
 }
 
 void
 fw_qlog_tail_stop(struct fw_qlog_tail *t)
 {
-	if (t == NULL || !t->started)
-		return;
-	atomic_store(&t->stop, 1);
-	pthread_join(t->thread, NULL);
-	t->started = 0;
+	if (t != NULL)
+		fw_thread_stop(&t->thread, NULL, NULL);
 }
 
 void
