@@ -11,7 +11,7 @@
  * stop, and up to max_clients clients, each with one buffer of
  * FW_DNSTAP_FRAME_MAX + 4 bytes allocated at accept (never per frame).  The
  * thread is the ring's only producer.  Counters are kept in a plain struct
- * by the thread and published with relaxed atomic stores once per wake-up.
+ * by the thread and published once per wake-up (fw_counters.h).
  *
  * Anyone allowed to connect could otherwise fill every client slot with
  * connections that never speak and lock the DNS servers out (issue 9,
@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fw_counters.h"
 #include "fw_cur.h"
 #include "fw_log.h"
 #include "fw_ring.h"
@@ -53,9 +54,8 @@ _Static_assert(CONN_BUF >= FW_DNSTAP_CONTROL_MAX + 8, "control frames fit a clie
 
 /* ---- live: unix socket listener ------------------------------------------ */
 
-#define NSTATS (sizeof(struct fw_dnstap_stats) / sizeof(uint64_t))
-_Static_assert(sizeof(struct fw_dnstap_stats) % sizeof(uint64_t) == 0,
-    "fw_dnstap_stats is published as an array of uint64_t");
+#define NSTATS FW_COUNTERS_N(struct fw_dnstap_stats)
+FW_COUNTERS_ASSERT(struct fw_dnstap_stats);
 
 struct conn {
 	int fd;
@@ -87,12 +87,8 @@ struct fw_dnstap_listener {
 static void
 publish(struct fw_dnstap_listener *l)
 {
-	uint64_t v[NSTATS];
-
 	l->work.conns_active = l->nconns;
-	memcpy(v, &l->work, sizeof(v));
-	for (size_t i = 0; i < NSTATS; i++)
-		atomic_store_explicit(&l->pub[i], v[i], memory_order_relaxed);
+	fw_counters_publish(l->pub, &l->work, NSTATS);
 }
 
 static void
@@ -491,9 +487,5 @@ fw_dnstap_listener_close(struct fw_dnstap_listener *l)
 void
 fw_dnstap_listener_stats(const struct fw_dnstap_listener *l, struct fw_dnstap_stats *out)
 {
-	uint64_t v[NSTATS];
-
-	for (size_t i = 0; i < NSTATS; i++)
-		v[i] = atomic_load_explicit(&l->pub[i], memory_order_relaxed);
-	memcpy(out, v, sizeof(v));
+	fw_counters_read(l->pub, out, NSTATS);
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fw_counters.h"
 #include "fw_log.h"
 #include "fw_querylog.h"
 #include "fw_thread.h"
@@ -127,6 +128,8 @@ fw_qlog_replay(const char *path, const struct fw_config *cfg, struct fw_ring *ri
 	return FW_OK;
 }
 
+FW_COUNTERS_ASSERT(struct fw_qlog_stats);
+
 struct fw_qlog_tail {
 	char path[FW_CFG_STR_MAX];
 	struct fw_querylog_ctx q;
@@ -141,8 +144,8 @@ struct fw_qlog_tail {
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
 	struct fw_thread thread;
-	pthread_mutex_t lock;      /* guards st */
-	struct fw_qlog_stats st;
+	struct fw_qlog_stats st;   /* counted by the thread */
+	_Atomic uint64_t pub[FW_COUNTERS_N(struct fw_qlog_stats)];  /* st, published per wake-up */
 };
 
 #define CHUNK 65536
@@ -168,7 +171,6 @@ drain_fd(struct fw_qlog_tail *t)
 			break;
 		t->off += r;
 		end = t->have + (size_t)r;
-		pthread_mutex_lock(&t->lock);
 		t->q.default_time_ms = fw_time_now_ms();
 		for (size_t i = t->have; i < end; i++) {
 			if (t->buf[i] != '\n')
@@ -179,24 +181,18 @@ drain_fd(struct fw_qlog_tail *t)
 			t->skipping = 0;
 			start = i + 1;
 		}
-		pthread_mutex_unlock(&t->lock);
 		/* Keep the partial line; an over-long one is dropped to its end. */
 		t->have = end - start;
 		if (t->have > 0 && start > 0)
 			memmove(t->buf, t->buf + start, t->have);
 		if (t->have >= LINE_MAX_BYTES) {
-			pthread_mutex_lock(&t->lock);
 			t->st.malformed++;
-			pthread_mutex_unlock(&t->lock);
 			t->skipping = 1;
 			t->have = 0;
 		}
 	}
-	if (t->nbatch > 0) {
-		pthread_mutex_lock(&t->lock);
+	if (t->nbatch > 0)
 		flush_batch(t);
-		pthread_mutex_unlock(&t->lock);
-	}
 }
 
 static void
@@ -240,14 +236,10 @@ tail_main(void *arg)
 				drain_fd(t);
 				close(t->fd);
 				t->fd = -1;
-				pthread_mutex_lock(&t->lock);
 				t->st.rotations++;
-				pthread_mutex_unlock(&t->lock);
 				open_current(t, 0);
 			} else if (stat(t->path, &sb) == 0 && sb.st_size < t->off) {
-				pthread_mutex_lock(&t->lock);
 				t->st.truncations++;
-				pthread_mutex_unlock(&t->lock);
 				t->off = 0;
 				t->have = 0;
 				if (lseek(t->fd, 0, SEEK_SET) < 0)
@@ -256,10 +248,12 @@ tail_main(void *arg)
 			if (t->fd >= 0)
 				drain_fd(t);
 		}
+		fw_counters_publish(t->pub, &t->st, FW_COUNTERS_N(t->st));
 		nanosleep(&nap, NULL);
 	}
 	if (t->fd >= 0)
 		drain_fd(t);
+	fw_counters_publish(t->pub, &t->st, FW_COUNTERS_N(t->st));
 	return NULL;
 }
 
@@ -272,7 +266,6 @@ fw_qlog_tail_open(const char *path, const struct fw_config *cfg, struct fw_qlog_
 	if (t == NULL)
 		return FW_ENOMEM;
 	t->fd = -1;
-	pthread_mutex_init(&t->lock, NULL);
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if ((t->buf = malloc(LINE_MAX_BYTES + CHUNK)) == NULL) {
 		fw_qlog_tail_free(t);
@@ -313,14 +306,11 @@ fw_qlog_tail_free(struct fw_qlog_tail *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->buf);
-	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
 void
 fw_qlog_tail_get_stats(struct fw_qlog_tail *t, struct fw_qlog_stats *st)
 {
-	pthread_mutex_lock(&t->lock);
-	*st = t->st;
-	pthread_mutex_unlock(&t->lock);
+	fw_counters_read(t->pub, st, FW_COUNTERS_N(*st));
 }
