@@ -109,6 +109,9 @@ conn_close(struct fw_dnstap_listener *l, size_t i)
 	close(l->conns[i].fd);
 	free(l->conns[i].buf);
 	l->conns[i] = l->conns[--l->nconns];   /* order of clients does not matter */
+	/* The vacated slot keeps no pointer or fd of a live client. */
+	l->conns[l->nconns].buf = NULL;
+	l->conns[l->nconns].fd = -1;
 }
 
 /* Small replies (ACCEPT, FINISH) on a fresh socket buffer; short = lost. */

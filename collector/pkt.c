@@ -188,11 +188,13 @@ ipv6(struct fw_cur *c, struct fw_pkt_l3 *ip)
 	return FW_OK;
 }
 
-/* What ipv4()/ipv6() may leave unset (they set the rest before FW_OK); no
- * memset: sFlow dissects once per sample. */
+/* The fields ipv4()/ipv6() may leave unset, and those a reader tests first
+ * (the rest is set before FW_OK); no memset: sFlow dissects once per sample. */
 static void
 l3_init(struct fw_pkt_l3 *ip)
 {
+	ip->version = ip->hdr_len = 0;
+	ip->l3_len = 0;
 	ip->sport = ip->dport = 0;
 	ip->proto = ip->tcp_flags = 0;
 	ip->l4_err = FW_ETRUNC;
@@ -314,9 +316,11 @@ static int
 udp_by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
 {
 	struct fw_pkt_l3 ip;
+	int rc;
 
 	l3_init(&ip);
-	return udp_of(&ip, by_ethertype(c, type, &ip), out);
+	rc = by_ethertype(c, type, &ip);
+	return udp_of(&ip, rc, out);
 }
 
 int
@@ -325,8 +329,11 @@ fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out)
 	struct fw_cur c = fw_cur_make(ip, len);
 	struct fw_pkt_l3 l3;
 
+	int rc;
+
 	l3_init(&l3);
-	return udp_of(&l3, ip_any(&c, &l3), out);
+	rc = ip_any(&c, &l3);
+	return udp_of(&l3, rc, out);
 }
 
 int
@@ -341,8 +348,9 @@ fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out
 	case FW_LINK_IPV4:
 	case FW_LINK_IPV6: {
 		struct fw_pkt_l3 ip;
+		int rc = fw_pkt_l3(linktype, frame, caplen, &ip);
 
-		return udp_of(&ip, fw_pkt_l3(linktype, frame, caplen, &ip), out);
+		return udp_of(&ip, rc, out);
 	}
 	case FW_LINK_LINUX_SLL:
 		fw_cur_skip(&c, 14);
