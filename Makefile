@@ -55,7 +55,7 @@ $(eval $(call flavour,asan,$(SAN) -O1))
 
 UNITS := $(notdir $(UNIT_SRC:.c=))
 
-.PHONY: all deps check unit unit-asan integration bench run demo clean headers lint asan fuzz \
+.PHONY: all deps check layering proto proto-check unit unit-asan integration bench run demo clean headers lint asan fuzz \
 	man install uninstall
 all: floodwatch
 
@@ -63,9 +63,29 @@ floodwatch: build/o/floodwatch
 	cp $< $@.tmp && mv -f $@.tmp $@
 
 # Schema SQL is compiled in, so the binary applies it without files beside it.
-$(GEN): $(SCHEMA) deploy/embed.sh
+$(GEN): $(SCHEMA) build-aux/embed.sh
 	@mkdir -p $(@D)
-	sh deploy/embed.sh $(SCHEMA) > $@
+	sh build-aux/embed.sh $(SCHEMA) > $@
+
+# collector/dnstap.pb-c.[ch] are generated from collector/dnstap.proto by
+# protoc-c (Debian protobuf-c-compiler) and committed, so a build needs only
+# the libprotobuf-c runtime.  `make proto` regenerates them after the .proto
+# changes; `make proto-check` (part of `make check`) fails when the
+# committed copy is not what this protoc-c makes of the .proto.
+PROTO_GEN := collector/dnstap.pb-c.c collector/dnstap.pb-c.h
+proto:
+	cd collector && protoc-c --c_out=. dnstap.proto
+	@echo "regenerated $(PROTO_GEN) ($$(protoc-c --version | head -n 1))"
+
+proto-check:
+	@rm -rf build/proto-check && mkdir -p build/proto-check
+	@cp collector/dnstap.proto build/proto-check/
+	@cd build/proto-check && protoc-c --c_out=. dnstap.proto
+	@for f in $(PROTO_GEN); do \
+		cmp -s build/proto-check/$$(basename $$f) $$f || { \
+		echo "proto-check: $$f is not what protoc-c makes of collector/dnstap.proto: run make proto"; \
+		exit 1; }; done
+	@echo "proto-check: $(PROTO_GEN) current"
 
 deps:
 	@sh deploy/install-deps.sh
@@ -134,7 +154,11 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 check: deps
-	$(MAKE) lint unit unit-asan fuzz-replay fuzz integration
+	$(MAKE) layering proto-check lint unit unit-asan fuzz-replay fuzz integration
+
+# One-way layers (DESIGN.md): cli/, web/ -> collector/, detector/, sinks/ -> common/.
+layering:
+	@sh tests/layering.sh
 
 unit: $(UNITS:%=build/o/tests/%) floodwatch
 	@sh tests/run-units.sh build/o/tests $(UNITS)

@@ -21,6 +21,7 @@
 
 #include "cli_int.h"
 #include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_records.h"
 #include "fw_time.h"
 

@@ -5,7 +5,21 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "fw_decode.h"
+#include "fw_detect.h"
 #include "fw_log.h"
+#include "fw_qlog_source.h"
+
+/*
+ * Each module checks its own keys; common/config.c iterates this table and
+ * names none of them (it sits below the modules).  A module with keys that
+ * need more than a bound or a list of addresses adds its check here.
+ */
+static const fw_config_check_fn module_checks[] = {
+	fw_decode_check_config,        /* flow.sampling_override */
+	fw_qlog_source_check_config,   /* dns.querylog_timezone */
+	fw_detect_check_config,        /* detector.networks, dns.zones, dns.exclude */
+};
 
 int
 cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
@@ -62,7 +76,8 @@ cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
 			return EXIT_USAGE;
 		}
 	}
-	if (fw_config_validate(cfg, err, sizeof(err)) != FW_OK) {
+	if (fw_config_validate_all(cfg, module_checks, sizeof(module_checks) / sizeof(module_checks[0]),
+	    err, sizeof(err)) != FW_OK) {
 		char where[FW_CFG_STR_MAX + 300];
 
 		fw_config_locate(file, sets, nsets, err, where, sizeof(where));

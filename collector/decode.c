@@ -18,8 +18,6 @@
 #define MAX_OVERRIDES 64
 
 struct fw_decoder {
-	struct fw_config cfg;
-	enum fw_dns_src dns_source;   /* what DNS packets found here are tagged as */
 	struct fw_decode_stats st;
 	struct fw_dnswire_info dnsinfo;  /* scratch */
 	struct fw_tmpl_cache *tmpl;   /* NetFlow v9 + IPFIX templates, sampling, exporters */
@@ -285,6 +283,20 @@ fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t
 }
 
 int
+fw_decode_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct fw_prefix_list pl;
+	uint32_t rates[FW_PREFIX_LIST_MAX];
+	char msg[200];
+
+	if (fw_sampling_override_parse(cfg->flow_sampling_override, &pl, rates, msg, sizeof(msg)) != FW_OK) {
+		snprintf(err, errlen, "flow.sampling_override: %s", msg);
+		return FW_EINVAL;
+	}
+	return FW_OK;
+}
+
+int
 fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 {
 	struct fw_decoder *d = calloc(1, sizeof(*d));
@@ -294,8 +306,6 @@ fw_decoder_new(const struct fw_config *cfg, struct fw_decoder **out)
 
 	if (d == NULL)
 		return FW_ENOMEM;
-	d->cfg = *cfg;
-	d->dns_source = FW_DNS_PCAP;
 	fw_tmpl_cfg_default(&tc);
 	tc.max_templates = (uint32_t)cfg->flow_max_templates;
 	tc.max_templates_per_exporter = (uint32_t)cfg->flow_max_templates_per_exporter;
@@ -329,12 +339,6 @@ fw_decoder_templates(struct fw_decoder *d)
 	return d->tmpl;
 }
 
-const struct fw_flow_dec_stats *
-fw_decoder_flow_stats(const struct fw_decoder *d)
-{
-	return &d->fst;
-}
-
 /* flow.sampling_override: rescale records whose exporter is listed. */
 static void
 apply_override(struct fw_decoder *d, const struct fw_addr *exporter, struct fw_flow *f, size_t n)
@@ -353,12 +357,6 @@ apply_override(struct fw_decoder *d, const struct fw_addr *exporter, struct fw_f
 	}
 }
 
-void
-fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source)
-{
-	d->dns_source = source;
-}
-
 /*
  * A DNS packet: a query or response becomes one fw_dnsq.  A message cut
  * short after its question (snaplen, or lying counts) still counts: the
@@ -373,7 +371,7 @@ decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, struct fw_d
 		return rc;
 	if (max == 0)
 		return FW_EFULL;
-	rc = fw_dnswire_to_dnsq(&d->dnsinfo, at, &u->src, &u->dst, d->dns_source, 0, out);
+	rc = fw_dnswire_to_dnsq(&d->dnsinfo, at, &u->src, &u->dst, FW_DNS_PCAP, 0, out);
 	return rc == FW_OK ? 1 : rc;
 }
 

@@ -6,6 +6,9 @@
  * (100 ms) wakes the thread to check its stop flag.  Kernel drops come from
  * the SO_RXQ_OVFL control message (a running count per socket).  Decoded
  * records go to the ring with push_or_drop: the socket thread never waits.
+ * Its counters are published once per batch (fw_counters.h); the decoder,
+ * which other threads read between batches, is behind dec_lock, taken
+ * once per batch.
  */
 #include "fw_listener.h"
 
@@ -22,24 +25,34 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fw_counters.h"
 #include "fw_endpoint.h"
 #include "fw_log.h"
 #include "fw_pkt.h"
 #include "fw_prefix.h"
 #include "fw_time.h"
+#include "fw_thread.h"
 #include "fw_tmpl.h"
 
 #define DGRAM_MAX 65536
 #define CTRL_LEN 64
+
+/* The listener's own counters (the decoder keeps its own). */
+struct rx_counters {
+	uint64_t datagrams;        /* received */
+	uint64_t kernel_drops;     /* SO_RXQ_OVFL: the kernel's running total */
+	uint64_t pushed;           /* records pushed to the flow ring */
+	uint64_t dropped;          /* records dropped: ring full */
+	uint64_t not_allowed;      /* datagrams from outside listen.allow */
+};
+FW_COUNTERS_ASSERT(struct rx_counters);
 
 struct fw_listener {
 	char name[96];
 	int fd;
 	int port;
 	int batch;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
+	struct fw_thread thread;
 	struct fw_ring *flows, *dns;
 	struct fw_decoder *dec;
 	/* recvmmsg state, made once */
@@ -50,12 +63,14 @@ struct fw_listener {
 	uint8_t *ctrl;
 	struct fw_flow *out;
 	struct fw_dnsq *dnsout;
-	/* counters: written by the thread, read by anyone */
 	struct fw_prefix_list allow;  /* empty: every exporter */
 	char state_path[2 * FW_CFG_STR_MAX + 64];  /* where this listener saves its templates; "" = off */
 	int64_t next_save_ms;
-	_Atomic uint64_t datagrams, kernel_drops, pushed, dropped, not_allowed;
-	pthread_mutex_t dec_lock;   /* guards copying decoder stats */
+	struct rx_counters work;    /* counted by the thread */
+	_Atomic uint64_t pub[FW_COUNTERS_N(struct rx_counters)];  /* work, published per batch */
+	/* Guards the decoder, which other threads read between batches
+	 * (fw_listener_with_decoder: exporters, template cache; its stats). */
+	pthread_mutex_t dec_lock;
 };
 
 static void load_templates(struct fw_listener *l, const char *prefix, const char *label,
@@ -226,7 +241,7 @@ read_cmsgs(struct fw_listener *l, struct msghdr *mh, int64_t fallback_ms)
 			uint32_t n;
 			memcpy(&n, CMSG_DATA(c), sizeof(n));
 			/* The kernel reports a running total for the socket. */
-			atomic_store_explicit(&l->kernel_drops, n, memory_order_relaxed);
+			l->work.kernel_drops = n;
 		} else if (c->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec ts;
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
@@ -246,7 +261,7 @@ listener_main(void *arg)
 	snprintf(tname, sizeof(tname), "fw-rx-%.*s", (int)strcspn(l->name, " "), l->name);
 	pthread_setname_np(pthread_self(), tname);
 
-	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
+	while (!fw_thread_stopping(&l->thread)) {
 		int n;
 		int64_t now;
 
@@ -265,7 +280,7 @@ listener_main(void *arg)
 			pthread_mutex_unlock(&l->dec_lock);
 			l->next_save_ms = now + 60000;
 		}
-		atomic_fetch_add_explicit(&l->datagrams, (uint64_t)n, memory_order_relaxed);
+		l->work.datagrams += (uint64_t)n;
 		pthread_mutex_lock(&l->dec_lock);
 		for (int i = 0; i < n; i++) {
 			struct fw_udp u;
@@ -280,7 +295,7 @@ listener_main(void *arg)
 			at = read_cmsgs(l, &l->msgs[i].msg_hdr, now);
 			if (l->allow.n > 0 && fw_prefix_list_match(&l->allow, &u.src) < 0) {
 				char src[64];
-				atomic_fetch_add_explicit(&l->not_allowed, 1, memory_order_relaxed);
+				l->work.not_allowed++;
 				fw_addr_format(&u.src, src, sizeof(src));
 				FW_LOG_RL(FW_LOG_WARN, "listener", "%s: datagram from %s dropped: not in listen.allow",
 				    l->name, src);
@@ -290,15 +305,16 @@ listener_main(void *arg)
 			    l->dnsout, 64, &nd);
 			if (nf > 0) {
 				pushed = fw_ring_sp_push_or_drop(l->flows, l->out, nf);
-				atomic_fetch_add_explicit(&l->pushed, pushed, memory_order_relaxed);
-				atomic_fetch_add_explicit(&l->dropped, nf - pushed, memory_order_relaxed);
+				l->work.pushed += pushed;
+				l->work.dropped += nf - pushed;
 			}
 			if (nd > 0 && l->dns != NULL) {
 				pushed = fw_ring_sp_push_or_drop(l->dns, l->dnsout, nd);
-				atomic_fetch_add_explicit(&l->dropped, nd - pushed, memory_order_relaxed);
+				l->work.dropped += nd - pushed;
 			}
 		}
 		pthread_mutex_unlock(&l->dec_lock);
+		fw_counters_publish(l->pub, &l->work, FW_COUNTERS_N(l->work));
 	}
 	return NULL;
 }
@@ -308,20 +324,15 @@ fw_listener_start(struct fw_listener *l, struct fw_ring *flows, struct fw_ring *
 {
 	l->flows = flows;
 	l->dns = dns;
-	if (pthread_create(&l->thread, NULL, listener_main, l) != 0)
-		return FW_EAGAIN;
-	l->started = 1;
-	return FW_OK;
+	return fw_thread_start(&l->thread, listener_main, l);
 }
 
 void
 fw_listener_stop(struct fw_listener *l)
 {
-	if (l == NULL || !l->started)
+	if (l == NULL || !l->thread.started)
 		return;
-	atomic_store(&l->stop, 1);
-	pthread_join(l->thread, NULL);
-	l->started = 0;
+	fw_thread_stop(&l->thread, NULL, NULL);
 	save_templates(l);
 }
 
@@ -360,12 +371,15 @@ fw_listener_name(const struct fw_listener *l)
 void
 fw_listener_get_stats(struct fw_listener *l, struct fw_listener_stats *st)
 {
+	struct rx_counters c;
+
 	memset(st, 0, sizeof(*st));
-	st->datagrams = atomic_load(&l->datagrams);
-	st->kernel_drops = atomic_load(&l->kernel_drops);
-	st->flows = atomic_load(&l->pushed);
-	st->ring_drops = atomic_load(&l->dropped);
-	st->not_allowed = atomic_load(&l->not_allowed);
+	fw_counters_read(l->pub, &c, FW_COUNTERS_N(c));
+	st->datagrams = c.datagrams;
+	st->kernel_drops = c.kernel_drops;
+	st->flows = c.pushed;
+	st->ring_drops = c.dropped;
+	st->not_allowed = c.not_allowed;
 	pthread_mutex_lock(&l->dec_lock);
 	if (l->dec != NULL)
 		st->dec = *fw_decoder_stats(l->dec);

@@ -23,7 +23,9 @@
 
 #include "fw_dnswire.h"
 #include "fw_log.h"
+#include "fw_counters.h"
 #include "fw_pkt.h"
+#include "fw_thread.h"
 #include "fw_time.h"
 
 #define BATCH 128
@@ -35,23 +37,24 @@ struct fw_nflog {
 	struct nflog_g_handle *gh;
 	int fd;
 	struct fw_ring *ring;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
+	struct fw_thread thread;
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
 	struct fw_dnswire_info info;
 	char *buf;
-	_Atomic uint64_t packets, records, not_dns, malformed, kernel_drops, ring_drops;
+	struct fw_nflog_stats work;    /* counted by the thread */
+	_Atomic uint64_t pub[FW_COUNTERS_N(struct fw_nflog_stats)];  /* published per recv */
 };
+
+FW_COUNTERS_ASSERT(struct fw_nflog_stats);
 
 static void
 flush(struct fw_nflog *n)
 {
 	size_t done = fw_ring_sp_push_or_drop(n->ring, n->batch, n->nbatch);
 
-	atomic_fetch_add_explicit(&n->records, done, memory_order_relaxed);
-	atomic_fetch_add_explicit(&n->ring_drops, n->nbatch - done, memory_order_relaxed);
+	n->work.records += done;
+	n->work.ring_drops += n->nbatch - done;
 	n->nbatch = 0;
 }
 
@@ -67,14 +70,14 @@ on_packet(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nf
 
 	(void)gh;
 	(void)msg;
-	atomic_fetch_add_explicit(&n->packets, 1, memory_order_relaxed);
+	n->work.packets++;
 	if (len <= 0) {
-		atomic_fetch_add_explicit(&n->malformed, 1, memory_order_relaxed);
+		n->work.malformed++;
 		return 0;
 	}
 	rc = fw_pkt_udp_ip((const uint8_t *)payload, (size_t)len, &u);
 	if (rc == FW_EUNSUPPORTED || (rc == FW_OK && u.sport != 53 && u.dport != 53)) {
-		atomic_fetch_add_explicit(&n->not_dns, 1, memory_order_relaxed);
+		n->work.not_dns++;
 		return 0;
 	}
 	if (rc == FW_OK) {
@@ -83,13 +86,13 @@ on_packet(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nf
 			rc = FW_OK;  /* cut after the question: still a query we can count */
 	}
 	if (rc != FW_OK) {
-		atomic_fetch_add_explicit(&n->malformed, 1, memory_order_relaxed);
+		n->work.malformed++;
 		FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: packet skipped: %s", n->group, fw_strerror(rc));
 		return 0;
 	}
 	at = nflog_get_timestamp(nfd, &tv) == 0 ? (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 : fw_time_now_ms();
 	if (fw_dnswire_to_dnsq(&n->info, at, &u.src, &u.dst, FW_DNS_NFLOG, 0, &n->batch[n->nbatch]) != FW_OK) {
-		atomic_fetch_add_explicit(&n->not_dns, 1, memory_order_relaxed);
+		n->work.not_dns++;
 		return 0;
 	}
 	if (++n->nbatch == BATCH)
@@ -150,12 +153,12 @@ nflog_main(void *arg)
 	struct fw_nflog *n = arg;
 
 	pthread_setname_np(pthread_self(), "fw-nflog");
-	while (!atomic_load(&n->stop)) {
+	while (!fw_thread_stopping(&n->thread)) {
 		ssize_t r = recv(n->fd, n->buf, RECV_BUF, 0);
 
 		if (r < 0) {
 			if (errno == ENOBUFS)
-				atomic_fetch_add_explicit(&n->kernel_drops, 1, memory_order_relaxed);
+				n->work.kernel_drops++;
 			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: recv: %s", n->group, strerror(errno));
 		} else if (r > 0) {
@@ -163,6 +166,7 @@ nflog_main(void *arg)
 		}
 		if (n->nbatch > 0)
 			flush(n);
+		fw_counters_publish(n->pub, &n->work, FW_COUNTERS_N(n->work));
 	}
 	return NULL;
 }
@@ -171,20 +175,14 @@ int
 fw_nflog_start(struct fw_nflog *n, struct fw_ring *dns)
 {
 	n->ring = dns;
-	if (pthread_create(&n->thread, NULL, nflog_main, n) != 0)
-		return FW_EAGAIN;
-	n->started = 1;
-	return FW_OK;
+	return fw_thread_start(&n->thread, nflog_main, n);
 }
 
 void
 fw_nflog_stop(struct fw_nflog *n)
 {
-	if (n == NULL || !n->started)
-		return;
-	atomic_store(&n->stop, 1);
-	pthread_join(n->thread, NULL);
-	n->started = 0;
+	if (n != NULL)
+		fw_thread_stop(&n->thread, NULL, NULL);
 }
 
 void
@@ -204,10 +202,5 @@ fw_nflog_free(struct fw_nflog *n)
 void
 fw_nflog_get_stats(struct fw_nflog *n, struct fw_nflog_stats *st)
 {
-	st->packets = atomic_load(&n->packets);
-	st->records = atomic_load(&n->records);
-	st->not_dns = atomic_load(&n->not_dns);
-	st->malformed = atomic_load(&n->malformed);
-	st->kernel_drops = atomic_load(&n->kernel_drops);
-	st->ring_drops = atomic_load(&n->ring_drops);
+	fw_counters_read(n->pub, st, FW_COUNTERS_N(*st));
 }

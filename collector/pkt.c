@@ -20,35 +20,6 @@
 
 #include "fw_cur.h"
 
-void
-fw_addr_from_v4(struct fw_addr *a, const uint8_t v4[4])
-{
-	memset(a->b, 0, 10);
-	a->b[10] = 0xff;
-	a->b[11] = 0xff;
-	memcpy(a->b + 12, v4, 4);
-}
-
-int
-fw_addr_is_v4(const struct fw_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return memcmp(a->b, prefix, 12) == 0;
-}
-
-void
-fw_addr_format(const struct fw_addr *a, char *out, size_t outlen)
-{
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (fw_addr_is_v4(a))
-		inet_ntop(AF_INET, a->b + 12, tmp, sizeof(tmp));
-	else
-		inet_ntop(AF_INET6, a->b, tmp, sizeof(tmp));
-	snprintf(out, outlen, "%s", tmp);
-}
-
 static int
 udp_header(struct fw_cur *c, struct fw_udp *out)
 {
@@ -70,109 +41,299 @@ udp_header(struct fw_cur *c, struct fw_udp *out)
 	return FW_OK;
 }
 
+/* ---- the one L2/L3 dissector (also sflow5.c's, for sampled headers) ---- */
+
+#define MAX_VLAN_TAGS 4
+#define MAX_MPLS_LABELS 8
+#define MAX_V6_EXT 8
+
+/* Transport header: whatever of it the (possibly cut) packet holds. */
+static void
+l4_facts(struct fw_pkt_l3 *ip)
+{
+	const uint8_t *p = ip->l4;
+	size_t left = ip->l4_len;
+
+	switch (ip->proto) {
+	case 6:    /* TCP: flags byte at 13 */
+		if (left >= 14)
+			ip->tcp_flags = p[13];
+		/* FALLTHROUGH */
+	case 17:   /* UDP */
+	case 132:  /* SCTP */
+		if (left >= 4) {
+			ip->sport = fw_load_be16(p);
+			ip->dport = fw_load_be16(p + 2);
+		}
+		break;
+	case 1:
+	case 58:
+		/* ICMP type/code; ICMP inside IPv6 (or ICMPv6 inside IPv4) is
+		 * not ICMP of that family, so leave it alone. */
+		if (left >= 2 && (ip->proto == 58) == (ip->version == 6))
+			ip->sport = (uint16_t)(p[0] << 8 | p[1]);
+		break;
+	default:
+		break;  /* GRE (47) and others: the outer header only */
+	}
+}
+
+/* The transport header starts at c->p: note it, bounded by the cursor. */
 static int
-ipv4(struct fw_cur *c, struct fw_udp *out)
+at_l4(struct fw_cur *c, struct fw_pkt_l3 *ip)
+{
+	ip->l4 = c->p;
+	ip->l4_len = fw_cur_left(c);
+	ip->l4_err = FW_OK;
+	l4_facts(ip);
+	return FW_OK;
+}
+
+static int
+ipv4(struct fw_cur *c, struct fw_pkt_l3 *ip)
 {
 	const uint8_t *h = fw_cur_take(c, 20);
-	size_t ihl, total;
+	size_t ihl;
 
 	if (h == NULL)
 		return FW_ETRUNC;
 	if ((h[0] >> 4) != 4)
 		return FW_EMALFORMED;
 	ihl = (size_t)(h[0] & 0x0f) * 4;
-	total = fw_load_be16(h + 2);
-	if (ihl < 20 || total < ihl)
+	if (ihl < 20)
 		return FW_EMALFORMED;
-	fw_cur_skip(c, ihl - 20);
+	ip->version = 4;
+	ip->hdr_len = (uint8_t)ihl;
+	fw_addr_from_v4(&ip->src, h + 12);
+	fw_addr_from_v4(&ip->dst, h + 16);
+	ip->l3_len = fw_load_be16(h + 2);
+	ip->tos = h[1];
+	ip->ttl = h[8];
+	ip->proto = h[9];
+	ip->l4_err = FW_ETRUNC;
+	fw_cur_skip(c, ihl - 20);  /* options; cut off: no transport header */
 	if (c->err != FW_OK)
-		return c->err;
-	if (h[9] != 17)
-		return FW_EUNSUPPORTED;
-	if ((fw_load_be16(h + 6) & 0x1fff) != 0)
-		return FW_EUNSUPPORTED;  /* later fragment: no UDP header here */
+		return FW_OK;
+	if ((fw_load_be16(h + 6) & 0x1fff) != 0) {
+		ip->l4_err = FW_EUNSUPPORTED;  /* later fragment: no transport header */
+		return FW_OK;
+	}
 	/* Drop link-layer padding beyond the IP total length. */
-	if ((size_t)(c->end - c->p) > total - ihl)
-		c->end = c->p + (total - ihl);
-	fw_addr_from_v4(&out->src, h + 12);
-	fw_addr_from_v4(&out->dst, h + 16);
-	out->ttl = h[8];
-	return udp_header(c, out);
+	if (ip->l3_len >= ihl && (size_t)(c->end - c->p) > ip->l3_len - ihl)
+		c->end = c->p + (ip->l3_len - ihl);
+	return at_l4(c, ip);
 }
 
 static int
-ipv6(struct fw_cur *c, struct fw_udp *out)
+ipv6(struct fw_cur *c, struct fw_pkt_l3 *ip)
 {
 	const uint8_t *h = fw_cur_take(c, 40);
+	uint16_t plen;
 	uint8_t next;
-	size_t plen;
 
 	if (h == NULL)
 		return FW_ETRUNC;
 	if ((h[0] >> 4) != 6)
 		return FW_EMALFORMED;
+	ip->version = 6;
+	ip->hdr_len = 40;
+	memcpy(ip->src.b, h + 8, 16);
+	memcpy(ip->dst.b, h + 24, 16);
 	plen = fw_load_be16(h + 4);
+	ip->l3_len = plen != 0 ? (uint32_t)plen + 40 : 0;  /* 0: jumbogram */
 	if ((size_t)(c->end - c->p) > plen && plen != 0)
 		c->end = c->p + plen;
-	memcpy(out->src.b, h + 8, 16);
-	memcpy(out->dst.b, h + 24, 16);
-	out->ttl = h[7];
+	ip->tos = (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
+	ip->ttl = h[7];
 	next = h[6];
-	for (int hops = 0; hops < 8; hops++) {
+	for (int i = 0; i < MAX_V6_EXT; i++) {
+		uint8_t nh, hl;
+		uint16_t off;
+
+		ip->proto = next;
 		switch (next) {
-		case 17:
-			return udp_header(c, out);
-		case 0: case 43: case 60: {  /* hop-by-hop, routing, dest opts */
-			uint8_t nh = fw_cur_u8(c);
-			uint8_t hlen = fw_cur_u8(c);
-			fw_cur_skip(c, (size_t)hlen * 8 + 6);
-			if (c->err != FW_OK)
-				return c->err;
-			next = nh;
+		case 0: case 43: case 60: case 135: case 139: case 140:
+			/* hop-by-hop, routing, destination options, mobility, HIP,
+			 * shim6: length in 8-octet units, not counting the first 8 */
+			nh = fw_cur_u8(c);
+			hl = fw_cur_u8(c);
+			fw_cur_skip(c, (size_t)hl * 8 + 6);
 			break;
-		}
-		case 44: {  /* fragment */
-			uint8_t nh = fw_cur_u8(c);
-			uint16_t off;
+		case 51:  /* AH: length in 4-octet units, minus 2 */
+			nh = fw_cur_u8(c);
+			hl = fw_cur_u8(c);
+			fw_cur_skip(c, (size_t)hl * 4 + 6);
+			break;
+		case 44:  /* fragment */
+			nh = fw_cur_u8(c);
 			fw_cur_skip(c, 1);
 			off = fw_cur_u16(c);
 			fw_cur_skip(c, 4);
-			if (c->err != FW_OK)
-				return c->err;
-			if ((off & 0xfff8) != 0)
-				return FW_EUNSUPPORTED;
-			next = nh;
+			if (c->err == FW_OK && (off & 0xfff8) != 0) {
+				ip->proto = nh;
+				ip->l4_err = FW_EUNSUPPORTED;  /* later fragment */
+				return FW_OK;
+			}
 			break;
-		}
 		default:
-			return FW_EUNSUPPORTED;
+			return at_l4(c, ip);
 		}
+		if (c->err != FW_OK) {
+			ip->l4_err = FW_ETRUNC;  /* cut inside the chain: proto is the last known */
+			return FW_OK;
+		}
+		next = nh;
 	}
-	return FW_EMALFORMED;
+	ip->l4_err = FW_EMALFORMED;  /* over the cap: proto is the header we stopped at */
+	return FW_OK;
+}
+
+/* The fields ipv4()/ipv6() may leave unset, and those a reader tests first
+ * (the rest is set before FW_OK); no memset: sFlow dissects once per sample. */
+static void
+l3_init(struct fw_pkt_l3 *ip)
+{
+	ip->version = ip->hdr_len = 0;
+	ip->l3_len = 0;
+	ip->sport = ip->dport = 0;
+	ip->proto = ip->tcp_flags = 0;
+	ip->l4_err = FW_ETRUNC;
+	ip->l4 = NULL;
+	ip->l4_len = 0;
+}
+
+/* An IP packet by its version nibble. */
+static int
+ip_any(struct fw_cur *c, struct fw_pkt_l3 *ip)
+{
+	if (fw_cur_left(c) < 1)
+		return FW_ETRUNC;
+	switch (c->p[0] >> 4) {
+	case 4: return ipv4(c, ip);
+	case 6: return ipv6(c, ip);
+	default: return FW_EMALFORMED;
+	}
+}
+
+/* What follows an EtherType: IPv4, IPv6, or an MPLS label stack over IP. */
+static int
+by_ethertype(struct fw_cur *c, uint16_t type, struct fw_pkt_l3 *ip)
+{
+	switch (type) {
+	case 0x0800: return ipv4(c, ip);
+	case 0x86dd: return ipv6(c, ip);
+	case 0x8847:
+	case 0x8848:
+		for (int i = 0; i < MAX_MPLS_LABELS; i++) {
+			const uint8_t *l = fw_cur_take(c, 4);
+
+			if (l == NULL)
+				return FW_ETRUNC;
+			if (l[2] & 0x01)  /* bottom of stack: IP by its version nibble */
+				return ip_any(c, ip);
+		}
+		return FW_EUNSUPPORTED;
+	default:
+		return FW_EUNSUPPORTED;
+	}
+}
+
+/* Ethernet II or 802.3 with LLC/SNAP, up to MAX_VLAN_TAGS 802.1Q/802.1ad tags. */
+static int
+ethernet(struct fw_cur *c, struct fw_pkt_l3 *ip)
+{
+	uint16_t type;
+
+	fw_cur_skip(c, 12);
+	type = fw_cur_u16(c);
+	for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < MAX_VLAN_TAGS; tags++) {
+		fw_cur_skip(c, 2);
+		type = fw_cur_u16(c);
+	}
+	if (c->err != FW_OK)
+		return c->err;
+	if (type < 0x0600) {  /* 802.3 length: only LLC/SNAP carries a type */
+		const uint8_t *llc = fw_cur_take(c, 8);
+
+		if (llc == NULL)
+			return FW_ETRUNC;
+		if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
+			return FW_EUNSUPPORTED;
+		type = fw_load_be16(llc + 6);
+	}
+	return by_ethertype(c, type, ip);
+}
+
+int
+fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *out)
+{
+	struct fw_cur c = fw_cur_make(frame, caplen);
+
+	l3_init(out);
+	switch (linktype) {
+	case FW_LINK_ETHERNET:
+		return ethernet(&c, out);
+	case FW_LINK_IPV4:
+		return ipv4(&c, out);
+	case FW_LINK_IPV6:
+		return ipv6(&c, out);
+	case FW_LINK_RAW:
+	case FW_LINK_RAW_ALT:
+		return ip_any(&c, out);
+	default:
+		return FW_EUNSUPPORTED;
+	}
+}
+
+/* ---- UDP datagrams in captured frames ---- */
+
+/* The UDP datagram of a dissected packet, with fw_pkt_udp's codes. */
+static int
+udp_of(const struct fw_pkt_l3 *ip, int rc, struct fw_udp *out)
+{
+	struct fw_cur c;
+
+	if (rc != FW_OK)
+		return rc;
+	if (ip->version == 4 && ip->l3_len < ip->hdr_len)
+		return FW_EMALFORMED;
+	if (ip->l4_err == FW_ETRUNC && ip->version == 4)
+		return FW_ETRUNC;  /* options cut off */
+	if (ip->version == 4 && ip->proto != 17)
+		return FW_EUNSUPPORTED;
+	if (ip->l4_err != FW_OK)
+		return ip->l4_err;
+	if (ip->proto != 17)
+		return FW_EUNSUPPORTED;
+	out->src = ip->src;
+	out->dst = ip->dst;
+	out->ttl = ip->ttl;
+	c = fw_cur_make(ip->l4, ip->l4_len);
+	return udp_header(&c, out);
 }
 
 static int
-by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
+udp_by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
 {
-	switch (type) {
-	case 0x0800: return ipv4(c, out);
-	case 0x86dd: return ipv6(c, out);
-	default: return FW_EUNSUPPORTED;
-	}
+	struct fw_pkt_l3 ip;
+	int rc;
+
+	l3_init(&ip);
+	rc = by_ethertype(c, type, &ip);
+	return udp_of(&ip, rc, out);
 }
 
 int
 fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out)
 {
 	struct fw_cur c = fw_cur_make(ip, len);
+	struct fw_pkt_l3 l3;
 
-	if (len < 1)
-		return FW_ETRUNC;
-	switch (ip[0] >> 4) {
-	case 4: return ipv4(&c, out);
-	case 6: return ipv6(&c, out);
-	default: return FW_EMALFORMED;
-	}
+	int rc;
+
+	l3_init(&l3);
+	rc = ip_any(&c, &l3);
+	return udp_of(&l3, rc, out);
 }
 
 int
@@ -184,31 +345,27 @@ fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out
 	memset(out, 0, sizeof(*out));
 	switch (linktype) {
 	case FW_LINK_ETHERNET:
-		fw_cur_skip(&c, 12);
-		type = fw_cur_u16(&c);
-		for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
-			fw_cur_skip(&c, 2);
-			type = fw_cur_u16(&c);
-		}
-		if (c.err != FW_OK)
-			return c.err;
-		return by_ethertype(&c, type, out);
+	case FW_LINK_IPV4:
+	case FW_LINK_IPV6: {
+		struct fw_pkt_l3 ip;
+		int rc = fw_pkt_l3(linktype, frame, caplen, &ip);
+
+		return udp_of(&ip, rc, out);
+	}
 	case FW_LINK_LINUX_SLL:
 		fw_cur_skip(&c, 14);
 		type = fw_cur_u16(&c);
 		if (c.err != FW_OK)
 			return c.err;
-		return by_ethertype(&c, type, out);
+		return udp_by_ethertype(&c, type, out);
 	case FW_LINK_LINUX_SLL2:
 		type = fw_cur_u16(&c);
 		fw_cur_skip(&c, 18);
 		if (c.err != FW_OK)
 			return c.err;
-		return by_ethertype(&c, type, out);
+		return udp_by_ethertype(&c, type, out);
 	case FW_LINK_RAW:
 	case FW_LINK_RAW_ALT:
-	case FW_LINK_IPV4:
-	case FW_LINK_IPV6:
 		return fw_pkt_udp_ip(frame, caplen, out);
 	case FW_LINK_NFLOG: {
 		fw_cur_skip(&c, 4);  /* family, version, resource id */

@@ -23,8 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fw_counters.h"
 #include "fw_log.h"
 #include "fw_querylog.h"
+#include "fw_thread.h"
 #include "fw_time.h"
 
 #define BATCH 256
@@ -53,6 +55,19 @@ setup_ctx(struct fw_querylog_ctx *q, const struct fw_config *cfg)
 {
 	fw_querylog_init(q);
 	return fw_querylog_set_tz(q, cfg->dns_querylog_timezone);
+}
+
+int
+fw_qlog_source_check_config(const struct fw_config *cfg, char *err, size_t errlen)
+{
+	struct fw_querylog_ctx q;
+
+	if (setup_ctx(&q, cfg) != FW_OK) {
+		snprintf(err, errlen, "dns.querylog_timezone: '%s' is not a time zone "
+		    "(UTC, +01:00, a POSIX TZ string, a zoneinfo name or localtime)", cfg->dns_querylog_timezone);
+		return FW_EINVAL;
+	}
+	return FW_OK;
 }
 
 /* Parse one line into rec; counts. 1 if a record came out. */
@@ -113,6 +128,8 @@ fw_qlog_replay(const char *path, const struct fw_config *cfg, struct fw_ring *ri
 	return FW_OK;
 }
 
+FW_COUNTERS_ASSERT(struct fw_qlog_stats);
+
 struct fw_qlog_tail {
 	char path[FW_CFG_STR_MAX];
 	struct fw_querylog_ctx q;
@@ -126,11 +143,9 @@ struct fw_qlog_tail {
 	int skipping;              /* inside an over-long line: drop to its newline */
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
-	pthread_t thread;
-	int started;
-	_Atomic int stop;
-	pthread_mutex_t lock;      /* guards st */
-	struct fw_qlog_stats st;
+	struct fw_thread thread;
+	struct fw_qlog_stats st;   /* counted by the thread */
+	_Atomic uint64_t pub[FW_COUNTERS_N(struct fw_qlog_stats)];  /* st, published per wake-up */
 };
 
 #define CHUNK 65536
@@ -156,7 +171,6 @@ drain_fd(struct fw_qlog_tail *t)
 			break;
 		t->off += r;
 		end = t->have + (size_t)r;
-		pthread_mutex_lock(&t->lock);
 		t->q.default_time_ms = fw_time_now_ms();
 		for (size_t i = t->have; i < end; i++) {
 			if (t->buf[i] != '\n')
@@ -167,24 +181,18 @@ drain_fd(struct fw_qlog_tail *t)
 			t->skipping = 0;
 			start = i + 1;
 		}
-		pthread_mutex_unlock(&t->lock);
 		/* Keep the partial line; an over-long one is dropped to its end. */
 		t->have = end - start;
 		if (t->have > 0 && start > 0)
 			memmove(t->buf, t->buf + start, t->have);
 		if (t->have >= LINE_MAX_BYTES) {
-			pthread_mutex_lock(&t->lock);
 			t->st.malformed++;
-			pthread_mutex_unlock(&t->lock);
 			t->skipping = 1;
 			t->have = 0;
 		}
 	}
-	if (t->nbatch > 0) {
-		pthread_mutex_lock(&t->lock);
+	if (t->nbatch > 0)
 		flush_batch(t);
-		pthread_mutex_unlock(&t->lock);
-	}
 }
 
 static void
@@ -215,7 +223,7 @@ tail_main(void *arg)
 	struct fw_qlog_tail *t = arg;
 
 	pthread_setname_np(pthread_self(), "fw-querylog");
-	while (!atomic_load(&t->stop)) {
+	while (!fw_thread_stopping(&t->thread)) {
 		struct stat sb;
 		struct timespec nap = { 0, 100000000 };
 
@@ -228,14 +236,10 @@ tail_main(void *arg)
 				drain_fd(t);
 				close(t->fd);
 				t->fd = -1;
-				pthread_mutex_lock(&t->lock);
 				t->st.rotations++;
-				pthread_mutex_unlock(&t->lock);
 				open_current(t, 0);
 			} else if (stat(t->path, &sb) == 0 && sb.st_size < t->off) {
-				pthread_mutex_lock(&t->lock);
 				t->st.truncations++;
-				pthread_mutex_unlock(&t->lock);
 				t->off = 0;
 				t->have = 0;
 				if (lseek(t->fd, 0, SEEK_SET) < 0)
@@ -244,10 +248,12 @@ tail_main(void *arg)
 			if (t->fd >= 0)
 				drain_fd(t);
 		}
+		fw_counters_publish(t->pub, &t->st, FW_COUNTERS_N(t->st));
 		nanosleep(&nap, NULL);
 	}
 	if (t->fd >= 0)
 		drain_fd(t);
+	fw_counters_publish(t->pub, &t->st, FW_COUNTERS_N(t->st));
 	return NULL;
 }
 
@@ -260,7 +266,6 @@ fw_qlog_tail_open(const char *path, const struct fw_config *cfg, struct fw_qlog_
 	if (t == NULL)
 		return FW_ENOMEM;
 	t->fd = -1;
-	pthread_mutex_init(&t->lock, NULL);
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if ((t->buf = malloc(LINE_MAX_BYTES + CHUNK)) == NULL) {
 		fw_qlog_tail_free(t);
@@ -282,20 +287,14 @@ int
 fw_qlog_tail_start(struct fw_qlog_tail *t, struct fw_ring *ring)
 {
 	t->ring = ring;
-	if (pthread_create(&t->thread, NULL, tail_main, t) != 0)
-		return FW_EAGAIN;
-	t->started = 1;
-	return FW_OK;
+	return fw_thread_start(&t->thread, tail_main, t);
 }
 
 void
 fw_qlog_tail_stop(struct fw_qlog_tail *t)
 {
-	if (t == NULL || !t->started)
-		return;
-	atomic_store(&t->stop, 1);
-	pthread_join(t->thread, NULL);
-	t->started = 0;
+	if (t != NULL)
+		fw_thread_stop(&t->thread, NULL, NULL);
 }
 
 void
@@ -307,14 +306,11 @@ fw_qlog_tail_free(struct fw_qlog_tail *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->buf);
-	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
 void
 fw_qlog_tail_get_stats(struct fw_qlog_tail *t, struct fw_qlog_stats *st)
 {
-	pthread_mutex_lock(&t->lock);
-	*st = t->st;
-	pthread_mutex_unlock(&t->lock);
+	fw_counters_read(t->pub, st, FW_COUNTERS_N(*st));
 }

@@ -46,12 +46,10 @@
  *   68 ifOutMulticastPkts(4) 72 ifOutBroadcastPkts(4) 76 ifOutDiscards(4)
  *   80 ifOutErrors(4) 84 ifPromiscuousMode(4)
  *
- * The sampled packet header is parsed for Ethernet (up to 4 802.1Q/802.1ad
- * tags, so QinQ; LLC/SNAP; an MPLS label stack of up to 8 labels), IPv4
- * (options skipped, later fragments carry no ports), IPv6 (up to 8
- * extension headers: hop-by-hop, routing, destination options, fragment,
- * AH, mobility, HIP, shim6), then TCP/UDP/SCTP ports, TCP flags and ICMP
- * type/code.  Agents cut the header (commonly to 128 bytes), so a missing
+ * The sampled packet header goes through the collector's one L2/L3
+ * dissector, fw_pkt_l3() (pkt.c: Ethernet with QinQ, LLC/SNAP and MPLS,
+ * IPv4, IPv6 extension headers, then TCP/UDP/SCTP ports, TCP flags and ICMP
+ * type/code).  Agents cut the header (commonly to 128 bytes), so a missing
  * transport header is normal: the record then has ports 0, not an error.
  * What the record means (time, exporter, bytes, GRE) is in fw_sflow5.h.
  *
@@ -67,22 +65,11 @@
 #include "fw_pkt.h"
 
 #define IF_UNKNOWN 0x3fffffffu
-#define MAX_VLAN_TAGS 4
-#define MAX_MPLS_LABELS 8
-#define MAX_V6_EXT 8
 
 /* What one sampled packet told us. */
 struct pkt_facts {
-	bool have_ip;          /* src/dst/proto valid */
-	struct fw_addr src;
-	struct fw_addr dst;
-	uint32_t l3_len;       /* IP packet length, 0 if unknown */
-	uint16_t sport;
-	uint16_t dport;
-	uint8_t proto;
-	uint8_t tcp_flags;
-	uint8_t tos;
-	uint8_t ttl;
+	bool have_ip;          /* ip.src/dst/proto valid */
+	struct fw_pkt_l3 ip;   /* l3_len 0: unknown; ttl 0 for sampled records */
 };
 
 /* Per-call decoding state. */
@@ -111,172 +98,6 @@ sub_xdr(struct fw_cur *c, uint32_t len)
 	return s;
 }
 
-/* Transport header: whatever of it the cut header holds. */
-static void
-parse_l4(struct fw_cur *c, struct pkt_facts *pf, bool v6)
-{
-	const uint8_t *p = c->p;
-	size_t left = fw_cur_left(c);
-
-	switch (pf->proto) {
-	case 6:    /* TCP: flags byte at 13 */
-		if (left >= 14)
-			pf->tcp_flags = p[13];
-		/* FALLTHROUGH */
-	case 17:   /* UDP */
-	case 132:  /* SCTP */
-		if (left >= 4) {
-			pf->sport = fw_load_be16(p);
-			pf->dport = fw_load_be16(p + 2);
-		}
-		break;
-	case 1:
-	case 58:
-		/* ICMP type/code; ICMP inside IPv6 (or ICMPv6 inside IPv4) is
-		 * not ICMP of that family, so leave it alone. */
-		if (left >= 2 && (pf->proto == 58) == v6)
-			pf->sport = (uint16_t)(p[0] << 8 | p[1]);
-		break;
-	default:
-		break;  /* GRE and others: outer header only, see fw_sflow5.h */
-	}
-}
-
-static void
-parse_ipv4(struct fw_cur *c, struct pkt_facts *pf)
-{
-	const uint8_t *h = fw_cur_take(c, 20);
-	size_t ihl;
-
-	if (h == NULL || (h[0] >> 4) != 4)
-		return;
-	ihl = (size_t)(h[0] & 0x0f) * 4;
-	if (ihl < 20)
-		return;
-	fw_addr_from_v4(&pf->src, h + 12);
-	fw_addr_from_v4(&pf->dst, h + 16);
-	pf->l3_len = fw_load_be16(h + 2);
-	pf->tos = h[1];
-	pf->ttl = h[8];
-	pf->proto = h[9];
-	pf->have_ip = true;
-	fw_cur_skip(c, ihl - 20);  /* options; cut off: no transport header */
-	if (c->err != FW_OK || (fw_load_be16(h + 6) & 0x1fff) != 0)
-		return;  /* later fragments carry no transport header */
-	parse_l4(c, pf, false);
-}
-
-static void
-parse_ipv6(struct fw_cur *c, struct pkt_facts *pf)
-{
-	const uint8_t *h = fw_cur_take(c, 40);
-	uint16_t plen;
-	uint8_t next;
-
-	if (h == NULL || (h[0] >> 4) != 6)
-		return;
-	memcpy(pf->src.b, h + 8, 16);
-	memcpy(pf->dst.b, h + 24, 16);
-	plen = fw_load_be16(h + 4);
-	pf->l3_len = plen != 0 ? (uint32_t)plen + 40 : 0;  /* 0: jumbogram */
-	pf->tos = (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
-	pf->ttl = h[7];
-	pf->have_ip = true;
-	next = h[6];
-	for (int i = 0; i < MAX_V6_EXT; i++) {
-		uint8_t nh, hl;
-		uint16_t off;
-
-		pf->proto = next;
-		switch (next) {
-		case 0: case 43: case 60: case 135: case 139: case 140:
-			/* length in 8-octet units, not counting the first 8 */
-			nh = fw_cur_u8(c);
-			hl = fw_cur_u8(c);
-			fw_cur_skip(c, (size_t)hl * 8 + 6);
-			break;
-		case 51:  /* AH: length in 4-octet units, minus 2 */
-			nh = fw_cur_u8(c);
-			hl = fw_cur_u8(c);
-			fw_cur_skip(c, (size_t)hl * 4 + 6);
-			break;
-		case 44:  /* fragment */
-			nh = fw_cur_u8(c);
-			fw_cur_skip(c, 1);
-			off = fw_cur_u16(c);
-			fw_cur_skip(c, 4);
-			if (c->err == FW_OK && (off & 0xfff8) != 0) {
-				pf->proto = nh;
-				return;  /* later fragment: no transport header */
-			}
-			break;
-		default:
-			parse_l4(c, pf, true);
-			return;
-		}
-		if (c->err != FW_OK)
-			return;  /* header cut inside the chain: proto is the last known */
-		next = nh;
-	}
-	/* Over the extension cap: proto stays the header we stopped at. */
-}
-
-/* Dispatch on an EtherType (or an MPLS bottom-of-stack guess). */
-static void
-parse_ethertype(struct fw_cur *c, uint16_t type, struct pkt_facts *pf)
-{
-	switch (type) {
-	case 0x0800:
-		parse_ipv4(c, pf);
-		break;
-	case 0x86dd:
-		parse_ipv6(c, pf);
-		break;
-	case 0x8847:
-	case 0x8848:
-		for (int i = 0; i < MAX_MPLS_LABELS; i++) {
-			const uint8_t *l = fw_cur_take(c, 4);
-			if (l == NULL)
-				return;
-			if (l[2] & 0x01) {  /* bottom of stack: IP by version nibble */
-				if (fw_cur_left(c) < 1)
-					return;
-				if ((c->p[0] >> 4) == 4)
-					parse_ipv4(c, pf);
-				else if ((c->p[0] >> 4) == 6)
-					parse_ipv6(c, pf);
-				return;
-			}
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-parse_ethernet(struct fw_cur *c, struct pkt_facts *pf)
-{
-	uint16_t type;
-
-	fw_cur_skip(c, 12);
-	type = fw_cur_u16(c);
-	for (int i = 0; i < MAX_VLAN_TAGS &&
-	    (type == 0x8100 || type == 0x88a8 || type == 0x9100); i++) {
-		fw_cur_skip(c, 2);
-		type = fw_cur_u16(c);
-	}
-	if (c->err != FW_OK)
-		return;
-	if (type < 0x0600) {  /* 802.3 length: only LLC/SNAP carries a type */
-		const uint8_t *llc = fw_cur_take(c, 8);
-		if (llc == NULL || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
-			return;
-		type = fw_load_be16(llc + 6);
-	}
-	parse_ethertype(c, type, pf);
-}
-
 /* Flow record format 1.  Returns FW_OK or the record's own error. */
 static int
 raw_header(struct fw_cur *r, struct pkt_facts *pf, uint32_t *frame_len, uint32_t *stripped)
@@ -293,15 +114,16 @@ raw_header(struct fw_cur *r, struct pkt_facts *pf, uint32_t *frame_len, uint32_t
 	if (hlen > fw_cur_left(r))
 		return FW_ETRUNC;
 	h = fw_cur_sub(r, hlen);
+	/* The header through the collector's one dissector (pkt.c). */
 	switch (proto) {
 	case 1:
-		parse_ethernet(&h, pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_ETHERNET, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	case 11:
-		parse_ipv4(&h, pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_IPV4, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	case 12:
-		parse_ipv6(&h, pf);
+		pf->have_ip = fw_pkt_l3(FW_LINK_IPV6, h.p, fw_cur_left(&h), &pf->ip) == FW_OK;
 		break;
 	default:
 		break;  /* token ring, FDDI, PPP, ...: not parsed */
@@ -318,13 +140,13 @@ sampled_ip(struct fw_cur *r, struct pkt_facts *pf, bool v6)
 	uint32_t sport, dport, flags, tos;
 
 	if (v6) {
-		fw_cur_copy(r, pf->src.b, 16);
-		fw_cur_copy(r, pf->dst.b, 16);
+		fw_cur_copy(r, pf->ip.src.b, 16);
+		fw_cur_copy(r, pf->ip.dst.b, 16);
 	} else {
 		const uint8_t *a = fw_cur_take(r, 8);
 		if (a != NULL) {
-			fw_addr_from_v4(&pf->src, a);
-			fw_addr_from_v4(&pf->dst, a + 4);
+			fw_addr_from_v4(&pf->ip.src, a);
+			fw_addr_from_v4(&pf->ip.dst, a + 4);
 		}
 	}
 	sport = fw_cur_u32(r);
@@ -333,12 +155,12 @@ sampled_ip(struct fw_cur *r, struct pkt_facts *pf, bool v6)
 	tos = fw_cur_u32(r);
 	if (r->err != FW_OK)
 		return r->err;
-	pf->l3_len = len;
-	pf->proto = (uint8_t)proto;
-	pf->sport = (uint16_t)sport;
-	pf->dport = (uint16_t)dport;
-	pf->tcp_flags = (uint8_t)flags;
-	pf->tos = (uint8_t)tos;
+	pf->ip.l3_len = len;
+	pf->ip.proto = (uint8_t)proto;
+	pf->ip.sport = (uint16_t)sport;
+	pf->ip.dport = (uint16_t)dport;
+	pf->ip.tcp_flags = (uint8_t)flags;
+	pf->ip.tos = (uint8_t)tos;
 	pf->have_ip = true;
 	return FW_OK;
 }
@@ -415,7 +237,7 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 	if (nrec > FW_SFLOW5_MAX_RECORDS)
 		return FW_EMALFORMED;
 
-	memset(&hdr, 0, sizeof(hdr));
+	hdr.have_ip = false;
 	memset(&smp, 0, sizeof(smp));
 	for (uint32_t i = 0; i < nrec; i++) {
 		uint32_t fmt = fw_cur_u32(s), rlen = fw_cur_u32(s);
@@ -431,15 +253,13 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 		case 1:
 			/* The first header that gives an IP packet wins. */
 			if (!hdr.have_ip) {
-				struct pkt_facts tmp;
 				uint32_t fl, st;
 
-				memset(&tmp, 0, sizeof(tmp));
-				if (raw_header(&r, &tmp, &fl, &st) != FW_OK) {
+				/* hdr.have_ip stays false unless an IP packet is found. */
+				if (raw_header(&r, &hdr, &fl, &st) != FW_OK) {
 					info->bad_records++;
 					break;
 				}
-				hdr = tmp;
 				frame_len = fl;
 				stripped = st;
 			}
@@ -478,23 +298,23 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 	memset(f, 0, sizeof(*f));
 	f->start_ms = f->end_ms = d->arrival_ms;
 	f->pkts = mult;
-	if (pf->l3_len != 0)
-		f->bytes = (uint64_t)pf->l3_len * mult;
+	if (pf->ip.l3_len != 0)
+		f->bytes = (uint64_t)pf->ip.l3_len * mult;
 	else
 		f->bytes = (uint64_t)(frame_len > stripped ? frame_len - stripped : frame_len) * mult;
-	f->src = pf->src;
-	f->dst = pf->dst;
+	f->src = pf->ip.src;
+	f->dst = pf->ip.dst;
 	f->exporter = d->exporter;
 	f->obs_domain = info->sub_agent_id;
 	f->sampling = rate;
 	f->in_if = in_if;
 	f->out_if = out_if;
-	f->sport = pf->sport;
-	f->dport = pf->dport;
-	f->proto = pf->proto;
-	f->tcp_flags = pf->tcp_flags;
-	f->tos = pf->tos;
-	f->ttl = pf->ttl;
+	f->sport = pf->ip.sport;
+	f->dport = pf->ip.dport;
+	f->proto = pf->ip.proto;
+	f->tcp_flags = pf->ip.tcp_flags;
+	f->tos = pf->ip.tos;
+	f->ttl = pf->ip.ttl;
 	f->source = FW_SRC_SFLOW;
 	return FW_OK;
 }

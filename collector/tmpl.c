@@ -24,6 +24,10 @@
  * 1, so every record loop consumes at least one byte per turn; nops <=
  * nspecs <= FW_TMPL_MAX_FIELDS.
  *
+ * The state file (save/load across restarts) is tmpl_state.c; it sees the
+ * cache only through the fw_tmpl_each_* / fw_tmpl_*restore view of
+ * tmpl_int.h.
+ *
  * Threads: one cache per collector thread; no locks, no allocation after
  * fw_tmpl_cache_new() except in save/load.
  */
@@ -1655,261 +1659,63 @@ fw_tmpl_cache_flush_pending(struct fw_tmpl_cache *c, uint8_t version, struct fw_
 	return n;
 }
 
-/* ---- persistence ---------------------------------------------------------------
- *
- * File format (big-endian), written whole then renamed into place:
- *   OFFSET SIZE FIELD
- *   0      8    magic "FWTMPLC2"
- *   8      4    template count T
- *   then T times, least recently used for data first:
- *          1    version (9 | 10)     1 options (0 | 1)    2 template id
- *          16   exporter address     4 domain
- *          8    last defined or refreshed, unix ms (signed)
- *          8    last used for data, unix ms (signed)
- *          2    scope field count    2 field count N
- *          N x (2 type, 2 length, 4 enterprise number)
- *   4      sampler count S
- *   then S times:
- *          1 version, 3 zero, 16 exporter address, 4 domain, 8 sampler id, 4 rate
- * Only proven templates (lru[1]) are written: templates that never carried
- * data, such as a spoofed flood's, do not outlive the process.
- */
+/* ---- the state file's view (tmpl_state.c) ------------------------------------ */
 
-#define SAVE_MAGIC "FWTMPLC2"
-#define SAVE_TMPL_FIXED 44u   /* bytes of a template record before its fields */
-
-struct wbuf {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static void
-put(struct wbuf *w, uint64_t v, unsigned len)
+void
+fw_tmpl_each_proven(const struct fw_tmpl_cache *c, fw_tmpl_saved_fn *fn, void *ctx)
 {
-	for (unsigned i = 0; i < len && w->n < w->cap; i++)
-		w->p[w->n++] = (uint8_t)(v >> (8 * (len - 1 - i)));
-}
-
-static void
-put_bytes(struct wbuf *w, const void *b, size_t len)
-{
-	if (w->cap - w->n >= len) {
-		memcpy(w->p + w->n, b, len);
-		w->n += len;
-	}
-}
-
-int
-fw_tmpl_cache_save(const struct fw_tmpl_cache *c, const char *path)
-{
-	struct wbuf w = { NULL, 0, 8 + 4 + 4 };
-	char tmp[4096];
-	FILE *fp = NULL;
-	uint32_t ntm = 0;
-	int err = FW_OK;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return FW_EINVAL;
-	for (uint32_t e = c->lru[1].head; e != 0; e = tm_at(c, e - 1)->lnext) {
-		w.cap += SAVE_TMPL_FIXED + (size_t)tm_at(c, e - 1)->d.nspecs * 8;
-		ntm++;
-	}
-	w.cap += (size_t)c->sm.n * 36;
-	if ((w.p = malloc(w.cap)) == NULL)
-		return FW_ENOMEM;
-	put_bytes(&w, SAVE_MAGIC, 8);
-	put(&w, ntm, 4);
 	for (uint32_t e = c->lru[1].head; e != 0; e = tm_at(c, e - 1)->lnext) {
 		const struct tmpl *t = tm_at(c, e - 1);
+		struct fw_tmpl_saved v = {
+			.version = t->h.key.version, .options = t->d.options, .id = (uint16_t)t->h.key.id,
+			.domain = t->h.key.domain, .updated_ms = t->updated_ms, .used_ms = t->used_ms,
+			.nscope = t->d.nscope, .nspecs = t->d.nspecs, .specs = t->d.specs,
+		};
 
-		put(&w, t->h.key.version, 1);
-		put(&w, t->d.options, 1);
-		put(&w, t->h.key.id, 2);
-		put_bytes(&w, t->h.key.addr, 16);
-		put(&w, t->h.key.domain, 4);
-		put(&w, (uint64_t)t->updated_ms, 8);
-		put(&w, (uint64_t)t->used_ms, 8);
-		put(&w, t->d.nscope, 2);
-		put(&w, t->d.nspecs, 2);
-		for (uint16_t j = 0; j < t->d.nspecs; j++) {
-			put(&w, t->d.specs[j].type, 2);
-			put(&w, t->d.specs[j].len, 2);
-			put(&w, t->d.specs[j].pen, 4);
-		}
+		memcpy(v.addr, t->h.key.addr, 16);
+		fn(ctx, &v);
 	}
-	put(&w, c->sm.n, 4);
+}
+
+void
+fw_tmpl_each_sampler(const struct fw_tmpl_cache *c, fw_tmpl_saved_sampler_fn *fn, void *ctx)
+{
 	for (uint32_t i = 0; i < c->sm.cap; i++) {
 		const struct sampler *s = (const struct sampler *)(const void *)tab_at(&c->sm, i);
+		struct fw_tmpl_saved_sampler v;
 
 		if (!s->h.used)
 			continue;
-		put(&w, s->h.key.version, 1);
-		put(&w, 0, 3);
-		put_bytes(&w, s->h.key.addr, 16);
-		put(&w, s->h.key.domain, 4);
-		put(&w, s->h.key.id, 8);
-		put(&w, s->rate, 4);
+		v.version = s->h.key.version;
+		memcpy(v.addr, s->h.key.addr, 16);
+		v.domain = s->h.key.domain;
+		v.id = s->h.key.id;
+		v.rate = s->rate;
+		fn(ctx, &v);
 	}
-	if (w.n != w.cap) {  /* our own sizing is wrong */
-		err = FW_EINVAL;
-		goto out;
-	}
-	if ((fp = fopen(tmp, "wb")) == NULL) {
-		err = -errno;
-		goto out;
-	}
-	if (fwrite(w.p, 1, w.n, fp) != w.n || fflush(fp) != 0) {
-		err = errno ? -errno : FW_EIO;
-		goto out;
-	}
-	if (fclose(fp) != 0) {
-		fp = NULL;
-		err = -errno;
-		goto out;
-	}
-	fp = NULL;
-	if (rename(tmp, path) != 0)
-		err = -errno;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	if (err != FW_OK)
-		remove(tmp);
-	free(w.p);
-	return err;
 }
 
-#define LOAD_MAX_BYTES (64u << 20)
+void
+fw_tmpl_restore(struct fw_tmpl_msg *m, const struct fw_tmpl_saved *t)
+{
+	struct fw_tmpl_cache *c = m->c;
+	long e;
+
+	/* A template the timeout has passed stays dead, as it would have
+	 * without the restart. */
+	if (c->cfg.template_timeout_ms > 0 && m->arrival_ms - t->updated_ms > c->cfg.template_timeout_ms)
+		return;
+	m->version = t->version;
+	memcpy(m->exporter.b, t->addr, 16);
+	m->domain = t->domain;
+	if ((e = learn_at(c, m, t->id, t->options, t->nscope, t->specs, t->nspecs, t->updated_ms)) >= 0) {
+		tm_at(c, (uint32_t)e)->used_ms = t->used_ms;
+		lru_move(c, (uint32_t)e, true);  /* it carried data before */
+	}
+}
 
 int
-fw_tmpl_cache_load(struct fw_tmpl_cache *c, const char *path, int64_t now_ms)
+fw_tmpl_sampler_restore(struct fw_tmpl_cache *c, const struct fw_tmpl_saved_sampler *s, int64_t now_ms)
 {
-	struct fw_tmpl_spec specs[FW_TMPL_MAX_FIELDS];
-	struct fw_flow_dec_stats st;
-	struct fw_tmpl_msg m;
-	struct fw_cur cur;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	FILE *fp;
-	uint32_t n;
-	int err = FW_OK;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return -errno;
-	for (;;) {  /* read it all; it is small and bounded */
-		size_t got;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			if (cap >= LOAD_MAX_BYTES) {
-				err = FW_EMALFORMED;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				err = FW_ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
-		if (got == 0) {
-			if (ferror(fp))
-				err = FW_EIO;
-			break;
-		}
-	}
-	if (err != FW_OK)
-		goto out;
-	cur = fw_cur_make(buf, len);
-	{
-		const uint8_t *magic = fw_cur_take(&cur, 8);
-
-		if (magic == NULL || memcmp(magic, SAVE_MAGIC, 8) != 0) {
-			err = FW_EMALFORMED;
-			goto out;
-		}
-	}
-	memset(&st, 0, sizeof(st));
-	memset(&m, 0, sizeof(m));
-	m.c = c;
-	m.st = &st;
-	m.pending = -1;
-	m.arrival_ms = now_ms;
-	n = fw_cur_u32(&cur);
-	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {
-		uint8_t version = fw_cur_u8(&cur), options = fw_cur_u8(&cur);
-		uint16_t tid = fw_cur_u16(&cur), nscope, nspecs;
-		int64_t updated_ms, used_ms;
-		long e;
-
-		fw_cur_copy(&cur, m.exporter.b, 16);
-		m.domain = fw_cur_u32(&cur);
-		updated_ms = (int64_t)fw_cur_u64(&cur);
-		used_ms = (int64_t)fw_cur_u64(&cur);
-		nscope = fw_cur_u16(&cur);
-		nspecs = fw_cur_u16(&cur);
-		if (cur.err != FW_OK)
-			break;
-		if ((version != 9 && version != 10) || options > 1 || tid < 256 ||
-		    nspecs == 0 || nspecs > FW_TMPL_MAX_FIELDS || nscope > nspecs ||
-		    updated_ms < 0 || used_ms < 0) {
-			err = FW_EMALFORMED;
-			goto out;
-		}
-		for (uint16_t j = 0; j < nspecs; j++) {
-			specs[j].type = fw_cur_u16(&cur);
-			specs[j].len = fw_cur_u16(&cur);
-			specs[j].pen = fw_cur_u32(&cur);
-		}
-		if (cur.err != FW_OK)
-			break;
-		/* Times from the future (clock stepped back) count as now; a
-		 * template the timeout has passed stays dead, as it would have
-		 * without the restart. */
-		updated_ms = updated_ms > now_ms ? now_ms : updated_ms;
-		used_ms = used_ms > now_ms ? now_ms : used_ms;
-		if (c->cfg.template_timeout_ms > 0 && now_ms - updated_ms > c->cfg.template_timeout_ms)
-			continue;
-		m.version = version;
-		if ((e = learn_at(c, &m, tid, options, nscope, specs, nspecs, updated_ms)) >= 0) {
-			tm_at(c, (uint32_t)e)->used_ms = used_ms;
-			lru_move(c, (uint32_t)e, true);  /* it carried data before */
-		}
-	}
-	n = fw_cur_u32(&cur);
-	for (uint32_t i = 0; i < n && cur.err == FW_OK; i++) {
-		uint8_t version = fw_cur_u8(&cur);
-		uint8_t addr[16];
-		uint32_t domain, rate;
-		uint64_t id;
-
-		fw_cur_skip(&cur, 3);
-		fw_cur_copy(&cur, addr, 16);
-		domain = fw_cur_u32(&cur);
-		id = fw_cur_u64(&cur);
-		rate = fw_cur_u32(&cur);
-		if (cur.err != FW_OK)
-			break;
-		if ((version != 9 && version != 10) || rate == 0) {
-			err = FW_EMALFORMED;
-			goto out;
-		}
-		if (sampler_set(c, version, addr, domain, id, rate, now_ms) != FW_OK) {
-			err = FW_EFULL;
-			goto out;
-		}
-	}
-	if (cur.err != FW_OK)
-		err = cur.err;
-	else if (fw_cur_left(&cur) != 0 || st.err[FW_DEC_TEMPLATE] != 0)
-		err = FW_EMALFORMED;  /* trailing bytes, or a template that does not compile */
-	else if (st.err[FW_DEC_TMPL_FULL] != 0)
-		err = FW_EFULL;
-out:
-	fclose(fp);
-	free(buf);
-	return err;
+	return sampler_set(c, s->version, s->addr, s->domain, s->id, s->rate, now_ms);
 }

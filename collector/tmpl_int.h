@@ -74,4 +74,42 @@ void fw_tmpl_withdraw(struct fw_tmpl_msg *m, uint16_t tid);
 /* Decode one data set body (after the 4-byte set header). */
 void fw_tmpl_data_set(struct fw_tmpl_msg *m, uint16_t tid, const uint8_t *body, size_t len);
 
+/* ---- the state file's view of the cache (tmpl_state.c) ---- */
+
+/* A template as the state file holds it; specs borrowed for the call. */
+struct fw_tmpl_saved {
+	uint8_t version;               /* 9 or 10 */
+	bool options;
+	uint16_t id;
+	uint8_t addr[16];              /* exporter */
+	uint32_t domain;
+	int64_t updated_ms;            /* last definition or refresh, unix ms */
+	int64_t used_ms;               /* last data decoded with it, unix ms */
+	uint16_t nscope, nspecs;
+	const struct fw_tmpl_spec *specs;  /* as received */
+};
+
+/* A sampler's rate as the state file holds it. */
+struct fw_tmpl_saved_sampler {
+	uint8_t version;
+	uint8_t addr[16];
+	uint32_t domain;
+	uint64_t id;                   /* sampler id */
+	uint32_t rate;                 /* 1-in-N, >= 1 */
+};
+
+typedef void fw_tmpl_saved_fn(void *ctx, const struct fw_tmpl_saved *t);
+typedef void fw_tmpl_saved_sampler_fn(void *ctx, const struct fw_tmpl_saved_sampler *s);
+
+/* The proven templates (those that decoded data), least recently used first. */
+void fw_tmpl_each_proven(const struct fw_tmpl_cache *c, fw_tmpl_saved_fn *fn, void *ctx);
+/* Every sampler rate, in table order. */
+void fw_tmpl_each_sampler(const struct fw_tmpl_cache *c, fw_tmpl_saved_sampler_fn *fn, void *ctx);
+/* Learn a saved template as proven, unless the template timeout has passed
+ * since t->updated_ms (m->arrival_ms is now); refusals counted in m->st. */
+void fw_tmpl_restore(struct fw_tmpl_msg *m, const struct fw_tmpl_saved *t);
+/* Set a saved sampler rate: FW_OK or FW_EFULL. */
+int fw_tmpl_sampler_restore(struct fw_tmpl_cache *c, const struct fw_tmpl_saved_sampler *s,
+    int64_t now_ms) FW_MUSTCHECK;
+
 #endif /* FW_TMPL_INT_H */

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_detect.h"
-#include "fw_sqlite.h"
+#include "fw_names.h"
 #include "fw_time.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */

@@ -22,12 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fw_detect.h"
 #include "fw_endpoint.h"
 #include "fw_log.h"
-#include "fw_decode.h"
 #include "fw_prefix.h"
-#include "fw_querylog.h"
 
 enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL, KT_BOOL, KT_ADDRS /* KT_STR of listen addresses */ };
 
@@ -520,26 +517,6 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		}
 	}
 	{
-		struct fw_querylog_ctx q;
-
-		fw_querylog_init(&q);
-		if (fw_querylog_set_tz(&q, cfg->dns_querylog_timezone) != FW_OK) {
-			snprintf(err, errlen, "dns.querylog_timezone: '%s' is not a time zone "
-			    "(UTC, +01:00, a POSIX TZ string, a zoneinfo name or localtime)", cfg->dns_querylog_timezone);
-			return FW_EINVAL;
-		}
-	}
-	{
-		struct fw_prefix_list pl;
-		uint32_t rates[FW_PREFIX_LIST_MAX];
-		char msg[200];
-
-		if (fw_sampling_override_parse(cfg->flow_sampling_override, &pl, rates, msg, sizeof(msg)) != FW_OK) {
-			snprintf(err, errlen, "flow.sampling_override: %s", msg);
-			return FW_EINVAL;
-		}
-	}
-	{
 		char *end;
 		long mode = strtol(cfg->dns_dnstap_socket_mode, &end, 8);
 
@@ -571,8 +548,20 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "notify.exec: '%s' is not an absolute path", cfg->notify_exec);
 		return FW_EINVAL;
 	}
-	/* detector.networks, dns.zones, dns.exclude: parsed by their owner. */
-	return fw_detect_check_config(cfg, err, errlen);
+	/* flow.sampling_override, dns.querylog_timezone, detector.networks,
+	 * dns.zones, dns.exclude: checked by their owners (fw_config_validate_all). */
+	return FW_OK;
+}
+
+int
+fw_config_validate_all(const struct fw_config *cfg, const fw_config_check_fn *checks, size_t nchecks,
+    char *err, size_t errlen)
+{
+	int rc = fw_config_validate(cfg, err, errlen);
+
+	for (size_t i = 0; rc == FW_OK && i < nchecks; i++)
+		rc = checks[i](cfg, err, errlen);
+	return rc;
 }
 
 /* ---- where a key got its value (for fw_config_validate's messages) ---- */

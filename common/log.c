@@ -24,12 +24,6 @@ fw_log_set_level(enum fw_log_level level)
 	atomic_store(&log_level, (int)level);
 }
 
-enum fw_log_level
-fw_log_get_level(void)
-{
-	return (enum fw_log_level)atomic_load(&log_level);
-}
-
 int
 fw_log_level_parse(const char *name)
 {

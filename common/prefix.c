@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_pkt.h"
+#include "fw_addr.h"
 
 void
 fw_prefix_mask(struct fw_addr *a, unsigned len)

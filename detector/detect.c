@@ -27,17 +27,8 @@
 #include <stdlib.h>
 
 #include "detect_flow_int.h"
-
-static const char *const vector_names[FW_VEC_COUNT] = {
-	"volumetric", "udp_flood", "syn_flood", "ack_flood", "gre_flood",
-	"icmp_flood", "dns_flood", "dns_water_torture", "dns_amplification",
-	"ntp_amplification", "memcached_amplification", "ssdp_amplification",
-};
-const char *
-fw_vector_name(int vector)
-{
-	return vector >= 0 && vector < FW_VEC_COUNT ? vector_names[vector] : "volumetric";
-}
+#include "fw_addr.h"
+#include "fw_names.h"
 
 int
 fw_detect_check_config(const struct fw_config *cfg, char *err, size_t errlen)

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_pkt.h"
+#include "fw_addr.h"
+#include "fw_names.h"
 
 static const uint16_t amp_port[AMP_N] = { 53, 123, 11211, 1900 };
 static const double amp_min_size[AMP_N] = { 512, 200, 400, 250 };

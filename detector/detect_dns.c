@@ -47,7 +47,7 @@
 
 #include <jansson.h>
 
-#include "fw_pkt.h"
+#include "fw_addr.h"
 
 #define NLCHAR 39              /* a-z, 0-9, '-', '_', other */
 #define NSAMPLE 3

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_pkt.h"
+#include "fw_addr.h"
 
 /* Parse "198.51.100.0/24@5000, 2001:db8::/32" into nets.  FW_OK or FW_EINVAL + err. */
 int

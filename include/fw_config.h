@@ -148,10 +148,24 @@ int fw_config_set(struct fw_config *cfg, const char *assignment, char *err,
     size_t errlen) FW_MUSTCHECK;
 
 /*
- * Cross-key checks after all sources are applied.  Messages start with the
- * SECTION.KEY they are about; fw_config_locate() says where it was set.
+ * Cross-key checks after all sources are applied, for the keys this file can
+ * judge alone (bounds, lists of addresses and prefixes, paths).  Messages
+ * start with the SECTION.KEY they are about; fw_config_locate() says where it
+ * was set.
  */
 int fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
+ * A module's check of its own keys (the lists it parses, the files it
+ * reads): FW_OK, or FW_EINVAL with a message starting with SECTION.KEY.
+ * The modules above the ground layer provide these and the commands hand
+ * them over as a table, so this layer names none of them.
+ */
+typedef int (*fw_config_check_fn)(const struct fw_config *cfg, char *err, size_t errlen);
+
+/* fw_config_validate(), then checks[0..nchecks) in order; the first failure wins. */
+int fw_config_validate_all(const struct fw_config *cfg, const fw_config_check_fn *checks, size_t nchecks,
+    char *err, size_t errlen) FW_MUSTCHECK;
 
 /*
  * Where the key that msg (a fw_config_validate() message) is about got its

@@ -83,14 +83,10 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
  */
 void fw_decoder_flush(struct fw_decoder *d);
 
-/* Tag DNS records from this decoder (default FW_DNS_PCAP; NFLOG sets its own). */
-void fw_decoder_set_dns_source(struct fw_decoder *d, enum fw_dns_src source);
-
 const struct fw_decode_stats *fw_decoder_stats(const struct fw_decoder *d);
 
 /* The decoder's NetFlow v9/IPFIX template cache (persistence, exporters). */
 struct fw_tmpl_cache *fw_decoder_templates(struct fw_decoder *d);
-const struct fw_flow_dec_stats *fw_decoder_flow_stats(const struct fw_decoder *d);
 
 /* sFlow agents and their latest generic interface counters. */
 #define FW_SFLOW_IF_MAX 1024
@@ -152,6 +148,9 @@ size_t fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow
  * the records in the bucket holding it (exact for durations that cluster,
  * as active timeouts do); 0 when no record was seen. */
 int64_t fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q);
+
+/* Check the decoder's keys (flow.sampling_override); a fw_config_check_fn. */
+int fw_decode_check_config(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
 
 /* Parse flow.sampling_override ("PREFIX=RATE,..."). FW_OK or FW_EINVAL + err. */
 int fw_sampling_override_parse(const char *text, struct fw_prefix_list *pl, uint32_t *rates,

@@ -8,7 +8,7 @@
  * (libpsl) and configured zones; EWMA baselines per victim/zone and metric;
  * vectors from the packet mix; water torture, dns_flood and flash crowds
  * told apart with exact, capped distinct-name sets.  The model, each
- * vector's rule and every tunable: detector/README.md.
+ * vector's rule and every tunable: README.md, "Detection".
  *
  * All tables have a fixed capacity chosen from the config at
  * fw_detect_new() (reported in stats.memory_bytes) with counted eviction;
@@ -101,8 +101,5 @@ void fw_detect_finish(struct fw_detect *d);
 int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);
 
 void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
-
-/* Stable vector name ("udp_flood", ...) for enum fw_vector. */
-const char *fw_vector_name(int vector);
 
 #endif /* FW_DETECT_H */

@@ -8,17 +8,18 @@
  *  1. fw_dnstap_decode(): one Frame Streams data frame (a serialized
  *     dnstap.Dnstap) -> 0 or 1 record.  protobuf-c unpacks the message
  *     through a bump allocator over a stack arena, so no malloc per frame;
- *     the DNS message inside goes through fw_dnswire_parse().
+ *     the DNS message inside goes through fw_dnswire_parse().  (dnstap.c)
  *
  *  2. Frame Streams framing: fw_dnstap_control_parse()/_build() for control
  *     frames, and fw_dnstap_stream_next(), a pure state machine that walks
  *     a byte stream (READY -> ACCEPT, START, data..., STOP -> FINISH) and
  *     says what the socket owner must do.  No I/O, so it is unit-tested and
- *     fuzzed without sockets.
+ *     fuzzed without sockets.  (fstrm.c)
  *
  *  3. I/O: fw_dnstap_file_read() (libfstrm's file reader) for replay, and
  *     fw_dnstap_listener_*(), one thread serving a unix socket to many
- *     clients with poll(2), pushing records to an SPSC ring.
+ *     clients with poll(2), pushing records to an SPSC ring.  (fstrm.c and
+ *     dnstap_listener.c)
  *
  * Frame Streams (https://github.com/farsightsec/fstrm, "Frame Streams
  * protocol"), all integers big-endian:
@@ -176,6 +177,9 @@ struct fw_dnstap_stream {
 
 /* Start state for a new stream; frame_max <= FW_DNSTAP_FRAME_MAX. */
 void fw_dnstap_stream_init(struct fw_dnstap_stream *s, uint32_t frame_max);
+
+/* True once START was taken: data may flow (or STOP was seen since). */
+bool fw_dnstap_stream_is_started(const struct fw_dnstap_stream *s);
 
 /*
  * Look at buf[0..len), the unconsumed bytes of the stream, and take at most

@@ -3,8 +3,8 @@
  * recvmmsg batches -> fw_decoder -> SPSC ring (push or drop, never block).
  *
  * Address text: "HOST:PORT", "[V6]:PORT" or "PORT" (all addresses, IPv6
- * dual-stack).  Port 0 binds an ephemeral port (tests); fw_listener_port()
- * tells which.  SO_REUSEPORT is set so several workers may share a port.
+ * dual-stack).  Port 0 binds an ephemeral port (tests; the bound port is in
+ * fw_listener_name() and the log).  SO_REUSEPORT is set so several workers may share a port.
  *
  * Ownership: the listener owns its socket, thread and decoder; the ring
  * belongs to the pipeline.  Stop before freeing the pipeline.
@@ -43,7 +43,7 @@ int fw_listener_start(struct fw_listener *l, struct fw_ring *flows, struct fw_ri
 void fw_listener_stop(struct fw_listener *l);
 void fw_listener_free(struct fw_listener *l);
 
-/* Bound port, and a printable "label addr:port". */
+/* The bound port (dump --listen prints it), and a printable "label addr (port N)". */
 int fw_listener_port(const struct fw_listener *l);
 const char *fw_listener_name(const struct fw_listener *l);
 

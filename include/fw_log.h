@@ -36,7 +36,6 @@ struct fw_log_rl {
 
 /* Set the most verbose level shown (default FW_LOG_INFO). Any thread. */
 void fw_log_set_level(enum fw_log_level level);
-enum fw_log_level fw_log_get_level(void);
 
 /* Parse "error", "warn", "info", "debug"; -1 if unknown. */
 int fw_log_level_parse(const char *name);

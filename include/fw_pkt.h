@@ -1,9 +1,12 @@
 /*
- * fw_pkt.h - find the UDP datagram inside a captured frame, and recognise
- * what the UDP payload is by its content (never by port).
+ * fw_pkt.h - the collector's one L2/L3 dissector: what the network and
+ * transport headers of a captured frame or a sampled packet header say
+ * (fw_pkt_l3, used by sFlow for its raw packet headers), the UDP datagram
+ * inside a captured frame (fw_pkt_udp, for replay and NFLOG), and what a
+ * UDP payload is by its content (never by port).
  *
- * Used by replay (pcap/pcapng) and by the NFLOG collector.  Pure functions,
- * no allocation; the returned payload points into the caller's frame.
+ * Pure functions, no allocation; returned pointers point into the caller's
+ * frame.
  */
 #ifndef FW_PKT_H
 #define FW_PKT_H
@@ -11,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fw_addr.h"
 #include "fw_err.h"
 #include "fw_records.h"
 
@@ -35,6 +39,39 @@ struct fw_udp {
 	const uint8_t *payload;   /* into the frame */
 	size_t len;               /* payload bytes present (capped by capture) */
 };
+
+/* What the headers of one packet say.  Filled as far as the bytes go. */
+struct fw_pkt_l3 {
+	struct fw_addr src;
+	struct fw_addr dst;
+	uint32_t l3_len;          /* IPv4 total length, IPv6 payload length + 40; 0: jumbogram */
+	uint16_t sport;           /* TCP/UDP/SCTP; ICMP (ICMPv6 in IPv6): type << 8 | code */
+	uint16_t dport;           /* TCP/UDP/SCTP */
+	uint8_t version;          /* 4 or 6 */
+	uint8_t hdr_len;          /* IPv4 IHL x 4; IPv6 40 */
+	uint8_t proto;            /* IPv4 protocol; IPv6 the header after the extension
+	                           * chain, or the last one read when the chain is cut */
+	uint8_t ttl;              /* TTL or hop limit */
+	uint8_t tos;              /* IPv4 ToS, IPv6 traffic class */
+	uint8_t tcp_flags;        /* TCP only, when the header holds them */
+	int l4_err;               /* FW_OK: l4 is the transport header; FW_ETRUNC: cut
+	                           * before it; FW_EUNSUPPORTED: a later fragment;
+	                           * FW_EMALFORMED: over 8 IPv6 extension headers */
+	const uint8_t *l4;        /* transport header onward, trimmed to the IP length */
+	size_t l4_len;
+};
+
+/*
+ * Dissect a frame: FW_LINK_ETHERNET (up to 4 802.1Q/802.1ad tags, LLC/SNAP,
+ * an MPLS label stack of up to 8 labels over IP), FW_LINK_IPV4 / FW_LINK_IPV6
+ * (that version only) or FW_LINK_RAW (either, by the version nibble).  IPv6
+ * extension headers walked: hop-by-hop, routing, destination options,
+ * fragment, AH, mobility, HIP, shim6.  GRE and other tunnels: the outer
+ * header only.  Returns FW_OK when the IP header was read (src, dst, proto,
+ * ttl, tos, l3_len valid; the transport fields as far as l4_err says), else
+ * FW_ETRUNC, FW_EMALFORMED or FW_EUNSUPPORTED (not IP, unknown link type).
+ */
+int fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *out) FW_MUSTCHECK;
 
 /*
  * Find the UDP datagram in a frame of the given link type.  Returns FW_OK,
@@ -61,11 +98,5 @@ enum fw_payload_kind fw_pkt_sniff(const uint8_t *p, size_t len);
 
 /* Short stable name of a payload kind ("nf5", "dns", ...). */
 const char *fw_pkt_kind_name(enum fw_payload_kind kind);
-
-/* Address helpers. */
-void fw_addr_from_v4(struct fw_addr *a, const uint8_t v4[4]);
-int fw_addr_is_v4(const struct fw_addr *a);
-/* Text form: dotted quad for IPv4-mapped, RFC 5952 for IPv6. */
-void fw_addr_format(const struct fw_addr *a, char *out, size_t outlen);
 
 #endif /* FW_PKT_H */

@@ -24,6 +24,9 @@ struct fw_qlog_stats {
 	uint64_t truncations;      /* live: file cut shorter */
 };
 
+/* Check the query-log keys (dns.querylog_timezone); a fw_config_check_fn. */
+int fw_qlog_source_check_config(const struct fw_config *cfg, char *err, size_t errlen) FW_MUSTCHECK;
+
 /* Does this text look like a BIND query log?  (Any of its first lines parse.) */
 int fw_qlog_sniff(const char *path);
 

@@ -31,28 +31,7 @@
 
 #include "fw_err.h"
 #include "fw_records.h"
-
-/* One POSIX TZ daylight-saving rule end point (start or end of DST). */
-struct fw_tz_rule {
-	uint8_t kind;              /* 'J' Julian 1..365, 'D' day 0..365, 'M' month.week.day */
-	uint8_t month;             /* 'M': 1..12 */
-	uint8_t week;              /* 'M': 1..5, 5 = last */
-	uint8_t wday;              /* 'M': 0 = Sunday */
-	uint16_t day;              /* 'J', 'D' */
-	int32_t time_s;            /* local time of day of the change, seconds */
-};
-
-/* A time zone: fixed offset, or standard + daylight time with rules. */
-struct fw_tz {
-	int32_t std_off_s;         /* seconds east of UTC in standard time */
-	int32_t dst_off_s;         /* seconds east of UTC in daylight time */
-	int has_dst;
-	struct fw_tz_rule start, end;
-	/* Cache: transitions of one year, as local wall-clock seconds. */
-	int cache_year;
-	int64_t cache_start_s;     /* DST starts (local standard clock) */
-	int64_t cache_end_s;       /* DST ends (local standard clock) */
-};
+#include "fw_tz.h"
 
 struct fw_querylog_ctx {
 	struct fw_tz tz;           /* zone BIND's local times are in */
@@ -81,31 +60,12 @@ struct fw_querylog_detail {
 void fw_querylog_init(struct fw_querylog_ctx *ctx);
 
 /*
- * Set the time zone from text: "UTC", "Z", a fixed offset "+01:00", "-0500",
- * "UTC+2"-style offsets are POSIX ("UTC-2" is 2 h east), a POSIX TZ string
- * such as "CET-1CEST,M3.5.0,M10.5.0/3", "localtime" (/etc/localtime), or a
- * zoneinfo name such as "Europe/Prague" (the rule string at the end of its
- * TZif v2+ file under /usr/share/zoneinfo: today's rules, applied to every
- * year).  Reads files, so call at configuration time.  Returns FW_OK,
- * FW_EINVAL (bad text), FW_ENOENT (no such zone file) or FW_EUNSUPPORTED
- * (zone file without a rule string).  On failure ctx is unchanged.
+ * Set the zone BIND's local times are in, from text, as fw_tz_set() does
+ * ("UTC", "+01:00", a POSIX TZ string, "localtime", "Europe/Prague").  Reads
+ * files, so call at configuration time.  Returns fw_tz_set()'s codes; on
+ * failure ctx is unchanged.
  */
 int fw_querylog_set_tz(struct fw_querylog_ctx *ctx, const char *spec) FW_MUSTCHECK;
-
-/*
- * Parse a POSIX TZ string ("EST5EDT,M3.2.0,M11.1.0") into *tz.  Returns
- * FW_OK or FW_EINVAL.
- */
-int fw_tz_parse_posix(const char *s, struct fw_tz *tz) FW_MUSTCHECK;
-
-/*
- * UTC milliseconds for a local wall-clock time given as milliseconds since
- * the epoch as if local were UTC.  Times in a spring-forward gap count as
- * daylight time, times repeated at fall-back as the second (standard) pass,
- * as glibc's mktime() and date(1) read them.
- * Updates the tz cache.
- */
-int64_t fw_tz_local_to_utc_ms(struct fw_tz *tz, int64_t local_ms);
 
 /*
  * Parse one query-log line (len bytes, trailing "\r\n" allowed) into *out

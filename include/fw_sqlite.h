@@ -108,11 +108,4 @@ int fw_sqlite_stats_write(struct fw_sqlite *s, int64_t at_ms, const struct fw_st
  */
 int fw_sqlite_stats_prune(struct fw_sqlite *s, int64_t days, int64_t now_ms, int batch);
 
-/* Text of an event kind: "start", "update", "end". */
-const char *fw_event_name(int event);
-
-/* Text of an end reason ("quiet", "end_of_input", "shutdown", "restart"),
- * NULL for FW_END_NONE or an unknown value. */
-const char *fw_end_reason_name(int reason);
-
 #endif /* FW_SQLITE_H */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fw_alert_json.h"
-#include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_records.h"
 #include "fw_time.h"
 

@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #include "fw_alert_json.h"
-#include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_log.h"
 #include "fw_sqlite.h"
 #include "fw_time.h"

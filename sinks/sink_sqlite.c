@@ -18,7 +18,7 @@
 #include <sys/statvfs.h>
 
 #include "fw_alert_json.h"
-#include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_log.h"
 #include "fw_time.h"
 
@@ -65,29 +65,6 @@ static const char stat_sql[] =
 static const char event_sql[] =
     "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence, reason)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-
-const char *
-fw_event_name(int event)
-{
-	switch (event) {
-	case FW_EV_START: return "start";
-	case FW_EV_UPDATE: return "update";
-	case FW_EV_END: return "end";
-	default: return "unknown";
-	}
-}
-
-const char *
-fw_end_reason_name(int reason)
-{
-	switch (reason) {
-	case FW_END_QUIET: return "quiet";
-	case FW_END_END_OF_INPUT: return "end_of_input";
-	case FW_END_SHUTDOWN: return "shutdown";
-	case FW_END_RESTART: return "restart";
-	default: return NULL;
-	}
-}
 
 int
 fw_sqlite_schema_version(void)

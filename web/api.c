@@ -19,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "web_int.h"
+
 #include "fw_alert_query.h"
 #include "fw_detect.h"
 #include "fw_log.h"
+#include "fw_names.h"
 #include "fw_records.h"
 #include "fw_time.h"
-#include "web_int.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000

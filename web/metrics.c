@@ -31,9 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "web_int.h"
+
 #include "fw_pkt.h"
 #include "fw_time.h"
-#include "web_int.h"
 
 #define SAMPLES_MAX (FW_HTTP_ROWS_MAX + 32)
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_nf5.h"
 #include "fw_pkt.h"
 #include "fw_test_pcap.h"

@@ -21,6 +21,7 @@
 
 #include "fw_config.h"
 #include "fw_detect.h"
+#include "fw_names.h"
 #include "fw_pkt.h"
 #include "fw_records.h"
 #include "fw_sketch.h"

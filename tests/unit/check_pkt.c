@@ -482,6 +482,65 @@ START_TEST(test_pkt_ipv6_extension_headers)
 }
 END_TEST
 
+/*
+ * The one L2/L3 dissector (fw_pkt_l3, shared with sFlow's sampled headers):
+ * MPLS, LLC/SNAP and the IPv6 AH/mobility headers reach UDP in captures too,
+ * and a sampled header's transport fields stop at the IP length.
+ */
+START_TEST(test_pkt_one_dissector)
+{
+	uint8_t f[512];
+	struct fw_udp u;
+	struct fw_pkt_l3 ip;
+	size_t h, n;
+
+	/* Ethernet, two MPLS labels (bottom of stack on the second), IPv4. */
+	h = eth(f, NULL, 0, 0x8847);
+	memset(f + h, 0, 8);
+	f[h + 2] = 0x00;
+	f[h + 6] = 0x01;                               /* S bit */
+	h += 8;
+	n = h + ipv4_udp(f + h, 0, 0, 17);
+	ck_assert_int_eq(parse(FW_LINK_ETHERNET, f, n, &u), FW_OK);
+	assert_v4_result(&u);
+	assert_prefixes_safe(FW_LINK_ETHERNET, f, n, h + 28);
+	/* 802.3 length + LLC/SNAP carrying IPv4. */
+	h = eth(f, NULL, 0, 100);
+	memcpy(f + h, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);
+	h += 8;
+	n = h + ipv4_udp(f + h, 0, 0, 17);
+	ck_assert_int_eq(parse(FW_LINK_ETHERNET, f, n, &u), FW_OK);
+	assert_v4_result(&u);
+	/* IPv6: AH and a mobility header before UDP. */
+	{
+		static const uint8_t ah[] = { 51, 135 };
+
+		n = ipv6_udp(f, ah, 2, 0);
+		ck_assert_int_eq(parse(FW_LINK_RAW, f, n, &u), FW_OK);
+		assert_v6_result(&u);
+	}
+	/* LINKTYPE_IPV4 holds IPv4 only. */
+	n = ipv6_udp(f, NULL, 0, 0);
+	ck_assert_int_eq(parse(FW_LINK_IPV4, f, n, &u), FW_EMALFORMED);
+	/* A TCP header cut by the IP total length (24): ports, no flags. */
+	n = ipv4_udp(f, 0, 0, 6);
+	put16(f + 2, 24);
+	f[20 + 13] = 0x12;
+	ck_assert_int_eq(fw_pkt_l3(FW_LINK_IPV4, f, n, &ip), FW_OK);
+	ck_assert_uint_eq(ip.proto, 6);
+	ck_assert_uint_eq(ip.sport, 4000);
+	ck_assert_uint_eq(ip.dport, 2055);
+	ck_assert_uint_eq(ip.tcp_flags, 0);
+	ck_assert_uint_eq(ip.l3_len, 24);
+	/* GRE: the outer header only. */
+	n = ipv4_udp(f, 0, 0, 47);
+	ck_assert_int_eq(fw_pkt_l3(FW_LINK_RAW, f, n, &ip), FW_OK);
+	ck_assert_uint_eq(ip.proto, 47);
+	ck_assert_uint_eq(ip.sport, 0);
+	ck_assert_uint_eq(ip.ttl, 57);
+}
+END_TEST
+
 START_TEST(test_pkt_unsupported_links)
 {
 	uint8_t f[128];
@@ -611,6 +670,7 @@ pkt_suite(void)
 	tcase_add_test(m, test_pkt_ipv4_options_and_fragments);
 	tcase_add_test(m, test_pkt_ipv6_extension_headers);
 	tcase_add_test(m, test_pkt_unsupported_links);
+	tcase_add_test(v, test_pkt_one_dissector);
 	tcase_set_timeout(v, 30);
 	tcase_set_timeout(t, 30);
 	tcase_set_timeout(m, 30);

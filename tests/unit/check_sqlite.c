@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fw_names.h"
 #include "fw_sqlite.h"
 
 Suite *sqlite_suite(void);

@@ -26,6 +26,7 @@
 #include "fw_backoff.h"
 #include "fw_kafka.h"
 #include "fw_log.h"
+#include "fw_names.h"
 #include "fw_notify.h"
 #include "fw_records.h"
 #include "fw_sqlite.h"

@@ -2,7 +2,7 @@
 """Scenario captures beyond ../shared/captures/tools/make-scenario.py: more
 vectors, IPv6, carpet bombing, benign-only, a flash crowd and DNS floods.
 
-make_scenarios.py VECTOR SEED OUT.pcap   (env BENIGN, ATTACK: packet counts)
+make-scenario-more.py VECTOR SEED OUT.pcap   (env BENIGN, ATTACK: packet counts)
 
 VECTOR: ack | ntp | memcached | ssdp | carpet | udp6 | benign | flash | dnsflood | wt
 Like make-scenario.py: 120 s of benign web/DNS/NTP traffic from 203.0.113.0/24
