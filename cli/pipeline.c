@@ -190,7 +190,7 @@ take_alerts(struct fw_pipeline *p)
 				fw_log(FW_LOG_ERR, "sqlite", "backlog full (%zu events): dropped %s event %u of alert %s "
 				    "(victim %s); %llu accepted events dropped so far (next line at %llu)",
 				    fw_alertq_capacity(p->backlog), fw_event_name(d->event), (unsigned)d->seq, d->id,
-				    d->victim, (unsigned long long)k, (unsigned long long)(2 * k));
+				    d->victim, (unsigned long long)k, (unsigned long long)k * 2);
 		}
 	}
 	atomic_store(&p->backlog_now, fw_alertq_count(p->backlog));
