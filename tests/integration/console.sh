@@ -52,3 +52,6 @@ check "the console in headless Chromium (Now live, Alert, History, Inputs, hosti
 	timeout 240 "$PY" tests/tools/console-check.py "$URL" "$DB" "$SHOTS" "$VICTIM" a1a1a1a1a1a1a1a1 "$TMP/go"
 check "screenshots of each page in $SHOTS" sh -c "for p in now alert alert-hostile history inputs now-phone; do test -s '$SHOTS/'\$p.png || exit 1; done"
 check "daemon alive" kill -0 "$DAEMON_PID"
+kill -TERM "$DAEMON_PID"
+check "the daemon stops cleanly on SIGTERM (under ASan: no error, no leak)" wait "$DAEMON_PID"
+DAEMON_PID=""
