@@ -25,6 +25,7 @@ CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 SCHEMA   := $(sort $(wildcard schema/*.sql))
+CONSOLE  := $(sort $(wildcard web/console/*))
 GEN      := build/gen/fw_embedded.c
 
 # Two flavours share the rules: build/o (release) and build/asan.
@@ -62,10 +63,11 @@ all: floodwatch
 floodwatch: build/o/floodwatch
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-# Schema SQL is compiled in, so the binary applies it without files beside it.
-$(GEN): $(SCHEMA) build-aux/embed.sh
+# Schema SQL and the web console's files are compiled in, so the binary
+# applies and serves them without files beside it.
+$(GEN): $(SCHEMA) build-aux/embed.sh $(CONSOLE) build-aux/embed-web.sh web/console_int.h
 	@mkdir -p $(@D)
-	sh build-aux/embed.sh $(SCHEMA) > $@
+	{ sh build-aux/embed.sh $(SCHEMA) && sh build-aux/embed-web.sh $(CONSOLE); } > $@.tmp && mv -f $@.tmp $@
 
 # collector/dnstap.pb-c.[ch] are generated from collector/dnstap.proto by
 # protoc-c (Debian protobuf-c-compiler) and committed, so a build needs only

@@ -1,7 +1,7 @@
 /*
  * fw_http.h - the daemon's read-only HTTP server (libmicrohttpd): the JSON
  * API v1 (schema/openapi.yaml), Prometheus /metrics, /healthz, /readyz and
- * a placeholder page at / where the web console will live.
+ * the web console at / (its files compiled in from web/console/).
  *
  * Lifecycle, as the daemon's privileges require (cli/cmd_run.c):
  *   fw_http_open()    as started (maybe root): bind the socket, read the TLS

@@ -1,6 +1,8 @@
 /*
  * api.c - JSON API v1 (schema/openapi.yaml): alerts, one alert, its events,
- * exporters and status.
+ * exporters, counters and status.
+ *
+ * Counters are the snapshot's rows as they are (the console's Inputs page).
  *
  * Alerts come from the read queries `floodwatch alerts` uses
  * (fw_alert_query.h), so the API and the CLI agree on order, filters and
@@ -543,6 +545,67 @@ row_value(const struct web_snap *s, const char *source, const char *name)
 	return 0;
 }
 
+/* A comma/space separated config list as an array of strings. */
+static json_t *
+list_json(const char *text)
+{
+	json_t *a = json_array();
+
+	while (a != NULL && *text != '\0') {
+		size_t n = strcspn(text, ", \t");
+
+		if (n > 0)
+			json_array_append_new(a, json_stringn(text, n));
+		text += n;
+		text += strspn(text, ", \t");
+	}
+	return a;
+}
+
+static json_t *
+watching_json(const struct web_info *info)
+{
+	json_t *w = json_object(), *dns = json_array();
+
+	json_object_set_new(w, "netflow", list_json(info->listen_netflow));
+	json_object_set_new(w, "ipfix", list_json(info->listen_ipfix));
+	json_object_set_new(w, "sflow", list_json(info->listen_sflow));
+	if (info->dns_querylog)
+		json_array_append_new(dns, json_string("querylog"));
+	if (info->dns_dnstap)
+		json_array_append_new(dns, json_string("dnstap"));
+	if (info->dns_nflog)
+		json_array_append_new(dns, json_string("nflog"));
+	json_object_set_new(w, "dns", dns);
+	json_object_set_new(w, "networks", list_json(info->networks));
+	json_object_set_new(w, "zones", list_json(info->dns_zones));
+	return w;
+}
+
+/* Every counter row of the snapshot (the collector_stats rows of its tick). */
+static int
+counters(const struct web_snap *s, const struct web_args *a, struct web_reply *r)
+{
+	static const char *const none[] = { NULL };
+	json_t *list, *o;
+
+	if (!args_known(a, none))
+		return reply_error(r, MHD_HTTP_BAD_REQUEST, "this resource takes no arguments");
+	list = json_array();
+	for (size_t i = 0; i < s->nrows; i++) {
+		json_t *row = json_object();
+
+		json_object_set_new(row, "source", json_string(s->rows[i].source));
+		json_object_set_new(row, "name", json_string(s->rows[i].name));
+		json_object_set_new(row, "value", json_integer(jint(s->rows[i].value)));
+		json_array_append_new(list, row);
+	}
+	o = json_object();
+	json_object_set_new(o, "at", time_json(s->ready ? s->at_ms : 0));
+	json_object_set_new(o, "counters", list);
+	return reply_json(r, MHD_HTTP_OK, o);
+}
+
 static int
 status(const struct web_snap *s, const struct web_info *info, const struct web_args *a, struct web_reply *r)
 {
@@ -584,6 +647,7 @@ status(const struct web_snap *s, const struct web_info *info, const struct web_a
 	json_object_set_new(x, "alerts_started", json_integer((json_int_t)row_value(s, "detector", "alerts_started")));
 	json_object_set_new(x, "alerts_ended", json_integer((json_int_t)row_value(s, "detector", "alerts_ended")));
 	json_object_set_new(o, "detector", x);
+	json_object_set_new(o, "watching", watching_json(info));
 	return reply_json(r, MHD_HTTP_OK, o);
 }
 
@@ -598,6 +662,8 @@ web_api(struct fw_aq *q, const struct web_snap *s, const struct web_info *info, 
 		(void)alert_by_id(q, path + 8, args, r);
 	else if (strcmp(path, "/exporters") == 0)
 		(void)exporters(s, args, r);
+	else if (strcmp(path, "/counters") == 0)
+		(void)counters(s, args, r);
 	else if (strcmp(path, "/status") == 0)
 		(void)status(s, info, args, r);
 	else

@@ -11,9 +11,11 @@
  *
  * Every response carries Content-Type, Cache-Control: no-store,
  * X-Content-Type-Options: nosniff and a Content-Security-Policy that allows
- * nothing ("default-src 'none'"); the HTML page has no script, style or
- * frame.  Paths and arguments are never echoed back (hostile input stays
- * out of responses); JSON is built by jansson.
+ * nothing ("default-src 'none'"); the web console's page (/ and
+ * /console/NAME, compiled in from web/console/) may in addition load
+ * scripts, styles and images from this origin and fetch the API: no inline
+ * script or style, no other origin.  Paths and arguments are never echoed
+ * back (hostile input stays out of responses); JSON is built by jansson.
  */
 #include "fw_http.h"
 
@@ -33,6 +35,7 @@
 #include "fw_endpoint.h"
 #include "fw_log.h"
 #include "fw_time.h"
+#include "console_int.h"
 #include "web_int.h"
 
 #define FILE_MAX (1 << 20)        /* certificate, key and auth files at most */
@@ -42,11 +45,10 @@
 static const char csp_strict[] =
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-static const char placeholder_html[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Floodwatch</title></head>\n"
-    "<body><h1>Floodwatch</h1>\n<p>The web console is not part of this version. The JSON API is under "
-    "<a href=\"/api/v1/status\">/api/v1/</a> (see schema/openapi.yaml); Prometheus metrics are at "
-    "<a href=\"/metrics\">/metrics</a>.</p></body></html>\n";
+/* The console: its own files only, and fetch() of the API. */
+static const char csp_console[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 struct cred {
 	char user[64];
@@ -327,6 +329,20 @@ authorized(const struct fw_http *h, struct MHD_Connection *c)
 
 /* ---- responses ---- */
 
+/* The headers every response carries; csp differs for the console's files. */
+static void
+add_headers(const struct fw_http *h, struct MHD_Response *r, const char *type, const char *csp)
+{
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, csp);
+	(void)MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	(void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (h->tls)
+		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+}
+
 static enum MHD_Result
 send_reply(struct fw_http *h, struct MHD_Connection *c, unsigned status, const char *type,
     struct web_buf *body, bool challenge)
@@ -349,14 +365,7 @@ send_reply(struct fw_http *h, struct MHD_Connection *c, unsigned status, const c
 	if (len)
 		body->p = NULL;  /* owned by the response now */
 	web_buf_free(body);
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, csp_strict);
-	(void)MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	(void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	if (h->tls)
-		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+	add_headers(h, r, type, csp_strict);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (challenge) {
@@ -369,6 +378,49 @@ send_reply(struct fw_http *h, struct MHD_Connection *c, unsigned status, const c
 	MHD_destroy_response(r);
 	if (status >= 200 && status < 600)
 		h->counts.by_class[status / 100]++;
+	return ret;
+}
+
+/* A console file by name (compiled in, never freed), or NULL. */
+static const struct fw_console_asset *
+console_asset(const char *name)
+{
+	for (size_t i = 0; i < fw_console_nassets; i++)
+		if (strcmp(fw_console_assets[i].name, name) == 0)
+			return &fw_console_assets[i];
+	return NULL;
+}
+
+static const char *
+console_type(const char *name)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+	};
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+static enum MHD_Result
+send_asset(struct fw_http *h, struct MHD_Connection *c, const struct fw_console_asset *a)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(a->text), (void *)a->text,
+	    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	add_headers(h, r, console_type(a->name), csp_console);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	h->counts.by_class[2]++;
 	return ret;
 }
 
@@ -421,6 +473,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct fw_http *h = cls;
+	const struct fw_console_asset *asset;
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 
@@ -448,8 +501,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		FW_LOG_RL(FW_LOG_WARN, "http", "request without valid credentials refused (401)");
 		return send_error(h, c, MHD_HTTP_UNAUTHORIZED, "authentication required", true);
 	}
-	if (strcmp(url, "/") == 0)
-		return send_text(h, c, MHD_HTTP_OK, "text/html; charset=utf-8", placeholder_html);
+	/* The console is one page; its views are #/ routes, its files /console/NAME. */
+	if (strcmp(url, "/") == 0 && (asset = console_asset("index.html")) != NULL)
+		return send_asset(h, c, asset);
+	if (strncmp(url, "/console/", 9) == 0 && (asset = console_asset(url + 9)) != NULL)
+		return send_asset(h, c, asset);
 	if (strcmp(url, "/metrics") == 0) {
 		struct web_buf b = { 0 };
 
@@ -506,6 +562,14 @@ fw_http_open(const struct fw_config *cfg, const char *db_path, struct fw_http **
 	h->max_conn = (unsigned)cfg->http_max_connections;
 	h->timeout_s = (unsigned)((cfg->http_timeout_ms + 999) / 1000);
 	h->mem_limit = (size_t)cfg->http_max_request_bytes;
+	snprintf(h->info.listen_netflow, sizeof(h->info.listen_netflow), "%s", cfg->listen_netflow);
+	snprintf(h->info.listen_ipfix, sizeof(h->info.listen_ipfix), "%s", cfg->listen_ipfix);
+	snprintf(h->info.listen_sflow, sizeof(h->info.listen_sflow), "%s", cfg->listen_sflow);
+	snprintf(h->info.networks, sizeof(h->info.networks), "%s", cfg->networks);
+	snprintf(h->info.dns_zones, sizeof(h->info.dns_zones), "%s", cfg->dns_zones);
+	h->info.dns_querylog = cfg->dns_querylog[0] != '\0';
+	h->info.dns_dnstap = cfg->dns_dnstap_socket[0] != '\0';
+	h->info.dns_nflog = cfg->dns_nflog_group >= 0;
 	if ((rc = fw_endpoint_parse(cfg->http_listen, &ss, &slen, err, errlen)) != FW_OK)
 		goto fail;
 	if (cfg->http_tls_cert[0] != '\0') {

@@ -40,6 +40,10 @@ struct web_info {
 	char config_digest[65];
 	int64_t started_ms;
 	uint64_t memory_budget_bytes;
+	/* What is watched (from the config), for status and the console's empty state. */
+	char listen_netflow[FW_CFG_STR_MAX], listen_ipfix[FW_CFG_STR_MAX], listen_sflow[FW_CFG_STR_MAX];
+	char networks[FW_CFG_LIST_MAX], dns_zones[FW_CFG_LIST_MAX];
+	bool dns_querylog, dns_dnstap, dns_nflog;
 };
 
 /* Requests answered, by status class (1xx unused): for /metrics. */

@@ -180,6 +180,10 @@ check "/api/v1/exporters: 200, valid, 4 listed + others" sh -c "test '$CODE' = 2
 get /api/v1/status
 check "/api/v1/status: 200, valid, ready, memory budget, ring capacity, watermark" sh -c "test '$CODE' = 200 && $OA Status '$TMP/b' &&
 	python3 -c \"import json; d=json.load(open('$TMP/b')); assert d['ready'] and d['memory']['budget_bytes']>0 and d['rings']['capacity_records']>0 and d['watermark']['newest_event_at'], d\""
+check "... and what it watches (the configured listen addresses)" python3 -c "import json; w=json.load(open('$TMP/b'))['watching']; assert w['netflow']==['127.0.0.1:0'] and w['ipfix']==[] and w['dns']==[], w"
+get /api/v1/counters
+check "/api/v1/counters: 200, valid, every row of the tick (nf9 datagrams = the log's)" sh -c "test '$CODE' = 200 && $OA CounterRows '$TMP/b' &&
+	python3 -c \"import json; r=json.load(open('$TMP/b'))['counters']; assert [x['value'] for x in r if x['source']=='nf9' and x['name']=='datagrams']==[$(logv "$DEC" datagrams)], r\""
 
 # ---- exporter state: templates, sampling rates, record durations, last seen ----
 # One more v9 exporter (source id 1001, the busiest: listed) whose options data
@@ -243,7 +247,11 @@ PY
 
 # ---- methods, bodies, unknown paths, oversized requests ----
 get / 
-check "/: a placeholder page, text/html with a strict CSP" sh -c "test '$CODE' = 200 && grep -i '^content-type' '$TMP/h' | grep -q text/html && grep -i '^content-security-policy' '$TMP/h' | grep -q \"default-src 'none'\""
+check "/: the console page, text/html, CSP: its own scripts and styles only, nothing inline" sh -c "test '$CODE' = 200 && grep -i '^content-type' '$TMP/h' | grep -q text/html && grep -q '/console/app.js' '$TMP/b' && grep -i '^content-security-policy' '$TMP/h' | grep \"default-src 'none'\" | grep \"script-src 'self';\" | grep -qv unsafe"
+get /console/app.js
+check "/console/app.js: text/javascript, no innerHTML" sh -c "test '$CODE' = 200 && grep -i '^content-type' '$TMP/h' | grep -q text/javascript && ! grep -q innerHTML= '$TMP/b'"
+get /console/nope.js
+check "an unknown console file: 404" test "$CODE" = 404
 get /api/v1/alerts -X POST
 check "POST: 405 with Allow: GET, HEAD" sh -c "test '$CODE' = 405 && grep -qi '^allow: GET, HEAD' '$TMP/h'"
 get /api/v1/alerts -X GET --data-binary 'x=1'
