@@ -126,6 +126,7 @@ static void
 take_reconfig(struct fw_pipeline *p)
 {
 	struct fw_detect_stats st;
+	uint64_t open_alerts;
 	char err[256];
 
 	if (!atomic_load_explicit(&p->reconf_posted, memory_order_acquire))
@@ -139,10 +140,11 @@ take_reconfig(struct fw_pipeline *p)
 		return;
 	}
 	fw_detect_get_stats(p->det, &st);
+	open_alerts = st.alerts_started - st.alerts_ended;
 	fw_log(FW_LOG_INFO, "detector", "reloaded settings in force after %llu windows; kept: victims=%llu "
 	    "zones=%llu open_alerts=%llu with their baselines and windows (%s)", (unsigned long long)st.windows_closed,
 	    (unsigned long long)st.victims, (unsigned long long)st.zones,
-	    (unsigned long long)(st.alerts_started - st.alerts_ended),
+	    (unsigned long long)open_alerts,
 	    st.windows_closed >= (uint64_t)p->det_cfg.warmup_windows ? "past warm-up" : "still in warm-up");
 }
 

@@ -284,7 +284,7 @@ dns_reconfigure(struct fw_dns_state *s, const struct fw_config *cfg)
 	int nz = 0, nx = 0;
 	double a;
 	bool same;
-	char (*zones)[FW_QNAME_MAX + 1] = calloc(2 * MAX_DNS_LIST, sizeof(*zones));
+	char (*zones)[FW_QNAME_MAX + 1] = calloc((size_t)2 * MAX_DNS_LIST, sizeof(*zones));
 
 	if (zones == NULL)
 		return FW_ENOMEM;
