@@ -29,6 +29,14 @@ int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cf
     const char **config_name, char **pos, int *npos);
 
 /*
+ * SIGHUP: the same -c FILE and --set overrides of the same argv, read again
+ * and checked by the same code as check-config.  FW_OK, or an error code
+ * with one line in err: "FILE:LINE: SECTION.KEY: ..." (or "--set ...").
+ * Changes nothing else (the log level is the caller's to apply).
+ */
+int cli_reload_config(int argc, char **argv, struct fw_config *cfg, char *err, size_t errlen);
+
+/*
  * Counter snapshot for the collector_stats table (cli/stats.c).
  *
  * Bounded whatever the input: global rows (listener, formats, detector,

@@ -12,6 +12,16 @@
  * SIGTERM: stop listeners, drain the rings, flush the sinks, exit 0; a
  * second signal during shutdown exits at once.
  *
+ * SIGHUP reads the same -c file with the same --set overrides again and
+ * checks it with check-config's code.  An invalid one is refused (logged
+ * with file, line and key) and nothing changes.  Else each changed key is
+ * logged; a restart-only one (the key table's flag, fw_config_reload_merge:
+ * table sizes, listen.*, files, threads) is kept at its old value and said
+ * so; the rest is applied without losing state: the log level here, the
+ * detector's tunables on its own thread between two bursts, retention and
+ * notify.* in their threads (fw_pipeline_reconfigure).  Listeners are never
+ * rebound: listen.* need a restart.
+ *
  * Under systemd (Type=notify) the daemon says READY=1 once every thread
  * runs, pings WATCHDOG=1 from the main loop's tick (so a main loop stuck in
  * a sink or a lock gets the service restarted) and STOPPING=1 at shutdown.
@@ -60,6 +70,42 @@ notify(const char *state)
 		warned = 1;
 		fw_log(FW_LOG_WARN, "run", "sd_notify to NOTIFY_SOCKET failed: %s", strerror(-rc));
 	}
+}
+
+/* SIGHUP: see the file comment.  Main thread; cfg is the config in force. */
+static void
+reload(int argc, char **argv, const char *name, struct fw_config *cfg, struct fw_pipeline *p)
+{
+	static struct fw_config next;  /* main thread only; too big for comfort on the stack */
+	char err[1024], state[128];
+	struct timespec ts;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL, name);
+	notify(state);
+	fw_log(FW_LOG_INFO, "reload", "SIGHUP: reading %s again", name);
+	if (cli_reload_config(argc, argv, &next, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "reload", "new config refused, the running one is kept: %s", err);
+		notify("READY=1\nSTATUS=ready; last reload refused (see the log)");
+		return;
+	}
+	/* The hook's thread and queue exist only when notify.exec was set at start. */
+	if ((cfg->notify_exec[0] == '\0') != (next.notify_exec[0] == '\0')) {
+		fw_log(FW_LOG_WARN, "reload", "notify.exec changed: turning the hook %s needs a restart, kept at '%s'",
+		    cfg->notify_exec[0] == '\0' ? "on" : "off", cfg->notify_exec);
+		memcpy(next.notify_exec, cfg->notify_exec, sizeof(next.notify_exec));
+	}
+	n = fw_config_reload_merge(cfg, &next);
+	if (n > 0) {
+		fw_log_set_level((enum fw_log_level)fw_log_level_parse(next.log_level));
+		fw_pipeline_reconfigure(p, &next);
+		*cfg = next;
+	}
+	fw_log(FW_LOG_INFO, "reload", "%d changed setting%s applied; baselines, open alerts, windows and templates "
+	    "kept", n, n == 1 ? "" : "s");
+	notify("READY=1\nSTATUS=ready: listening, detector and sinks running");
 }
 
 static void
@@ -516,7 +562,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (http != NULL)
 		log_counters(p, FW_LOG_INFO, &cfg, false);  /* /readyz: ready from here */
-	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops");
+	fw_log(FW_LOG_INFO, "run", "ready; SIGINT or SIGTERM stops, SIGHUP reloads %s", name);
 	/* The watchdog wants a ping at least every WATCHDOG_USEC: tick at half
 	 * of it when that is under the usual second. */
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
@@ -543,7 +589,7 @@ cmd_run(int argc, char **argv)
 			break;
 		}
 		if (sig == SIGHUP)
-			fw_log(FW_LOG_INFO, "run", "SIGHUP: config reload is not supported yet; restart to apply changes");
+			reload(argc, argv, name, &cfg, p);
 		if (fw_time_now_ms() >= next_stats_ms) {
 			log_counters(p, FW_LOG_INFO, &cfg, true);
 			next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;

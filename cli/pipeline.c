@@ -57,6 +57,13 @@ struct fw_pipeline {
 	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
 	_Atomic uint64_t backlog_now;    /* events in the backlog (gauge) */
 	pthread_mutex_t stats_lock;      /* guards det_stats snapshot */
+	/* SIGHUP: the main thread posts a config, the detector thread takes it
+	 * between two bursts (fw_pipeline_reconfigure). */
+	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
+	struct fw_config reconf_cfg;
+	_Atomic int reconf_posted;       /* reconf_cfg holds a config not yet taken */
+	struct fw_config det_cfg;        /* detector-thread copy of the taken config */
+	_Atomic int64_t retention_days;  /* sqlite.retention_days, read by the sink thread */
 	struct fw_detect_stats det_stats;
 	/* Detector-thread scratch (no allocation per batch). */
 	struct fw_flow flows[BURST];
@@ -113,6 +120,34 @@ snapshot(struct fw_pipeline *p)
 	pthread_mutex_unlock(&p->stats_lock);
 }
 
+/* Detector thread: apply a posted config between bursts (no record is
+ * half-taken, no window half-closed), keeping all state. */
+static void
+take_reconfig(struct fw_pipeline *p)
+{
+	struct fw_detect_stats st;
+	uint64_t open_alerts;
+	char err[256];
+
+	if (!atomic_load_explicit(&p->reconf_posted, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&p->reconf_lock);
+	p->det_cfg = p->reconf_cfg;
+	atomic_store_explicit(&p->reconf_posted, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&p->reconf_lock);
+	if (fw_detect_reconfigure(p->det, &p->det_cfg, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_ERR, "detector", "reload not applied, old settings kept: %s", err);
+		return;
+	}
+	fw_detect_get_stats(p->det, &st);
+	open_alerts = st.alerts_started - st.alerts_ended;
+	fw_log(FW_LOG_INFO, "detector", "reloaded settings in force after %llu windows; kept: victims=%llu "
+	    "zones=%llu open_alerts=%llu with their baselines and windows (%s)", (unsigned long long)st.windows_closed,
+	    (unsigned long long)st.victims, (unsigned long long)st.zones,
+	    (unsigned long long)open_alerts,
+	    st.windows_closed >= (uint64_t)p->det_cfg.warmup_windows ? "past warm-up" : "still in warm-up");
+}
+
 static void *
 detector_main(void *arg)
 {
@@ -122,8 +157,12 @@ detector_main(void *arg)
 	pthread_setname_np(pthread_self(), "fw-detect");
 
 	for (;;) {
-		size_t n = drain_once(p);
-		int64_t now = fw_time_mono_ms();
+		size_t n;
+		int64_t now;
+
+		take_reconfig(p);
+		n = drain_once(p);
+		now = fw_time_mono_ms();
 
 		if (now - last_tick >= 100) {
 			if (p->live)
@@ -279,7 +318,7 @@ sink_main(void *arg)
 			fw_kafka_pump(p->kafka, p->db);
 		if (p->live && now - last_housekeeping >= 60000) {
 			/* Live only: a replay of old captures must not delete what it writes. */
-			int64_t days = p->cfg.sqlite_retention_days;
+			int64_t days = atomic_load(&p->retention_days);
 			/* Small batches keep each write transaction short. */
 			while (days > 0 && fw_sqlite_retention(p->db, days, fw_time_now_ms(), 500) == 500)
 				;
@@ -367,6 +406,8 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	p->cfg = *cfg;
 	p->live = live;
 	pthread_mutex_init(&p->stats_lock, NULL);
+	pthread_mutex_init(&p->reconf_lock, NULL);
+	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
 	if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->alerts)) != FW_OK ||
 	    (rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
@@ -441,6 +482,18 @@ fw_pipeline_stop(struct fw_pipeline *p)
 }
 
 void
+fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg)
+{
+	pthread_mutex_lock(&p->reconf_lock);
+	p->reconf_cfg = *cfg;
+	atomic_store_explicit(&p->reconf_posted, 1, memory_order_release);
+	pthread_mutex_unlock(&p->reconf_lock);
+	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
+	if (p->notify != NULL)
+		fw_notify_reconfigure(p->notify, cfg);
+}
+
+void
 fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -496,5 +549,6 @@ fw_pipeline_free(struct fw_pipeline *p)
 	fw_notify_free(p->notify);
 	fw_sqlite_close(p->db);
 	pthread_mutex_destroy(&p->stats_lock);
+	pthread_mutex_destroy(&p->reconf_lock);
 	free(p);
 }

@@ -28,10 +28,15 @@
 
 enum key_type { KT_INT, KT_DBL, KT_STR, KT_LOGLEVEL, KT_BOOL, KT_ADDRS /* KT_STR of listen addresses */ };
 
+/* What SIGHUP may change (fw_config_reload_merge): RESTART keys size tables,
+ * own sockets, files or threads made at start. */
+enum key_reload { RESTART, RELOAD };
+
 struct key {
 	const char *section;
 	const char *name;
 	enum key_type type;
+	enum key_reload reload;
 	size_t offset;
 	size_t size;          /* KT_STR: buffer size */
 	const char *def;      /* default, as text */
@@ -41,91 +46,91 @@ struct key {
 #define OFF(f) offsetof(struct fw_config, f), sizeof(((struct fw_config *)0)->f)
 
 static const struct key keys[] = {
-	{ "general", "log_level", KT_LOGLEVEL, OFF(log_level), "info", 0, 0 },
-	{ "general", "user", KT_STR, OFF(general_user), "nobody", 0, 0 },
-	{ "general", "group", KT_STR, OFF(general_group), "", 0, 0 },
-	{ "general", "allow_root", KT_BOOL, OFF(general_allow_root), "no", 0, 0 },
-	{ "listen", "netflow", KT_ADDRS, OFF(listen_netflow), "[::]:2055", 0, 0 },
-	{ "listen", "ipfix", KT_ADDRS, OFF(listen_ipfix), "[::]:4739", 0, 0 },
-	{ "listen", "sflow", KT_ADDRS, OFF(listen_sflow), "[::]:6343", 0, 0 },
-	{ "listen", "rcvbuf_bytes", KT_INT, OFF(listen_rcvbuf_bytes), "33554432", 65536, 1 << 30 },
-	{ "listen", "batch", KT_INT, OFF(listen_batch), "64", 1, 1024 },
-	{ "listen", "workers", KT_INT, OFF(listen_workers), "1", 1, 16 },
-	{ "listen", "allow", KT_STR, OFF(listen_allow), "", 0, 0 },
-	{ "flow", "default_sampling", KT_INT, OFF(flow_default_sampling), "1", 1, 1000000 },
-	{ "flow", "sampling_override", KT_STR, OFF(flow_sampling_override), "", 0, 0 },
-	{ "flow", "template_timeout_ms", KT_INT, OFF(flow_template_timeout_ms), "1800000", 0, 86400000 },
-	{ "flow", "max_templates", KT_INT, OFF(flow_max_templates), "4096", 16, 1 << 20 },
-	{ "flow", "max_templates_per_exporter", KT_INT, OFF(flow_max_templates_per_exporter), "256", 1, 1 << 20 },
-	{ "flow", "max_exporters", KT_INT, OFF(flow_max_exporters), "1024", 1, 1 << 16 },
-	{ "flow", "pending_slots", KT_INT, OFF(flow_pending_slots), "16", 0, 1024 },
-	{ "flow", "template_state", KT_STR, OFF(flow_template_state), "./var/templates", 0, 0 },
-	{ "pipeline", "ring_slots", KT_INT, OFF(ring_slots), "65536", 64, 1 << 24 },
-	{ "pipeline", "alert_slots", KT_INT, OFF(alert_slots), "1024", 16, 1 << 16 },
-	{ "detector", "window_ms", KT_INT, OFF(window_ms), "1000", 100, 60000 },
-	{ "detector", "lateness_ms", KT_INT, OFF(lateness_ms), "3000", 0, 60000 },
-	{ "detector", "max_lateness_ms", KT_INT, OFF(max_lateness_ms), "20000", 0, 600000 },
-	{ "detector", "max_victims", KT_INT, OFF(max_victims), "65536", 16, 1 << 24 },
-	{ "detector", "warmup_windows", KT_INT, OFF(warmup_windows), "10", 0, 100000 },
-	{ "detector", "warmup_pps", KT_DBL, OFF(warmup_pps), "50000", 0, 1e12 },
-	{ "detector", "ewma_alpha", KT_DBL, OFF(ewma_alpha), "0.05", 0.0001, 1 },
-	{ "detector", "min_pps", KT_DBL, OFF(min_pps), "50", 0, 1e12 },
-	{ "detector", "min_bps", KT_DBL, OFF(min_bps), "0", 0, 1e15 },
-	{ "detector", "multiplier", KT_DBL, OFF(multiplier), "4", 1, 1e6 },
-	{ "detector", "zscore", KT_DBL, OFF(zscore), "6", 0, 1e6 },
-	{ "detector", "start_windows", KT_INT, OFF(start_windows), "3", 1, 3600 },
-	{ "detector", "end_windows", KT_INT, OFF(end_windows), "10", 1, 86400 },
-	{ "detector", "update_windows", KT_INT, OFF(update_windows), "10", 1, 86400 },
-	{ "detector", "networks", KT_STR, OFF(networks), "", 0, 0 },
-	{ "detector", "auto_prefix_v4", KT_INT, OFF(auto_prefix_v4), "24", 0, 32 },
-	{ "detector", "auto_prefix_v6", KT_INT, OFF(auto_prefix_v6), "64", 0, 128 },
-	{ "detector", "dominance", KT_DBL, OFF(dominance), "0.5", 0.01, 1 },
-	{ "detector", "max_details", KT_INT, OFF(max_details), "4096", 16, 1 << 20 },
-	{ "detector", "idle_windows", KT_INT, OFF(idle_windows), "600", 1, 1 << 20 },
-	{ "detector", "hysteresis", KT_DBL, OFF(hysteresis), "0.5", 0.01, 1 },
-	{ "detector", "cooldown_windows", KT_INT, OFF(cooldown_windows), "30", 0, 86400 },
-	{ "detector", "min_fps", KT_DBL, OFF(min_fps), "0", 0, 1e12 },
-	{ "dns", "querylog", KT_STR, OFF(dns_querylog), "", 0, 0 },
-	{ "dns", "querylog_timezone", KT_STR, OFF(dns_querylog_timezone), "localtime", 0, 0 },
-	{ "dns", "dnstap_socket", KT_STR, OFF(dns_dnstap_socket), "", 0, 0 },
-	{ "dns", "dnstap_socket_mode", KT_STR, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
-	{ "dns", "dnstap_max_clients", KT_INT, OFF(dns_dnstap_max_clients), "64", 1, 4096 },
-	{ "dns", "dnstap_handshake_timeout_ms", KT_INT, OFF(dns_dnstap_handshake_timeout_ms), "5000", 1, 3600000 },
-	{ "dns", "nflog_group", KT_INT, OFF(dns_nflog_group), "-1", -1, 65535 },
-	{ "dns", "zones", KT_STR, OFF(dns_zones), "", 0, 0 },
-	{ "dns", "exclude", KT_STR, OFF(dns_exclude), "", 0, 0 },
-	{ "dns", "max_zones", KT_INT, OFF(dns_max_zones), "16384", 16, 1 << 22 },
-	{ "dns", "detail_zones", KT_INT, OFF(dns_detail_zones), "128", 1, 1 << 16 },
-	{ "dns", "distinct_cap", KT_INT, OFF(dns_distinct_cap), "4096", 16, 1 << 20 },
-	{ "dns", "min_qps", KT_DBL, OFF(dns_min_qps), "20", 0, 1e12 },
-	{ "dns", "warmup_qps", KT_DBL, OFF(dns_warmup_qps), "10000", 0, 1e12 },
-	{ "dns", "multiplier", KT_DBL, OFF(dns_multiplier), "4", 1, 1e6 },
-	{ "dns", "wt_max_ratio", KT_DBL, OFF(dns_wt_max_ratio), "2", 1, 1e6 },
-	{ "dns", "flood_min_repeat", KT_DBL, OFF(dns_flood_min_repeat), "4", 1, 1e6 },
-	{ "sqlite", "path", KT_STR, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
-	{ "sqlite", "retention_days", KT_INT, OFF(sqlite_retention_days), "90", 0, 36500 },
-	{ "sqlite", "backlog_events", KT_INT, OFF(sqlite_backlog_events), "4096", 16, 1 << 20 },
-	{ "sqlite", "retry_max_ms", KT_INT, OFF(sqlite_retry_max_ms), "10000", 100, 3600000 },
-	{ "sqlite", "flush_timeout_ms", KT_INT, OFF(sqlite_flush_timeout_ms), "5000", 0, 3600000 },
-	{ "stats", "interval_ms", KT_INT, OFF(stats_interval_ms), "60000", 1000, 86400000 },
-	{ "stats", "retention_days", KT_INT, OFF(stats_retention_days), "7", 0, 36500 },
-	{ "stats", "exporters", KT_INT, OFF(stats_exporters), "32", 0, 256 },
-	{ "http", "listen", KT_ADDRS, OFF(http_listen), "127.0.0.1:8080", 0, 0 },
-	{ "http", "tls_cert", KT_STR, OFF(http_tls_cert), "", 0, 0 },
-	{ "http", "tls_key", KT_STR, OFF(http_tls_key), "", 0, 0 },
-	{ "http", "token_file", KT_STR, OFF(http_token_file), "", 0, 0 },
-	{ "http", "basic_auth_file", KT_STR, OFF(http_basic_auth_file), "", 0, 0 },
-	{ "http", "max_connections", KT_INT, OFF(http_max_connections), "32", 1, 4096 },
-	{ "http", "timeout_ms", KT_INT, OFF(http_timeout_ms), "10000", 1000, 3600000 },
-	{ "http", "max_request_bytes", KT_INT, OFF(http_max_request_bytes), "16384", 4096, 1048576 },
-	{ "kafka", "brokers", KT_STR, OFF(kafka_brokers), "", 0, 0 },
-	{ "kafka", "topic", KT_STR, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
-	{ "kafka", "flush_timeout_ms", KT_INT, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
-	{ "notify", "exec", KT_STR, OFF(notify_exec), "", 0, 0 },
-	{ "notify", "timeout_ms", KT_INT, OFF(notify_timeout_ms), "10000", 10, 3600000 },
-	{ "notify", "max_running", KT_INT, OFF(notify_max_running), "4", 1, 64 },
-	{ "notify", "queue", KT_INT, OFF(notify_queue), "256", 1, 65536 },
-	{ "notify", "shutdown_ms", KT_INT, OFF(notify_shutdown_ms), "10000", 0, 3600000 },
+	{ "general", "log_level", KT_LOGLEVEL, RELOAD, OFF(log_level), "info", 0, 0 },
+	{ "general", "user", KT_STR, RESTART, OFF(general_user), "nobody", 0, 0 },
+	{ "general", "group", KT_STR, RESTART, OFF(general_group), "", 0, 0 },
+	{ "general", "allow_root", KT_BOOL, RESTART, OFF(general_allow_root), "no", 0, 0 },
+	{ "listen", "netflow", KT_ADDRS, RESTART, OFF(listen_netflow), "[::]:2055", 0, 0 },
+	{ "listen", "ipfix", KT_ADDRS, RESTART, OFF(listen_ipfix), "[::]:4739", 0, 0 },
+	{ "listen", "sflow", KT_ADDRS, RESTART, OFF(listen_sflow), "[::]:6343", 0, 0 },
+	{ "listen", "rcvbuf_bytes", KT_INT, RESTART, OFF(listen_rcvbuf_bytes), "33554432", 65536, 1 << 30 },
+	{ "listen", "batch", KT_INT, RESTART, OFF(listen_batch), "64", 1, 1024 },
+	{ "listen", "workers", KT_INT, RESTART, OFF(listen_workers), "1", 1, 16 },
+	{ "listen", "allow", KT_STR, RESTART, OFF(listen_allow), "", 0, 0 },
+	{ "flow", "default_sampling", KT_INT, RESTART, OFF(flow_default_sampling), "1", 1, 1000000 },
+	{ "flow", "sampling_override", KT_STR, RESTART, OFF(flow_sampling_override), "", 0, 0 },
+	{ "flow", "template_timeout_ms", KT_INT, RESTART, OFF(flow_template_timeout_ms), "1800000", 0, 86400000 },
+	{ "flow", "max_templates", KT_INT, RESTART, OFF(flow_max_templates), "4096", 16, 1 << 20 },
+	{ "flow", "max_templates_per_exporter", KT_INT, RESTART, OFF(flow_max_templates_per_exporter), "256", 1, 1 << 20 },
+	{ "flow", "max_exporters", KT_INT, RESTART, OFF(flow_max_exporters), "1024", 1, 1 << 16 },
+	{ "flow", "pending_slots", KT_INT, RESTART, OFF(flow_pending_slots), "16", 0, 1024 },
+	{ "flow", "template_state", KT_STR, RESTART, OFF(flow_template_state), "./var/templates", 0, 0 },
+	{ "pipeline", "ring_slots", KT_INT, RESTART, OFF(ring_slots), "65536", 64, 1 << 24 },
+	{ "pipeline", "alert_slots", KT_INT, RESTART, OFF(alert_slots), "1024", 16, 1 << 16 },
+	{ "detector", "window_ms", KT_INT, RESTART, OFF(window_ms), "1000", 100, 60000 },
+	{ "detector", "lateness_ms", KT_INT, RESTART, OFF(lateness_ms), "3000", 0, 60000 },
+	{ "detector", "max_lateness_ms", KT_INT, RESTART, OFF(max_lateness_ms), "20000", 0, 600000 },
+	{ "detector", "max_victims", KT_INT, RESTART, OFF(max_victims), "65536", 16, 1 << 24 },
+	{ "detector", "warmup_windows", KT_INT, RELOAD, OFF(warmup_windows), "10", 0, 100000 },
+	{ "detector", "warmup_pps", KT_DBL, RELOAD, OFF(warmup_pps), "50000", 0, 1e12 },
+	{ "detector", "ewma_alpha", KT_DBL, RELOAD, OFF(ewma_alpha), "0.05", 0.0001, 1 },
+	{ "detector", "min_pps", KT_DBL, RELOAD, OFF(min_pps), "50", 0, 1e12 },
+	{ "detector", "min_bps", KT_DBL, RELOAD, OFF(min_bps), "0", 0, 1e15 },
+	{ "detector", "multiplier", KT_DBL, RELOAD, OFF(multiplier), "4", 1, 1e6 },
+	{ "detector", "zscore", KT_DBL, RELOAD, OFF(zscore), "6", 0, 1e6 },
+	{ "detector", "start_windows", KT_INT, RELOAD, OFF(start_windows), "3", 1, 3600 },
+	{ "detector", "end_windows", KT_INT, RELOAD, OFF(end_windows), "10", 1, 86400 },
+	{ "detector", "update_windows", KT_INT, RELOAD, OFF(update_windows), "10", 1, 86400 },
+	{ "detector", "networks", KT_STR, RELOAD, OFF(networks), "", 0, 0 },
+	{ "detector", "auto_prefix_v4", KT_INT, RELOAD, OFF(auto_prefix_v4), "24", 0, 32 },
+	{ "detector", "auto_prefix_v6", KT_INT, RELOAD, OFF(auto_prefix_v6), "64", 0, 128 },
+	{ "detector", "dominance", KT_DBL, RELOAD, OFF(dominance), "0.5", 0.01, 1 },
+	{ "detector", "max_details", KT_INT, RESTART, OFF(max_details), "4096", 16, 1 << 20 },
+	{ "detector", "idle_windows", KT_INT, RELOAD, OFF(idle_windows), "600", 1, 1 << 20 },
+	{ "detector", "hysteresis", KT_DBL, RELOAD, OFF(hysteresis), "0.5", 0.01, 1 },
+	{ "detector", "cooldown_windows", KT_INT, RELOAD, OFF(cooldown_windows), "30", 0, 86400 },
+	{ "detector", "min_fps", KT_DBL, RELOAD, OFF(min_fps), "0", 0, 1e12 },
+	{ "dns", "querylog", KT_STR, RESTART, OFF(dns_querylog), "", 0, 0 },
+	{ "dns", "querylog_timezone", KT_STR, RESTART, OFF(dns_querylog_timezone), "localtime", 0, 0 },
+	{ "dns", "dnstap_socket", KT_STR, RESTART, OFF(dns_dnstap_socket), "", 0, 0 },
+	{ "dns", "dnstap_socket_mode", KT_STR, RESTART, OFF(dns_dnstap_socket_mode), "0660", 0, 0 },
+	{ "dns", "dnstap_max_clients", KT_INT, RESTART, OFF(dns_dnstap_max_clients), "64", 1, 4096 },
+	{ "dns", "dnstap_handshake_timeout_ms", KT_INT, RESTART, OFF(dns_dnstap_handshake_timeout_ms), "5000", 1, 3600000 },
+	{ "dns", "nflog_group", KT_INT, RESTART, OFF(dns_nflog_group), "-1", -1, 65535 },
+	{ "dns", "zones", KT_STR, RELOAD, OFF(dns_zones), "", 0, 0 },
+	{ "dns", "exclude", KT_STR, RELOAD, OFF(dns_exclude), "", 0, 0 },
+	{ "dns", "max_zones", KT_INT, RESTART, OFF(dns_max_zones), "16384", 16, 1 << 22 },
+	{ "dns", "detail_zones", KT_INT, RESTART, OFF(dns_detail_zones), "128", 1, 1 << 16 },
+	{ "dns", "distinct_cap", KT_INT, RESTART, OFF(dns_distinct_cap), "4096", 16, 1 << 20 },
+	{ "dns", "min_qps", KT_DBL, RELOAD, OFF(dns_min_qps), "20", 0, 1e12 },
+	{ "dns", "warmup_qps", KT_DBL, RELOAD, OFF(dns_warmup_qps), "10000", 0, 1e12 },
+	{ "dns", "multiplier", KT_DBL, RELOAD, OFF(dns_multiplier), "4", 1, 1e6 },
+	{ "dns", "wt_max_ratio", KT_DBL, RELOAD, OFF(dns_wt_max_ratio), "2", 1, 1e6 },
+	{ "dns", "flood_min_repeat", KT_DBL, RELOAD, OFF(dns_flood_min_repeat), "4", 1, 1e6 },
+	{ "sqlite", "path", KT_STR, RESTART, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
+	{ "sqlite", "retention_days", KT_INT, RELOAD, OFF(sqlite_retention_days), "90", 0, 36500 },
+	{ "sqlite", "backlog_events", KT_INT, RESTART, OFF(sqlite_backlog_events), "4096", 16, 1 << 20 },
+	{ "sqlite", "retry_max_ms", KT_INT, RESTART, OFF(sqlite_retry_max_ms), "10000", 100, 3600000 },
+	{ "sqlite", "flush_timeout_ms", KT_INT, RESTART, OFF(sqlite_flush_timeout_ms), "5000", 0, 3600000 },
+	{ "stats", "interval_ms", KT_INT, RELOAD, OFF(stats_interval_ms), "60000", 1000, 86400000 },
+	{ "stats", "retention_days", KT_INT, RELOAD, OFF(stats_retention_days), "7", 0, 36500 },
+	{ "stats", "exporters", KT_INT, RESTART, OFF(stats_exporters), "32", 0, 256 },
+	{ "http", "listen", KT_ADDRS, RESTART, OFF(http_listen), "127.0.0.1:8080", 0, 0 },
+	{ "http", "tls_cert", KT_STR, RESTART, OFF(http_tls_cert), "", 0, 0 },
+	{ "http", "tls_key", KT_STR, RESTART, OFF(http_tls_key), "", 0, 0 },
+	{ "http", "token_file", KT_STR, RESTART, OFF(http_token_file), "", 0, 0 },
+	{ "http", "basic_auth_file", KT_STR, RESTART, OFF(http_basic_auth_file), "", 0, 0 },
+	{ "http", "max_connections", KT_INT, RESTART, OFF(http_max_connections), "32", 1, 4096 },
+	{ "http", "timeout_ms", KT_INT, RESTART, OFF(http_timeout_ms), "10000", 1000, 3600000 },
+	{ "http", "max_request_bytes", KT_INT, RESTART, OFF(http_max_request_bytes), "16384", 4096, 1048576 },
+	{ "kafka", "brokers", KT_STR, RESTART, OFF(kafka_brokers), "", 0, 0 },
+	{ "kafka", "topic", KT_STR, RESTART, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
+	{ "kafka", "flush_timeout_ms", KT_INT, RESTART, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
+	{ "notify", "exec", KT_STR, RELOAD, OFF(notify_exec), "", 0, 0 },
+	{ "notify", "timeout_ms", KT_INT, RELOAD, OFF(notify_timeout_ms), "10000", 10, 3600000 },
+	{ "notify", "max_running", KT_INT, RESTART, OFF(notify_max_running), "4", 1, 64 },
+	{ "notify", "queue", KT_INT, RESTART, OFF(notify_queue), "256", 1, 65536 },
+	{ "notify", "shutdown_ms", KT_INT, RELOAD, OFF(notify_shutdown_ms), "10000", 0, 3600000 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -651,35 +656,106 @@ fw_config_locate(const char *file, const char *const *sets, int nsets, const cha
 	snprintf(where, wherelen, "%s: ", file != NULL ? file : "built-in defaults");
 }
 
+/* The value of key k in cfg as fw_config_print writes it. */
+static void
+format_value(const struct fw_config *cfg, const struct key *k, char *out, size_t outlen)
+{
+	const char *field = (const char *)cfg + k->offset;
+
+	switch (k->type) {
+	case KT_INT:
+		snprintf(out, outlen, "%lld", (long long)*(const int64_t *)(const void *)field);
+		return;
+	case KT_DBL:
+		snprintf(out, outlen, "%g", *(const double *)(const void *)field);
+		return;
+	case KT_BOOL:
+		snprintf(out, outlen, "%s", *(const bool *)(const void *)field ? "yes" : "no");
+		return;
+	case KT_STR:
+	case KT_LOGLEVEL:
+	case KT_ADDRS:
+		break;
+	}
+	snprintf(out, outlen, "%s", field);
+}
+
+static bool
+same_value(const struct fw_config *a, const struct fw_config *b, const struct key *k)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+
+	if (k->type == KT_DBL)  /* bytes would tell -0 from 0 */
+		return *(const double *)(const void *)fa == *(const double *)(const void *)fb;
+	if (k->type == KT_INT || k->type == KT_BOOL)
+		return memcmp(fa, fb, k->size) == 0;
+	return strcmp(fa, fb) == 0;
+}
+
+int
+fw_config_key_reloadable(const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		size_t n = strlen(keys[i].section);
+
+		if (strncmp(key, keys[i].section, n) == 0 && key[n] == '.' && strcmp(key + n + 1, keys[i].name) == 0)
+			return keys[i].reload == RELOAD;
+	}
+	return -1;
+}
+
+int
+fw_config_reload_merge(const struct fw_config *cur, struct fw_config *next)
+{
+	char was[FW_CFG_LIST_MAX], now[FW_CFG_LIST_MAX];
+	int changed = 0;
+	bool props_differ;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (same_value(cur, next, k))
+			continue;
+		format_value(cur, k, was, sizeof(was));
+		if (k->reload == RESTART) {
+			fw_log(FW_LOG_WARN, "reload", "%s.%s changed: needs a restart, kept at '%s'",
+			    k->section, k->name, was);
+			memcpy((char *)next + k->offset, (const char *)cur + k->offset, k->size);
+			continue;
+		}
+		format_value(next, k, now, sizeof(now));
+		fw_log(FW_LOG_INFO, "reload", "%s.%s = '%s' (was '%s')", k->section, k->name, now, was);
+		changed++;
+	}
+	/* rdkafka.* go to librdkafka once, when the producer is made. */
+	props_differ = cur->kafka_nprops != next->kafka_nprops;
+	for (int i = 0; !props_differ && i < cur->kafka_nprops; i++)
+		props_differ = strcmp(cur->kafka_prop_key[i], next->kafka_prop_key[i]) != 0 ||
+		    strcmp(cur->kafka_prop_val[i], next->kafka_prop_val[i]) != 0;
+	if (props_differ) {
+		fw_log(FW_LOG_WARN, "reload", "kafka.rdkafka.* changed: needs a restart, kept as they were");
+		next->kafka_nprops = cur->kafka_nprops;
+		memcpy(next->kafka_prop_key, cur->kafka_prop_key, sizeof(cur->kafka_prop_key));
+		memcpy(next->kafka_prop_val, cur->kafka_prop_val, sizeof(cur->kafka_prop_val));
+	}
+	return changed;
+}
+
 void
 fw_config_print(const struct fw_config *cfg, FILE *out)
 {
 	const char *section = "";
+	char value[FW_CFG_LIST_MAX];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
-		const char *field = (const char *)cfg + k->offset;
 
 		if (strcmp(section, k->section) != 0) {
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
 			section = k->section;
 		}
-		switch (k->type) {
-		case KT_INT:
-			fprintf(out, "%s = %lld\n", k->name, (long long)*(const int64_t *)(const void *)field);
-			break;
-		case KT_DBL:
-			fprintf(out, "%s = %g\n", k->name, *(const double *)(const void *)field);
-			break;
-		case KT_STR:
-		case KT_LOGLEVEL:
-		case KT_ADDRS:
-			fprintf(out, "%s = %s\n", k->name, field);
-			break;
-		case KT_BOOL:
-			fprintf(out, "%s = %s\n", k->name, *(const bool *)(const void *)field ? "yes" : "no");
-			break;
-		}
+		format_value(cfg, k, value, sizeof(value));
+		fprintf(out, "%s = %s\n", k->name, value);
 		if (strcmp(k->section, "kafka") == 0 && (i + 1 == NKEYS || strcmp(keys[i + 1].section, "kafka") != 0)) {
 			/* Secrets (SASL passwords, key passphrases) are not printed. */
 			for (int j = 0; j < cfg->kafka_nprops; j++)
@@ -710,6 +786,6 @@ fw_config_print_keys(FILE *out)
 			fprintf(out, "%.0f..%.0f", k->min, k->max);
 		else if (k->type == KT_DBL)
 			fprintf(out, "%g..%g", k->min, k->max);
-		fputc('\n', out);
+		fprintf(out, "\t%s\n", k->reload == RELOAD ? "reload" : "restart");
 	}
 }

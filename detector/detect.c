@@ -24,7 +24,9 @@
  */
 #include "fw_detect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "detect_flow_int.h"
 #include "fw_addr.h"
@@ -39,6 +41,15 @@ fw_detect_check_config(const struct fw_config *cfg, char *err, size_t errlen)
 	if (det_parse_networks(cfg->networks, nets, &n, err, errlen) != FW_OK)
 		return FW_EINVAL;
 	return dns_check_config(cfg, err, errlen);
+}
+
+/* Window packets that earn a victim a detail block: a quarter of the floor. */
+static void
+set_attach_pkts(struct fw_detect *d)
+{
+	double a = d->core.cfg.min_pps * (double)d->core.cfg.window_ms / 1000.0 / 4;
+
+	d->attach_pkts = a < 1 ? 1 : (uint64_t)a;
 }
 
 /*
@@ -71,6 +82,40 @@ config_fill(struct fw_config *c)
 		c->dns_wt_max_ratio = def.dns_wt_max_ratio;
 	if (c->dns_flood_min_repeat <= 0)
 		c->dns_flood_min_repeat = def.dns_flood_min_repeat;
+}
+
+int
+fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *err, size_t errlen)
+{
+	const struct fw_config *cur = &d->core.cfg;
+	struct fw_config next = *cfg;
+	struct net nets[MAX_NETS];
+	int nnets = 0, rc;
+
+	/* What sizes a table or the clock's ring stays as built (the key
+	 * table marks these restart-only; this keeps a caller honest). */
+	next.window_ms = cur->window_ms;
+	next.lateness_ms = cur->lateness_ms;
+	next.max_lateness_ms = cur->max_lateness_ms;
+	next.max_victims = cur->max_victims;
+	next.max_details = cur->max_details;
+	next.dns_max_zones = cur->dns_max_zones;
+	next.dns_detail_zones = cur->dns_detail_zones;
+	next.dns_distinct_cap = cur->dns_distinct_cap;
+	config_fill(&next);
+	if (det_parse_networks(next.networks, nets, &nnets, err, errlen) != FW_OK)
+		return FW_EINVAL;
+	if ((rc = dns_reconfigure(d->dns, &next)) != FW_OK) {
+		snprintf(err, errlen, "dns.zones / dns.exclude: %s", fw_strerror(rc));
+		return rc;
+	}
+	d->core.cfg = next;
+	memcpy(d->nets, nets, sizeof(nets));
+	d->nnets = nnets;
+	set_attach_pkts(d);
+	/* Hosts take a changed PREFIX@PPS with their next record; what the
+	 * new list no longer covers goes idle and is swept. */
+	return FW_OK;
 }
 
 /* The clock's hooks: DNS period snapshots, and closing a window. */
@@ -118,11 +163,7 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	det_clock_init(&d->core, &hk);
 	nslots = d->core.clk.nslots;
 	d->max_victims = (size_t)cfg->max_victims;
-	{
-		double a = cfg->min_pps * (double)cfg->window_ms / 1000.0 / 4;
-
-		d->attach_pkts = a < 1 ? 1 : (uint64_t)a;
-	}
+	set_attach_pkts(d);
 	{
 		char err[128];
 

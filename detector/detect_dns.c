@@ -276,6 +276,50 @@ dns_check_config(const struct fw_config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+static void zone_setup(struct fw_dns_state *s, struct zone *z);
+
+int
+dns_reconfigure(struct fw_dns_state *s, const struct fw_config *cfg)
+{
+	int nz = 0, nx = 0;
+	double a;
+	bool same;
+	char (*zones)[FW_QNAME_MAX + 1] = calloc((size_t)2 * MAX_DNS_LIST, sizeof(*zones));
+
+	if (zones == NULL)
+		return FW_ENOMEM;
+	if (parse_list(cfg->dns_zones, zones, &nz) != FW_OK ||
+	    parse_list(cfg->dns_exclude, zones + MAX_DNS_LIST, &nx) != FW_OK) {
+		free(zones);
+		return FW_EINVAL;
+	}
+	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
+	s->attach_q = a < 1 ? 1 : (uint32_t)a;
+	same = nz == s->nzones && nx == s->nexclude &&
+	    memcmp(zones, s->zones, (size_t)nz * sizeof(*zones)) == 0 &&
+	    memcmp(zones + MAX_DNS_LIST, s->exclude, (size_t)nx * sizeof(*zones)) == 0;
+	if (!same) {
+		memcpy(s->zones, zones, (size_t)nz * sizeof(*zones));
+		memcpy(s->exclude, zones + MAX_DNS_LIST, (size_t)nx * sizeof(*zones));
+		s->nzones = nz;
+		s->nexclude = nx;
+		/* Each zone's verdict and roll-ups were decided under the old
+		 * lists: decide again (links are found anew on the next query);
+		 * baselines, windows and alerts stay. */
+		for (size_t n = 0; n < s->zhw; n++) {
+			struct zone *z = &s->z[n];
+
+			if (!z->used)
+				continue;
+			z->ignore = 0;
+			z->nroll = 0;
+			zone_setup(s, z);
+		}
+	}
+	free(zones);
+	return FW_OK;
+}
+
 size_t
 dns_memory_bytes(const struct fw_dns_state *s)
 {
@@ -806,7 +850,8 @@ dns_close_window(struct det_core *c, struct fw_dns_state *s, int64_t widx)
 
 		if (!z->used)
 			continue;
-		if (!z->ignore)
+		/* An alert open when a reload excluded its zone goes calm and ends. */
+		if (!z->ignore || z->al.active)
 			score_zone(c, s, z, widx);
 		else
 			z->idle_run++;

@@ -166,6 +166,9 @@ int det_json_put(json_t *o, char *out, size_t outlen);
 struct fw_dns_state;
 int dns_new(struct det_core *c, struct fw_dns_state **out);
 void dns_free(struct fw_dns_state *z);
+/* SIGHUP: take cfg's zone lists and rates (the core's cfg becomes cfg
+ * next); the tables stay.  FW_EINVAL (bad lists) or FW_ENOMEM: nothing changed. */
+int dns_reconfigure(struct fw_dns_state *z, const struct fw_config *cfg);
 int dns_check_config(const struct fw_config *cfg, char *err, size_t errlen);
 void dns_period_end(struct fw_dns_state *z, int64_t widx, int64_t next_close);
 void dns_close_window(struct det_core *c, struct fw_dns_state *z, int64_t widx);

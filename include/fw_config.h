@@ -177,13 +177,28 @@ int fw_config_validate_all(const struct fw_config *cfg, const fw_config_check_fn
 void fw_config_locate(const char *file, const char *const *sets, int nsets, const char *msg,
     char *where, size_t wherelen);
 
+/*
+ * SIGHUP (`run`): cur is the config in force, next the file and overrides
+ * read again and validated.  For each key whose value differs: a reloadable
+ * one (the key table's flag) is logged "reload: SECTION.KEY = 'NEW' (was
+ * 'OLD')"; a restart-only one (table sizes, sockets, files, threads made at
+ * start) is logged "SECTION.KEY changed: needs a restart, kept at 'OLD'"
+ * and set back to OLD in *next, so *next is what can be applied now.
+ * rdkafka.* keys are restart-only.  Returns how many reloadable keys changed.
+ */
+int fw_config_reload_merge(const struct fw_config *cur, struct fw_config *next);
+
+/* "SECTION.KEY": 1 applied on SIGHUP, 0 needs a restart, -1 no such key. */
+int fw_config_key_reloadable(const char *key);
+
 /* Write the effective config as INI text. */
 void fw_config_print(const struct fw_config *cfg, FILE *out);
 
 /*
- * Write the key table, one key per line, four tab-separated fields:
+ * Write the key table, one key per line, five tab-separated fields:
  * SECTION.KEY, TYPE (integer, number, string, level, boolean, addresses),
- * DEFAULT (may be empty) and RANGE ("MIN..MAX" for numbers, else empty).
+ * DEFAULT (may be empty), RANGE ("MIN..MAX" for numbers, else empty) and
+ * RELOAD ("reload": applied on SIGHUP, "restart": needs a restart).
  * `floodwatch config-keys` prints it; floodwatch.conf(5) is generated from
  * it and deploy/floodwatch.conf, so the man page cannot miss a key.
  */

@@ -77,6 +77,19 @@ int fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx,
     struct fw_detect **out) FW_MUSTCHECK;
 void fw_detect_free(struct fw_detect *d);
 
+/*
+ * SIGHUP: take cfg's tunables (thresholds, floors, multipliers, windows to
+ * start/end, hysteresis, detector.networks with PREFIX@PPS, dns.zones and
+ * dns.exclude) keeping every baseline, open alert (same id), window and
+ * counter.  Keys that size a table or the window ring (window_ms,
+ * lateness_ms, max_lateness_ms, max_victims, max_details, dns.max_zones,
+ * dns.detail_zones, dns.distinct_cap) keep their built value.  FW_OK, or
+ * FW_EINVAL / FW_ENOMEM with err set and nothing changed.  On the
+ * detector's own thread (the daemon posts it: fw_pipeline_reconfigure).
+ */
+int fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *err,
+    size_t errlen) FW_MUSTCHECK;
+
 /* Feed a batch of flow / DNS records (any event-time order within lateness). */
 void fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n);
 void fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n);

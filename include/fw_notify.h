@@ -96,6 +96,15 @@ void fw_notify_post(struct fw_notify *n, const struct fw_alert_ev *ev);
  */
 void fw_notify_stop(struct fw_notify *n);
 
+/*
+ * SIGHUP: notify.exec, notify.timeout_ms and notify.shutdown_ms from cfg,
+ * taken by the notify thread before it starts its next program (running
+ * programs are policed with the new timeout from then on).  An empty
+ * notify.exec is ignored: turning the hook off or on needs a restart.
+ * The queue and notify.max_running keep their size.  Any one thread.
+ */
+void fw_notify_reconfigure(struct fw_notify *n, const struct fw_config *cfg);
+
 /* Counters; any thread, approximate while running. */
 void fw_notify_get_stats(struct fw_notify *n, struct fw_notify_stats *st);
 

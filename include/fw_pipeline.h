@@ -73,6 +73,16 @@ int fw_pipeline_start(struct fw_pipeline *p) FW_MUSTCHECK;
 /* Drain, finish, flush and join (see above).  Safe to call once. */
 void fw_pipeline_stop(struct fw_pipeline *p);
 
+/*
+ * SIGHUP: hand over a validated config whose restart-only keys equal the
+ * running one's (fw_config_reload_merge).  The detector thread takes it
+ * between two bursts (fw_detect_reconfigure: state kept) and logs
+ * "reloaded settings in force ..."; sqlite.retention_days applies at the
+ * sink's next clean-up, notify.* to the next programs run.  Main thread
+ * (one caller at a time); returns at once.
+ */
+void fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg);
+
 /* Counters; any thread, approximate while running. */
 void fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st);
 

@@ -207,7 +207,12 @@ struct fw_notify {
 	char exec[FW_CFG_STR_MAX];
 	int64_t timeout_ms, shutdown_ms;
 	int max_running;
-	pthread_mutex_t lock;       /* guards q */
+	pthread_mutex_t lock;       /* guards q and the next_* settings */
+	/* SIGHUP: settings posted by fw_notify_reconfigure, taken by the notify
+	 * thread at the top of its loop (it alone reads exec and timeouts). */
+	char next_exec[FW_CFG_STR_MAX];
+	int64_t next_timeout_ms, next_shutdown_ms;
+	_Atomic int next_posted;
 	struct fw_notify_queue *q;
 	int wake_fd;                /* eventfd: a post or stop */
 	pthread_t thread;
@@ -642,6 +647,14 @@ notify_main(void *arg)
 		int running, np = 0;
 		size_t queued;
 
+		if (atomic_load(&n->next_posted)) {
+			pthread_mutex_lock(&n->lock);
+			memcpy(n->exec, n->next_exec, sizeof(n->exec));
+			n->timeout_ms = n->next_timeout_ms;
+			n->shutdown_ms = n->next_shutdown_ms;
+			atomic_store(&n->next_posted, 0);
+			pthread_mutex_unlock(&n->lock);
+		}
 		(void)reap_and_police(n, false);
 		start_queued(n);
 		running = (int)atomic_load(&n->running);
@@ -684,6 +697,23 @@ notify_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+void
+fw_notify_reconfigure(struct fw_notify *n, const struct fw_config *cfg)
+{
+	uint64_t one = 1;
+
+	if (cfg->notify_exec[0] == '\0')
+		return;  /* turning the hook off needs a restart (cli/cmd_run.c says so) */
+	pthread_mutex_lock(&n->lock);
+	snprintf(n->next_exec, sizeof(n->next_exec), "%s", cfg->notify_exec);
+	n->next_timeout_ms = cfg->notify_timeout_ms;
+	n->next_shutdown_ms = cfg->notify_shutdown_ms;
+	atomic_store(&n->next_posted, 1);
+	pthread_mutex_unlock(&n->lock);
+	if (n->wake_fd >= 0)
+		(void)!write(n->wake_fd, &one, sizeof(one));
 }
 
 int

@@ -5,7 +5,8 @@
 # table (`floodwatch config-keys`, common/config.c); the text of each key is
 # the comment above it in CONF (deploy/floodwatch.conf).  A key of the table
 # that CONF does not describe, or a key in CONF the table does not know, is
-# an error (exit 1), so the page cannot drift from the code.  The keys are
+# an error (exit 1), so the page cannot drift from the code.  Whether a key
+# is applied on SIGHUP or needs a restart comes from the table too.  The keys are
 # written where TEMPLATE has a line "@KEYS@"; "@VERSION@" becomes the version.
 set -eu
 [ $# -eq 3 ] || { echo "usage: $0 FLOODWATCH CONF TEMPLATE" >&2; exit 2; }
@@ -61,9 +62,11 @@ function flush(    k, r) {
 	printf "Default: %s; %s", (def[k] == "" ? "empty" : "\\fB" esc(def[k]) "\\fR"), type[k]
 	if (range[k] != "") { split(range[k], r, /[.][.]/); printf ", %s to %s", esc(r[1]), esc(r[2]) }
 	print "."
+	print ".br"
+	print (reload[k] == "reload" ? "Applied on reload (SIGHUP)." : "Changing it needs a restart (a reload keeps the old value and logs so).")
 	key = ""; ndoc = 0
 }
-FNR == NR { type[$1] = $2; def[$1] = $3; range[$1] = $4; order[++nkeys] = $1; next }
+FNR == NR { type[$1] = $2; def[$1] = $3; range[$1] = $4; reload[$1] = $5; order[++nkeys] = $1; next }
 /^\[[a-z_]+\][ \t]*$/ {
 	flush()
 	sec = $0; sub(/^\[/, "", sec); sub(/\][ \t]*$/, "", sec)

@@ -11,10 +11,12 @@ version=$("$FW" --version | sed 's/^floodwatch //')
 
 "$FW" config-keys > "$TMP/keys" || fail "floodwatch config-keys"
 n=$(wc -l < "$TMP/keys")
-check "config-keys lists the key table ($n keys, 4 tab-separated fields each)" \
-	awk -F '\t' 'NF != 4 { exit 1 } END { exit NR < 50 }' "$TMP/keys"
-check "... general.user is a string defaulting to nobody" grep -q "^general.user	string	nobody	\$" "$TMP/keys"
-check "... listen.batch is an integer in 1..1024" grep -q "^listen.batch	integer	64	1..1024\$" "$TMP/keys"
+check "config-keys lists the key table ($n keys, 5 tab-separated fields each)" \
+	awk -F '\t' 'NF != 5 { exit 1 } END { exit NR < 50 }' "$TMP/keys"
+check "... general.user is a string defaulting to nobody, needing a restart" \
+	grep -q "^general.user	string	nobody		restart\$" "$TMP/keys"
+check "... listen.batch is an integer in 1..1024" grep -q "^listen.batch	integer	64	1..1024	restart\$" "$TMP/keys"
+check "... detector.min_pps is applied on reload" grep -q "^detector.min_pps	number	50	0..1e+12	reload\$" "$TMP/keys"
 check "config-keys is hidden from --help" sh -c "! '$FW' --help | grep -q config-keys"
 
 sh "$GEN" "$FW" "$CONF" deploy/man/floodwatch.conf.5.in > "$TMP/floodwatch.conf.5" 2> "$TMP/gen.err" ||
@@ -54,6 +56,13 @@ nodef=$(awk -F '\t' '$3 != "" { print $3 }' "$TMP/keys" | sort -u | while read -
 	grep -qF "Default: $d;" "$TMP/conf5.txt" || grep -qF "default: $d;" "$TMP/conf5.txt" || echo "$d"; done)
 check "every default is shown${nodef:+ (missing: $nodef)}" test -z "$nodef"
 check "types and ranges come from the table" grep -q "Default: 64; integer, 1 to 1024\." "$TMP/conf5.txt"
+nreload=$(awk -F '\t' '$5 == "reload"' "$TMP/keys" | wc -l)
+nrestart=$(awk -F '\t' '$5 == "restart"' "$TMP/keys" | wc -l)
+check "each key says whether a reload applies it ($nreload) or it needs a restart ($nrestart), from the table" \
+	test "$(grep -c 'Applied on reload (SIGHUP)\.' "$TMP/conf5.txt"):$(grep -c 'Changing it needs a restart' "$TMP/conf5.txt")" = "$nreload:$nrestart"
+listed=$(sed -n '/^# Reload: SIGHUP/,/^# Every other key/p' "$CONF" | grep -o '[a-z][a-z_]*\.[a-z][a-z_0-9]*' | sort | tr '\n' ' ')
+table=$(awk -F '\t' '$5 == "reload" { print $1 }' "$TMP/keys" | sort | tr '\n' ' ')
+check "the reloadable keys listed at the top of $CONF are the table's" test "$listed" = "$table"
 
 # The generator refuses a page that would drift from the code.
 awk '/^# Flows\/s floor/ { next } { print }' "$CONF" > "$TMP/nodoc.conf"

@@ -133,6 +133,7 @@ exposure=$(sed -n 's/.*Overall exposure level for floodwatch.service: \([0-9.]*\
 echo "package: systemd-analyze security exposure $exposure"
 check "systemd-analyze security rated the unit" test -n "$exposure"
 check "exposure $exposure <= 2.5" awk -v e="$exposure" 'BEGIN { exit !(e <= 2.5) }'
+check "reload checks the config first, then sends SIGHUP" sh -c "grep -A1 -x 'ExecReload=/usr/bin/floodwatch check-config -c /etc/floodwatch/floodwatch.conf' '$UNIT' | grep -qx 'ExecReload=/bin/kill -HUP \\\$MAINPID'"
 for k in 'Type=notify' 'WatchdogSec=' 'User=floodwatch' 'RuntimeDirectory=floodwatch' 'StateDirectory=floodwatch' \
     'LogsDirectory=floodwatch' 'ProtectSystem=strict' 'SystemCallFilter=@system-service' 'CapabilityBoundingSet=$' \
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK'; do

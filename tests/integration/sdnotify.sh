@@ -1,6 +1,7 @@
 # systemd's notify protocol without systemd: a datagram socket stands in for
 # NOTIFY_SOCKET.  `run` says READY=1 once it listens, pings WATCHDOG=1 from
-# its main loop while WATCHDOG_USEC is set, and says STOPPING=1 on SIGTERM;
+# its main loop while WATCHDOG_USEC is set, RELOADING=1 (with MONOTONIC_USEC)
+# then READY=1 around a SIGHUP reload, and STOPPING=1 on SIGTERM;
 # without NOTIFY_SOCKET it runs as before.
 . tests/integration/lib.sh
 SOCK="$TMP/notify.sock"
@@ -38,6 +39,9 @@ check "the log says the watchdog period and the ping interval" \
 sleep 3.5
 pings=$(grep -c "WATCHDOG=1" "$TMP/notes" || true)
 check "WATCHDOG=1 is pinged from the 1 s tick (got $pings in 3.5 s)" test "$pings" -ge 2
+kill -HUP "$DAEMON_PID"
+wait_for "$TMP/log" "changed settings applied"
+wait_for "$TMP/notes" "STATUS=ready: listening"
 kill -TERM "$DAEMON_PID"
 set +e; wait "$DAEMON_PID"; rc=$?; set -e
 DAEMON_PID=""
@@ -45,7 +49,10 @@ check "SIGTERM: exit 0" test $rc -eq 0
 wait "$LISTENER" || true
 cat "$TMP/notes"
 check "STOPPING=1 on SIGTERM" grep -q "STOPPING=1" "$TMP/notes"
-check "READY=1 was sent once" test "$(grep -c 'READY=1' "$TMP/notes")" -eq 1
+check "READY=1 was sent twice: at start and after the reload" test "$(grep -c 'READY=1' "$TMP/notes")" -eq 2
+check "SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1" \
+	sh -c "grep -v WATCHDOG '$TMP/notes' | awk '{ print \$2 }' | grep -A1 -x 'RELOADING=1' | grep -q '^MONOTONIC_USEC=[0-9]*\$' &&
+	       grep -v WATCHDOG '$TMP/notes' | awk '{ print \$2 }' | sed -n '/^RELOADING=1\$/,\$p' | grep -qx 'READY=1'"
 
 # Without WATCHDOG_USEC: READY=1 and no pings; without NOTIFY_SOCKET: nothing breaks.
 rm -f "$SOCK" "$TMP/notes"

@@ -189,7 +189,7 @@ END_TEST
 
 /*
  * fw_config_print_keys (floodwatch.conf(5) is generated from it): one line
- * per key of fw_config_print, in the same order, with four fields; each
+ * per key of fw_config_print, in the same order, with five fields; each
  * default is accepted by --set, and each integer range is the one enforced.
  */
 START_TEST(test_config_keys_table)
@@ -202,7 +202,8 @@ START_TEST(test_config_keys_table)
 	ck_assert_ptr_nonnull(f);
 	fw_config_print_keys(f);
 	fclose(f);
-	ck_assert_ptr_nonnull(strstr(keys, "\nlisten.batch\tinteger\t64\t1..1024\n"));
+	ck_assert_ptr_nonnull(strstr(keys, "\nlisten.batch\tinteger\t64\t1..1024\trestart\n"));
+	ck_assert_ptr_nonnull(strstr(keys, "\ndetector.multiplier\tnumber\t4\t1..1e+06\treload\n"));
 	fw_config_defaults(&c);
 	printed = print_cfg(&c);
 	/* Count the "key = value" lines of the printed defaults (rdkafka.* none). */
@@ -215,14 +216,17 @@ START_TEST(test_config_keys_table)
 
 		for (const char *p = l; *p != '\0'; p++)
 			fields += *p == '\t';
-		ck_assert_msg(fields == 3, "not 4 fields: %s", l);
+		ck_assert_msg(fields == 4, "not 5 fields: %s", l);
 		name[0] = type[0] = def[0] = range[0] = '\0';
 		ck_assert_int_eq(sscanf(l, "%127[^\t]\t%31[^\t]\t", name, type), 2);
 		{
 			const char *d = strchr(strchr(l, '\t') + 1, '\t') + 1, *r = strchr(d, '\t');
+			const char *rl = strchr(r + 1, '\t');
 
 			snprintf(def, sizeof(def), "%.*s", (int)(r - d), d);
-			snprintf(range, sizeof(range), "%s", r + 1);
+			snprintf(range, sizeof(range), "%.*s", (int)(rl - r - 1), r + 1);
+			ck_assert_msg(strcmp(rl + 1, "reload") == 0 || strcmp(rl + 1, "restart") == 0, "%s", l);
+			ck_assert_int_eq(fw_config_key_reloadable(name), strcmp(rl + 1, "reload") == 0);
 		}
 		ck_assert_ptr_nonnull(strchr(name, '.'));
 		snprintf(set, sizeof(set), "%s=%s", name, def);
@@ -648,6 +652,53 @@ START_TEST(test_config_validate_cross_keys)
 }
 END_TEST
 
+/*
+ * SIGHUP (fw_config_reload_merge): changed reloadable keys are counted and
+ * kept at their new value; changed restart-only keys (table sizes, sockets,
+ * files, rdkafka.*) go back to the running value, so what is handed over
+ * never resizes anything.
+ */
+START_TEST(test_config_reload_merge)
+{
+	struct fw_config cur, next, want;
+	char err[256];
+
+	fw_config_defaults(&cur);
+	ck_assert_int_eq(fw_config_set(&cur, "kafka.rdkafka.acks=all", err, sizeof(err)), FW_OK);
+	next = cur;
+	ck_assert_int_eq(fw_config_reload_merge(&cur, &next), 0);
+	assert_cfg_eq(&cur, &next);
+
+	/* Reloadable: thresholds, lists, log level, retention, notify. */
+	ck_assert_int_eq(fw_config_set(&next, "detector.multiplier=2.5", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "detector.networks=192.0.2.0/24@500", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "dns.zones=example.org", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "general.log_level=debug", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "sqlite.retention_days=7", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "notify.timeout_ms=500", err, sizeof(err)), FW_OK);
+	want = next;
+	/* Restart-only: sizes, the clock, sockets, files, users, rdkafka.*. */
+	ck_assert_int_eq(fw_config_set(&next, "detector.max_victims=1024", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "detector.window_ms=500", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "dns.max_zones=64", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "pipeline.ring_slots=1024", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "listen.netflow=127.0.0.1:9995", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "sqlite.path=/tmp/other.db", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "general.user=daemon", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_set(&next, "kafka.rdkafka.acks=1", err, sizeof(err)), FW_OK);
+	ck_assert_int_eq(fw_config_reload_merge(&cur, &next), 6);
+	assert_cfg_eq(&next, &want);
+	ck_assert_int_eq(next.kafka_nprops, 1);
+	ck_assert_str_eq(next.kafka_prop_val[0], "all");
+
+	ck_assert_int_eq(fw_config_key_reloadable("detector.min_pps"), 1);
+	ck_assert_int_eq(fw_config_key_reloadable("detector.max_victims"), 0);
+	ck_assert_int_eq(fw_config_key_reloadable("listen.netflow"), 0);
+	ck_assert_int_eq(fw_config_key_reloadable("detector.nope"), -1);
+	ck_assert_int_eq(fw_config_key_reloadable("detector"), -1);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -659,6 +710,7 @@ config_suite(void)
 	tcase_add_test(v, test_config_print_roundtrip);
 	tcase_add_test(v, test_config_keys_table);
 	tcase_add_test(v, test_config_partial_file_keeps_others);
+	tcase_add_test(v, test_config_reload_merge);
 	tcase_add_test(v, test_config_comments);
 	tcase_add_test(v, test_config_set_forms);
 	tcase_add_loop_test(m, test_config_bad_text, 0, (int)(sizeof(bad_files) / sizeof(bad_files[0])));

@@ -456,6 +456,94 @@ START_TEST(test_detect_bad_config)
 }
 END_TEST
 
+/* Queries for NAME at t from one client (DNS side of the reload test). */
+static void
+ask(struct fw_detect *d, int64_t t, const char *name, int n)
+{
+	struct fw_dnsq q[8];
+
+	for (int i = 0; i < n && i < 8; i++) {
+		memset(&q[i], 0, sizeof(q[i]));
+		q[i].time_ms = t + i;
+		addr_v4(&q[i].client, 192, 0, 2, 53);
+		q[i].qtype = 1;
+		q[i].rcode = FW_RCODE_NONE;
+		q[i].source = FW_DNS_DNSTAP;
+		snprintf(q[i].qname, sizeof(q[i].qname), "x%d.%s", i, name);
+		q[i].qname_len = (uint8_t)strlen(q[i].qname);
+	}
+	fw_detect_dns(d, q, (size_t)(n < 8 ? n : 8));
+}
+
+/*
+ * SIGHUP's fw_detect_reconfigure: in the middle of an open alert, new
+ * thresholds, a new network and a new DNS zone apply at once while the
+ * alert goes on under its id (one start, one end), the window clock and
+ * the tables stay (a changed table size is ignored), and a bad list
+ * changes nothing.
+ */
+START_TEST(test_detect_reconfigure)
+{
+	struct fw_config cfg;
+	struct fw_detect *d = NULL;
+	struct fw_detect_stats st0, st1, st2;
+	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_addr other_net;
+	struct fw_flow f;
+	char err[256];
+	const struct fw_alert_ev *start;
+
+	ck_assert_ptr_nonnull(s);
+	fw_config_defaults(&cfg);
+	snprintf(cfg.networks, sizeof(cfg.networks), "198.51.100.0/24");
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
+	addr_v4(&other_net, 192, 0, 2, 9);
+
+	feed(d, &floods[0], T0, 20, 10, 60);
+	flow(&f, T0 + 20500, &other_net, 1, 17, 0, 1234, 53, 100, 100 * 540);
+	fw_detect_flows(d, &f, 1);
+	ask(d, T0 + 20600, "a.b.c.example.com", 4);
+	feed(d, &floods[0], T0 + 21000, 9, 0, 9);  /* closes the windows above */
+	fw_detect_get_stats(d, &st0);
+	ck_assert_uint_eq(count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(count(s, FW_EV_END), 0);
+	ck_assert_uint_eq(st0.unwatched, 1);
+	ck_assert_uint_eq(st0.zones, 2);          /* a.b.c.example.com and example.com */
+
+	/* Bad: nothing changes. */
+	snprintf(cfg.networks, sizeof(cfg.networks), "not-a-prefix");
+	ck_assert_int_eq(fw_detect_reconfigure(d, &cfg, err, sizeof(err)), FW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "detector.networks"));
+
+	cfg.multiplier = 8;
+	cfg.min_pps = 100;
+	cfg.max_victims = 64;                      /* sizes a table: ignored */
+	snprintf(cfg.networks, sizeof(cfg.networks), "198.51.100.0/24, 192.0.2.0/24");
+	snprintf(cfg.dns_zones, sizeof(cfg.dns_zones), "c.example.com");
+	ck_assert_int_eq(fw_detect_reconfigure(d, &cfg, err, sizeof(err)), FW_OK);
+	fw_detect_get_stats(d, &st1);
+	ck_assert_uint_eq(st1.memory_bytes, st0.memory_bytes);
+	ck_assert_uint_eq(st1.windows_closed, st0.windows_closed);
+	ck_assert_uint_eq(st1.victims, st0.victims);
+
+	flow(&f, T0 + 30500, &other_net, 1, 17, 0, 1234, 53, 100, 100 * 540);
+	fw_detect_flows(d, &f, 1);
+	ask(d, T0 + 30600, "a.b.c.example.com", 4);
+	/* The flood goes on 10 s, then calm: the alert ends once, same id. */
+	feed(d, &floods[0], T0 + 31000, 30, 0, 10);
+	fw_detect_get_stats(d, &st2);
+	ck_assert_uint_eq(st2.unwatched, 1);      /* the new network is watched */
+	ck_assert_uint_eq(st2.zones, 3);          /* ... and the new zone tracked */
+	ck_assert_uint_eq(count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(count(s, FW_EV_END), 1);
+	start = find(s, FW_EV_START);
+	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
+		ck_assert_str_eq(s->ev[i].id, start->id);
+	fw_detect_free(d);
+	free(s);
+}
+END_TEST
+
 Suite *
 detect_suite(void)
 {
@@ -468,6 +556,7 @@ detect_suite(void)
 	tcase_add_test(v, test_detect_finish_ends_open_alert);
 	tcase_add_test(v, test_detect_two_victims);
 	tcase_add_test(v, test_detect_nf5_capture);
+	tcase_add_test(v, test_detect_reconfigure);
 	tcase_add_test(l, test_detect_negative_times);
 	tcase_add_test(l, test_detect_lateness_from_first_record);
 	tcase_add_test(l, test_detect_victim_table_full);
