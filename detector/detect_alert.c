@@ -41,7 +41,6 @@ det_warm_threshold(const struct det_core *c, double learned, double warm)
 		return learned;
 	/* The floor alone: what was learned so far may be a flood's first,
 	 * partial window, and must not lift the bar above the flood. */
-	(void)learned;
 	return warm > 0 ? warm : INFINITY;
 }
 
