@@ -57,6 +57,11 @@ enum kind {
 	K_DUR_MS, K_DUR_US, K_SYSINIT,
 	K_SAMPLER_ID, K_INTERVAL, K_PKT_INTERVAL, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
 	K_IPVER,                           /* 60: ipVersion, picks the family of dual templates */
+	/* RFC 5103 reverse direction (enterprise 29305): a biflow's second flow */
+	K_R_BYTES, K_R_PKTS, K_R_TOT_BYTES, K_R_TOT_PKTS, K_R_TCPFLAGS,
+	/* PSAMP packet reports (RFC 5476/5477): the sampled packet itself */
+	K_L2SEC, K_L3SEC,                  /* 315 dataLinkFrameSection, 313/317 IP sections */
+	K_FRAME_SIZE, K_IPLEN,             /* 312 dataLinkFrameSize; 224/190 IP total length */
 	K_NKINDS
 };
 _Static_assert(K_NKINDS <= 64, "kind mask is 64 bits");
@@ -117,8 +122,37 @@ field_kind(uint16_t type)
 	case 306: return K_PKT_SPACE;
 	case 309: return K_SAMP_SIZE;
 	case 310: return K_SAMP_POP;
+	case 104:                       /* layer2packetSectionData (Cisco v9) */
+	case 315: return K_L2SEC;       /* dataLinkFrameSection */
+	case 313:                       /* ipHeaderPacketSection */
+	case 317: return K_L3SEC;       /* mplsPayloadPacketSection: IP after the labels */
+	case 312: return K_FRAME_SIZE;  /* dataLinkFrameSize */
+	case 190:                       /* totalLengthIPv4 */
+	case 224: return K_IPLEN;       /* ipTotalLength */
 	default:  return K_SKIP;        /* includes 35/49 sampling algorithm */
 	}
+}
+
+#define PEN_REVERSE 29305u  /* RFC 5103: reverse information elements */
+
+/* The reverse counterpart of an IANA element (RFC 5103 s6.1), if we use it. */
+static uint8_t
+reverse_kind(uint16_t type)
+{
+	switch (type) {
+	case 1:   return K_R_BYTES;
+	case 2:   return K_R_PKTS;
+	case 6:   return K_R_TCPFLAGS;
+	case 85:  return K_R_TOT_BYTES;
+	case 86:  return K_R_TOT_PKTS;
+	default:  return K_SKIP;
+	}
+}
+
+static bool
+is_section(uint8_t kind)
+{
+	return kind == K_L2SEC || kind == K_L3SEC;
 }
 
 struct tkey {
@@ -140,7 +174,7 @@ struct op {
 	uint16_t off;         /* fixed templates: offset in the record */
 	uint16_t len;         /* field bytes (K_VAR: unused) */
 	uint8_t kind;
-	uint8_t pad;
+	uint8_t var;          /* variable length on the wire (RFC 7011 s7) */
 };
 
 /* A compiled template: all that decoding a record needs. */
@@ -430,7 +464,7 @@ fw_dec_reason_name(enum fw_dec_reason r)
 		[FW_DEC_RECORD] = "record", [FW_DEC_OUT_FULL] = "out_full",
 		[FW_DEC_EXP_FULL] = "exporter_full", [FW_DEC_SAMPLER_FULL] = "sampler_full",
 		[FW_DEC_TMPL_QUOTA] = "template_quota", [FW_DEC_TMPL_EVICTED] = "template_evicted",
-		[FW_DEC_TMPL_REDEFINED] = "template_redefined",
+		[FW_DEC_TMPL_REDEFINED] = "template_redefined", [FW_DEC_SECTION] = "section_not_ip",
 	};
 
 	return (unsigned)r < FW_DEC_NREASONS ? names[r] : "unknown";
@@ -632,8 +666,11 @@ compile(struct tdef *t, uint8_t version, bool options, uint16_t nscope,
 		 * data field numbers (RFC 3954 s6.1): never interpret them. */
 		if (s->pen == 0 && !(version == 9 && i < nscope))
 			kind = field_kind(s->type);
+		else if (s->pen == PEN_REVERSE && version == 10 && !options)
+			kind = reverse_kind(s->type);
 		if (s->len == 0xffff) {
-			kind = K_VAR;
+			if (!is_section(kind))
+				kind = K_VAR;  /* skipped by its own length */
 			off += 1;  /* at least the length byte */
 		} else {
 			switch (kind) {
@@ -645,6 +682,7 @@ compile(struct tdef *t, uint8_t version, bool options, uint16_t nscope,
 				if (s->len != 16)
 					kind = K_SKIP;
 				break;
+			case K_L2SEC: case K_L3SEC:  /* any length: the bytes exported */
 			case K_SKIP:
 				break;
 			default:
@@ -668,10 +706,10 @@ compile(struct tdef *t, uint8_t version, bool options, uint16_t nscope,
 		} else if (kind == K_SKIP) {
 			continue;
 		}
-		t->ops[nops].off = (uint16_t)(off - (kind == K_VAR ? 1 : s->len));
-		t->ops[nops].len = kind == K_VAR ? 0 : s->len;
+		t->ops[nops].var = s->len == 0xffff;
+		t->ops[nops].off = (uint16_t)(off - (t->ops[nops].var ? 1 : s->len));
+		t->ops[nops].len = t->ops[nops].var ? 0 : s->len;
 		t->ops[nops].kind = kind;
-		t->ops[nops].pad = 0;
 		nops++;
 		if (kind > K_VAR)
 			t->mask |= M(kind);
@@ -1209,34 +1247,48 @@ family(uint64_t mask, const uint64_t *v, struct fw_flow *f)
 		addr4(&f->dst, v[K_DST4]);
 }
 
+/* The values of one data record: integers by kind, and where the sampled
+ * packet's bytes are (PSAMP sections point into the datagram). */
+struct rec {
+	uint64_t v[K_NKINDS];
+	const uint8_t *sec[2];     /* [0] K_L2SEC, [1] K_L3SEC */
+	size_t sec_len[2];
+};
+
 /* IPv4 addresses wait in v[] (as integers) until finish() has chosen the
  * family; IPv6 ones go straight into the flow. */
 static inline void
-apply(uint8_t kind, const uint8_t *p, unsigned len, uint64_t *v, struct fw_flow *f)
+apply(uint8_t kind, const uint8_t *p, unsigned len, struct rec *r, struct fw_flow *f)
 {
 	switch (kind) {
 	case K_SRC6: memcpy(f->src.b, p, 16); break;
 	case K_DST6: memcpy(f->dst.b, p, 16); break;
-	default:     v[kind] = load_be(p, len); break;
+	case K_L2SEC:
+	case K_L3SEC:
+		r->sec[kind - K_L2SEC] = p;
+		r->sec_len[kind - K_L2SEC] = len;
+		break;
+	default:     r->v[kind] = load_be(p, len); break;
 	}
 }
 
 /* One variable-layout record from cursor c; FW_OK or the cursor's error. */
 static int
-rec_var(const struct tdef *t, struct fw_cur *c, uint64_t *v, struct fw_flow *f)
+rec_var(const struct tdef *t, struct fw_cur *c, struct rec *r, struct fw_flow *f)
 {
 	for (uint16_t i = 0; i < t->nops; i++) {
 		const struct op *o = &t->ops[i];
 		const uint8_t *p;
 
-		if (o->kind == K_VAR) {
+		if (o->var) {
 			size_t l = fw_cur_u8(c);
 
 			if (l == 255)  /* RFC 7011 s7: 255 then a 2-byte length */
 				l = fw_cur_u16(c);
-			fw_cur_skip(c, l);
+			if ((p = fw_cur_take(c, l)) != NULL && o->kind != K_VAR)
+				apply(o->kind, p, (unsigned)l, r, f);  /* a section */
 		} else if ((p = fw_cur_take(c, o->len)) != NULL && o->kind != K_SKIP) {
-			apply(o->kind, p, o->len, v, f);
+			apply(o->kind, p, o->len, r, f);
 		}
 	}
 	return c->err;
@@ -1297,13 +1349,70 @@ struct smemo {
 	bool valid;
 };
 
-static void
-finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw_flow *f,
+#define M_ADDR (M(K_SRC4) | M(K_DST4) | M(K_SRC6) | M(K_DST6))
+#define M_PKTS (M(K_IN_PKTS) | M(K_TOT_PKTS) | M(K_OUT_PKTS))
+#define M_BYTES (M(K_IN_BYTES) | M(K_TOT_BYTES) | M(K_OUT_BYTES))
+#define M_SEC (M(K_L2SEC) | M(K_L3SEC))
+#define M_REV (M(K_R_BYTES) | M(K_R_PKTS) | M(K_R_TOT_BYTES) | M(K_R_TOT_PKTS))
+
+/*
+ * A PSAMP packet report (RFC 5476/5477): the sampled packet's headers go
+ * through the collector's one L2/L3 dissector (pkt.c), as sFlow raw headers
+ * do: an IP header section (313, or 317 after an MPLS stack) first, else a
+ * data link frame section (315, Ethernet).  What the record states itself
+ * wins; the packet fills the rest.  Returns FW_OK with *l3_len (0: unknown)
+ * or the dissector's error when neither section holds an IP packet.
+ */
+static int
+packet_section(const struct rec *r, uint64_t mask, struct fw_flow *f, uint32_t *l3_len)
+{
+	struct fw_pkt_l3 ip;
+	int rc = FW_EUNSUPPORTED;
+
+	if (mask & M(K_L3SEC))
+		rc = fw_pkt_l3(FW_LINK_RAW, r->sec[1], r->sec_len[1], &ip);
+	if (rc != FW_OK && (mask & M(K_L2SEC)))
+		rc = fw_pkt_l3(FW_LINK_ETHERNET, r->sec[0], r->sec_len[0], &ip);
+	if (rc != FW_OK)
+		return rc;
+	if (!(mask & M_ADDR)) {
+		f->src = ip.src;
+		f->dst = ip.dst;
+	}
+	if (!(mask & M(K_PROTO)))
+		f->proto = ip.proto;
+	if (!(mask & (M(K_SPORT) | M(K_ICMP))))
+		f->sport = ip.sport;
+	if (!(mask & M(K_DPORT)))
+		f->dport = ip.dport;
+	if (!(mask & M(K_TCPFLAGS)))
+		f->tcp_flags = ip.tcp_flags;
+	if (!(mask & M(K_TOS)))
+		f->tos = ip.tos;
+	if (!(mask & (M(K_TTL) | M(K_TTL_MIN) | M(K_TTL_MAX))))
+		f->ttl = ip.ttl;
+	*l3_len = ip.l3_len;
+	return FW_OK;
+}
+
+static uint64_t
+scaled(uint64_t n, uint32_t mul)
+{
+	/* Hostile counters saturate instead of wrapping into plausible ones;
+	 * fw_decode then drops them as implausible. */
+	return n > UINT64_MAX / mul ? UINT64_MAX : n * mul;
+}
+
+/* Fill f from record r; false when the record yields no flow (a packet
+ * report whose sampled packet is not IP: counted). */
+static bool
+finish(struct fw_tmpl_msg *m, const struct tdef *t, const struct rec *r, struct fw_flow *f,
     struct smemo *sm)
 {
+	const uint64_t *v = r->v;
 	uint64_t mask = t->mask;
 	uint64_t pkts, bytes;
-	uint32_t rate = 0, mul;
+	uint32_t rate = 0, mul, l3_len = 0;
 	int64_t start, end, dur = 0;
 	bool hs, he;
 
@@ -1326,12 +1435,26 @@ finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw
 		f->ttl = (uint8_t)v[K_TTL_MAX];
 	if ((mask & M(K_ICMP)) && !(mask & M(K_SPORT)) && (f->proto == 1 || f->proto == 58))
 		f->sport = (uint16_t)v[K_ICMP];
+	if ((mask & M_SEC) && packet_section(r, mask, f, &l3_len) != FW_OK && !(mask & M_ADDR)) {
+		fw_tmpl_count(m, FW_DEC_SECTION);
+		return false;
+	}
 
 	/* Counters: ingress delta first, then totals, then egress. */
 	bytes = mask & M(K_IN_BYTES) ? v[K_IN_BYTES] :
 	    mask & M(K_TOT_BYTES) ? v[K_TOT_BYTES] : v[K_OUT_BYTES];
 	pkts = mask & M(K_IN_PKTS) ? v[K_IN_PKTS] :
 	    mask & M(K_TOT_PKTS) ? v[K_TOT_PKTS] : v[K_OUT_PKTS];
+	/* A packet report (a sampled packet, not a flow) counts that packet:
+	 * its IP length from the header, else the stated lengths. */
+	if (!(mask & M_PKTS) && (mask & (M_SEC | M(K_IPLEN) | M(K_FRAME_SIZE)))) {
+		pkts = 1;
+		if (!(mask & M_BYTES))
+			bytes = l3_len != 0 ? l3_len : mask & M(K_IPLEN) ? v[K_IPLEN] : v[K_FRAME_SIZE];
+		m->st->packet_reports++;
+		if (m->exp != NULL)
+			m->exp->packet_reports++;
+	}
 
 	/* Times: absolute forms first, duration fills the missing end. */
 	int64_t sys_init = mask & M(K_SYSINIT) ? clamp_ms(v[K_SYSINIT]) :
@@ -1373,10 +1496,46 @@ finish(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v, struct fw
 	}
 	f->sampling = rate;
 	mul = rate ? rate : 1;
-	/* Hostile counters saturate instead of wrapping into plausible ones;
-	 * fw_decode then drops them as implausible. */
-	f->pkts = pkts > UINT64_MAX / mul ? UINT64_MAX : pkts * mul;
-	f->bytes = bytes > UINT64_MAX / mul ? UINT64_MAX : bytes * mul;
+	f->pkts = scaled(pkts, mul);
+	f->bytes = scaled(bytes, mul);
+	return true;
+}
+
+/*
+ * The reverse flow of an RFC 5103 biflow (reverse elements of enterprise
+ * 29305, as YAF and ipfixprobe export): addresses, ports and interfaces
+ * swapped, the reverse counters and flags, the same times and sampling.
+ * Returns false when the reverse direction carried nothing (a one-way
+ * flow of a biflow template), which yields no record.
+ */
+static bool
+reverse(const struct tdef *t, const uint64_t *v, const struct fw_flow *fwd, struct fw_flow *f)
+{
+	uint64_t mask = t->mask;
+	uint64_t pkts = mask & M(K_R_PKTS) ? v[K_R_PKTS] : v[K_R_TOT_PKTS];
+	uint64_t bytes = mask & M(K_R_BYTES) ? v[K_R_BYTES] : v[K_R_TOT_BYTES];
+	uint32_t mul = fwd->sampling ? fwd->sampling : 1;
+
+	if (pkts == 0 && bytes == 0)
+		return false;
+	*f = *fwd;
+	f->src = fwd->dst;
+	f->dst = fwd->src;
+	f->in_if = fwd->out_if;
+	f->out_if = fwd->in_if;
+	if (fwd->proto == 1 || fwd->proto == 58) {
+		f->sport = 0;  /* the reply's ICMP type is not exported */
+		f->dport = 0;
+	} else {
+		f->sport = fwd->dport;
+		f->dport = fwd->sport;
+	}
+	f->tcp_flags = (uint8_t)v[K_R_TCPFLAGS];
+	f->ttl = 0;    /* reverse TTL and ToS: not exported by the forward fields */
+	f->tos = 0;
+	f->pkts = scaled(pkts, mul);
+	f->bytes = scaled(bytes, mul);
+	return true;
 }
 
 static void
@@ -1396,47 +1555,66 @@ options_record(struct fw_tmpl_msg *m, const struct tdef *t, const uint64_t *v)
 		m->exp->sys_init_ms = clamp_ms(v[K_SYSINIT]);
 }
 
+static bool
+room(const struct fw_tmpl_msg *m)
+{
+	return m->n < m->max && m->n < FW_TMPL_MAX_RECS_PER_DGRAM;
+}
+
 static void
 decode_set(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, size_t len)
 {
 	struct fw_cur c = fw_cur_make(body, len);
 	struct smemo sm = { 0, 0, false };
 	struct fw_flow scratch = { 0 };  /* options records and overflow land here */
-	uint64_t v[K_NKINDS];
+	struct rec r;
 
 	/* Every kind in t->mask is rewritten by each record and the others
 	 * stay zero, so one clear per set is enough. */
-	memset(v, 0, sizeof(v));
+	memset(&r, 0, sizeof(r));
 	/* Padding (RFC 7011 s3.3.1) is shorter than a record: loop ends. */
 	while (fw_cur_left(&c) >= t->min_len) {
 		struct fw_flow *f;
-		bool keep = !t->options && m->n < m->max && m->n < FW_TMPL_MAX_RECS_PER_DGRAM;
+		bool keep = !t->options && room(m);
 
 		f = keep ? &m->out[m->n] : &scratch;
 		memset(f, 0, sizeof(*f));
 		if (!t->varlen) {
-			const uint8_t *r = fw_cur_take(&c, t->min_len);
+			const uint8_t *p = fw_cur_take(&c, t->min_len);
 
 			for (uint16_t i = 0; i < t->nops; i++) {
 				const struct op *o = &t->ops[i];
 
-				apply(o->kind, r + o->off, o->len, v, f);
+				apply(o->kind, p + o->off, o->len, &r, f);
 			}
-		} else if (rec_var(t, &c, v, f) != FW_OK) {
+		} else if (rec_var(t, &c, &r, f) != FW_OK) {
 			fw_tmpl_count(m, FW_DEC_RECORD);
 			return;
 		}
 		m->data_records++;
 		if (t->options) {
-			options_record(m, t, v);
+			options_record(m, t, r.v);
 			continue;
 		}
 		if (!keep) {
 			fw_tmpl_count(m, FW_DEC_OUT_FULL);
 			continue;
 		}
-		finish(m, t, v, f, &sm);
+		if (!finish(m, t, &r, f, &sm))
+			continue;
 		m->n++;
+		if (!(t->mask & M_REV))
+			continue;
+		/* The biflow's reverse direction is a flow of its own. */
+		if (!room(m)) {
+			if (reverse(t, r.v, f, &scratch))
+				fw_tmpl_count(m, FW_DEC_OUT_FULL);
+		} else if (reverse(t, r.v, f, &m->out[m->n])) {
+			m->n++;
+			m->st->reverse_records++;
+			if (m->exp != NULL)
+				m->exp->reverse_records++;
+		}
 	}
 }
 

@@ -26,6 +26,21 @@
  * offset table (field -> offset, length, kind).  A data record is then
  * decoded by walking that table, without re-reading the template.
  *
+ * Data records become struct fw_flow; two export forms give more or other
+ * than one flow per record:
+ *  - RFC 5103 biflows (reverse elements, enterprise 29305: YAF, ipfixprobe)
+ *    give two records, the forward flow and, when its reverse counters are
+ *    not zero, the reverse one (addresses, ports and interfaces swapped,
+ *    reverse counters and TCP flags, same times and sampling);
+ *  - PSAMP packet reports (RFC 5476/5477): a record with a dataLinkFrameSection
+ *    (315), ipHeaderPacketSection (313) or mplsPayloadPacketSection (317)
+ *    is one sampled packet; its headers go through fw_pkt_l3() (pkt.c) and
+ *    fill what the record does not state; packets 1 and bytes its IP length
+ *    (else ipTotalLength 224/190, else dataLinkFrameSize 312) unless the
+ *    record has counters, both times the sampling rate in force.  A report
+ *    whose packet is not IP and has no addresses is counted
+ *    (FW_DEC_SECTION) and yields nothing.
+ *
  * Besides templates the cache holds, all with fixed capacity:
  *  - sampling rates learnt from options data, keyed by exporter + domain +
  *    sampler id, applied to that exporter's data records;
@@ -70,6 +85,7 @@ enum fw_dec_reason {
 	FW_DEC_TMPL_QUOTA,     /* exporter address over its template quota: refused */
 	FW_DEC_TMPL_EVICTED,   /* its template evicted from a full cache */
 	FW_DEC_TMPL_REDEFINED, /* template redefined with other fields (spoofing?) */
+	FW_DEC_SECTION,        /* packet report whose sampled frame/header is not IP: no record */
 	FW_DEC_NREASONS
 };
 
@@ -90,6 +106,8 @@ struct fw_flow_dec_stats {
 	uint64_t sets_replayed;      /* buffered data sets decoded later */
 	uint64_t sampling_updates;   /* rates learnt from options data */
 	uint64_t sampling_default;   /* records given the default sampling rate */
+	uint64_t reverse_records;    /* RFC 5103 biflows: reverse-direction records made */
+	uint64_t packet_reports;     /* records of one sampled packet (PSAMP sections, lengths) */
 	uint64_t err[FW_DEC_NREASONS];  /* by reason */
 };
 
@@ -114,6 +132,8 @@ struct fw_flow_exporter {
 	int64_t last_seen_ms;        /* arrival time of the last datagram */
 	int64_t sys_init_ms;         /* IPFIX systemInitTimeMilliseconds, 0 unknown */
 	uint64_t templates;          /* templates learnt (new definitions, not refreshes) */
+	uint64_t reverse_records;    /* of records, RFC 5103 reverse directions */
+	uint64_t packet_reports;     /* of records, single sampled packets (PSAMP) */
 };
 
 struct fw_tmpl_cfg {
