@@ -56,6 +56,8 @@ struct sum_ent {
 	uint64_t templates, datagrams, seq_lost;
 	uint64_t err[FW_DEC_NREASONS];
 	uint64_t implausible, zero_dst, bad_samples;
+	uint64_t discard_samples, other_samples;  /* sFlow: events and skipped types */
+	uint64_t reverse_records, packet_reports; /* IPFIX: biflow reverses, PSAMP packets */
 	int64_t p50_ms, p99_ms;    /* record durations, -1 unknown */
 };
 
@@ -397,6 +399,8 @@ merge_tmpl(void *ctx, const struct fw_flow_exporter *x)
 	if (e == NULL)
 		return;
 	e->templates += x->templates;
+	e->reverse_records += x->reverse_records;
+	e->packet_reports += x->packet_reports;
 	e->datagrams += x->datagrams;
 	e->seq_lost += x->seq_lost;
 	for (int r = 0; r < FW_DEC_NREASONS; r++)
@@ -434,6 +438,8 @@ merge_decoder(void *ctx, struct fw_decoder *dec)
 		e->datagrams += ag[i].datagrams;
 		e->seq_lost += ag[i].seq_lost;
 		e->bad_samples += ag[i].bad_samples;
+		e->discard_samples += ag[i].discard_samples;
+		e->other_samples += ag[i].other_samples;
 	}
 	for (size_t i = 0; i < np; i++) {
 		uint8_t src = kind_src(prof[i].kind);
@@ -501,8 +507,17 @@ sum_json(const struct sum_ent *e)
 	if (e->rates_other > 0)
 		(void)json_object_set_new(rates, "other", json_integer((json_int_t)e->rates_other));
 	(void)json_object_set_new(o, "sampling", rates);
-	if (e->format == FW_SRC_NF9 || e->format == FW_SRC_IPFIX)
+	if (e->format == FW_SRC_NF9 || e->format == FW_SRC_IPFIX) {
 		(void)json_object_set_new(o, "templates", json_integer((json_int_t)e->templates));
+		/* of the records: biflows' reverse directions, single sampled packets */
+		(void)json_object_set_new(o, "reverse_records", json_integer((json_int_t)e->reverse_records));
+		(void)json_object_set_new(o, "packet_reports", json_integer((json_int_t)e->packet_reports));
+	}
+	if (e->format == FW_SRC_SFLOW) {
+		/* samples that give no record: drop events, types not decoded */
+		(void)json_object_set_new(o, "discard_samples", json_integer((json_int_t)e->discard_samples));
+		(void)json_object_set_new(o, "other_samples", json_integer((json_int_t)e->other_samples));
+	}
 	if (e->p50_ms >= 0) {
 		(void)json_object_set_new(o, "duration_p50_ms", json_integer(e->p50_ms));
 		(void)json_object_set_new(o, "duration_p99_ms", json_integer(e->p99_ms));
@@ -610,6 +625,16 @@ print_summary(struct dump *d, const struct fw_decode_stats *ds)
 			continue;
 		}
 		(void)json_object_set_new(o, "errors", errs);
+		if (k == FW_PAYLOAD_SFLOW5) {
+			json_t *st = json_object();
+
+			for (int t = 0; t < FW_SFLOW5_S_N && st != NULL; t++)
+				(void)json_object_set_new(st, fw_sflow5_sample_type_name((enum fw_sflow5_sample_type)t),
+				    json_integer((json_int_t)ds->sflow_samples[t]));
+			if (st != NULL)
+				(void)json_object_set_new(o, "samples", st);
+			(void)json_object_set_new(o, "records_skipped", json_integer((json_int_t)ds->sflow_records_skipped));
+		}
 		if (d->fmt == OUT_TEXT)
 			sum_text(o);
 		else

@@ -56,6 +56,15 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		    fw_pkt_kind_name(k), (unsigned long long)ds->datagrams[k],
 		    (unsigned long long)ds->records[k], (unsigned long long)e,
 		    (unsigned long long)ds->errors[k][FW_DERR_NOTEMPLATE]);
+		if (k == FW_PAYLOAD_SFLOW5) {
+			printf("  %-8s samples:", "");
+			for (int t = 0; t < FW_SFLOW5_S_N; t++)
+				printf(" %s=%llu", fw_sflow5_sample_type_name((enum fw_sflow5_sample_type)t),
+				    (unsigned long long)ds->sflow_samples[t]);
+			printf(", records skipped: %llu (enterprise %llu)\n",
+			    (unsigned long long)ds->sflow_records_skipped,
+			    (unsigned long long)ds->sflow_records_enterprise);
+		}
 	}
 	if (qs->lines > 0)
 		printf("  %-8s lines: %llu, records: %llu, other lines: %llu, malformed: %llu\n", "querylog",

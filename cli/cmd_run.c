@@ -194,6 +194,14 @@ log_decode(enum fw_log_level level, const struct fw_decode_stats *ds, int k)
 			    ds->tmpl[k], FW_DEC_NREASONS, reason_name);
 			break;
 		}
+	if (k == FW_PAYLOAD_SFLOW5) {
+		size_t off = (size_t)snprintf(tmpl, sizeof(tmpl), " samples:");
+
+		for (int t = 0; t < FW_SFLOW5_S_N && off < sizeof(tmpl); t++)
+			off += (size_t)snprintf(tmpl + off, sizeof(tmpl) - off, " %s=%llu",
+			    fw_sflow5_sample_type_name((enum fw_sflow5_sample_type)t),
+			    (unsigned long long)ds->sflow_samples[t]);
+	}
 	fw_log(level, "run", "decode %s: datagrams=%llu records=%llu errors=%llu%s%s", fw_pkt_kind_name(k),
 	    (unsigned long long)ds->datagrams[k], (unsigned long long)ds->records[k], (unsigned long long)e,
 	    drops, tmpl);

@@ -145,6 +145,17 @@ cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds)
 			snprintf(name, sizeof(name), "tmpl_%s", fw_dec_reason_name((enum fw_dec_reason)r));
 			cli_stats_add(cs, src, name, ds->tmpl[k][r]);
 		}
+		if (k != FW_PAYLOAD_SFLOW5)
+			continue;
+		/* Every sample type, also those not decoded (discarded packet
+		 * events, vendor samples): none goes unseen. */
+		for (int t = 0; t < FW_SFLOW5_S_N; t++) {
+			snprintf(name, sizeof(name), "sample_%s",
+			    fw_sflow5_sample_type_name((enum fw_sflow5_sample_type)t));
+			cli_stats_add(cs, src, name, ds->sflow_samples[t]);
+		}
+		cli_stats_add(cs, src, "records_skipped", ds->sflow_records_skipped);
+		cli_stats_add(cs, src, "records_skipped_enterprise", ds->sflow_records_enterprise);
 	}
 }
 

@@ -218,6 +218,8 @@ sflow_account(struct fw_decoder *d, int64_t at)
 	ag->flow_samples += in->flow_samples;
 	ag->counter_samples += in->counter_samples;
 	ag->bad_samples += in->bad_samples;
+	ag->discard_samples += in->discard_samples;
+	ag->other_samples += in->other_samples;
 	ag->drops = in->drops > ag->drops ? in->drops : ag->drops;
 	ag->last_seen_ms = at;
 	for (uint32_t i = 0; i < in->n_ifc; i++) {
@@ -472,6 +474,10 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 		break;
 	case FW_PAYLOAD_SFLOW5:
 		rc = fw_sflow5_decode(u->payload, u->len, &u->src, arrival_ms, flows, maxflows, &d->sfinfo);
+		for (int t = 0; t < FW_SFLOW5_S_N; t++)
+			d->st.sflow_samples[t] += d->sfinfo.by_type[t];
+		d->st.sflow_records_skipped += d->sfinfo.skipped_records;
+		d->st.sflow_records_enterprise += d->sfinfo.enterprise_records;
 		if (rc >= 0)
 			sflow_account(d, arrival_ms);
 		break;
@@ -530,4 +536,8 @@ fw_decode_stats_add(struct fw_decode_stats *a, const struct fw_decode_stats *b)
 		for (int r = 0; r < FW_DEC_NREASONS; r++)
 			a->tmpl[k][r] += b->tmpl[k][r];
 	}
+	for (int t = 0; t < FW_SFLOW5_S_N; t++)
+		a->sflow_samples[t] += b->sflow_samples[t];
+	a->sflow_records_skipped += b->sflow_records_skipped;
+	a->sflow_records_enterprise += b->sflow_records_enterprise;
 }

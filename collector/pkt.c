@@ -15,6 +15,7 @@
 #include "fw_pkt.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -215,9 +216,12 @@ ip_any(struct fw_cur *c, struct fw_pkt_l3 *ip)
 	}
 }
 
-/* What follows an EtherType: IPv4, IPv6, or an MPLS label stack over IP. */
+static int ethernet_in(struct fw_cur *c, struct fw_pkt_l3 *ip, bool pw);
+
+/* What follows an EtherType: IPv4, IPv6, or an MPLS label stack over IP or,
+ * unless already inside one (pw), over an Ethernet pseudowire. */
 static int
-by_ethertype(struct fw_cur *c, uint16_t type, struct fw_pkt_l3 *ip)
+by_ethertype(struct fw_cur *c, uint16_t type, struct fw_pkt_l3 *ip, bool pw)
 {
 	switch (type) {
 	case 0x0800: return ipv4(c, ip);
@@ -229,8 +233,16 @@ by_ethertype(struct fw_cur *c, uint16_t type, struct fw_pkt_l3 *ip)
 
 			if (l == NULL)
 				return FW_ETRUNC;
-			if (l[2] & 0x01)  /* bottom of stack: IP by its version nibble */
-				return ip_any(c, ip);
+			if (!(l[2] & 0x01))
+				continue;
+			/* Bottom of stack: IP by its version nibble; nibble 0 is
+			 * the control word of an Ethernet pseudowire (RFC 4385,
+			 * 4448), as routers export EoMPLS frame sections. */
+			if (fw_cur_left(c) >= 1 && (c->p[0] >> 4) == 0 && !pw) {
+				fw_cur_skip(c, 4);
+				return ethernet_in(c, ip, true);
+			}
+			return ip_any(c, ip);
 		}
 		return FW_EUNSUPPORTED;
 	default:
@@ -238,9 +250,10 @@ by_ethertype(struct fw_cur *c, uint16_t type, struct fw_pkt_l3 *ip)
 	}
 }
 
-/* Ethernet II or 802.3 with LLC/SNAP, up to MAX_VLAN_TAGS 802.1Q/802.1ad tags. */
+/* Ethernet II or 802.3 with LLC/SNAP, up to MAX_VLAN_TAGS 802.1Q/802.1ad
+ * tags; pw: carried in an MPLS pseudowire (no second one inside). */
 static int
-ethernet(struct fw_cur *c, struct fw_pkt_l3 *ip)
+ethernet_in(struct fw_cur *c, struct fw_pkt_l3 *ip, bool pw)
 {
 	uint16_t type;
 
@@ -261,7 +274,13 @@ ethernet(struct fw_cur *c, struct fw_pkt_l3 *ip)
 			return FW_EUNSUPPORTED;
 		type = fw_load_be16(llc + 6);
 	}
-	return by_ethertype(c, type, ip);
+	return by_ethertype(c, type, ip, pw);
+}
+
+static int
+ethernet(struct fw_cur *c, struct fw_pkt_l3 *ip)
+{
+	return ethernet_in(c, ip, false);
 }
 
 int
@@ -319,7 +338,7 @@ udp_by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
 	int rc;
 
 	l3_init(&ip);
-	rc = by_ethertype(c, type, &ip);
+	rc = by_ethertype(c, type, &ip, false);
 	return udp_of(&ip, rc, out);
 }
 

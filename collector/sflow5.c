@@ -35,6 +35,9 @@
  *     12 dst(4) 16 src_port(4) 20 dst_port(4) 24 tcp_flags(4) 28 tos(4)
  *   format 4 sampled IPv6 (56 bytes): 0 length(4) 4 protocol(4) 8 src(16)
  *     24 dst(16) 40 src_port(4) 44 dst_port(4) 48 tcp_flags(4) 52 priority(4)
+ * Discarded packet event (format 5, sflow.org sflow_drops.txt, 2020):
+ *   0 sequence_number(4) 4 source_id_type(4) 8 source_id_index(4) 12 drops(4)
+ *   16 input(4) 20 output(4) 24 reason(4) 28 nrecords(4) 32 flow records
  * Counter sample (format 2): 0 sequence_number(4) 4 source_id(4) 8 nrecords(4)
  * Expanded counter sample (format 4): 0 sequence_number(4)
  *   4 source_id_type(4) 8 source_id_index(4) 12 nrecords(4)
@@ -247,6 +250,7 @@ flow_sample(struct dec *d, struct fw_cur *s, bool expanded)
 			return s->err;  /* record list overruns the sample */
 		if ((fmt >> 12) != 0) {
 			info->skipped_records++;
+			info->enterprise_records++;
 			continue;
 		}
 		switch (fmt) {
@@ -379,13 +383,60 @@ counter_sample(struct dec *d, struct fw_cur *s, bool expanded)
 
 		if (s->err != FW_OK)
 			return s->err;
-		if (fmt == 1)
+		if (fmt == 1) {
 			generic_counters(info, &r, source_id);
-		else
+		} else {
 			info->skipped_records++;
+			if ((fmt >> 12) != 0)
+				info->enterprise_records++;
+		}
 	}
 	info->counter_samples++;
 	return FW_OK;
+}
+
+/* A discarded packet event: framed and checked, counted; no record (the
+ * events are rate-limited, not sampled: nothing to scale by). */
+static int
+discard_sample(struct dec *d, struct fw_cur *s)
+{
+	uint32_t nrec;
+
+	fw_cur_skip(s, 28);  /* sequence, source id (2), drops, input, output, reason */
+	nrec = fw_cur_u32(s);
+	if (s->err != FW_OK)
+		return s->err;
+	if (nrec > FW_SFLOW5_MAX_RECORDS)
+		return FW_EMALFORMED;
+	for (uint32_t i = 0; i < nrec; i++) {
+		uint32_t rlen;
+
+		fw_cur_skip(s, 4);  /* record format: the packet's header, reason details */
+		rlen = fw_cur_u32(s);
+		(void)sub_xdr(s, rlen);
+		if (s->err != FW_OK)
+			return s->err;  /* record list overruns the sample */
+	}
+	d->info->discard_samples++;
+	return FW_OK;
+}
+
+const char *
+fw_sflow5_sample_type_name(enum fw_sflow5_sample_type t)
+{
+	static const char *const names[FW_SFLOW5_S_N] = {
+		"flow", "counter", "flow_expanded", "counter_expanded", "discard", "other", "enterprise"
+	};
+
+	return (unsigned)t < FW_SFLOW5_S_N ? names[t] : "other";
+}
+
+static enum fw_sflow5_sample_type
+sample_type(uint32_t fmt)
+{
+	if ((fmt >> 12) != 0)
+		return FW_SFLOW5_S_ENTERPRISE;
+	return fmt >= 1 && fmt <= 5 ? (enum fw_sflow5_sample_type)(fmt - 1) : FW_SFLOW5_S_OTHER;
 }
 
 int
@@ -449,13 +500,17 @@ fw_sflow5_decode(const uint8_t *buf, size_t len, const struct fw_addr *exporter,
 			    (unsigned)i + 1, (unsigned)nsamples);
 			break;
 		}
+		info->by_type[sample_type(fmt)]++;
 		switch ((fmt >> 12) == 0 ? fmt : 0) {
 		case 1: err = flow_sample(&d, &s, false); break;
 		case 3: err = flow_sample(&d, &s, true); break;
 		case 2: err = counter_sample(&d, &s, false); break;
 		case 4: err = counter_sample(&d, &s, true); break;
+		case 5: err = discard_sample(&d, &s); break;
 		default:
 			info->other_samples++;
+			FW_LOG_RL(FW_LOG_INFO, "sflow5", "skipped a sample of enterprise %u format %u (%u bytes): "
+			    "not decoded", (unsigned)(fmt >> 12), (unsigned)(fmt & 0xfff), (unsigned)slen);
 			err = FW_OK;
 			break;
 		}

@@ -113,6 +113,11 @@ field_kind(uint16_t type)
 	case 158: return K_START_DUS;
 	case 159: return K_END_DUS;
 	case 160: return K_SYSINIT;
+	/* observationTime*: when a packet report's packet was seen (RFC 5477) */
+	case 322: return K_END_S;
+	case 323: return K_END_MS;
+	case 324: return K_END_US;
+	case 325: return K_END_NS;
 	case 161: return K_DUR_MS;
 	case 162: return K_DUR_US;
 	case 60:  return K_IPVER;       /* IP_PROTOCOL_VERSION / ipVersion */

@@ -58,6 +58,11 @@ struct fw_decode_stats {
 	 * set timed out by the expiry sweep counts under the kind of the
 	 * datagram that ran the sweep) */
 	uint64_t tmpl[FW_PAYLOAD_KINDS][FW_DEC_NREASONS];
+	/* sFlow: samples by type (discarded packet events, unknown and vendor
+	 * samples included: none is skipped unseen) and records skipped */
+	uint64_t sflow_samples[FW_SFLOW5_S_N];
+	uint64_t sflow_records_skipped;     /* record formats not used, by length */
+	uint64_t sflow_records_enterprise;  /* of those, vendor formats */
 };
 
 struct fw_decoder;
@@ -99,6 +104,8 @@ struct fw_sflow_agent {
 	uint64_t flow_samples;
 	uint64_t counter_samples;
 	uint64_t bad_samples;
+	uint64_t discard_samples;  /* discarded packet events (no record) */
+	uint64_t other_samples;    /* other and vendor sample types, skipped */
 	uint64_t seq_lost;         /* datagrams missing from the sequence */
 	uint64_t drops;            /* highest drop count the agent reported */
 	int64_t last_seen_ms;

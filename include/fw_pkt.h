@@ -63,7 +63,8 @@ struct fw_pkt_l3 {
 
 /*
  * Dissect a frame: FW_LINK_ETHERNET (up to 4 802.1Q/802.1ad tags, LLC/SNAP,
- * an MPLS label stack of up to 8 labels over IP), FW_LINK_IPV4 / FW_LINK_IPV6
+ * an MPLS label stack of up to 8 labels over IP or over an Ethernet
+ * pseudowire with its control word, one level deep), FW_LINK_IPV4 / FW_LINK_IPV6
  * (that version only) or FW_LINK_RAW (either, by the version nibble).  IPv6
  * extension headers walked: hop-by-hop, routing, destination options,
  * fragment, AH, mobility, HIP, shim6.  GRE and other tunnels: the outer

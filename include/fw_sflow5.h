@@ -36,6 +36,12 @@
  *    0 (single ifIndex) and not 0x3fffffff (unknown); otherwise 0.
  *  - A flow sample with no IP packet in it (ARP, non-IP header protocol,
  *    only extended records) yields no record; it is counted in no_ip.
+ *  - Discarded packet events (sample format 5, the sFlow drops extension:
+ *    packets the switch dropped, with a reason) are rate-limited, not
+ *    sampled: they carry no rate to scale by, so they yield no record; they
+ *    are framed, checked and counted (discard_samples, by_type[]).  Other
+ *    sample formats and vendor samples are counted by type and skipped by
+ *    their length (logged, rate-limited, with enterprise and format).
  */
 #ifndef FW_SFLOW5_H
 #define FW_SFLOW5_H
@@ -50,6 +56,22 @@
 #define FW_SFLOW5_MAX_RECORDS 64   /* records claimed per sample, else sample rejected */
 #define FW_SFLOW5_MAX_IFC     32   /* generic counter records kept per datagram */
 #define FW_SFLOW5_MAX_SRCS    16   /* distinct flow-sample sources kept per datagram */
+
+/* Sample types as counted (info->by_type[], and per format in the decoder's
+ * stats): every sample the datagram frames counts once, decoded or not. */
+enum fw_sflow5_sample_type {
+	FW_SFLOW5_S_FLOW = 0,      /* flow sample (enterprise 0, format 1) */
+	FW_SFLOW5_S_COUNTER,       /* counter sample (format 2) */
+	FW_SFLOW5_S_FLOW_EXP,      /* expanded flow sample (format 3) */
+	FW_SFLOW5_S_COUNTER_EXP,   /* expanded counter sample (format 4) */
+	FW_SFLOW5_S_DISCARD,       /* discarded packet event (format 5, sflow_drops.txt) */
+	FW_SFLOW5_S_OTHER,         /* another standard format: skipped by length */
+	FW_SFLOW5_S_ENTERPRISE,    /* a vendor's format (enterprise != 0): skipped */
+	FW_SFLOW5_S_N
+};
+
+/* Short stable name of a sample type ("flow", "discard", ...). */
+const char *fw_sflow5_sample_type_name(enum fw_sflow5_sample_type t);
 
 /* One generic interface counter record (counter format 1, 88 bytes). */
 struct fw_sflow5_ifc {
@@ -90,9 +112,12 @@ struct fw_sflow5_info {
 	uint32_t flow_samples;     /* flow samples decoded (format 1 and 3) */
 	uint32_t counter_samples;  /* counter samples decoded (format 2 and 4) */
 	uint32_t other_samples;    /* other formats / enterprises, skipped by length */
+	uint32_t discard_samples;  /* discarded packet events decoded (format 5) */
+	uint32_t by_type[FW_SFLOW5_S_N];  /* samples framed, by type */
 	uint32_t bad_samples;      /* samples rejected: truncated, malformed, over caps */
 	uint32_t bad_records;      /* records inside good samples that were malformed */
 	uint32_t skipped_records;  /* unknown record formats skipped by length */
+	uint32_t enterprise_records; /* of those, vendor formats (enterprise != 0) */
 	uint32_t no_ip;            /* flow samples with no IP packet: no record */
 	uint32_t out_full;         /* records lost because `out` was full */
 	uint32_t generic_counters; /* generic interface counter records seen */

@@ -11,6 +11,7 @@
  *   X drop_R                           floodwatch_X_drops_total{reason="R"}
  *   nf9 datagrams / records            floodwatch_decode_datagrams_total{format="nf9"}
  *   nf9 drop_R / tmpl_R                floodwatch_decode_drops_total / _template_events_total{format,reason}
+ *   sflow5 sample_T                    floodwatch_decode_samples_total{format="sflow5",type="T"}
  *   "nf9 ADDR" domN_records            floodwatch_exporter_records_total{format,exporter,domain}
  *   "nf9 others" records               ... {exporter="other",domain=""}
  *   "nf9 ADDR" domN_templates          floodwatch_exporter_templates{format,exporter,domain} (gauge)
@@ -344,6 +345,10 @@ row_sample(struct page *p, const struct fw_stat_row *r)
 		} else if (strncmp(r->name, "tmpl_", 5) == 0) {
 			what = "template_events";
 			reason = r->name + 5;
+		} else if (strncmp(r->name, "sample_", 7) == 0) {
+			labels(add(p, "counter", "floodwatch_decode_samples_total", r->value), "format", r->source,
+			    "type", r->name + 7, NULL, NULL);
+			return;
 		}
 		name_part(nm, sizeof(nm), what);
 		snprintf(fam, sizeof(fam), "floodwatch_decode_%s_total", nm);
