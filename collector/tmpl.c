@@ -1380,10 +1380,10 @@ packet_section(const struct rec *r, uint64_t mask, struct fw_flow *f, uint32_t *
 		rc = fw_pkt_l3(FW_LINK_ETHERNET, r->sec[0], r->sec_len[0], &ip);
 	if (rc != FW_OK)
 		return rc;
-	if (!(mask & M_ADDR)) {
+	if (!(mask & (M(K_SRC4) | M(K_SRC6))))
 		f->src = ip.src;
+	if (!(mask & (M(K_DST4) | M(K_DST6))))
 		f->dst = ip.dst;
-	}
 	if (!(mask & M(K_PROTO)))
 		f->proto = ip.proto;
 	if (!(mask & (M(K_SPORT) | M(K_ICMP))))

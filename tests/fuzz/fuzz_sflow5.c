@@ -25,8 +25,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 8 || info.n_ifc > FW_SFLOW5_MAX_IFC || info.n_srcs > FW_SFLOW5_MAX_SRCS)
 		abort();
 	if (n >= 0 && info.flow_samples + info.counter_samples + info.other_samples +
-	    info.bad_samples > info.samples)
+	    info.discard_samples + info.bad_samples > info.samples)
 		abort();
+	if (n >= 0) {  /* every framed sample is counted once by type */
+		uint64_t typed = 0;
+
+		for (int t = 0; t < FW_SFLOW5_S_N; t++)
+			typed += info.by_type[t];
+		if (typed > info.samples || typed < (uint64_t)info.flow_samples + info.counter_samples +
+		    info.other_samples + info.discard_samples)
+			abort();
+	}
 	for (int i = 0; i < n; i++)
 		if (out[i].pkts == 0 || out[i].start_ms != out[i].end_ms)
 			abort();

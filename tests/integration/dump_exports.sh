@@ -9,6 +9,7 @@
 . tests/integration/lib.sh
 D=tests/data
 PUB=${FW_PUBLIC_CAPTURES:-$D/public}
+[ -d "$PUB" ] || PUB=../shared/captures/public
 SEND=build/o/tools/sendpcap
 
 # compare NAME CAPTURE [tshark args]: records and per-destination totals

@@ -793,6 +793,200 @@ START_TEST(test_nf9_ipfix_varlen_enterprise)
 }
 END_TEST
 
+/*
+ * RFC 5103 biflows (YAF, ipfixprobe): the reverse direction, fields of
+ * enterprise 29305, is a record of its own with addresses, ports and
+ * interfaces swapped, its own counters and flags, the same sampling; none
+ * when it carried nothing.  Options templates never read reverse fields.
+ */
+START_TEST(test_nf9_ipfix_biflow)
+{
+	struct fw_tmpl_cache *c = new_cache(NULL);
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow_exporter ex[2];
+	struct fw_flow out[8];
+	struct wb w;
+	/* src dst sport dport proto in out flags rflags pkts bytes rpkts rbytes rate */
+	static const uint16_t tl[][3] = {
+		{ 8, 4, 0 }, { 12, 4, 0 }, { 7, 2, 0 }, { 11, 2, 0 }, { 4, 1, 0 }, { 10, 4, 0 }, { 14, 4, 0 },
+		{ 6, 1, 0 }, { 6, 1, 1 }, { 2, 8, 0 }, { 1, 8, 0 }, { 2, 4, 1 }, { 1, 4, 1 }, { 34, 4, 0 },
+	};
+	const int nf = (int)(sizeof(tl) / sizeof(tl[0]));
+
+	ipfix_hdr(&w, 1700000000, 0, 1);
+	set_begin(&w, 2);
+	w16(&w, 700);
+	w16(&w, (uint16_t)nf);
+	for (int i = 0; i < nf; i++) {
+		w16(&w, tl[i][0] | (tl[i][2] ? 0x8000 : 0));
+		w16(&w, tl[i][1]);
+		if (tl[i][2])
+			w32(&w, 29305);
+	}
+	set_end(&w);
+	set_begin(&w, 700);
+	/* TCP both ways, sampled 1 in 10 */
+	w32(&w, 0x0a000001); w32(&w, 0x0a000002); w16(&w, 40000); w16(&w, 443); w8(&w, 6);
+	w32(&w, 3); w32(&w, 4); w8(&w, 0x1b); w8(&w, 0x12); w64(&w, 5); w64(&w, 400); w32(&w, 7); w32(&w, 9000);
+	w32(&w, 10);
+	/* one way only: no reverse record */
+	w32(&w, 0x0a000003); w32(&w, 0x0a000004); w16(&w, 5000); w16(&w, 53); w8(&w, 17);
+	w32(&w, 3); w32(&w, 0); w8(&w, 0); w8(&w, 0); w64(&w, 1); w64(&w, 60); w32(&w, 0); w32(&w, 0);
+	w32(&w, 10);
+	/* ICMP echo and reply: the reply's type is not exported */
+	w32(&w, 0x0a000005); w32(&w, 0x0a000006); w16(&w, 0x0800); w16(&w, 0); w8(&w, 1);
+	w32(&w, 3); w32(&w, 4); w8(&w, 0); w8(&w, 0); w64(&w, 2); w64(&w, 168); w32(&w, 2); w32(&w, 168);
+	w32(&w, 10);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 8, &st), 5);
+	ASSERT_ADDR(&out[0].src, "10.0.0.1");
+	ck_assert_uint_eq(out[0].pkts, 50);
+	ck_assert_uint_eq(out[0].tcp_flags, 0x1b);
+	ASSERT_ADDR(&out[1].src, "10.0.0.2");
+	ASSERT_ADDR(&out[1].dst, "10.0.0.1");
+	ck_assert_uint_eq(out[1].sport, 443);
+	ck_assert_uint_eq(out[1].dport, 40000);
+	ck_assert_uint_eq(out[1].in_if, 4);
+	ck_assert_uint_eq(out[1].out_if, 3);
+	ck_assert_uint_eq(out[1].tcp_flags, 0x12);
+	ck_assert_uint_eq(out[1].pkts, 70);
+	ck_assert_uint_eq(out[1].bytes, 90000);
+	ck_assert_uint_eq(out[1].sampling, 10);
+	ck_assert_int_eq(out[1].end_ms, out[0].end_ms);
+	ASSERT_ADDR(&out[2].dst, "10.0.0.4");
+	ASSERT_ADDR(&out[3].dst, "10.0.0.6");
+	ASSERT_ADDR(&out[4].dst, "10.0.0.5");
+	ck_assert_uint_eq(out[3].sport, 0x0800);
+	ck_assert_uint_eq(out[4].sport, 0);
+	ck_assert_uint_eq(out[4].dport, 0);
+	ck_assert_uint_eq(st.reverse_records, 2);
+	ck_assert_uint_eq(fw_tmpl_exporters(c, ex, 2), 1);
+	ck_assert_uint_eq(ex[0].reverse_records, 2);
+	ck_assert_uint_eq(ex[0].records, 5);
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* Room for the forward direction only: the reverse one is counted out_full. */
+START_TEST(test_nf9_ipfix_biflow_out_full)
+{
+	struct fw_tmpl_cache *c = new_cache(NULL);
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow out[3];
+	struct wb w;
+
+	ipfix_hdr(&w, 1700000000, 0, 1);
+	set_begin(&w, 2);
+	w16(&w, 701); w16(&w, 4);
+	w16(&w, 12); w16(&w, 4);
+	w16(&w, 8); w16(&w, 4);
+	w16(&w, 2); w16(&w, 4);
+	w16(&w, 0x8000 | 2); w16(&w, 4); w32(&w, 29305);
+	set_end(&w);
+	set_begin(&w, 701);
+	for (uint32_t i = 1; i <= 2; i++) {
+		w32(&w, 0x0a000000 + i); w32(&w, 0x0a000100 + i); w32(&w, 1); w32(&w, 1);
+	}
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 3, &st), 3);
+	ck_assert_uint_eq(st.err[FW_DEC_OUT_FULL], 1);
+	ck_assert_uint_eq(st.reverse_records, 1);
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
+/* An IPv4/UDP packet 198.51.100.9 -> .53 with the given header length cut. */
+static size_t
+udp_packet(uint8_t *p, uint16_t total)
+{
+	static const uint8_t h[28] = {
+		0x45, 0, 0, 0, 0, 1, 0, 0, 50, 17, 0, 0, 198, 51, 100, 9, 198, 51, 100, 53,
+		0x9c, 0x40, 0, 53, 0, 0, 0, 0,
+	};
+
+	memcpy(p, h, sizeof(h));
+	p[2] = (uint8_t)(total >> 8);
+	p[3] = (uint8_t)total;
+	return sizeof(h);
+}
+
+/*
+ * PSAMP packet reports (RFC 5476/5477): the sampled packet's header, a
+ * variable-length ipHeaderPacketSection (313) or a fixed-length
+ * dataLinkFrameSection (315), goes through fw_pkt_l3; one packet of its IP
+ * length, times the rate of its selector (options: samplingPacketInterval
+ * and Space); what the record states wins; a frame that is not IP and has
+ * no addresses yields nothing and is counted.
+ */
+START_TEST(test_nf9_ipfix_psamp_sections)
+{
+	struct fw_tmpl_cache *c = new_cache(NULL);
+	struct fw_flow_dec_stats st = { 0 };
+	struct fw_flow out[8];
+	uint8_t pkt[64], frame[64];
+	struct wb w;
+	size_t n;
+
+	ipfix_hdr(&w, 1700000000, 0, 1);
+	set_begin(&w, 3);                       /* options: selector 4, 1 in 50 */
+	w16(&w, 300); w16(&w, 3); w16(&w, 1);
+	w16(&w, 302); w16(&w, 4); w16(&w, 305); w16(&w, 4); w16(&w, 306); w16(&w, 4);
+	set_end(&w);
+	set_begin(&w, 300);
+	w32(&w, 4); w32(&w, 1); w32(&w, 49);
+	set_end(&w);
+	set_begin(&w, 2);
+	w16(&w, 400); w16(&w, 3);               /* selectorId, observationTimeMs, 313 varlen */
+	w16(&w, 302); w16(&w, 4); w16(&w, 323); w16(&w, 8); w16(&w, 313); w16(&w, 0xffff);
+	w16(&w, 401); w16(&w, 3);               /* selectorId, dataLinkFrameSize, 315 fixed 48 */
+	w16(&w, 302); w16(&w, 4); w16(&w, 312); w16(&w, 2); w16(&w, 315); w16(&w, 48);
+	w16(&w, 402); w16(&w, 3);               /* destination address of its own, then 315 */
+	w16(&w, 12); w16(&w, 4); w16(&w, 302); w16(&w, 4); w16(&w, 315); w16(&w, 48);
+	set_end(&w);
+	set_begin(&w, 400);
+	n = udp_packet(pkt, 540);
+	w32(&w, 4); w64(&w, 1700000000123); w8(&w, n); wbytes(&w, pkt, n);
+	set_end(&w);
+	memset(frame, 0, sizeof(frame));
+	memset(frame, 0xee, 12);
+	frame[12] = 0x81; frame[14] = 0; frame[15] = 7; frame[16] = 0x08;  /* 802.1Q, IPv4 */
+	udp_packet(frame + 18, 1000);
+	set_begin(&w, 401);
+	w32(&w, 4); w16(&w, 1022); wbytes(&w, frame, 48);
+	frame[16] = 0x08; frame[17] = 0x06;     /* ARP: not IP */
+	w32(&w, 4); w16(&w, 60); wbytes(&w, frame, 48);
+	set_end(&w);
+	frame[17] = 0x00;
+	set_begin(&w, 402);
+	w32(&w, 0xcb007101); w32(&w, 4); wbytes(&w, frame, 48);
+	set_end(&w);
+	ipfix_end(&w);
+	ck_assert_int_eq(fw_ipfix_decode(c, w.b, w.n, &exp_a, 0, out, 8, &st), 3);
+	ASSERT_ADDR(&out[0].src, "198.51.100.9");
+	ASSERT_ADDR(&out[0].dst, "198.51.100.53");
+	ck_assert_uint_eq(out[0].proto, 17);
+	ck_assert_uint_eq(out[0].sport, 40000);
+	ck_assert_uint_eq(out[0].dport, 53);
+	ck_assert_uint_eq(out[0].ttl, 50);
+	ck_assert_uint_eq(out[0].sampling, 50);
+	ck_assert_uint_eq(out[0].pkts, 50);
+	ck_assert_uint_eq(out[0].bytes, 540 * 50);
+	ck_assert_int_eq(out[0].end_ms, 1700000000123);
+	ck_assert_int_eq(out[0].start_ms, 1700000000123);
+	ASSERT_ADDR(&out[1].dst, "198.51.100.53");
+	ck_assert_uint_eq(out[1].bytes, 1000 * 50);
+	ASSERT_ADDR(&out[2].src, "198.51.100.9"); /* what the record lacks, from the packet */
+	ASSERT_ADDR(&out[2].dst, "203.0.113.1");  /* what it states wins */
+	ck_assert_uint_eq(out[2].dport, 53);     /* ports from the packet */
+	ck_assert_uint_eq(st.err[FW_DEC_SECTION], 1);
+	ck_assert_uint_eq(st.packet_reports, 3);
+	ck_assert_str_eq(fw_dec_reason_name(FW_DEC_SECTION), "section_not_ip");
+	fw_tmpl_cache_free(c);
+}
+END_TEST
+
 /* One IPFIX datagram, template 700 with the given time fields, one record. */
 static void
 ipfix_time_case(const uint16_t *types, const uint16_t *lens, const uint64_t *vals, int n,
@@ -1964,6 +2158,8 @@ nf9_suite(void)
 	tcase_add_test(valid, test_nf9_withdraw_all_groups);
 	tcase_add_test(valid, test_nf9_save_proven_only);
 	tcase_add_test(valid, test_nf9_dual_family);
+	tcase_add_test(valid, test_nf9_ipfix_biflow);
+	tcase_add_test(valid, test_nf9_ipfix_psamp_sections);
 	tcase_add_test(valid, test_nf9_decoder_screens_records);
 	tcase_add_test(valid, test_nf9_plausible_bounds);
 	suite_add_tcase(s, valid);
@@ -1981,6 +2177,7 @@ nf9_suite(void)
 
 	tcase_add_test(lim, test_nf9_cache_full);
 	tcase_add_test(lim, test_nf9_output_full);
+	tcase_add_test(lim, test_nf9_ipfix_biflow_out_full);
 	tcase_add_test(lim, test_nf9_eviction_order);
 	tcase_add_test(lim, test_nf9_exporter_quota);
 	suite_add_tcase(s, lim);

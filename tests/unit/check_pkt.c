@@ -504,6 +504,32 @@ START_TEST(test_pkt_one_dissector)
 	ck_assert_int_eq(parse(FW_LINK_ETHERNET, f, n, &u), FW_OK);
 	assert_v4_result(&u);
 	assert_prefixes_safe(FW_LINK_ETHERNET, f, n, h + 28);
+	/* EoMPLS as routers export it in frame sections: Ethernet, MPLS (bottom
+	 * of stack), a pseudowire control word (first nibble 0), the customer's
+	 * Ethernet frame, IPv4. */
+	h = eth(f, NULL, 0, 0x8847);
+	memset(f + h, 0, 8);
+	f[h + 2] = 0x01;                               /* S bit */
+	h += 8;                                        /* label + control word */
+	h += eth(f + h, NULL, 0, 0x0800);
+	n = h + ipv4_udp(f + h, 0, 0, 17);
+	ck_assert_int_eq(parse(FW_LINK_ETHERNET, f, n, &u), FW_OK);
+	assert_v4_result(&u);
+	ck_assert_int_eq(fw_pkt_l3(FW_LINK_ETHERNET, f, n, &ip), FW_OK);
+	ck_assert_uint_eq(ip.dport, 2055);
+	assert_prefixes_safe(FW_LINK_ETHERNET, f, n, h + 28);
+	/* A pseudowire inside the pseudowire is not followed (one level). */
+	h = eth(f, NULL, 0, 0x8847);
+	memset(f + h, 0, 8);
+	f[h + 2] = 0x01;
+	h += 8;
+	h += eth(f + h, NULL, 0, 0x8847);
+	memset(f + h, 0, 8);
+	f[h + 2] = 0x01;
+	h += 8;
+	h += eth(f + h, NULL, 0, 0x0800);
+	n = h + ipv4_udp(f + h, 0, 0, 17);
+	ck_assert_int_eq(fw_pkt_l3(FW_LINK_ETHERNET, f, n, &ip), FW_EMALFORMED);
 	/* 802.3 length + LLC/SNAP carrying IPv4. */
 	h = eth(f, NULL, 0, 100);
 	memcpy(f + h, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);

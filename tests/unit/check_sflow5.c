@@ -913,6 +913,78 @@ START_TEST(test_sflow5_bad_sample_keeps_others)
 }
 END_TEST
 
+/* A discarded packet event (format 5, sflow_drops.txt): seq, source id
+ * class and index, drops, input, output, reason, then flow records (here
+ * one sampled IPv4 record of the dropped packet); nrec_claim may lie. */
+static void
+discard_event(struct wb *w, uint32_t nrec_claim)
+{
+	put32(w, 5);
+	put32(w, 32 + 8 + 32);
+	put32(w, 9);            /* seq */
+	put32(w, 0);            /* source id class */
+	put32(w, 3);            /* source id index */
+	put32(w, 0);            /* drops */
+	put32(w, 3);            /* input */
+	put32(w, 0);            /* output */
+	put32(w, 258);          /* reason: acl */
+	put32(w, nrec_claim);
+	put32(w, 3);
+	put32(w, 32);
+	put32(w, 100);
+	put32(w, 17);
+	put32(w, 0x0a000001);
+	put32(w, 0x0a000002);
+	put32(w, 1000);
+	put32(w, 11211);
+	put32(w, 0);
+	put32(w, 0);
+}
+
+/*
+ * Discarded packet events are rate-limited, not sampled: no record, but
+ * framed, checked and counted; every sample is counted by type, an unknown
+ * standard format and a vendor's sample included.
+ */
+START_TEST(test_sflow5_discard_and_types)
+{
+	static struct wb w;
+	struct fw_flow out[8];
+	struct fw_sflow5_info info;
+
+	hdr(&w, 6);
+	flow_v4(&w, 1, 10, 1);
+	discard_event(&w, 1);
+	counter_generic(&w, 4);
+	put32(&w, 9);                   /* an unknown standard sample format */
+	put32(&w, 4);
+	put32(&w, 0);
+	put32(&w, 4300u << 12 | 1);     /* a vendor's sample */
+	put32(&w, 4);
+	put32(&w, 0);
+	discard_event(&w, 2);           /* claims 2 records, holds 1: bad */
+	ck_assert_int_eq(run(&w, out, 8, &info), 1);
+	ck_assert_uint_eq(out[0].dport, 53);
+	ck_assert_uint_eq(info.discard_samples, 1);
+	ck_assert_uint_eq(info.bad_samples, 1);
+	ck_assert_uint_eq(info.other_samples, 2);
+	ck_assert_uint_eq(info.by_type[FW_SFLOW5_S_FLOW], 1);
+	ck_assert_uint_eq(info.by_type[FW_SFLOW5_S_COUNTER], 1);
+	ck_assert_uint_eq(info.by_type[FW_SFLOW5_S_DISCARD], 2);
+	ck_assert_uint_eq(info.by_type[FW_SFLOW5_S_OTHER], 1);
+	ck_assert_uint_eq(info.by_type[FW_SFLOW5_S_ENTERPRISE], 1);
+	ck_assert_str_eq(fw_sflow5_sample_type_name(FW_SFLOW5_S_DISCARD), "discard");
+	ck_assert_str_eq(fw_sflow5_sample_type_name(FW_SFLOW5_S_N), "other");
+	/* Too many records claimed: the sample is rejected, the rest stays. */
+	hdr(&w, 2);
+	discard_event(&w, FW_SFLOW5_MAX_RECORDS + 1);
+	flow_v4(&w, 1, 10, 1);
+	ck_assert_int_eq(run(&w, out, 8, &info), 1);
+	ck_assert_uint_eq(info.bad_samples, 1);
+	ck_assert_uint_eq(info.discard_samples, 0);
+}
+END_TEST
+
 START_TEST(test_sflow5_limits)
 {
 	static struct wb w;
@@ -922,7 +994,7 @@ START_TEST(test_sflow5_limits)
 	/* Samples: 512 accepted, 513 rejected whole. */
 	hdr(&w, FW_SFLOW5_MAX_SAMPLES);
 	for (int i = 0; i < FW_SFLOW5_MAX_SAMPLES; i++) {
-		put32(&w, 5);  /* unknown format, 0 bytes */
+		put32(&w, 6);  /* unknown format, 0 bytes (5 is a discard event) */
 		put32(&w, 0);
 	}
 	ck_assert_int_eq(run(&w, out, 8, &info), 0);
@@ -1006,6 +1078,7 @@ sflow5_suite(void)
 	tc = tcase_create("malformed");
 	tcase_add_test(tc, test_sflow5_rejects_bad_headers);
 	tcase_add_test(tc, test_sflow5_bad_sample_keeps_others);
+	tcase_add_test(tc, test_sflow5_discard_and_types);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
