@@ -778,6 +778,19 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 	snprintf(out, outlen, "{}");
 }
 
+/* A window newer than widx (still open: the lateness) earns the detail
+ * block: keep it, or a zone waking up would lose its first names. */
+static bool
+busy_after(const struct fw_dns_state *s, const struct zone *z, int64_t widx)
+{
+	const struct zwin *w = &s->w[(size_t)(z - s->z) * (size_t)s->nslots];
+
+	for (int k = 0; k < s->nslots; k++)
+		if (w[k].tag > widx + 1 && w[k].q >= s->attach_q)
+			return true;
+	return false;
+}
+
 /*
  * The query-rate threshold: the learned one (det_threshold), and never
  * under the Poisson noise of the count it rests on: a window of mean count
@@ -798,6 +811,8 @@ qps_threshold(const struct det_core *c, const struct zone *z, double secs)
 struct dview {
 	double dsum, qsum, tsum;   /* distinct names, queries, top clients' queries */
 	double base, margin;       /* expected dsum and the rise it must exceed (INFINITY: rule off) */
+	uint32_t leaving;          /* distinct names of the window that left the sum ... */
+	bool has_leaving;          /* ... if one did: what b_distinct may learn */
 };
 
 /*
@@ -806,6 +821,9 @@ struct dview {
  * larger of dns.min_distinct names/s and zscore standard deviations of the
  * sum (the learned variance, never under the Poisson variance of the
  * count).  While an alert is open, base and margin stay as at its start.
+ * The baseline learns a window only when it leaves the sum, so a rise is
+ * never judged against itself: the first windows of a slow attack are
+ * not learned before the rule can see them.
  */
 static void
 distinct_view(const struct det_core *c, struct zone *z, uint32_t dest, const struct zwin *cw,
@@ -815,6 +833,8 @@ distinct_view(const struct det_core *c, struct zone *z, uint32_t dest, const str
 	double mu = z->b_distinct.mean, var = z->b_distinct.var > mu ? z->b_distinct.var : mu;
 	double fl = DHIST * cfg->dns_min_distinct * secs, nz = cfg->zscore * sqrt(DHIST * var);
 
+	v->has_leaving = z->hn == DHIST;
+	v->leaving = z->dh[z->hpos];
 	z->dh[z->hpos] = dest;
 	z->qh[z->hpos] = cw->q;
 	z->th[z->hpos] = cw->snap ? cw->top_q : 0;
@@ -936,6 +956,22 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 		suppressed = true;
 		st->suppressed++;
 	}
+	/* Several clients: a rise one client carries (a stuck resolver, a
+	 * typo'd search domain) is a fact for top_clients, neither an attack
+	 * on the zone nor a flash crowd to learn.  Judged on the rule that
+	 * fired: one window of queries, or DHIST windows of names. */
+	z->top_share = -1;
+	if ((hot || hot_d) && s->few_k > 0 && cw->snap && cw->id_q > 0) {
+		if (hot)
+			few = few_clients(z, (double)cw->q - z->b_qps.mean * secs, (double)cw->top_q - z->b_top.mean);
+		else
+			few = few_clients(z, dv.dsum - dv.base, dv.tsum - DHIST * z->b_top.mean);
+		if (few) {
+			hot = hot_d = false;
+			st->dns_few_clients++;
+			log_few(c, s, z, qps);
+		}
+	}
 	if (hot) {
 		if (cw->snap && cw->distinct > 0) {
 			/* Resolvers retry: a torture name may reach one server two or
@@ -964,23 +1000,6 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 		st->flash_crowds++;
 	}
 	hot = kind != 0;
-	/* Several clients: one client (a stuck resolver, a typo'd search
-	 * domain) is a fact for top_clients, not an attack on the zone.
-	 * Judged on the rule that fired: one window of queries, or DHIST
-	 * windows of names. */
-	z->top_share = -1;
-	if (hot && s->few_k > 0 && cw->snap && cw->id_q > 0) {
-		if (by_q)
-			few = few_clients(z, (double)cw->q - z->b_qps.mean * secs, (double)cw->top_q - z->b_top.mean);
-		else
-			few = few_clients(z, dv.dsum - dv.base, dv.tsum - DHIST * z->b_top.mean);
-		if (few) {
-			hot = false;
-			kind = 0;
-			st->dns_few_clients++;
-			log_few(c, s, z, qps);
-		}
-	}
 	if (calm)
 		z->few_logged = 0;
 	al->cur_qps = qps;
@@ -997,7 +1016,8 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 		al->peak_qps = qps;
 	if (!hot && !suppressed && !few && !was_active && al->hot_run == 0) {
 		det_learn(c, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
-		det_learn(c, &z->b_distinct, dest);
+		if (dv.has_leaving)
+			det_learn(c, &z->b_distinct, dv.leaving);
 		if (cw->snap)
 			det_learn(c, &z->b_top, cw->top_q);
 	}
@@ -1020,7 +1040,7 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	}
 	z->nsample = 0;
 	if (x != NULL && !al->active && al->hot_run == 0) {
-		if (cw->q < s->attach_q) {
+		if (cw->q < s->attach_q && !busy_after(s, z, widx)) {
 			x->owner = NONE32;
 			s->dfree[s->ndfree++] = z->detail;
 			z->detail = NONE32;
