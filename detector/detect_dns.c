@@ -28,12 +28,25 @@
  *    same clients re-ask the same names: no cache in between), and
  *    otherwise a flash crowd (few popular names, each client asking once,
  *    as caching resolvers do): no alert, counted, and learned.
+ *    Names that repeat and mostly fail are a dns_flood, not a crowd.
+ *  - Low-and-slow: every zone keeps distinct names (exact, or the query
+ *    count that bounds them) for its last DHIST windows; their sum over a
+ *    noise-aware threshold (dns.min_distinct names/s and zscore standard
+ *    deviations, never under Poisson) is water torture though the rate is
+ *    not hot.  The baseline learns a window when it leaves the sum.
+ *  - Several clients: a hot window whose rise the top dns.min_clients - 1
+ *    identified clients carry (FEW_SHARE, above their own baseline) is
+ *    counted (dns_few_clients), not alerted and not learned.  Clients are
+ *    judged per period (pclients) and merged into the evidence top-k;
+ *    relayed queries (dnstap RQ/FQ, loopback: a local proxy) have no
+ *    client identity and count for neither side.
  *  - A rolled-up zone stays quiet when one child zone carries >= the
  *    dominance share of its queries: the child is the most specific
  *    parent that carries the attack and alerts itself.
  *
- * Memory: dns.max_zones entries with their window slots, dns.detail_zones
- * detail blocks of 2 x dns.distinct_cap fingerprints; all sized at start.
+ * Memory: dns.max_zones entries with their window slots and DHIST history,
+ * dns.detail_zones detail blocks of 2 x dns.distinct_cap fingerprints and
+ * two top-k summaries; all sized at start.
  * Eviction: idle zones by the sweep; when full, the least recently queried
  * of up to 32 sampled zones that is not alerting or in a hot run.
  */
@@ -80,6 +93,7 @@ struct zwin {
 	uint32_t top_q;            /* queries of the top few_k identified clients (guaranteed part) */
 	uint32_t id_q;             /* queries with a client identity (not relayed) */
 };
+_Static_assert(sizeof(struct zwin) == 64, "a zone window slot is one cache line");
 
 struct zone {
 	uint64_t hash;
@@ -995,10 +1009,8 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	by_q = kind != 0;
 	if (kind == 0 && hot_d)
 		kind = 1;
-	if (kind == 0 && hot) {
-		hot = false;  /* flash crowd: legitimate surge, learned */
-		st->flash_crowds++;
-	}
+	if (kind == 0 && hot)
+		st->flash_crowds++;  /* flash crowd: legitimate surge, learned */
 	hot = kind != 0;
 	if (calm)
 		z->few_logged = 0;

@@ -243,6 +243,33 @@ evidence_str(int i, const char *key, char *out, size_t outlen)
 	json_decref(o);
 }
 
+/* One zone's normal traffic for `secs` seconds, an attack in [on_s, off_s). */
+typedef void attack_fn(int64_t base, double lambda, const char *zone, int clients);
+
+struct scen {
+	const char *zone;
+	double normal_qps;
+	attack_fn *attack;
+	double attack_qps;
+	int clients;
+	int on_s, off_s, secs;
+};
+
+static void
+run_scen(const struct scen *sc, const char *const *sets, struct fw_detect_stats *st)
+{
+	start(sets);
+	for (int s = 0; s < sc->secs; s++) {
+		int64_t base = T0_MS + (int64_t)s * 1000;
+
+		normal_zone(base, sc->normal_qps, sc->zone);
+		if (s >= sc->on_s && s < sc->off_s)
+			sc->attack(base, sc->attack_qps, sc->zone, sc->clients);
+		flush();
+	}
+	stop(st);
+}
+
 /* ---- low-and-slow water torture ---- */
 
 #define LS_ONSET_S 300
@@ -251,16 +278,9 @@ evidence_str(int i, const char *key, char *out, size_t outlen)
 static void
 low_and_slow(int resolvers, struct fw_detect_stats *st)
 {
-	start(NULL);
-	for (int s = 0; s < 420; s++) {
-		int64_t base = T0_MS + (int64_t)s * 1000;
+	const struct scen sc = { "shop.example", 300, torture, 40, resolvers, LS_ONSET_S, LS_END_S, 420 };
 
-		normal_zone(base, 300, "shop.example");
-		if (s >= LS_ONSET_S && s < LS_END_S)
-			torture(base, 40, "shop.example", resolvers);
-		flush();
-	}
-	stop(st);
+	run_scen(&sc, NULL, st);
 }
 
 START_TEST(test_dns_low_and_slow_water_torture)
@@ -296,16 +316,9 @@ END_TEST
 static void
 typo(int clients, const char *const *sets, struct fw_detect_stats *st)
 {
-	start(sets);
-	for (int s = 0; s < 240; s++) {
-		int64_t base = T0_MS + (int64_t)s * 1000;
+	const struct scen sc = { "corp.example", 3, typo_names, 190, clients, TY_ONSET_S, TY_END_S, 240 };
 
-		normal_zone(base, 3, "corp.example");
-		if (s >= TY_ONSET_S && s < TY_END_S)
-			typo_names(base, 190, "corp.example", clients);
-		flush();
-	}
-	stop(st);
+	run_scen(&sc, sets, st);
 }
 
 START_TEST(test_dns_one_client_no_alert)
