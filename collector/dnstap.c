@@ -132,7 +132,7 @@ decode(const uint8_t *frame, size_t len, struct fw_dnsq *out, enum why *why)
 	const Dnstap__Message *m;
 	Dnstap__Dnstap *d;
 	int64_t t_ms = 0;
-	int resp, tcp, rc;
+	int resp, tcp, rc, relayed = 0;
 
 	*why = WHY_PROTO;
 	if (len == 0)
@@ -143,16 +143,20 @@ decode(const uint8_t *frame, size_t len, struct fw_dnsq *out, enum why *why)
 	if (d->type != DNSTAP__DNSTAP__TYPE__MESSAGE || (m = d->message) == NULL)
 		return 0;
 	switch (m->type) {
-	case DNSTAP__MESSAGE__TYPE__AUTH_QUERY:
 	case DNSTAP__MESSAGE__TYPE__RESOLVER_QUERY:
-	case DNSTAP__MESSAGE__TYPE__CLIENT_QUERY:
 	case DNSTAP__MESSAGE__TYPE__FORWARDER_QUERY:
+		relayed = 1;  /* the querier is this server, asking for its clients */
+		/* FALLTHROUGH */
+	case DNSTAP__MESSAGE__TYPE__AUTH_QUERY:
+	case DNSTAP__MESSAGE__TYPE__CLIENT_QUERY:
 		resp = 0;
 		break;
-	case DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE:
 	case DNSTAP__MESSAGE__TYPE__RESOLVER_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__CLIENT_RESPONSE:
 	case DNSTAP__MESSAGE__TYPE__FORWARDER_RESPONSE:
+		relayed = 1;
+		/* FALLTHROUGH */
+	case DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE:
+	case DNSTAP__MESSAGE__TYPE__CLIENT_RESPONSE:
 		resp = 1;
 		break;
 	default:
@@ -192,6 +196,8 @@ decode(const uint8_t *frame, size_t len, struct fw_dnsq *out, enum why *why)
 	/* dnstap, not the QR bit, says who asked and whether this is a response. */
 	out->client = qa;
 	out->server = ra;
+	if (relayed)
+		out->flags |= FW_DNSQ_F_RELAYED;
 	if (resp) {
 		out->flags |= FW_DNSQ_F_RESPONSE;
 		out->rcode = (uint8_t)(info.rcode >= 0xfe ? 0xfe : info.rcode);

@@ -107,6 +107,8 @@ static const struct key keys[] = {
 	{ "dns", "multiplier", KT_DBL, RELOAD, OFF(dns_multiplier), "4", 1, 1e6 },
 	{ "dns", "wt_max_ratio", KT_DBL, RELOAD, OFF(dns_wt_max_ratio), "2", 1, 1e6 },
 	{ "dns", "flood_min_repeat", KT_DBL, RELOAD, OFF(dns_flood_min_repeat), "4", 1, 1e6 },
+	{ "dns", "min_distinct", KT_DBL, RELOAD, OFF(dns_min_distinct), "10", 0, 1e9 },
+	{ "dns", "min_clients", KT_INT, RELOAD, OFF(dns_min_clients), "3", 1, 9 },
 	{ "sqlite", "path", KT_STR, RESTART, OFF(sqlite_path), "./var/floodwatch.db", 0, 0 },
 	{ "sqlite", "retention_days", KT_INT, RELOAD, OFF(sqlite_retention_days), "90", 0, 36500 },
 	{ "sqlite", "backlog_events", KT_INT, RESTART, OFF(sqlite_backlog_events), "4096", 16, 1 << 20 },

@@ -28,18 +28,32 @@
  *    same clients re-ask the same names: no cache in between), and
  *    otherwise a flash crowd (few popular names, each client asking once,
  *    as caching resolvers do): no alert, counted, and learned.
+ *    Names that repeat and mostly fail are a dns_flood, not a crowd.
+ *  - Low-and-slow: every zone keeps distinct names (exact, or the query
+ *    count that bounds them) for its last DHIST windows; their sum over a
+ *    noise-aware threshold (dns.min_distinct names/s and zscore standard
+ *    deviations, never under Poisson) is water torture though the rate is
+ *    not hot.  The baseline learns a window when it leaves the sum.
+ *  - Several clients: a hot window whose rise the top dns.min_clients - 1
+ *    identified clients carry (FEW_SHARE, above their own baseline) is
+ *    counted (dns_few_clients), not alerted and not learned.  Clients are
+ *    judged per period (pclients) and merged into the evidence top-k;
+ *    relayed queries (dnstap RQ/FQ, loopback: a local proxy) have no
+ *    client identity and count for neither side.
  *  - A rolled-up zone stays quiet when one child zone carries >= the
  *    dominance share of its queries: the child is the most specific
  *    parent that carries the attack and alerts itself.
  *
- * Memory: dns.max_zones entries with their window slots, dns.detail_zones
- * detail blocks of 2 x dns.distinct_cap fingerprints; all sized at start.
+ * Memory: dns.max_zones entries with their window slots and DHIST history,
+ * dns.detail_zones detail blocks of 2 x dns.distinct_cap fingerprints and
+ * two top-k summaries; all sized at start.
  * Eviction: idle zones by the sweep; when full, the least recently queried
  * of up to 32 sampled zones that is not alerting or in a hot run.
  */
 #include "detect_int.h"
 
 #include <libpsl.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +62,15 @@
 #include <jansson.h>
 
 #include "fw_addr.h"
+#include "fw_log.h"
 
 #define NLCHAR 39              /* a-z, 0-9, '-', '_', other */
 #define NSAMPLE 3
 #define SAMPLE_LEN 80
 #define NAME_SEED 0x2545f4914f6cdd1dULL
+#define DHIST 8                /* windows the distinct-name rule sums (low-and-slow) */
+#define FEW_SHARE 0.8          /* share of a rise that marks it as carried by few clients */
+#define PERIOD_EXACT 4096      /* identified queries per period each counted in pclients */
 
 struct zwin {
 	int64_t tag;               /* window number + 1; 0 = empty */
@@ -64,6 +82,7 @@ struct zwin {
 	 * newest (see dns_period_end): exact sets cannot be kept per slot. */
 	uint8_t snap;              /* snapshot present */
 	uint8_t saturated;         /* name set hit dns.distinct_cap */
+	uint8_t partial;           /* the block came mid-period: earlier names are not in the set */
 	uint32_t distinct;         /* distinct names */
 	uint32_t singletons;       /* names asked exactly once */
 	uint32_t named_q;          /* queries offered to the set before saturation */
@@ -71,7 +90,10 @@ struct zwin {
 	float repeat;              /* queries per distinct (client, name) */
 	float name_ent;            /* normalised query-name entropy */
 	float label_ent;           /* leftmost-label character entropy, bits */
+	uint32_t top_q;            /* queries of the top few_k identified clients (guaranteed part) */
+	uint32_t id_q;             /* queries with a client identity (not relayed) */
 };
+_Static_assert(sizeof(struct zwin) == 64, "a zone window slot is one cache line");
 
 struct zone {
 	uint64_t hash;
@@ -90,7 +112,17 @@ struct zone {
 	uint8_t saturated;         /* last window's name set hit its cap */
 	uint32_t wt_windows, flood_windows;  /* hot windows by kind in this run */
 	struct base b_qps;
-	struct base b_distinct;    /* distinct names per window (calm windows with a snapshot) */
+	struct base b_distinct;    /* distinct names per window (exact, or the query count: calm windows) */
+	struct base b_top;         /* queries of the top few_k clients per window (calm, with a snapshot) */
+	uint32_t dh[DHIST];        /* last DHIST windows: distinct names (or the upper bound) ... */
+	uint32_t qh[DHIST];        /* ... queries ... */
+	uint32_t th[DHIST];        /* ... and top_q (0 without a snapshot) */
+	uint8_t hpos, hn;          /* next ring slot, windows held */
+	uint8_t trig;              /* the open alert's first rule: 1 query rate, 2 distinct names */
+	uint8_t few_logged;        /* this rise from few clients was logged */
+	double dbase, dmargin;     /* distinct rule frozen at alert start: expected sum, margin */
+	double dsum_ps, dthr_ps;   /* evidence: distinct names/s over DHIST windows, its threshold */
+	double top_share;          /* evidence: share of the rise the top few_k clients carry */
 	struct alert al;
 	double name_entropy, label_entropy, ratio, repeat, fail_ratio, singleton_share;
 	uint32_t distinct;
@@ -105,8 +137,11 @@ struct zdetail {
 	uint32_t owner;            /* zone number or NONE32 when free */
 	struct fw_xset names;      /* distinct query names (fingerprints) */
 	struct fw_xset pairs;      /* distinct (client, name) pairs */
-	struct fw_topk clients;
+	struct fw_topk clients;    /* evidence: over the hot run or alert (periods merged in) */
 	struct fw_addr client_addr[FW_TOPK_K];
+	struct fw_topk pclients;   /* identified clients of this period: judges "several clients" */
+	struct fw_addr paddr[FW_TOPK_K];
+	uint8_t partial;           /* attached during this period */
 };
 
 struct fw_dns_state {
@@ -121,7 +156,9 @@ struct fw_dns_state {
 	size_t ndfree, ndet, ndet_alloc;
 	uint32_t gen;
 	uint32_t attach_q;         /* window queries that earn a detail block */
+	uint32_t few_k;            /* dns.min_clients - 1: "few" clients; 0 = rule off */
 	int nslots;
+	int64_t window_ms;         /* evidence: resolution in seconds */
 	int nzones, nexclude;
 	char zones[MAX_DNS_LIST][FW_QNAME_MAX + 1];
 	char exclude[MAX_DNS_LIST][FW_QNAME_MAX + 1];
@@ -164,6 +201,15 @@ under(const char *name, size_t len, const char *zone)
 	return zl == len || name[len - zl - 1] == '.';
 }
 
+/* "Few" clients: dns.min_clients - 1 (at most the top-k's counters); 0 = off. */
+static uint32_t
+few_k_of(const struct fw_config *cfg)
+{
+	int64_t k = cfg->dns_min_clients - 1;
+
+	return k <= 0 ? 0 : k > 8 ? 8 : (uint32_t)k;
+}
+
 int
 dns_new(struct det_core *c, struct fw_dns_state **out)
 {
@@ -180,8 +226,10 @@ dns_new(struct det_core *c, struct fw_dns_state **out)
 	s->psl = psl_builtin();
 	s->max = (size_t)cfg->dns_max_zones;
 	s->nslots = c->clk.nslots;
+	s->window_ms = cfg->window_ms;
 	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
 	s->attach_q = a < 1 ? 1 : (uint32_t)a;
+	s->few_k = few_k_of(cfg);
 	if (s->psl == NULL) {
 		rc = FW_EUNSUPPORTED;
 		goto fail;
@@ -295,6 +343,7 @@ dns_reconfigure(struct fw_dns_state *s, const struct fw_config *cfg)
 	}
 	a = cfg->dns_min_qps * (double)cfg->window_ms / 1000.0 / 4;
 	s->attach_q = a < 1 ? 1 : (uint32_t)a;
+	s->few_k = few_k_of(cfg);
 	same = nz == s->nzones && nx == s->nexclude &&
 	    memcmp(zones, s->zones, (size_t)nz * sizeof(*zones)) == 0 &&
 	    memcmp(zones + MAX_DNS_LIST, s->exclude, (size_t)nx * sizeof(*zones)) == 0;
@@ -503,6 +552,26 @@ struct dnsrec {
 	bool resp;
 };
 
+/* No client identity: the server itself asking for its clients (dnstap
+ * resolver/forwarder messages), or a local proxy in front of it
+ * (127.0.0.0/8, ::1: dnsdist, a stub forwarder). */
+static bool
+relayed(const struct fw_dnsq *q)
+{
+	static const uint8_t zero[10];
+	const uint8_t *b = q->client.b;
+
+	if ((q->flags & FW_DNSQ_F_RELAYED) != 0)
+		return true;
+	if (b[12] != 127 && b[15] != 1)
+		return false;  /* most addresses: one look */
+	if (memcmp(b, zero, 10) != 0)
+		return false;
+	if (b[10] == 0xff && b[11] == 0xff)
+		return b[12] == 127;
+	return b[10] == 0 && b[11] == 0 && b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] == 1;
+}
+
 static struct zwin *
 zone_take(struct det_core *c, struct fw_dns_state *s, struct zone *z, const struct dnsrec *r,
     uint32_t child_q, uint64_t seq)
@@ -535,6 +604,8 @@ zone_take(struct det_core *c, struct fw_dns_state *s, struct zone *z, const stru
 			fw_xset_clear(&x->names);
 			fw_xset_clear(&x->pairs);
 			fw_topk_init(&x->clients, 8);
+			fw_topk_init(&x->pclients, 8);
+			x->partial = 1;
 		} else {
 			c->st.details_full++;
 		}
@@ -553,11 +624,19 @@ zone_take(struct det_core *c, struct fw_dns_state *s, struct zone *z, const stru
 			add_sample(z, r->q->qname, r->len);
 		else if (added == 0)
 			(void)fw_xset_add(&x->pairs, fw_hash64(r->fp ^ r->ch));
-		/* Clients: every query until 4096, then 1 in 8 with weight 8. */
-		if (x->clients.total < 4096)
+		/* Clients: every query until 4096 (per period for identified
+		 * ones, merged into the evidence at period end), then 1 in 8
+		 * with weight 8.  Relayed queries go to the evidence only. */
+		if (!relayed(r->q)) {
+			if (x->pclients.total < PERIOD_EXACT)
+				x->paddr[fw_topk_add(&x->pclients, r->ch, 1)] = r->q->client;
+			else if ((seq & 7) == 0)
+				x->paddr[fw_topk_add(&x->pclients, r->ch, 8)] = r->q->client;
+		} else if (x->clients.total < 4096) {
 			x->client_addr[fw_topk_add(&x->clients, r->ch, 1)] = r->q->client;
-		else if ((seq & 7) == 0)
+		} else if ((seq & 7) == 0) {
 			x->client_addr[fw_topk_add(&x->clients, r->ch, 8)] = r->q->client;
+		}
 	} else if (z->nsample == 0) {
 		add_sample(z, r->q->qname, r->len);
 	}
@@ -663,12 +742,20 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 		json_t *o = json_object(), *x;
 
 		json_object_set_new(o, "kind", json_string("zone"));
+		json_object_set_new(o, "trigger", json_string(z->trig == 2 ? "distinct_names" : "query_rate"));
+		json_object_set_new(o, "resolution_s", json_real(det_round(
+		    (z->trig == 2 ? DHIST : 1) * (double)s->window_ms / 1000.0, 0.001)));
 		json_object_set_new(o, "observed_qps", json_real(det_round(z->al.cur_qps, 0.1)));
 		json_object_set_new(o, "baseline_qps", json_real(det_round(z->b_qps.mean, 0.1)));
 		json_object_set_new(o, "threshold_qps", json_real(det_round(z->al.thr, 0.1)));
 		json_object_set_new(o, "distinct_names", json_integer(z->distinct));
 		json_object_set_new(o, "baseline_distinct_names", json_real(det_round(z->b_distinct.mean, 0.1)));
 		json_object_set_new(o, "distinct_saturated", json_boolean(z->saturated));
+		json_object_set_new(o, "distinct_names_per_s", json_real(det_round(z->dsum_ps, 0.1)));
+		json_object_set_new(o, "threshold_distinct_names_per_s", z->dthr_ps >= 0 ?
+		    json_real(det_round(z->dthr_ps, 0.1)) : json_null());
+		json_object_set_new(o, "top_clients_rise_share", z->top_share >= 0 ?
+		    json_real(det_round(z->top_share, 0.001)) : json_null());
 		json_object_set_new(o, "queries_per_name", json_real(det_round(z->ratio, 0.01)));
 		json_object_set_new(o, "queries_per_client_name", json_real(det_round(z->repeat, 0.01)));
 		json_object_set_new(o, "singleton_share", json_real(det_round(z->singleton_share, 0.001)));
@@ -705,6 +792,120 @@ zone_evidence(struct fw_dns_state *s, const struct zone *z, char *out, size_t ou
 	snprintf(out, outlen, "{}");
 }
 
+/* A window newer than widx (still open: the lateness) earns the detail
+ * block: keep it, or a zone waking up would lose its first names. */
+static bool
+busy_after(const struct fw_dns_state *s, const struct zone *z, int64_t widx)
+{
+	const struct zwin *w = &s->w[(size_t)(z - s->z) * (size_t)s->nslots];
+
+	for (int k = 0; k < s->nslots; k++)
+		if (w[k].tag > widx + 1 && w[k].q >= s->attach_q)
+			return true;
+	return false;
+}
+
+/*
+ * The query-rate threshold: the learned one (det_threshold), and never
+ * under the Poisson noise of the count it rests on: a window of mean count
+ * m varies by sqrt(m), which short windows (few queries each) make the
+ * deciding bound.
+ */
+static double
+qps_threshold(const struct det_core *c, const struct zone *z, double secs)
+{
+	const struct fw_config *cfg = &c->cfg;
+	double thr = det_threshold(c, &z->b_qps, cfg->dns_min_qps, cfg->dns_multiplier);
+	double p = z->b_qps.mean + cfg->zscore * sqrt(z->b_qps.mean / secs);
+
+	return p > thr ? p : thr;
+}
+
+/* What the distinct-name rule sees over the last DHIST windows. */
+struct dview {
+	double dsum, qsum, tsum;   /* distinct names, queries, top clients' queries */
+	double base, margin;       /* expected dsum and the rise it must exceed (INFINITY: rule off) */
+	uint32_t leaving;          /* distinct names of the window that left the sum ... */
+	bool has_leaving;          /* ... if one did: what b_distinct may learn */
+};
+
+/*
+ * This window into the rings, then the sums.  The rule needs a full ring
+ * and DHIST learned windows; its threshold is the expected sum plus the
+ * larger of dns.min_distinct names/s and zscore standard deviations of the
+ * sum (the learned variance, never under the Poisson variance of the
+ * count).  While an alert is open, base and margin stay as at its start.
+ * The baseline learns a window only when it leaves the sum, so a rise is
+ * never judged against itself: the first windows of a slow attack are
+ * not learned before the rule can see them.
+ */
+static void
+distinct_view(const struct det_core *c, struct zone *z, uint32_t dest, const struct zwin *cw,
+    double secs, struct dview *v)
+{
+	const struct fw_config *cfg = &c->cfg;
+	double mu = z->b_distinct.mean, var = z->b_distinct.var > mu ? z->b_distinct.var : mu;
+	double fl = DHIST * cfg->dns_min_distinct * secs, nz = cfg->zscore * sqrt(DHIST * var);
+
+	v->has_leaving = z->hn == DHIST;
+	v->leaving = z->dh[z->hpos];
+	z->dh[z->hpos] = dest;
+	z->qh[z->hpos] = cw->q;
+	z->th[z->hpos] = cw->snap ? cw->top_q : 0;
+	z->hpos = (uint8_t)((z->hpos + 1) % DHIST);
+	if (z->hn < DHIST)
+		z->hn++;
+	v->dsum = v->qsum = v->tsum = 0;
+	for (int k = 0; k < z->hn; k++) {
+		v->dsum += z->dh[k];
+		v->qsum += z->qh[k];
+		v->tsum += z->th[k];
+	}
+	v->base = DHIST * mu;
+	v->margin = INFINITY;
+	if (cfg->dns_min_distinct > 0 && z->hn == DHIST && z->b_distinct.seen >= DHIST && !det_warming(c))
+		v->margin = fl > nz ? fl : nz;
+	if (z->al.active) {
+		v->base = z->dbase;
+		v->margin = z->dmargin;
+	}
+}
+
+/*
+ * Fewer than dns.min_clients clients carry the rise: the top few_k
+ * identified clients' queries above what the top few_k normally ask
+ * (b_top) make FEW_SHARE of it.  rise and top are over the same windows.
+ * Baseline clients displaced from the top make this err toward "many".
+ */
+static bool
+few_clients(struct zone *z, double rise, double top)
+{
+	z->top_share = rise > 0 ? top / rise : 0;
+	if (z->top_share < 0)
+		z->top_share = 0;
+	return rise > 0 && top >= FEW_SHARE * rise;
+}
+
+static void
+log_few(const struct det_core *c, const struct fw_dns_state *s, struct zone *z, double qps)
+{
+	char a[64] = "-";
+
+	if (z->few_logged)
+		return;
+	z->few_logged = 1;
+	if (z->detail != NONE32 && s->det[z->detail].clients.n > 0) {
+		const struct zdetail *x = &s->det[z->detail];
+		uint32_t order[FW_TOPK_K];
+
+		fw_topk_order(&x->clients, order);
+		fw_addr_format(&x->client_addr[order[0]], a, sizeof(a));
+	}
+	FW_LOG_RL(FW_LOG_INFO, "detect", "zone %s: a rise to %.0f q/s carried by fewer than %lld clients "
+	    "(top client %s): not an attack, counted in dns_few_clients", z->name, qps,
+	    (long long)c->cfg.dns_min_clients, a);
+}
+
 static void
 score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t widx)
 {
@@ -715,12 +916,14 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	static const struct zwin empty;
 	const struct zwin *cw = w->tag == widx + 1 ? w : &empty;
 	double qps = cw->q / secs;
-	double thr = det_threshold(c, &z->b_qps, cfg->dns_min_qps, cfg->dns_multiplier);
+	double thr = qps_threshold(c, z, secs);
 	int64_t wstart = widx * cfg->window_ms, wend = wstart + cfg->window_ms;
 	struct alert *al = &z->al;
 	struct zdetail *x = z->detail != NONE32 ? &s->det[z->detail] : NULL;
-	bool hot, calm, was_active, suppressed = false;
+	bool hot, hot_d, by_q, calm, was_active, suppressed = false, few = false;
 	int kind = 0;  /* 1 water torture, 2 dns_flood */
+	uint32_t dest;
+	struct dview dv;
 	enum lc_action act;
 
 	z->fail_ratio = cw->resp ? (double)cw->fail / cw->resp : -1;
@@ -743,16 +946,45 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 		z->saturated = 0;
 		z->ratio = z->repeat = z->singleton_share = 0;
 	}
+	/* Distinct names of the window: exact; plus the queries the set did
+	 * not see (block attached mid-period, set saturated); without a block
+	 * the query count, which bounds them.  So every zone has a baseline. */
+	dest = cw->q;
+	if (cw->snap)
+		dest = cw->distinct + ((cw->partial || cw->saturated) && cw->q > cw->named_q ? cw->q - cw->named_q : 0);
+	distinct_view(c, z, dest, cw, secs, &dv);
 	if (al->active)
 		thr = al->thr;  /* frozen while the alert is open */
 	else
 		thr = det_warm_threshold(c, thr, cfg->dns_warmup_qps);
+	/* Low-and-slow water torture: names rise though the rate may not;
+	 * at most 2 x wt_max_ratio extra queries per extra name (retries). */
+	hot_d = dv.dsum - dv.base > dv.margin &&
+	    dv.qsum - DHIST * z->b_qps.mean * secs <= 2 * cfg->dns_wt_max_ratio * (dv.dsum - dv.base);
 	hot = qps > thr;
-	calm = qps < thr * cfg->hysteresis;
-	if (hot && cw->max_child >= cfg->dominance * cw->q) {
-		hot = false;  /* a child zone carries it and names the victim better */
+	calm = qps < thr * cfg->hysteresis && !(dv.dsum - dv.base >= dv.margin * cfg->hysteresis);
+	z->dsum_ps = z->hn ? dv.dsum / (z->hn * secs) : 0;
+	z->dthr_ps = isfinite(dv.margin) ? (dv.base + dv.margin) / (DHIST * secs) : -1;
+	if ((hot || hot_d) && cw->max_child >= cfg->dominance * cw->q) {
+		hot = hot_d = false;  /* a child zone carries it and names the victim better */
 		suppressed = true;
 		st->suppressed++;
+	}
+	/* Several clients: a rise one client carries (a stuck resolver, a
+	 * typo'd search domain) is a fact for top_clients, neither an attack
+	 * on the zone nor a flash crowd to learn.  Judged on the rule that
+	 * fired: one window of queries, or DHIST windows of names. */
+	z->top_share = -1;
+	if ((hot || hot_d) && s->few_k > 0 && cw->snap && cw->id_q > 0) {
+		if (hot)
+			few = few_clients(z, (double)cw->q - z->b_qps.mean * secs, (double)cw->top_q - z->b_top.mean);
+		else
+			few = few_clients(z, dv.dsum - dv.base, dv.tsum - DHIST * z->b_top.mean);
+		if (few) {
+			hot = hot_d = false;
+			st->dns_few_clients++;
+			log_few(c, s, z, qps);
+		}
 	}
 	if (hot) {
 		if (cw->snap && cw->distinct > 0) {
@@ -761,23 +993,27 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 			 * count as torture when the names surge (4 x their own
 			 * baseline, at least 32) or most answers fail. */
 			double dbase = z->b_distinct.mean > 8 ? z->b_distinct.mean : 8;
-			bool surge = z->distinct >= 4 * dbase ||
-			    (z->fail_ratio >= 0.5 && z->responses >= 10);
+			bool fails = z->fail_ratio >= 0.5 && z->responses >= 10;
+			bool surge = z->distinct >= 4 * dbase || fails;
 
 			if (z->ratio <= cfg->dns_wt_max_ratio ||
 			    (z->ratio <= 2 * cfg->dns_wt_max_ratio && surge && z->repeat < cfg->dns_flood_min_repeat))
 				kind = 1;
-			else if (z->repeat >= cfg->dns_flood_min_repeat)
-				kind = 2;
+			else if (z->repeat >= cfg->dns_flood_min_repeat || fails)
+				kind = 2;  /* re-asked, or names that fail: no flash crowd */
 		} else {
 			/* No detail block (pool exhausted): failures decide. */
 			kind = z->fail_ratio >= 0.5 ? 1 : 2;
 		}
-		if (kind == 0) {
-			hot = false;  /* flash crowd: legitimate surge, learned */
-			st->flash_crowds++;
-		}
 	}
+	by_q = kind != 0;
+	if (kind == 0 && hot_d)
+		kind = 1;
+	if (kind == 0 && hot)
+		st->flash_crowds++;  /* flash crowd: legitimate surge, learned */
+	hot = kind != 0;
+	if (calm)
+		z->few_logged = 0;
 	al->cur_qps = qps;
 	z->idle_run = cw->q || cw->resp ? 0 : z->idle_run + 1;
 	if (hot && al->hot_run == 0 && !al->active)
@@ -790,14 +1026,20 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	act = det_lifecycle(c, al, hot, calm, widx, wstart, wend);
 	if ((hot || al->active) && qps > al->peak_qps)
 		al->peak_qps = qps;
-	if (!hot && !suppressed && !was_active && al->hot_run == 0) {
+	if (!hot && !suppressed && !few && !was_active && al->hot_run == 0) {
 		det_learn(c, &z->b_qps, qps);  /* flash crowds are learned: legitimate */
+		if (dv.has_leaving)
+			det_learn(c, &z->b_distinct, dv.leaving);
 		if (cw->snap)
-			det_learn(c, &z->b_distinct, z->distinct);
+			det_learn(c, &z->b_top, cw->top_q);
 	}
 	if (act != LC_NONE) {
-		if (act == LC_START || act == LC_RESTART)
+		if (act == LC_START || act == LC_RESTART) {
 			al->thr = thr;
+			z->dbase = dv.base;
+			z->dmargin = dv.margin;
+			z->trig = by_q ? 1 : 2;
+		}
 		if (act != LC_END)
 			al->vector = z->wt_windows >= z->flood_windows ? FW_VEC_DNS_WATER_TORTURE : FW_VEC_DNS_FLOOD;
 		zone_evidence(s, z, s->evbuf, sizeof(s->evbuf));
@@ -810,7 +1052,7 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	}
 	z->nsample = 0;
 	if (x != NULL && !al->active && al->hot_run == 0) {
-		if (cw->q < s->attach_q) {
+		if (cw->q < s->attach_q && !busy_after(s, z, widx)) {
 			x->owner = NONE32;
 			s->dfree[s->ndfree++] = z->detail;
 			z->detail = NONE32;
@@ -875,6 +1117,34 @@ dns_close_window(struct det_core *c, struct fw_dns_state *s, int64_t widx)
  * the names that arrived while it was the newest (records arrive about in
  * time order; stragglers count in the next period).  O(detail blocks).
  */
+/*
+ * The period's identified clients: the guaranteed queries (count minus
+ * error) of the top few_k into *top, then merged into the evidence summary
+ * (guaranteed parts as weights, the rest only as total, so spoofed clients
+ * keep a share of about 0) and started over.  O(K x K).
+ */
+static void
+clients_period_end(struct fw_dns_state *s, struct zdetail *x, uint32_t *top)
+{
+	struct fw_topk *p = &x->pclients;
+	uint32_t order[FW_TOPK_K];
+	uint64_t g, sum = 0, t = 0;
+
+	fw_topk_order(p, order);
+	for (uint32_t i = 0; i < p->n; i++) {
+		g = p->cnt[order[i]] - p->err[order[i]];
+		if (i < s->few_k)
+			t += g;
+		if (g == 0)
+			continue;
+		x->client_addr[fw_topk_add(&x->clients, p->key[order[i]], g)] = x->paddr[order[i]];
+		sum += g;
+	}
+	x->clients.total += p->total - sum;
+	*top = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+	fw_topk_init(p, 8);
+}
+
 void
 dns_period_end(struct fw_dns_state *s, int64_t widx, int64_t next_close)
 {
@@ -882,10 +1152,12 @@ dns_period_end(struct fw_dns_state *s, int64_t widx, int64_t next_close)
 		struct zdetail *x = &s->det[i];
 		struct zone *z;
 		struct zwin *w;
+		uint32_t idq = x->pclients.total > UINT32_MAX ? UINT32_MAX : (uint32_t)x->pclients.total, top;
 
 		if (x->owner == NONE32)
 			continue;
 		z = &s->z[x->owner];
+		clients_period_end(s, x, &top);
 		if (widx >= next_close) {
 			w = zslot(s, z, widx);
 			if (w->tag != widx + 1) {
@@ -903,7 +1175,11 @@ dns_period_end(struct fw_dns_state *s, int64_t widx, int64_t next_close)
 			    ((double)x->names.n + x->pairs.n)) : 0;
 			w->name_ent = (float)fw_ent16_value(&z->name_ent);
 			w->label_ent = (float)fw_entropy_bits(z->lchar, NLCHAR);
+			w->partial = x->partial;
+			w->top_q = top;
+			w->id_q = idq;
 		}
+		x->partial = 0;
 		fw_xset_clear(&x->names);
 		fw_xset_clear(&x->pairs);
 		memset(&z->name_ent, 0, sizeof(z->name_ent));

@@ -93,6 +93,8 @@ struct fw_config {
 	double dns_multiplier;         /* qps must exceed baseline mean x this */
 	double dns_wt_max_ratio;       /* water torture: queries per distinct name at most */
 	double dns_flood_min_repeat;   /* dns_flood: queries per (client, name) at least */
+	double dns_min_distinct;       /* distinct-name rule: names/s above the baseline at least (0 = off) */
+	int64_t dns_min_clients;       /* a hot zone's rise needs at least this many clients (1 = off) */
 	/* [sqlite] */
 	char sqlite_path[FW_CFG_STR_MAX];
 	int64_t sqlite_retention_days;  /* ended alerts older than this are deleted; 0 = keep */

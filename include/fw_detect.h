@@ -60,6 +60,7 @@ struct fw_detect_stats {
 	uint64_t dns_responses;    /* DNS response records (failure ratio only) */
 	uint64_t names_saturated;  /* zone windows whose distinct-name set hit dns.distinct_cap */
 	uint64_t flash_crowds;     /* hot zone windows judged a flash crowd (no alert) */
+	uint64_t dns_few_clients;  /* hot zone windows whose rise fewer than dns.min_clients clients carry (no alert) */
 	size_t memory_bytes;       /* fixed memory held by the tables */
 	int64_t newest_event_ms;   /* newest record time taken (INT64_MIN: none yet) */
 };

@@ -61,6 +61,8 @@ enum fw_dns_src {
 
 #define FW_DNSQ_F_RESPONSE 0x01  /* record describes a response */
 #define FW_DNSQ_F_TCP      0x02  /* carried over TCP */
+#define FW_DNSQ_F_RELAYED  0x04  /* the server asked on its clients' behalf (dnstap resolver or
+                                  * forwarder messages): client is the server, not a client */
 
 /* One DNS query (or response) event. */
 struct fw_dnsq {
