@@ -86,6 +86,9 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	    (unsigned long long)ps->det.flows, (unsigned long long)ps->det.dnsq,
 	    (unsigned long long)ps->det.late, (unsigned long long)ps->det.victims,
 	    (unsigned long long)ps->det.windows_closed);
+	if (ps->det.client_replies > 0)
+		printf("victims: %llu flow records of reply traffic to clients counted on their prefix only\n",
+		    (unsigned long long)ps->det.client_replies);
 	printf("time model: lateness in force %.1f s, %llu records shifted, %llu paid as rate credits, "
 	    "%llu credit merges\n", (double)ps->det.lateness_ms / 1000, (unsigned long long)ps->det.shifted,
 	    (unsigned long long)ps->det.credits, (unsigned long long)ps->det.credit_merges);

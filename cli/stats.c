@@ -356,6 +356,7 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "detector", "ahead", ps->det.ahead);
 	cli_stats_add(cs, "detector", "victims", ps->det.victims);
 	cli_stats_add(cs, "detector", "victims_full", ps->det.victims_full);
+	cli_stats_add(cs, "detector", "client_replies", ps->det.client_replies);
 	cli_stats_add(cs, "detector", "evicted", ps->det.evicted);
 	cli_stats_add(cs, "detector", "alerts_started", ps->det.alerts_started);
 	cli_stats_add(cs, "detector", "alerts_ended", ps->det.alerts_ended);

@@ -131,6 +131,7 @@ struct rec_info {
 	bool big;                  /* average packet size over the amp threshold */
 	uint64_t fh[NFEAT];        /* feature hashes */
 	uint32_t wt;               /* weight for histograms (packets, capped) */
+	bool reply;                /* reply traffic to a client (see is_reply()) */
 };
 
 /* Where a record's packets go (detect_span.c). */

@@ -54,6 +54,14 @@ struct alert {
 
 enum lc_action { LC_NONE, LC_START, LC_UPDATE, LC_END, LC_RESTART };
 
+/* An alert is open or building up: never evicted, and a host takes reply
+ * traffic (detect_flow.c). */
+static inline bool
+alert_busy(const struct alert *a)
+{
+	return a->active || a->hot_run > 0;
+}
+
 struct det_core;
 
 /* What the clock asks of its owner (detect.c wires flows and DNS). */

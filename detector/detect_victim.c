@@ -191,7 +191,7 @@ victim_evict_one(struct fw_detect *d)
 
 			d->vhand = d->vhand + 1 >= d->vhw ? 0 : d->vhand + 1;
 			/* last_seq == seq: touched by the record being taken */
-			if (!v->used || v->al.active || v->al.hot_run > 0 || v->last_seq == d->core.clk.seq)
+			if (!v->used || alert_busy(&v->al) || v->last_seq == d->core.clk.seq)
 				continue;
 			if (best == NULL || v->last_seq < best->last_seq)
 				best = v;

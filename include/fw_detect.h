@@ -48,6 +48,7 @@ struct fw_detect_stats {
 	uint64_t evicted;          /* idle victims and zones removed by the sweep */
 	uint64_t evicted_lru;      /* victims evicted to make room (least recently active) */
 	uint64_t unwatched;        /* flow records outside detector.networks */
+	uint64_t client_replies;   /* no networks: reply traffic to a client, fed to its prefix, not tracked as a host */
 	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
 	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
 	uint64_t windows_closed;   /* windows evaluated */
