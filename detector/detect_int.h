@@ -32,18 +32,24 @@ struct base {
 	uint32_t seen;             /* windows learned */
 };
 
-/* Alert lifecycle state, shared by victims and zones. */
+/* Alert lifecycle state, shared by victims and zones (detect_alert.c). */
 struct alert {
-	uint8_t active;            /* an alert is open */
+	uint8_t active;            /* an alert is open (also in its quiet hold) */
 	uint8_t vector;            /* enum fw_vector of the open alert */
 	uint8_t has_id;            /* id valid (open, or in cool-down) */
+	uint8_t quiet;             /* in the quiet hold: calm, waiting for a return */
+	uint8_t end_reason;        /* enum fw_end_reason of the end being emitted */
 	uint32_t hot_run;          /* consecutive hot windows */
 	uint32_t calm_run;         /* consecutive calm windows while active */
 	uint32_t since_update;     /* windows since the last event */
 	uint32_t seq;              /* events sent under id */
+	uint32_t hold;             /* quiet hold in force (windows) */
+	uint32_t pulses;           /* returns after a quiet spell (pulse wave) */
 	int64_t first_hot_ms;      /* start of the first window of the hot run */
 	int64_t started_ms;        /* alert start (event time) */
-	int64_t last_hot_ms;       /* end of the last hot window */
+	int64_t last_hot_ms;       /* end of the last hot window while active */
+	int64_t last_hot_widx;     /* ... its window */
+	int64_t quiet_widx;        /* window the quiet hold began */
 	int64_t ended_widx;        /* window the last alert ended in (cool-down) */
 	double thr;                /* primary threshold frozen at start */
 	double thr_b;              /* bps threshold frozen at start */
