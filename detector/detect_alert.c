@@ -199,17 +199,21 @@ det_force_end(struct det_core *c, struct alert *a)
 }
 
 /*
- * The quiet hold in the evidence, when there is one to tell: "lifecycle":
- * {"state": quiet | active | ended, "pulses", "hold_windows"}.  Left out
- * when it does not fit.
+ * What the lifecycle adds to the evidence, when there is something to tell:
+ * the quiet hold, "lifecycle": {"state": quiet | active | ended, "pulses",
+ * "hold_windows"}, and the hour-of-week factor in force, "season_factor"
+ * (baselines in the evidence are at the weekly mean).  Left out when it
+ * does not fit.
  */
 static void
-lifecycle_evidence(const struct alert *a, enum lc_action act, const char *in, char *out, size_t outlen)
+lifecycle_evidence(const struct det_core *c, const struct alert *a, enum lc_action act, const char *in,
+    char *out, size_t outlen)
 {
+	bool season = c->season_f > 0 && c->season_f != 1.0;
 	json_t *o, *x;
 
 	snprintf(out, outlen, "%s", in);
-	if (!a->quiet && a->pulses == 0)
+	if (!a->quiet && a->pulses == 0 && !season)
 		return;
 	if ((o = json_loads(in, 0, NULL)) == NULL)
 		return;
@@ -217,11 +221,15 @@ lifecycle_evidence(const struct alert *a, enum lc_action act, const char *in, ch
 		json_decref(o);
 		return;
 	}
-	x = json_object();
-	json_object_set_new(x, "state", json_string(act == LC_END ? "ended" : a->quiet ? "quiet" : "active"));
-	json_object_set_new(x, "pulses", json_integer((json_int_t)a->pulses));
-	json_object_set_new(x, "hold_windows", json_integer((json_int_t)a->hold));
-	json_object_set_new(o, "lifecycle", x);
+	if (a->quiet || a->pulses > 0) {
+		x = json_object();
+		json_object_set_new(x, "state", json_string(act == LC_END ? "ended" : a->quiet ? "quiet" : "active"));
+		json_object_set_new(x, "pulses", json_integer((json_int_t)a->pulses));
+		json_object_set_new(x, "hold_windows", json_integer((json_int_t)a->hold));
+		json_object_set_new(o, "lifecycle", x);
+	}
+	if (season)
+		json_object_set_new(o, "season_factor", json_real(det_round(c->season_f, 0.01)));
 	if (!det_json_put(o, out, outlen))
 		snprintf(out, outlen, "%s", in);
 }
@@ -261,7 +269,7 @@ det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
 	e->cur_pps = a->cur_pps;
 	e->cur_bps = a->cur_bps;
 	e->cur_qps = a->cur_qps;
-	lifecycle_evidence(a, act, evidence, e->evidence, sizeof(e->evidence));
+	lifecycle_evidence(c, a, act, evidence, e->evidence, sizeof(e->evidence));
 	a->since_update = 0;
 	if (c->emit != NULL)
 		c->emit(c->ctx, e);

@@ -122,6 +122,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		return;
 	}
 	rec_info(f, &ri);
+	d->season_flow.pending += f->pkts;
 	if (d->nnets == 0 && ri.reply) {
 		/* Reply traffic to a client (default mode): its prefix takes it,
 		 * a host only while that host is a victim already (alerting or

@@ -121,6 +121,7 @@ struct fw_detect {
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
 	struct fw_dns_state *dns;
+	struct det_season season_flow, season_dns;  /* hour-of-week profiles (packets, DNS records) */
 	char evbuf[FW_EVIDENCE_MAX];
 };
 
