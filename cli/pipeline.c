@@ -190,8 +190,7 @@ detector_main(void *arg)
 		int n = fw_detect_end_all(p->det, FW_END_SHUTDOWN, fw_time_now_ms());
 
 		if (n > 0)
-			fw_log(FW_LOG_INFO, "detector", "%d open alert%s ended (reason shutdown; quiet if in the quiet hold)", n,
-			    n == 1 ? "" : "s");
+			fw_log(FW_LOG_INFO, "detector", "%d open alert%s ended (reason shutdown)", n, n == 1 ? "" : "s");
 	}
 	snapshot(p);
 	atomic_store(&p->detector_done, 1);
