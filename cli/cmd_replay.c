@@ -99,6 +99,9 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 		printf("dns: %llu zones, %llu windows judged a flash crowd, %llu hot windows carried by fewer "
 		    "than dns.min_clients clients (no alert)\n", (unsigned long long)ps->det.zones,
 		    (unsigned long long)ps->det.flash_crowds, (unsigned long long)ps->det.dns_few_clients);
+	if (ps->det.client_replies > 0)
+		printf("victims: %llu flow records of reply traffic to clients counted on their prefix only\n",
+		    (unsigned long long)ps->det.client_replies);
 	printf("time model: lateness in force %.1f s, %llu records shifted, %llu paid as rate credits, "
 	    "%llu credit merges\n", (double)ps->det.lateness_ms / 1000, (unsigned long long)ps->det.shifted,
 	    (unsigned long long)ps->det.credits, (unsigned long long)ps->det.credit_merges);

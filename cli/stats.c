@@ -367,6 +367,7 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "detector", "ahead", ps->det.ahead);
 	cli_stats_add(cs, "detector", "victims", ps->det.victims);
 	cli_stats_add(cs, "detector", "victims_full", ps->det.victims_full);
+	cli_stats_add(cs, "detector", "client_replies", ps->det.client_replies);
 	cli_stats_add(cs, "detector", "evicted", ps->det.evicted);
 	cli_stats_add(cs, "detector", "flash_crowds", ps->det.flash_crowds);
 	cli_stats_add(cs, "detector", "dns_few_clients", ps->det.dns_few_clients);

@@ -11,6 +11,7 @@
  *   detect_classify.c  packet classes, vectors, evidence
  *   detect_score.c     closing a window for flows: score, alert, learn
  *   detect_baseline.c  EWMA baselines and thresholds
+ *   detect_season.c    hour-of-week seasonality of the baselines
  *   detect_alert.c     the alert lifecycle, ids, warm-up, emitting
  *   detect_dns.c       DNS zones: water torture, dns_flood, flash crowds
  *   sketch.c           the fixed-size sketches
@@ -133,7 +134,12 @@ close_window(void *owner, int64_t widx)
 	struct fw_detect *d = owner;
 	const struct det_clock *k = &d->core.clk;
 
+	/* Each side is scored with its own hour-of-week factor. */
+	det_season_close(&d->season_flow, widx, d->core.cfg.window_ms);
+	det_season_close(&d->season_dns, widx, d->core.cfg.window_ms);
+	d->core.season_f = d->core.cfg.seasonality ? d->season_flow.f : 1.0;
 	flow_close_window(d, widx);
+	d->core.season_f = d->core.cfg.seasonality ? d->season_dns.f : 1.0;
 	/* The wall clock (or the end of input) closes the newest window before
 	 * a newer record ended its DNS period: snapshot it now. */
 	if (k->max_event_ms != INT64_MIN && widx >= det_floor_div(k->max_event_ms, d->core.cfg.window_ms))
@@ -159,6 +165,8 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->core.emit = emit;
 	d->core.ctx = ctx;
 	d->core.end_reason = FW_END_QUIET;
+	det_season_init(&d->season_flow);
+	det_season_init(&d->season_dns);
 	hk.owner = d;
 	det_clock_init(&d->core, &hk);
 	nslots = d->core.clk.nslots;
@@ -223,6 +231,7 @@ void
 fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n)
 {
 	dns_take_batch(&d->core, d->dns, q, n);
+	d->season_dns.pending += n;
 	d->core.st.dnsq += n;
 	det_clock_advance(&d->core);
 }

@@ -1,8 +1,16 @@
 /*
  * detect_alert.c - the alert lifecycle shared by victims and zones: start
- * after start_windows hot windows, update every update_windows, end after
- * end_windows calm ones (or forced: shutdown, end of input), restart under
- * the same id within the cool-down; ids; warm-up; emitting the event.
+ * after start_windows hot windows, update every update_windows, go quiet
+ * after end_windows calm ones and end when the attack has not come back
+ * within the quiet hold (or forced: shutdown, end of input), restart under
+ * the same id within the cool-down after an end; ids; warm-up; emitting
+ * the event.
+ *
+ * The quiet hold keeps a pulse wave one alert: cooldown_windows long,
+ * lengthened to twice the longest gap between pulses (at most 10 x
+ * cooldown_windows), announced by an update whose evidence says
+ * "lifecycle": {"state": "quiet"}.  Nothing is learned while it lasts (the
+ * alert is open), and ended_at stays the end of the last hot window.
  *
  * The scoring code (detect_score.c for flows, detect_dns.c for zones)
  * judges each closed window hot or calm; det_lifecycle turns that into an
@@ -58,9 +66,71 @@ make_id(struct alert *a, const char *victim_text)
 }
 
 /*
+ * A pulse wave came back after gap calm windows: hold twice the longest gap
+ * from now on, between cooldown_windows and 10 x cooldown_windows, so the
+ * next pulse finds the alert still open.
+ */
+static void
+lc_hold(const struct det_core *c, struct alert *a, int64_t gap)
+{
+	int64_t h = 2 * gap, cap = 10 * c->cfg.cooldown_windows;
+
+	if (h > cap)
+		h = cap;
+	if (h > (int64_t)a->hold)
+		a->hold = (uint32_t)h;
+}
+
+/* Alert start, or a return after its end within the cool-down. */
+static enum lc_action
+lc_open(struct det_core *c, struct alert *a, int64_t widx, int64_t wend)
+{
+	bool back = a->has_id && widx - a->ended_widx <= c->cfg.cooldown_windows;
+
+	a->active = 1;
+	a->quiet = 0;
+	a->calm_run = 0;
+	a->since_update = 0;
+	if (back) {
+		/* Its gap teaches the hold (see lc_pulse). */
+		a->pulses++;
+		lc_hold(c, a, widx - (int64_t)a->hot_run - a->last_hot_widx);
+	}
+	a->last_hot_ms = wend;
+	a->last_hot_widx = widx;
+	if (back)
+		return LC_RESTART;  /* same id, seq goes on */
+	a->seq = 0;
+	a->pulses = 0;
+	a->hold = c->cfg.cooldown_windows > 0 ? (uint32_t)c->cfg.cooldown_windows : 0;
+	a->started_ms = a->first_hot_ms;
+	c->st.alerts_started++;
+	return LC_START;
+}
+
+static enum lc_action
+lc_end(struct det_core *c, struct alert *a, int64_t widx)
+{
+	/* An alert that went quiet ended by the calm rule, whatever stops
+	 * the wait; else the end is the caller's (end of input). */
+	a->end_reason = a->quiet ? FW_END_QUIET : c->end_reason;
+	a->active = 0;
+	a->hot_run = 0;
+	a->calm_run = 0;
+	a->ended_widx = widx;
+	c->st.alerts_ended++;
+	return LC_END;
+}
+
+/*
  * One closed window through the lifecycle.  hot: over the start
  * threshold; calm: under the end threshold.  Returns what to emit; the
  * caller fills the event (it knows the victim text and evidence).
+ *
+ * Active -> (end_windows calm) -> quiet hold -> (hold windows without
+ * start_windows hot in a row) -> end, ended_at = the last hot window.
+ * A return within the hold resumes the alert (an update): a pulse wave
+ * (10 s on, 20 s off) stays one alert with no end between pulses.
  */
 enum lc_action
 det_lifecycle(struct det_core *c, struct alert *a, bool hot, bool calm,
@@ -77,27 +147,41 @@ det_lifecycle(struct det_core *c, struct alert *a, bool hot, bool calm,
 		}
 		if (a->hot_run < (uint32_t)c->cfg.start_windows)
 			return LC_NONE;
-		a->active = 1;
-		a->calm_run = 0;
-		a->since_update = 0;
-		a->last_hot_ms = wend;
-		if (a->has_id && widx - a->ended_widx <= c->cfg.cooldown_windows)
-			return LC_RESTART;  /* same id, seq goes on */
-		a->seq = 0;
-		a->started_ms = a->first_hot_ms;
-		c->st.alerts_started++;
-		return LC_START;
+		return lc_open(c, a, widx, wend);
 	}
-	if (hot)
+	if (a->quiet) {
+		a->hot_run = hot ? a->hot_run + 1 : 0;
+		if (a->hot_run >= (uint32_t)c->cfg.start_windows) {
+			/* Back within the hold: the same alert goes on. */
+			a->pulses++;
+			lc_hold(c, a, widx - (int64_t)a->hot_run - a->last_hot_widx);
+			a->quiet = 0;
+			a->calm_run = 0;
+			a->last_hot_ms = wend;
+			a->last_hot_widx = widx;
+			return LC_UPDATE;
+		}
+		/* Not in the middle of a return; at the end of input nothing
+		 * can come back. */
+		if (a->hot_run == 0 && (widx - a->quiet_widx >= (int64_t)a->hold ||
+		    c->end_reason == FW_END_END_OF_INPUT))
+			return lc_end(c, a, widx);
+		return LC_NONE;
+	}
+	if (hot) {
 		a->last_hot_ms = wend;
+		a->last_hot_widx = widx;
+	}
 	if (!calm) {
 		a->calm_run = 0;
 	} else if (++a->calm_run >= (uint32_t)c->cfg.end_windows) {
-		a->active = 0;
+		/* Calm: hold the alert open for a while (no hold: end now). */
+		if (a->hold == 0 || c->end_reason == FW_END_END_OF_INPUT)
+			return lc_end(c, a, widx);
+		a->quiet = 1;
+		a->quiet_widx = widx;
 		a->hot_run = 0;
-		a->ended_widx = widx;
-		c->st.alerts_ended++;
-		return LC_END;
+		return LC_UPDATE;
 	}
 	if (++a->since_update >= (uint32_t)c->cfg.update_windows)
 		return LC_UPDATE;
@@ -110,12 +194,44 @@ det_force_end(struct det_core *c, struct alert *a)
 {
 	if (!a->active)
 		return false;
-	a->active = 0;
-	a->hot_run = 0;
-	a->calm_run = 0;
-	a->ended_widx = det_floor_div(c->end_at_ms, c->cfg.window_ms);
-	c->st.alerts_ended++;
+	(void)lc_end(c, a, det_floor_div(c->end_at_ms, c->cfg.window_ms));
 	return true;
+}
+
+/*
+ * What the lifecycle adds to the evidence, when there is something to tell:
+ * the quiet hold, "lifecycle": {"state": quiet | active | ended, "pulses",
+ * "hold_windows"}, and the hour-of-week factor in force, "season_factor"
+ * (baselines in the evidence are at the weekly mean).  Left out when it
+ * does not fit.
+ */
+static void
+lifecycle_evidence(const struct det_core *c, const struct alert *a, enum lc_action act, const char *in,
+    char *out, size_t outlen)
+{
+	bool season = c->season_f > 0 && c->season_f != 1.0;
+	json_t *o, *x;
+
+	snprintf(out, outlen, "%s", in);
+	if (!a->quiet && a->pulses == 0 && !season)
+		return;
+	if ((o = json_loads(in, 0, NULL)) == NULL)
+		return;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	if (a->quiet || a->pulses > 0) {
+		x = json_object();
+		json_object_set_new(x, "state", json_string(act == LC_END ? "ended" : a->quiet ? "quiet" : "active"));
+		json_object_set_new(x, "pulses", json_integer((json_int_t)a->pulses));
+		json_object_set_new(x, "hold_windows", json_integer((json_int_t)a->hold));
+		json_object_set_new(o, "lifecycle", x);
+	}
+	if (season)
+		json_object_set_new(o, "season_factor", json_real(det_round(c->season_f, 0.01)));
+	if (!det_json_put(o, out, outlen))
+		snprintf(out, outlen, "%s", in);
 }
 
 void
@@ -131,7 +247,7 @@ det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
 		make_id(a, e->victim);
 	memcpy(e->id, a->id, sizeof(e->id));
 	e->event = act == LC_END ? FW_EV_END : act == LC_START ? FW_EV_START : FW_EV_UPDATE;
-	e->reason = act == LC_END ? c->end_reason : FW_END_NONE;
+	e->reason = act == LC_END ? a->end_reason : FW_END_NONE;
 	e->vector = a->vector;
 	ratio = (a->peak_pps > 0 ? a->peak_pps : a->peak_qps) / (a->thr > 0 ? a->thr : 1);
 	e->severity = ratio >= 100 ? 3 : ratio >= 10 ? 2 : 1;
@@ -153,7 +269,7 @@ det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
 	e->cur_pps = a->cur_pps;
 	e->cur_bps = a->cur_bps;
 	e->cur_qps = a->cur_qps;
-	snprintf(e->evidence, sizeof(e->evidence), "%s", evidence);
+	lifecycle_evidence(c, a, act, evidence, e->evidence, sizeof(e->evidence));
 	a->since_update = 0;
 	if (c->emit != NULL)
 		c->emit(c->ctx, e);

@@ -21,6 +21,7 @@ det_threshold(const struct det_core *c, const struct base *b, double floor_v, do
 
 	if (z > t)
 		t = z;
+	t *= det_season_of(c, b);  /* seasonality (detect_season.c): the hour's usual level */
 	return t > floor_v ? t : floor_v;
 }
 
@@ -32,6 +33,7 @@ det_learn(const struct det_core *c, struct base *b, double x)
 
 	if (b->seen < 1.0 / a)
 		a = 1.0 / (b->seen + 1);
+	x /= det_season_of(c, b);  /* seasonality (detect_season.c): learned at the weekly mean */
 	dx = x - b->mean;
 	b->mean += a * dx;
 	b->var = (1 - a) * (b->var + a * dx * dx);

@@ -3,7 +3,8 @@
  *
  * Per record, rec_info() sorts the packets into a class (TCP SYN, ACK,
  * other TCP, UDP, ICMP, GRE, other), notes UDP from a reflector's service
- * port with large average packets (amplification), and hashes the
+ * port with large average packets (amplification), tells reply traffic
+ * to a client from traffic aimed at a server or target, and hashes the
  * features whose entropy is tracked.  Per alert event, classify() names
  * the vector from the packet mix accumulated over the hot run (rules in
  * README.md, "Vectors (flows)") and flow_evidence() writes the evidence
@@ -57,6 +58,52 @@ det_round(double x, double unit)
 	return round(x / unit) * unit;
 }
 
+/*
+ * TCP service ports above 1023 (databases, alternative web ports, push
+ * and messaging services, RTMP, git): a record *from* one of these (or
+ * from below 1024) to another port is a server answering a client.
+ */
+static bool
+tcp_service_port(uint16_t p)
+{
+	switch (p) {
+	case 1433: case 1521: case 1935: case 3306: case 3389: case 5222: case 5223: case 5228:
+	case 5432: case 5671: case 5672: case 6379: case 8000: case 8008: case 8080: case 8443:
+	case 8883: case 8888: case 9092: case 9200: case 9418: case 27017:
+		return true;
+	default:
+		return p < 1024;
+	}
+}
+
+/*
+ * Reply traffic to a client: what a destination receives because it opened
+ * the connection (README.md, "Victims (flows)").  TCP from a service port
+ * to an ephemeral one, with the ACK flag when flags are known; UDP from DNS, NTP or QUIC (443) to an
+ * ephemeral port, with ordinary packet sizes (DNS and NTP amplification
+ * have large ones: ri->big).  Anything else (a service port, a bare SYN,
+ * ICMP, GRE, fragments without ports, large reflector packets) shows a
+ * server or a target.
+ */
+static bool
+is_reply(const struct fw_flow *f, const struct rec_info *ri)
+{
+	if (f->dport < 1024 || tcp_service_port(f->dport))
+		return false;
+	if (f->proto == 6) {
+		/* Flags unknown (0): the ports decide.  SYN or RST without data
+		 * flags (FIN, PSH, URG): a handshake or reset alone, as SYN-ACK
+		 * and RST reflection send. */
+		uint8_t fl = f->tcp_flags;
+
+		return tcp_service_port(f->sport) &&
+		    (fl == 0 || ((fl & 0x10) && !((fl & 0x06) && !(fl & 0x29))));
+	}
+	if (f->proto == 17)
+		return (f->sport == 53 || f->sport == 123 || f->sport == 443) && !ri->big;
+	return false;
+}
+
 void
 rec_info(const struct fw_flow *f, struct rec_info *ri)
 {
@@ -103,6 +150,7 @@ rec_info(const struct fw_flow *f, struct rec_info *ri)
 	memcpy(&y, f->dst.b + 8, 8);
 	ri->fh[F_DST] = fw_hash64(x ^ fw_hash64(y ^ 0x5555));
 	ri->wt = f->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)f->pkts;
+	ri->reply = is_reply(f, ri);
 }
 
 /*

@@ -1,6 +1,9 @@
 /*
  * detect_flow.c - flow records in: each record lands in its host victim and
- * in the aggregate (prefix) it feeds, in the windows its span says.
+ * in the aggregate (prefix) it feeds, in the windows its span says.  With
+ * no detector.networks, reply traffic to a client (rec_info) feeds the
+ * prefix only: the hundreds of clients behind a /24 downloading do not
+ * each become a victim, while a carpet bomb still shows on the prefix.
  *
  * Per record: a memoised window number (no division), two hash probes
  * (host, aggregate) whose cache misses a prefetch pipeline overlaps,
@@ -119,7 +122,18 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		return;
 	}
 	rec_info(f, &ri);
-	if ((v = victim_get(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
+	d->season_flow.pending += f->pkts;
+	if (d->nnets == 0 && ri.reply) {
+		/* Reply traffic to a client (default mode): its prefix takes it,
+		 * a host only while that host is a victim already (alerting or
+		 * in a hot run), never a new or calm one. */
+		v = victim_find(d, &f->dst, 128, host_hash);
+		if (v != NULL && !alert_busy(&v->al))
+			v = NULL;
+		if (v == NULL)
+			d->core.st.client_replies++;
+		hw = v != NULL ? victim_take(d, v, f, &ri, &sp, we) : NULL;
+	} else if ((v = victim_get(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
 		d->core.st.victims_full++;
 		hw = NULL;
 	} else {

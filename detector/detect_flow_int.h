@@ -121,6 +121,7 @@ struct fw_detect {
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
 	struct fw_dns_state *dns;
+	struct det_season season_flow, season_dns;  /* hour-of-week profiles (packets, DNS records) */
 	char evbuf[FW_EVIDENCE_MAX];
 };
 
@@ -131,6 +132,7 @@ struct rec_info {
 	bool big;                  /* average packet size over the amp threshold */
 	uint64_t fh[NFEAT];        /* feature hashes */
 	uint32_t wt;               /* weight for histograms (packets, capped) */
+	bool reply;                /* reply traffic to a client (see is_reply()) */
 };
 
 /* Where a record's packets go (detect_span.c). */

@@ -30,20 +30,27 @@ struct base {
 	double mean;
 	double var;
 	uint32_t seen;             /* windows learned */
+	uint8_t flat;              /* not a rate: no seasonality (entropies) */
 };
 
-/* Alert lifecycle state, shared by victims and zones. */
+/* Alert lifecycle state, shared by victims and zones (detect_alert.c). */
 struct alert {
-	uint8_t active;            /* an alert is open */
+	uint8_t active;            /* an alert is open (also in its quiet hold) */
 	uint8_t vector;            /* enum fw_vector of the open alert */
 	uint8_t has_id;            /* id valid (open, or in cool-down) */
+	uint8_t quiet;             /* in the quiet hold: calm, waiting for a return */
+	uint8_t end_reason;        /* enum fw_end_reason of the end being emitted */
 	uint32_t hot_run;          /* consecutive hot windows */
 	uint32_t calm_run;         /* consecutive calm windows while active */
 	uint32_t since_update;     /* windows since the last event */
 	uint32_t seq;              /* events sent under id */
+	uint32_t hold;             /* quiet hold in force (windows) */
+	uint32_t pulses;           /* returns after a quiet spell (pulse wave) */
 	int64_t first_hot_ms;      /* start of the first window of the hot run */
 	int64_t started_ms;        /* alert start (event time) */
-	int64_t last_hot_ms;       /* end of the last hot window */
+	int64_t last_hot_ms;       /* end of the last hot window while active */
+	int64_t last_hot_widx;     /* ... its window */
+	int64_t quiet_widx;        /* window the quiet hold began */
 	int64_t ended_widx;        /* window the last alert ended in (cool-down) */
 	double thr;                /* primary threshold frozen at start */
 	double thr_b;              /* bps threshold frozen at start */
@@ -53,6 +60,14 @@ struct alert {
 };
 
 enum lc_action { LC_NONE, LC_START, LC_UPDATE, LC_END, LC_RESTART };
+
+/* An alert is open or building up: never evicted, and a host takes reply
+ * traffic (detect_flow.c). */
+static inline bool
+alert_busy(const struct alert *a)
+{
+	return a->active || a->hot_run > 0;
+}
 
 struct det_core;
 
@@ -83,6 +98,17 @@ struct det_clock {
 	uint32_t lag_n;            /* sum of lagh */
 };
 
+/* Hour-of-week profile of one side's rate (detect_season.c). */
+struct det_season {
+	double prof[168];          /* mean rate of each hour of the week (UTC, Monday 00:00 first) */
+	uint16_t weeks[168];       /* weeks learned into each bucket */
+	int64_t cur_hour;          /* absolute hour being counted; INT64_MIN: none yet */
+	int64_t first_hour;        /* the hour the input began in (partial: not learned) */
+	double acc;                /* packets (records) counted in cur_hour */
+	uint64_t pending;          /* ... taken since the last window closed */
+	double f;                  /* factor in force */
+};
+
 /* What flows and DNS share.  One per detector, on its one thread. */
 struct det_core {
 	struct fw_config cfg;
@@ -93,6 +119,7 @@ struct det_core {
 	struct fw_alert_ev ev;     /* scratch for emitting */
 	uint8_t end_reason;        /* reason of the ends emitted now (enum fw_end_reason) */
 	int64_t end_at_ms;         /* decision time of forced ends (end_all); 0: window time */
+	double season_f;           /* hour-of-week factor of the side being scored; 0 or 1: none */
 };
 
 /* ---- detect_time.c: event time, windows, lateness ---- */
@@ -138,6 +165,20 @@ det_learn_lag(struct det_core *c, int64_t end_ms)
 			k->lag_n += k->lagh[i];
 		}
 	}
+}
+
+/* ---- detect_season.c: hour-of-week seasonality ---- */
+
+void det_season_init(struct det_season *s);
+/* Window widx closes: count what arrived, update the factor (s->f). */
+void det_season_close(struct det_season *s, int64_t widx, int64_t window_ms);
+
+/* The seasonal factor for baseline b: rates learn x / f, thresholds are
+ * multiplied by f (detect_baseline.c). */
+static inline double
+det_season_of(const struct det_core *c, const struct base *b)
+{
+	return b->flat || !(c->season_f > 0) ? 1.0 : c->season_f;
 }
 
 /* ---- detect_baseline.c: EWMA baselines and thresholds ---- */

@@ -95,12 +95,13 @@ void
 det_clock_close_until(struct det_core *c, int64_t upto)
 {
 	struct det_clock *k = &c->clk;
-	int64_t idle = c->cfg.idle_windows;
+	/* Idle sweep, and the longest quiet hold (detect_alert.c). */
+	int64_t idle = c->cfg.idle_windows + 10 * c->cfg.cooldown_windows;
 
 	if (k->next_close == INT64_MIN)
 		return;
 	/* After a long silence every slot is empty: closing more than
-	 * end + idle windows changes nothing, so jump (bounded work). */
+	 * end + hold + idle windows changes nothing, so jump (bounded work). */
 	if (upto - k->next_close > c->cfg.end_windows + idle + k->nslots) {
 		int64_t stop = k->next_close + c->cfg.end_windows + idle;
 

@@ -191,7 +191,7 @@ victim_evict_one(struct fw_detect *d)
 
 			d->vhand = d->vhand + 1 >= d->vhw ? 0 : d->vhand + 1;
 			/* last_seq == seq: touched by the record being taken */
-			if (!v->used || v->al.active || v->al.hot_run > 0 || v->last_seq == d->core.clk.seq)
+			if (!v->used || alert_busy(&v->al) || v->last_seq == d->core.clk.seq)
 				continue;
 			if (best == NULL || v->last_seq < best->last_seq)
 				best = v;
@@ -226,6 +226,8 @@ victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t k
 	v->used = 1;
 	v->detail = NONE32;
 	v->al.ended_widx = INT64_MIN / 2;
+	for (int f = 0; f < NFEAT; f++)
+		v->b_ent[f].flat = 1;  /* entropies are not rates: no seasonality */
 	fw_hashtab_insert(&d->vidx, ix_hash(h), (uint32_t)num);
 	d->vused++;
 	return v;

@@ -73,7 +73,8 @@ struct fw_config {
 	int64_t max_details;           /* heavy-hitter blocks for hot victims */
 	int64_t idle_windows;          /* evict a quiet victim/zone after this many empty windows */
 	double hysteresis;             /* calm = below this share of the start threshold */
-	int64_t cooldown_windows;      /* re-trigger within this continues the alert */
+	int64_t cooldown_windows;      /* quiet hold before an end; re-trigger within this continues the alert */
+	bool seasonality;              /* hour-of-week factors on rate baselines (once a week is learned) */
 	double min_fps;                /* floor for a flows/s alert (0 = flows/s never alerts) */
 	/* [dns] */
 	char dns_querylog[FW_CFG_STR_MAX];          /* BIND query log to follow; empty = off */

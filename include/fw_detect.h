@@ -48,6 +48,7 @@ struct fw_detect_stats {
 	uint64_t evicted;          /* idle victims and zones removed by the sweep */
 	uint64_t evicted_lru;      /* victims evicted to make room (least recently active) */
 	uint64_t unwatched;        /* flow records outside detector.networks */
+	uint64_t client_replies;   /* no networks: reply traffic to a client, fed to its prefix, not tracked as a host */
 	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
 	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
 	uint64_t windows_closed;   /* windows evaluated */
@@ -103,13 +104,15 @@ void fw_detect_clock(struct fw_detect *d, int64_t now_ms);
 
 /*
  * End of input (replay): close every open window, then end_windows empty
- * ones so open alerts go calm (reason "end_of_input"); nothing stays open.
+ * ones so open alerts go calm (reason "end_of_input"; alerts already in
+ * their quiet hold end at once, reason "quiet"); nothing stays open.
  */
 void fw_detect_finish(struct fw_detect *d);
 
 /*
  * End every open alert now with `reason` (enum fw_end_reason, e.g.
- * FW_END_SHUTDOWN), decided at now_ms; each end's ended_at is its last hot
+ * FW_END_SHUTDOWN; FW_END_QUIET for those in their quiet hold, which had
+ * gone calm), decided at now_ms; each end's ended_at is its last hot
  * window.  For a clean shutdown of the live daemon.  Returns how many.
  */
 int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);

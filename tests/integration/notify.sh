@@ -175,8 +175,8 @@ rm -f "$REC"/*
 hook stubborn.sh "trap '' TERM; sleep 61.5"
 FW_LEAK_CANARY=1 "$FW" run --set sqlite.path="$TMP/live.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
 	--set listen.sflow=127.0.0.1:0 --set flow.template_state= --set stats.interval_ms=1000 \
-	--set detector.update_windows=2 --set detector.end_windows=3 --set detector.warmup_pps=1000 \
-	--set notify.exec="$TMP/stubborn.sh" --set notify.timeout_ms=300 > "$TMP/run.log" 2>&1 &
+	--set detector.update_windows=2 --set detector.end_windows=3 --set detector.cooldown_windows=0 \
+	--set detector.warmup_pps=1000 --set notify.exec="$TMP/stubborn.sh" --set notify.timeout_ms=300 > "$TMP/run.log" 2>&1 &
 DAEMON_PID=$!
 wait_for "$TMP/run.log" "ready;"
 PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/run.log")

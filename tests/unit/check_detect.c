@@ -529,8 +529,9 @@ START_TEST(test_detect_reconfigure)
 	flow(&f, T0 + 30500, &other_net, 1, 17, 0, 1234, 53, 100, 100 * 540);
 	fw_detect_flows(d, &f, 1);
 	ask(d, T0 + 30600, "a.b.c.example.com", 4);
-	/* The flood goes on 10 s, then calm: the alert ends once, same id. */
-	feed(d, &floods[0], T0 + 31000, 30, 0, 10);
+	/* The flood goes on 10 s, then calm: the alert ends once (after its
+	 * quiet hold), same id. */
+	feed(d, &floods[0], T0 + 31000, 70, 0, 10);
 	fw_detect_get_stats(d, &st2);
 	ck_assert_uint_eq(st2.unwatched, 1);      /* the new network is watched */
 	ck_assert_uint_eq(st2.zones, 3);          /* ... and the new zone tracked */
