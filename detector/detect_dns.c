@@ -958,8 +958,10 @@ score_zone(struct det_core *c, struct fw_dns_state *s, struct zone *z, int64_t w
 	else
 		thr = det_warm_threshold(c, thr, cfg->dns_warmup_qps);
 	/* Low-and-slow water torture: names rise though the rate may not;
-	 * at most 2 x wt_max_ratio extra queries per extra name (retries). */
-	hot_d = dv.dsum - dv.base > dv.margin &&
+	 * at most 2 x wt_max_ratio extra queries per extra name (retries).
+	 * The window itself must carry its share of the rise, so the alert's
+	 * last hot window is the attack's, not the sum's tail DHIST - 1 later. */
+	hot_d = dv.dsum - dv.base > dv.margin && dest - dv.base / DHIST > dv.margin / DHIST &&
 	    dv.qsum - DHIST * z->b_qps.mean * secs <= 2 * cfg->dns_wt_max_ratio * (dv.dsum - dv.base);
 	hot = qps > thr;
 	calm = qps < thr * cfg->hysteresis && !(dv.dsum - dv.base >= dv.margin * cfg->hysteresis);
