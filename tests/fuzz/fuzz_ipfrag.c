@@ -3,7 +3,7 @@
  * Input: packets, each a 2-byte big-endian length and that many bytes of
  * raw IPv4/IPv6; packet i arrives at i x 700 ms (the table times out after
  * 2 s, so timeouts happen).  A tiny table (4 slots) so eviction happens
- * too.  A datagram put together must lie in the table's buffer, within
+ * too.  A datagram put together must have its transport header, within
  * FW_IPFRAG_MAX_BYTES; its UDP payload is sniffed.
  */
 #include <stddef.h>
@@ -32,8 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
-		if (fw_pkt_l3(FW_LINK_RAW, data, len, &ip) == FW_OK && fw_ipfrag_add(f, &ip, t) == 1) {
-			if (ip.l4_err != FW_OK || ip.l4_len > FW_IPFRAG_MAX_BYTES)
+		if (fw_pkt_l3(FW_LINK_RAW, data, len, &ip) == FW_OK && ip.frag && fw_ipfrag_add(f, &ip, t) == 1) {
+			if (ip.frag || ip.l4_err != FW_OK || ip.l4_len > FW_IPFRAG_MAX_BYTES)
 				__builtin_trap();
 			if (fw_pkt_udp_of(&ip, FW_OK, &u) == FW_OK)
 				(void)fw_pkt_sniff(u.payload, u.len);
