@@ -97,6 +97,10 @@ void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds
  * exporter's profile (durations, plausibility drops) of this decoder. */
 void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
+/* Rows "ipfrag ..." and "dnstcp ..." (fragment reassembly, DNS over TCP):
+ * what was put together or read and drop_<reason>; nothing when unused. */
+void cli_stats_add_reasm(struct cli_stats *cs, const struct fw_ipfrag_stats *fs,
+    const struct fw_dnstcp_stats *ts);
 /* Add the exporter and "stats" rows (once): rows[0..n) are then the
  * snapshot as it will be written, for the HTTP server to publish. */
 void cli_stats_finish(struct cli_stats *cs);
@@ -137,8 +141,17 @@ struct cli_inputs {
 	struct fw_replay_stats rs;
 	struct fw_qlog_stats qs;
 	struct fw_dnstap_stats ts;
+	struct fw_ipfrag *frag;    /* made with the first capture (dns.reassembly_*) */
+	struct fw_dnstcp *tcp;     /* likewise (dns.tcp_*) */
+	struct fw_ipfrag_stats fs; /* their counters, after cli_inputs_end() */
+	struct fw_dnstcp_stats cs;
 };
 int cli_check_inputs(const char *cmd, char **pos, int npos);
+/* After the last input: count what reassembly still holds as incomplete,
+ * copy the counters into in->fs/in->cs, free the tables. */
+void cli_inputs_end(struct cli_inputs *in);
+/* One line each for fragments and DNS over TCP (replay's summary), when used. */
+void cli_inputs_print_reasm(const struct cli_inputs *in);
 int cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder *dec,
     struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, char *err, size_t errlen);
 

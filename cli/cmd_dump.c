@@ -75,6 +75,8 @@ struct dump {
 	struct sum_ent *sum;       /* SUM_MAX slots, open addressing */
 	size_t nsum;               /* slots used */
 	uint64_t sum_dropped;      /* records of exporters past the table */
+	struct fw_ipfrag_stats fs; /* files: fragment reassembly */
+	struct fw_dnstcp_stats ts; /* files: DNS over TCP */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -591,6 +593,58 @@ sum_cmp(const void *a, const void *b)
 	return x->domain < y->domain ? -1 : x->domain > y->domain;
 }
 
+/* One summary object: the counters of a reassembly stage and its drops. */
+static void
+reasm_line(struct dump *d, const char *stage, const char *const *names, const uint64_t *vals, size_t n,
+    const uint64_t *drops, size_t ndrops, const char *(*drop_name)(int))
+{
+	json_t *o = json_pack("{s:s}", "reassembly", stage), *errs = json_object();
+
+	if (o == NULL || errs == NULL) {
+		json_decref(o);
+		json_decref(errs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)json_object_set_new(o, names[i], json_integer((json_int_t)vals[i]));
+	for (size_t i = 0; i < ndrops; i++)
+		if (drops[i] > 0)
+			(void)json_object_set_new(errs, drop_name((int)i), json_integer((json_int_t)drops[i]));
+	(void)json_object_set_new(o, "drops", errs);
+	if (d->fmt == OUT_TEXT)
+		sum_text(o);
+	else
+		(void)cli_print_json(json_incref(o));
+	json_decref(o);
+}
+
+static const char *
+frag_drop_name(int r)
+{
+	return fw_ipfrag_drop_name((enum fw_ipfrag_drop)r);
+}
+
+static const char *
+tcp_drop_name(int r)
+{
+	return fw_dnstcp_drop_name((enum fw_dnstcp_drop)r);
+}
+
+/* Fragments and DNS over TCP of capture files, when there were any. */
+static void
+reasm_summary(struct dump *d)
+{
+	static const char *const fn[] = { "fragments", "reassembled", "duplicates", "other_proto" };
+	static const char *const tn[] = { "segments", "messages", "clipped", "retransmits" };
+	uint64_t fv[] = { d->fs.fragments, d->fs.reassembled, d->fs.duplicates, d->fs.other_proto };
+	uint64_t tv[] = { d->ts.segments, d->ts.messages, d->ts.clipped, d->ts.retransmits };
+
+	if (d->fs.fragments > 0)
+		reasm_line(d, "ipfrag", fn, fv, 4, d->fs.drops, FW_IPFRAG_DROP_N, frag_drop_name);
+	if (d->ts.segments > 0)
+		reasm_line(d, "dnstcp", tn, tv, 4, d->ts.drops, FW_DNSTCP_DROP_N, tcp_drop_name);
+}
+
 /* Ends the table's use as a hash table: sorted by format, address, domain. */
 static void
 print_summary(struct dump *d, const struct fw_decode_stats *ds)
@@ -641,6 +695,7 @@ print_summary(struct dump *d, const struct fw_decode_stats *ds)
 			(void)cli_print_json(json_incref(o));
 		json_decref(o);
 	}
+	reasm_summary(d);
 	if (d->sum_dropped > 0)
 		printf("# %" PRIu64 " records of exporters past the first %d not listed\n", d->sum_dropped,
 		    SUM_MAX * 3 / 4);
@@ -712,6 +767,9 @@ dump_files(struct dump *d, const struct fw_config *cfg, char **pos, int npos, st
 		}
 	}
 	fw_decoder_flush(*decp);  /* data still waiting for its template: no_template */
+	cli_inputs_end(&in);      /* fragments and TCP messages never completed: incomplete */
+	d->fs = in.fs;
+	d->ts = in.cs;
 	*none = in.rs.files == 0;
 	if (*none)
 		fprintf(stderr, "floodwatch dump: no input could be read (%d file%s given, none a capture, "

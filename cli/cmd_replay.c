@@ -27,10 +27,12 @@
 #include "fw_replay.h"
 
 static void
-print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds,
-    const struct fw_qlog_stats *qs, const struct fw_dnstap_stats *ts,
+print_summary(const struct cli_inputs *in, const struct fw_decode_stats *ds,
     const struct fw_pipeline_stats *ps, const struct fw_decoder *dec, const char *db)
 {
+	const struct fw_replay_stats *rs = &in->rs;
+	const struct fw_qlog_stats *qs = &in->qs;
+	const struct fw_dnstap_stats *ts = &in->ts;
 	struct rusage ru;
 	uint64_t errs[FW_DERR_N] = { 0 };
 	uint64_t lost = ps->events_backlog + ps->events_dropped;
@@ -40,9 +42,10 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 	printf("replay: %llu file(s) read, %llu skipped (not a capture), %llu truncated\n",
 	    (unsigned long long)rs->files, (unsigned long long)rs->bad_files,
 	    (unsigned long long)rs->truncated_files);
-	printf("frames: %llu, UDP datagrams: %llu, other frames skipped: %llu, bad frames: %llu\n",
-	    (unsigned long long)rs->frames, (unsigned long long)rs->udp,
-	    (unsigned long long)rs->not_udp, (unsigned long long)rs->frame_errors);
+	printf("frames: %llu, UDP datagrams: %llu, IP fragments: %llu, DNS TCP segments: %llu, "
+	    "other frames skipped: %llu, bad frames: %llu\n",
+	    (unsigned long long)rs->frames, (unsigned long long)rs->udp, (unsigned long long)rs->fragments,
+	    (unsigned long long)rs->tcp_dns, (unsigned long long)rs->not_udp, (unsigned long long)rs->frame_errors);
 	for (int k = 0; k < FW_PAYLOAD_KINDS; k++) {
 		uint64_t e = 0;
 
@@ -66,6 +69,7 @@ print_summary(const struct fw_replay_stats *rs, const struct fw_decode_stats *ds
 			    (unsigned long long)ds->sflow_records_enterprise);
 		}
 	}
+	cli_inputs_print_reasm(in);
 	if (qs->lines > 0)
 		printf("  %-8s lines: %llu, records: %llu, other lines: %llu, malformed: %llu\n", "querylog",
 		    (unsigned long long)qs->lines, (unsigned long long)qs->queries,
@@ -181,9 +185,10 @@ cmd_replay(int argc, char **argv)
 		}
 	}
 	fw_decoder_flush(dec);  /* data still waiting for a template at the end: no_template */
+	cli_inputs_end(&in);    /* fragments and TCP messages never completed: incomplete */
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
-	print_summary(&in.rs, fw_decoder_stats(dec), &in.qs, &in.ts, &ps, dec, cfg.sqlite_path);
+	print_summary(&in, fw_decoder_stats(dec), &ps, dec, cfg.sqlite_path);
 	{
 		static struct cli_stats cs;
 
@@ -201,6 +206,9 @@ cmd_replay(int argc, char **argv)
 		cli_stats_add(&cs, "dnstap", "records", in.ts.records);
 		cli_stats_add(&cs, "dnstap", "drop_bad_proto", in.ts.bad_proto);
 		cli_stats_add(&cs, "dnstap", "drop_bad_dns", in.ts.bad_dns);
+		cli_stats_add(&cs, "replay", "fragments", in.rs.fragments);
+		cli_stats_add(&cs, "replay", "tcp_dns", in.rs.tcp_dns);
+		cli_stats_add_reasm(&cs, &in.fs, &in.cs);
 		cli_stats_add_decode(&cs, fw_decoder_stats(dec));
 		cli_stats_add_exporters(&cs, dec);
 		cli_stats_add_pipeline(&cs, &ps);

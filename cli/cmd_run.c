@@ -177,6 +177,16 @@ reason_name(int i)
  * classes and, for NetFlow v9/IPFIX, the non-zero template decoder reasons:
  * "errors=3 drops: no_template=3 tmpl: no_template=5 undecodable=3".
  */
+static uint64_t
+sum_u64(const uint64_t *v, size_t n)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += v[i];
+	return t;
+}
+
 static void
 log_decode(enum fw_log_level level, const struct fw_decode_stats *ds, int k)
 {
@@ -268,11 +278,18 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		cli_stats_add(&snap, "nflog", "drop_malformed", ns.malformed);
 		cli_stats_add(&snap, "nflog", "kernel_drops", ns.kernel_drops);
 		cli_stats_add(&snap, "nflog", "ring_drops", ns.ring_drops);
+		cli_stats_add(&snap, "nflog", "fragments", ns.fragments);
+		cli_stats_add(&snap, "nflog", "tcp", ns.tcp);
+		cli_stats_add_reasm(&snap, &ns.frag, &ns.dnstcp);
 		if (emit)
 			fw_log(level, "run", "nflog: packets=%llu records=%llu not_dns=%llu malformed=%llu kernel_drops=%llu "
-		    "ring_drops=%llu", (unsigned long long)ns.packets, (unsigned long long)ns.records,
+		    "ring_drops=%llu fragments=%llu reassembled=%llu frag_drops=%llu tcp=%llu tcp_messages=%llu "
+		    "tcp_drops=%llu", (unsigned long long)ns.packets, (unsigned long long)ns.records,
 		    (unsigned long long)ns.not_dns, (unsigned long long)ns.malformed,
-		    (unsigned long long)ns.kernel_drops, (unsigned long long)ns.ring_drops);
+		    (unsigned long long)ns.kernel_drops, (unsigned long long)ns.ring_drops,
+		    (unsigned long long)ns.fragments, (unsigned long long)ns.frag.reassembled,
+		    (unsigned long long)sum_u64(ns.frag.drops, FW_IPFRAG_DROP_N), (unsigned long long)ns.tcp,
+		    (unsigned long long)ns.dnstcp.messages, (unsigned long long)sum_u64(ns.dnstcp.drops, FW_DNSTCP_DROP_N));
 	}
 	if (dnstap != NULL) {
 		struct fw_dnstap_stats ts;

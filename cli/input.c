@@ -119,11 +119,62 @@ cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder 
 			snprintf(err, errlen, "%s: %s", path, fw_strerror(frc));
 		}
 	} else {
-		return fw_replay_file(path, dec, flows, dns, &in->rs, err, errlen);  /* counts its own */
+		if (in->frag == NULL && cfg->dns_reassembly_slots > 0 &&
+		    fw_ipfrag_new((size_t)cfg->dns_reassembly_slots, cfg->dns_reassembly_timeout_ms, &in->frag) != FW_OK) {
+			snprintf(err, errlen, "%s: no memory for %lld reassembly slots", path,
+			    (long long)cfg->dns_reassembly_slots);
+			return FW_ENOMEM;
+		}
+		if (in->tcp == NULL && cfg->dns_tcp_flows > 0 &&
+		    fw_dnstcp_new((size_t)cfg->dns_tcp_flows, cfg->dns_tcp_idle_timeout_ms, &in->tcp) != FW_OK) {
+			snprintf(err, errlen, "%s: no memory for %lld DNS-over-TCP flows", path,
+			    (long long)cfg->dns_tcp_flows);
+			return FW_ENOMEM;
+		}
+		/* counts its own */
+		return fw_replay_file(path, dec, in->frag, in->tcp, flows, dns, &in->rs, err, errlen);
 	}
 	if (frc == FW_OK)
 		in->rs.files++;
 	else
 		in->rs.bad_files++;
 	return frc;
+}
+
+void
+cli_inputs_end(struct cli_inputs *in)
+{
+	if (in->frag != NULL) {
+		fw_ipfrag_flush(in->frag);
+		in->fs = *fw_ipfrag_stats(in->frag);
+		fw_ipfrag_free(in->frag);
+		in->frag = NULL;
+	}
+	if (in->tcp != NULL) {
+		fw_dnstcp_flush(in->tcp);
+		in->cs = *fw_dnstcp_stats(in->tcp);
+		fw_dnstcp_free(in->tcp);
+		in->tcp = NULL;
+	}
+}
+
+void
+cli_inputs_print_reasm(const struct cli_inputs *in)
+{
+	if (in->fs.fragments > 0) {
+		printf("  %-8s fragments: %llu, datagrams reassembled: %llu, duplicates: %llu, other protocols: %llu, "
+		    "dropped:", "ipfrag", (unsigned long long)in->fs.fragments, (unsigned long long)in->fs.reassembled,
+		    (unsigned long long)in->fs.duplicates, (unsigned long long)in->fs.other_proto);
+		for (int r = 0; r < FW_IPFRAG_DROP_N; r++)
+			printf(" %s=%llu", fw_ipfrag_drop_name((enum fw_ipfrag_drop)r), (unsigned long long)in->fs.drops[r]);
+		printf("\n");
+	}
+	if (in->cs.segments > 0) {
+		printf("  %-8s segments: %llu, messages: %llu (clipped %llu), retransmits: %llu, dropped:", "dnstcp",
+		    (unsigned long long)in->cs.segments, (unsigned long long)in->cs.messages,
+		    (unsigned long long)in->cs.clipped, (unsigned long long)in->cs.retransmits);
+		for (int r = 0; r < FW_DNSTCP_DROP_N; r++)
+			printf(" %s=%llu", fw_dnstcp_drop_name((enum fw_dnstcp_drop)r), (unsigned long long)in->cs.drops[r]);
+		printf("\n");
+	}
 }

@@ -399,6 +399,33 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "notify", "running", ps->notify.running);
 }
 
+void
+cli_stats_add_reasm(struct cli_stats *cs, const struct fw_ipfrag_stats *fs, const struct fw_dnstcp_stats *ts)
+{
+	char name[40];
+
+	if (fs->fragments > 0) {
+		cli_stats_add(cs, "ipfrag", "fragments", fs->fragments);
+		cli_stats_add(cs, "ipfrag", "reassembled", fs->reassembled);
+		cli_stats_add(cs, "ipfrag", "duplicates", fs->duplicates);
+		cli_stats_add(cs, "ipfrag", "other_proto", fs->other_proto);
+		for (int r = 0; r < FW_IPFRAG_DROP_N; r++) {
+			snprintf(name, sizeof(name), "drop_%s", fw_ipfrag_drop_name((enum fw_ipfrag_drop)r));
+			cli_stats_add(cs, "ipfrag", name, fs->drops[r]);
+		}
+	}
+	if (ts->segments > 0) {
+		cli_stats_add(cs, "dnstcp", "segments", ts->segments);
+		cli_stats_add(cs, "dnstcp", "messages", ts->messages);
+		cli_stats_add(cs, "dnstcp", "clipped", ts->clipped);
+		cli_stats_add(cs, "dnstcp", "retransmits", ts->retransmits);
+		for (int r = 0; r < FW_DNSTCP_DROP_N; r++) {
+			snprintf(name, sizeof(name), "drop_%s", fw_dnstcp_drop_name((enum fw_dnstcp_drop)r));
+			cli_stats_add(cs, "dnstcp", name, ts->drops[r]);
+		}
+	}
+}
+
 /* Rows exporter x of kind k takes: the fixed counters plus non-zero ones. */
 static size_t
 rows_of(enum cli_exp_kind k, const struct cli_exp *x)

@@ -365,7 +365,8 @@ apply_override(struct fw_decoder *d, const struct fw_addr *exporter, struct fw_f
  * question is what the detector needs.
  */
 static int
-decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, struct fw_dnsq *out, size_t max)
+decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, uint8_t flags, struct fw_dnsq *out,
+    size_t max)
 {
 	int rc = fw_dnswire_parse(u->payload, u->len, &d->dnsinfo);
 
@@ -373,7 +374,7 @@ decode_dns(struct fw_decoder *d, const struct fw_udp *u, int64_t at, struct fw_d
 		return rc;
 	if (max == 0)
 		return FW_EFULL;
-	rc = fw_dnswire_to_dnsq(&d->dnsinfo, at, &u->src, &u->dst, FW_DNS_PCAP, 0, out);
+	rc = fw_dnswire_to_dnsq(&d->dnsinfo, at, &u->src, &u->dst, FW_DNS_PCAP, flags, out);
 	return rc == FW_OK ? 1 : rc;
 }
 
@@ -482,7 +483,7 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 			sflow_account(d, arrival_ms);
 		break;
 	case FW_PAYLOAD_DNS:
-		rc = decode_dns(d, u, arrival_ms, dns, maxdns);
+		rc = decode_dns(d, u, arrival_ms, 0, dns, maxdns);
 		if (rc > 0) {
 			*ndns = (size_t)rc;
 			d->st.records[kind] += (uint64_t)rc;
@@ -504,6 +505,22 @@ fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u, int64_t arrival_ms,
 		*nflows = screen_flows(d, kind, &u->src, flows, (size_t)rc);
 	d->st.records[kind] += (uint64_t)*nflows;
 	return kind;
+}
+
+size_t
+fw_decoder_dns(struct fw_decoder *d, const struct fw_udp *msg, int64_t at_ms, uint8_t flags,
+    struct fw_dnsq *out, size_t max)
+{
+	int rc;
+
+	d->st.datagrams[FW_PAYLOAD_DNS]++;
+	rc = decode_dns(d, msg, at_ms, flags, out, max);
+	if (rc > 0) {
+		d->st.records[FW_PAYLOAD_DNS] += (uint64_t)rc;
+		return (size_t)rc;
+	}
+	count_error(d, FW_PAYLOAD_DNS, rc, msg);
+	return 0;
 }
 
 void

@@ -3,7 +3,9 @@
  *
  * One thread reads the netlink socket (SO_RCVTIMEO 100 ms so it sees its
  * stop flag) and hands each buffer to libnetfilter_log, whose callback
- * parses the IP packet and the DNS message in place.  Records are batched
+ * parses the IP packet and the DNS message in place; fragments go through
+ * the thread's fw_ipfrag table, TCP to or from port 53 through its
+ * fw_dnstcp table (both made at open, from dns.reassembly_* / dns.tcp_*).  Records are batched
  * and pushed with push_or_drop: the kernel side never waits on us.
  */
 #include "fw_nflog.h"
@@ -41,6 +43,9 @@ struct fw_nflog {
 	struct fw_dnsq batch[BATCH];
 	size_t nbatch;
 	struct fw_dnswire_info info;
+	struct fw_ipfrag *frag;        /* NULL: dns.reassembly_slots = 0 */
+	struct fw_dnstcp *tcp;         /* NULL: dns.tcp_flows = 0 */
+	int64_t at_ms;                 /* time of the packet being read */
 	char *buf;
 	struct fw_nflog_stats work;    /* counted by the thread */
 	_Atomic uint64_t pub[FW_COUNTERS_N(struct fw_nflog_stats)];  /* published per recv */
@@ -58,15 +63,43 @@ flush(struct fw_nflog *n)
 	n->nbatch = 0;
 }
 
+/* One DNS message (a UDP payload or a message from a TCP stream). */
+static void
+dns_message(struct fw_nflog *n, const struct fw_udp *u, uint8_t flags)
+{
+	int rc = fw_dnswire_parse(u->payload, u->len, &n->info);
+
+	if (rc != FW_OK && (n->info.have & FW_DNSWIRE_HAVE_QUESTION))
+		rc = FW_OK;  /* cut after the question: still a query we can count */
+	if (rc != FW_OK) {
+		n->work.malformed++;
+		FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: packet skipped: %s", n->group, fw_strerror(rc));
+		return;
+	}
+	if (fw_dnswire_to_dnsq(&n->info, n->at_ms, &u->src, &u->dst, FW_DNS_NFLOG, flags,
+	    &n->batch[n->nbatch]) != FW_OK) {
+		n->work.not_dns++;
+		return;
+	}
+	if (++n->nbatch == BATCH)
+		flush(n);
+}
+
+static void
+on_tcp_msg(void *ctx, const struct fw_udp *msg)
+{
+	dns_message(ctx, msg, FW_DNSQ_F_TCP);
+}
+
 static int
 on_packet(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfd, void *data)
 {
 	struct fw_nflog *n = data;
+	struct fw_pkt_l3 ip;
 	struct fw_udp u;
 	struct timeval tv;
 	char *payload;
 	int len = nflog_get_payload(nfd, &payload), rc;
-	int64_t at;
 
 	(void)gh;
 	(void)msg;
@@ -75,28 +108,35 @@ on_packet(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nf
 		n->work.malformed++;
 		return 0;
 	}
-	rc = fw_pkt_udp_ip((const uint8_t *)payload, (size_t)len, &u);
+	n->at_ms = nflog_get_timestamp(nfd, &tv) == 0 ? (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 :
+	    fw_time_now_ms();
+	rc = fw_pkt_l3(FW_LINK_RAW, (const uint8_t *)payload, (size_t)len, &ip);
+	if (rc == FW_OK && ip.frag && n->frag != NULL) {
+		n->work.fragments++;
+		if (fw_ipfrag_add(n->frag, &ip, n->at_ms) <= 0)
+			return 0;  /* held, or dropped and counted by reason */
+	}
+	if (rc == FW_OK && ip.proto == 6 && ip.l4_err == FW_OK && n->tcp != NULL) {
+		rc = fw_dnstcp_add(n->tcp, &ip, n->at_ms, on_tcp_msg, n);
+		if (rc == FW_EUNSUPPORTED)
+			n->work.not_dns++;
+		else if (rc < 0)
+			n->work.malformed++;
+		else
+			n->work.tcp++;
+		return 0;
+	}
+	rc = fw_pkt_udp_of(&ip, rc, &u);
 	if (rc == FW_EUNSUPPORTED || (rc == FW_OK && u.sport != 53 && u.dport != 53)) {
 		n->work.not_dns++;
 		return 0;
-	}
-	if (rc == FW_OK) {
-		rc = fw_dnswire_parse(u.payload, u.len, &n->info);
-		if (rc != FW_OK && (n->info.have & FW_DNSWIRE_HAVE_QUESTION))
-			rc = FW_OK;  /* cut after the question: still a query we can count */
 	}
 	if (rc != FW_OK) {
 		n->work.malformed++;
 		FW_LOG_RL(FW_LOG_WARN, "nflog", "group %d: packet skipped: %s", n->group, fw_strerror(rc));
 		return 0;
 	}
-	at = nflog_get_timestamp(nfd, &tv) == 0 ? (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 : fw_time_now_ms();
-	if (fw_dnswire_to_dnsq(&n->info, at, &u.src, &u.dst, FW_DNS_NFLOG, 0, &n->batch[n->nbatch]) != FW_OK) {
-		n->work.not_dns++;
-		return 0;
-	}
-	if (++n->nbatch == BATCH)
-		flush(n);
+	dns_message(n, &u, 0);
 	return 0;
 }
 
@@ -107,10 +147,17 @@ fw_nflog_open(int group, const struct fw_config *cfg, struct fw_nflog **out, cha
 	struct timeval tv = { 0, 100000 };
 	int bufsize = 8 << 20;
 
-	(void)cfg;
 	if ((n = calloc(1, sizeof(*n))) == NULL || (n->buf = malloc(RECV_BUF)) == NULL) {
 		free(n);
 		return FW_ENOMEM;
+	}
+	if ((cfg->dns_reassembly_slots > 0 && fw_ipfrag_new((size_t)cfg->dns_reassembly_slots,
+	    cfg->dns_reassembly_timeout_ms, &n->frag) != FW_OK) ||
+	    (cfg->dns_tcp_flows > 0 && fw_dnstcp_new((size_t)cfg->dns_tcp_flows, cfg->dns_tcp_idle_timeout_ms,
+	    &n->tcp) != FW_OK)) {
+		snprintf(err, errlen, "dns.nflog_group %d: no memory for reassembly tables", group);
+		n->fd = -1;
+		goto fail;
 	}
 	n->group = group;
 	n->fd = -1;
@@ -166,6 +213,10 @@ nflog_main(void *arg)
 		}
 		if (n->nbatch > 0)
 			flush(n);
+		if (n->frag != NULL)
+			n->work.frag = *fw_ipfrag_stats(n->frag);
+		if (n->tcp != NULL)
+			n->work.dnstcp = *fw_dnstcp_stats(n->tcp);
 		fw_counters_publish(n->pub, &n->work, FW_COUNTERS_N(n->work));
 	}
 	return NULL;
@@ -195,6 +246,8 @@ fw_nflog_free(struct fw_nflog *n)
 		nflog_unbind_group(n->gh);
 	if (n->h != NULL)
 		nflog_close(n->h);
+	fw_ipfrag_free(n->frag);
+	fw_dnstcp_free(n->tcp);
 	free(n->buf);
 	free(n);
 }

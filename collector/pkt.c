@@ -8,7 +8,8 @@
  * stores them: a 4-byte header, then TLVs whose length and type are in the
  * capturing host's byte order, little-endian in practice; the packet is
  * the NFULA_PAYLOAD TLV, type 9, padded to 4 bytes).
- * IPv4: header length checked, later fragments refused (no UDP header).
+ * IPv4: header length checked; a fragment is described (fw_pkt_l3 frag_*)
+ * for fw_ipfrag, and a later one has no transport header.
  * IPv6: hop-by-hop, routing, destination options and fragment headers
  * skipped, at most 8 of them.
  */
@@ -115,13 +116,22 @@ ipv4(struct fw_cur *c, struct fw_pkt_l3 *ip)
 	fw_cur_skip(c, ihl - 20);  /* options; cut off: no transport header */
 	if (c->err != FW_OK)
 		return FW_OK;
-	if ((fw_load_be16(h + 6) & 0x1fff) != 0) {
-		ip->l4_err = FW_EUNSUPPORTED;  /* later fragment: no transport header */
-		return FW_OK;
-	}
 	/* Drop link-layer padding beyond the IP total length. */
 	if (ip->l3_len >= ihl && (size_t)(c->end - c->p) > ip->l3_len - ihl)
 		c->end = c->p + (ip->l3_len - ihl);
+	if ((fw_load_be16(h + 6) & 0x3fff) != 0) {  /* MF or an offset */
+		ip->frag = 1;
+		ip->frag_more = (h[6] & 0x20) != 0;
+		ip->frag_off = (uint16_t)((fw_load_be16(h + 6) & 0x1fff) * 8);
+		ip->frag_id = fw_load_be16(h + 4);
+		ip->frag_data = c->p;
+		ip->frag_len = fw_cur_left(c);
+		ip->frag_cut = ip->l3_len < ihl || ip->frag_len < (size_t)(ip->l3_len - ihl);
+	}
+	if (ip->frag_off != 0) {
+		ip->l4_err = FW_EUNSUPPORTED;  /* later fragment: no transport header */
+		return FW_OK;
+	}
 	return at_l4(c, ip);
 }
 
@@ -169,7 +179,17 @@ ipv6(struct fw_cur *c, struct fw_pkt_l3 *ip)
 			nh = fw_cur_u8(c);
 			fw_cur_skip(c, 1);
 			off = fw_cur_u16(c);
-			fw_cur_skip(c, 4);
+			ip->frag_id = fw_cur_u32(c);
+			/* The first one counts; an atomic fragment (offset 0, no
+			 * more: RFC 6946) is a whole packet. */
+			if (c->err == FW_OK && ip->frag == 0 && (off & 0xfff9) != 0) {
+				ip->frag = 1;
+				ip->frag_more = off & 1;
+				ip->frag_off = off & 0xfff8;
+				ip->frag_data = c->p;
+				ip->frag_len = fw_cur_left(c);
+				ip->frag_cut = (size_t)(c->end - h) < (size_t)plen + 40;
+			}
 			if (c->err == FW_OK && (off & 0xfff8) != 0) {
 				ip->proto = nh;
 				ip->l4_err = FW_EUNSUPPORTED;  /* later fragment */
@@ -201,6 +221,12 @@ l3_init(struct fw_pkt_l3 *ip)
 	ip->l4_err = FW_ETRUNC;
 	ip->l4 = NULL;
 	ip->l4_len = 0;
+	ip->frag = ip->frag_more = 0;
+	ip->frag_off = 0;
+	ip->frag_id = 0;
+	ip->frag_data = NULL;
+	ip->frag_len = 0;
+	ip->frag_cut = 0;
 }
 
 /* An IP packet by its version nibble. */
@@ -283,10 +309,36 @@ ethernet(struct fw_cur *c, struct fw_pkt_l3 *ip)
 	return ethernet_in(c, ip, false);
 }
 
+/* NFLOG: the packet is the NFULA_PAYLOAD TLV (type 9). */
+static int
+nflog(struct fw_cur *c, struct fw_pkt_l3 *ip)
+{
+	fw_cur_skip(c, 4);  /* family, version, resource id */
+	/* Each TLV consumes >= 4 bytes, so this loop ends. */
+	while (fw_cur_left(c) >= 4) {
+		const uint8_t *h = fw_cur_take(c, 4);
+		size_t tlen = (size_t)(h[0] | h[1] << 8), tlv = (size_t)(h[2] | h[3] << 8);
+
+		if (tlen < 4)
+			return FW_EMALFORMED;
+		if (tlv == 9) {
+			struct fw_cur sub;
+
+			if (tlen - 4 > fw_cur_left(c))
+				return FW_ETRUNC;
+			sub = fw_cur_make(c->p, tlen - 4);
+			return ip_any(&sub, ip);
+		}
+		fw_cur_skip(c, ((tlen + 3) & ~(size_t)3) - 4);
+	}
+	return c->err != FW_OK ? c->err : FW_EUNSUPPORTED;
+}
+
 int
 fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *out)
 {
 	struct fw_cur c = fw_cur_make(frame, caplen);
+	uint16_t type;
 
 	l3_init(out);
 	switch (linktype) {
@@ -299,6 +351,23 @@ fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *o
 	case FW_LINK_RAW:
 	case FW_LINK_RAW_ALT:
 		return ip_any(&c, out);
+	case FW_LINK_LINUX_SLL:
+		fw_cur_skip(&c, 14);
+		type = fw_cur_u16(&c);
+		return c.err != FW_OK ? c.err : by_ethertype(&c, type, out, false);
+	case FW_LINK_LINUX_SLL2:
+		type = fw_cur_u16(&c);
+		fw_cur_skip(&c, 18);
+		return c.err != FW_OK ? c.err : by_ethertype(&c, type, out, false);
+	case FW_LINK_NFLOG:
+		return nflog(&c, out);
+	case FW_LINK_NULL:
+	case FW_LINK_LOOP:
+		/* Address family in host order (NULL) or network order (LOOP);
+		 * AF_INET is 2 everywhere, AF_INET6 is 10, 24, 28 or 30. */
+		if (fw_cur_take(&c, 4) == NULL || c.p == c.end)
+			return FW_ETRUNC;
+		return ip_any(&c, out);
 	default:
 		return FW_EUNSUPPORTED;
 	}
@@ -306,9 +375,8 @@ fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l3 *o
 
 /* ---- UDP datagrams in captured frames ---- */
 
-/* The UDP datagram of a dissected packet, with fw_pkt_udp's codes. */
-static int
-udp_of(const struct fw_pkt_l3 *ip, int rc, struct fw_udp *out)
+int
+fw_pkt_udp_of(const struct fw_pkt_l3 *ip, int rc, struct fw_udp *out)
 {
 	struct fw_cur c;
 
@@ -331,93 +399,21 @@ udp_of(const struct fw_pkt_l3 *ip, int rc, struct fw_udp *out)
 	return udp_header(&c, out);
 }
 
-static int
-udp_by_ethertype(struct fw_cur *c, uint16_t type, struct fw_udp *out)
-{
-	struct fw_pkt_l3 ip;
-	int rc;
-
-	l3_init(&ip);
-	rc = by_ethertype(c, type, &ip, false);
-	return udp_of(&ip, rc, out);
-}
-
 int
 fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out)
 {
-	struct fw_cur c = fw_cur_make(ip, len);
-	struct fw_pkt_l3 l3;
-
-	int rc;
-
-	l3_init(&l3);
-	rc = ip_any(&c, &l3);
-	return udp_of(&l3, rc, out);
+	return fw_pkt_udp(FW_LINK_RAW, ip, len, out);
 }
 
 int
 fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out)
 {
-	struct fw_cur c = fw_cur_make(frame, caplen);
-	uint16_t type;
+	struct fw_pkt_l3 ip;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	switch (linktype) {
-	case FW_LINK_ETHERNET:
-	case FW_LINK_IPV4:
-	case FW_LINK_IPV6: {
-		struct fw_pkt_l3 ip;
-		int rc = fw_pkt_l3(linktype, frame, caplen, &ip);
-
-		return udp_of(&ip, rc, out);
-	}
-	case FW_LINK_LINUX_SLL:
-		fw_cur_skip(&c, 14);
-		type = fw_cur_u16(&c);
-		if (c.err != FW_OK)
-			return c.err;
-		return udp_by_ethertype(&c, type, out);
-	case FW_LINK_LINUX_SLL2:
-		type = fw_cur_u16(&c);
-		fw_cur_skip(&c, 18);
-		if (c.err != FW_OK)
-			return c.err;
-		return udp_by_ethertype(&c, type, out);
-	case FW_LINK_RAW:
-	case FW_LINK_RAW_ALT:
-		return fw_pkt_udp_ip(frame, caplen, out);
-	case FW_LINK_NFLOG: {
-		fw_cur_skip(&c, 4);  /* family, version, resource id */
-		/* Each TLV consumes >= 4 bytes, so this loop ends. */
-		while (fw_cur_left(&c) >= 4) {
-			const uint8_t *h = fw_cur_take(&c, 4);
-			size_t tlen = (size_t)(h[0] | h[1] << 8), tlv = (size_t)(h[2] | h[3] << 8);
-
-			if (tlen < 4)
-				return FW_EMALFORMED;
-			if (tlv == 9) {
-				if (tlen - 4 > fw_cur_left(&c))
-					return FW_ETRUNC;
-				return fw_pkt_udp_ip(c.p, tlen - 4, out);
-			}
-			fw_cur_skip(&c, ((tlen + 3) & ~(size_t)3) - 4);
-		}
-		return c.err != FW_OK ? c.err : FW_EUNSUPPORTED;
-	}
-	case FW_LINK_NULL:
-	case FW_LINK_LOOP: {
-		/* Address family in host order (NULL) or network order (LOOP);
-		 * AF_INET is 2 everywhere, AF_INET6 is 10, 24, 28 or 30. */
-		const uint8_t *af = fw_cur_take(&c, 4);
-		if (af == NULL)
-			return FW_ETRUNC;
-		if (c.p == c.end)
-			return FW_ETRUNC;
-		return fw_pkt_udp_ip(c.p, (size_t)(c.end - c.p), out);
-	}
-	default:
-		return FW_EUNSUPPORTED;
-	}
+	rc = fw_pkt_l3(linktype, frame, caplen, &ip);
+	return fw_pkt_udp_of(&ip, rc, out);
 }
 
 /* A plausible DNS message: sane header counts and a well-formed first name. */

@@ -84,6 +84,10 @@ struct fw_config {
 	int64_t dns_dnstap_max_clients;             /* dnstap connections served at once */
 	int64_t dns_dnstap_handshake_timeout_ms;    /* close clients not through the handshake by then */
 	int64_t dns_nflog_group;                    /* NFLOG group with DNS packets; -1 = off */
+	int64_t dns_reassembly_slots;               /* IP datagrams reassembled at once per packet reader; 0 = off */
+	int64_t dns_reassembly_timeout_ms;          /* an incomplete datagram is dropped after this */
+	int64_t dns_tcp_flows;                      /* DNS-over-TCP flows per packet reader; 0 = off */
+	int64_t dns_tcp_idle_timeout_ms;            /* a TCP flow idle this long is forgotten */
 	char dns_zones[FW_CFG_LIST_MAX];   /* zones to roll names up to (list) */
 	char dns_exclude[FW_CFG_LIST_MAX]; /* zones never flagged (they and below) */
 	int64_t dns_max_zones;         /* tracked zones (fixed table) */

@@ -81,6 +81,15 @@ enum fw_payload_kind fw_decoder_udp(struct fw_decoder *d, const struct fw_udp *u
     struct fw_dnsq *dns, size_t maxdns, size_t *ndns);
 
 /*
+ * Decode one DNS message known to be one (from a TCP stream, fw_dnstcp.h:
+ * msg->payload without its length prefix) into out[0..max); flags are
+ * ORed into the record (FW_DNSQ_F_TCP).  Counted as a DNS datagram; returns
+ * the records written (0 or 1), errors counted like fw_decoder_udp()'s.
+ */
+size_t fw_decoder_dns(struct fw_decoder *d, const struct fw_udp *msg, int64_t at_ms, uint8_t flags,
+    struct fw_dnsq *out, size_t max);
+
+/*
  * End of input: data sets still waiting for their template will never be
  * decoded; count them as FW_DERR_NOTEMPLATE (and the template reason
  * undecodable) under their own format, NetFlow v9 or IPFIX.  Replay and

@@ -88,6 +88,25 @@ fw_hashtab_probe_next(const struct fw_hashtab *t, struct fw_hashtab_probe *p)
 	}
 }
 
+/*
+ * A 32-bit hash of n key bytes (FNV-1a, finished with a multiply-xorshift
+ * so the low bits that pick the home slot depend on every byte).  Tables
+ * keyed by what a remote sender chooses pass a random seed per table, so
+ * crafted keys cannot aim at one probe chain.
+ */
+static inline uint32_t
+fw_hashtab_hash(const void *key, size_t n, uint32_t seed)
+{
+	const uint8_t *b = key;
+	uint32_t h = 2166136261u ^ seed;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	return h ^ (h >> 12);
+}
+
 /* The home slot of h, for a prefetch some records ahead of the lookup. */
 static inline const uint64_t *
 fw_hashtab_home(const struct fw_hashtab *t, uint32_t h)

@@ -1,13 +1,19 @@
 /*
  * fw_nflog.h - DNS packets from the kernel through an NFLOG group
  * (libnetfilter_log, copy-packet mode): queries to port 53 and responses
- * from port 53, IPv4 and IPv6, into DNS records on an SPSC ring.
+ * from port 53, IPv4 and IPv6, over UDP (fragments reassembled, fw_ipfrag.h)
+ * and TCP (fw_dnstcp.h), into DNS records on an SPSC ring.
  *
  * Binding a group needs CAP_NET_ADMIN; without it fw_nflog_open() fails
  * with a message that says so.  An nftables rule sends packets to the
  * group, e.g.:
  *   nft add rule inet filter input udp dport 53 log group 5
  *   nft add rule inet filter output udp sport 53 log group 5
+ * and for fragments and TCP:
+ *   nft add rule inet filter input ip frag-off \& 0x1fff != 0 log group 5
+ *   nft add rule inet filter input exthdr frag exists log group 5
+ *   nft add rule inet filter input tcp dport 53 log group 5
+ *   nft add rule inet filter output tcp sport 53 log group 5
  */
 #ifndef FW_NFLOG_H
 #define FW_NFLOG_H
@@ -15,7 +21,9 @@
 #include <stdint.h>
 
 #include "fw_config.h"
+#include "fw_dnstcp.h"
 #include "fw_err.h"
+#include "fw_ipfrag.h"
 #include "fw_ring.h"
 
 struct fw_nflog;
@@ -27,6 +35,10 @@ struct fw_nflog_stats {
 	uint64_t malformed;        /* IP/UDP/DNS broken */
 	uint64_t kernel_drops;     /* netlink socket overruns (ENOBUFS) */
 	uint64_t ring_drops;       /* records dropped: ring full */
+	uint64_t fragments;        /* packets that were IP fragments */
+	uint64_t tcp;              /* TCP segments to or from port 53 */
+	struct fw_ipfrag_stats frag;   /* reassembly (dns.reassembly_*) */
+	struct fw_dnstcp_stats dnstcp; /* DNS over TCP (dns.tcp_*) */
 };
 
 int fw_nflog_open(int group, const struct fw_config *cfg, struct fw_nflog **out,

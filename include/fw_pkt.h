@@ -59,6 +59,16 @@ struct fw_pkt_l3 {
 	                           * FW_EMALFORMED: over 8 IPv6 extension headers */
 	const uint8_t *l4;        /* transport header onward, trimmed to the IP length */
 	size_t l4_len;
+	/* Fragments (IPv4 MF or offset, an IPv6 fragment header): what
+	 * fw_ipfrag needs to put the datagram together. */
+	uint8_t frag;             /* 1: this packet is a fragment */
+	uint8_t frag_more;        /* more fragments follow (MF / M) */
+	uint16_t frag_off;        /* offset of frag_data in the datagram, bytes */
+	uint32_t frag_id;         /* IPv4 identification or IPv6 fragment id */
+	const uint8_t *frag_data; /* fragmentable part: after the IPv4 header, or
+	                           * after the IPv6 fragment header */
+	size_t frag_len;          /* its bytes present (trimmed to the IP length) */
+	uint8_t frag_cut;         /* 1: the capture holds fewer bytes than the IP length says */
 };
 
 /*
@@ -68,7 +78,8 @@ struct fw_pkt_l3 {
  * (that version only) or FW_LINK_RAW (either, by the version nibble).  IPv6
  * extension headers walked: hop-by-hop, routing, destination options,
  * fragment, AH, mobility, HIP, shim6.  GRE and other tunnels: the outer
- * header only.  Returns FW_OK when the IP header was read (src, dst, proto,
+ * header only.  Also the link types of fw_pkt_udp() (Linux cooked v1/v2,
+ * NFLOG, BSD null/loopback).  Returns FW_OK when the IP header was read (src, dst, proto,
  * ttl, tos, l3_len valid; the transport fields as far as l4_err says), else
  * FW_ETRUNC, FW_EMALFORMED or FW_EUNSUPPORTED (not IP, unknown link type).
  */
@@ -80,6 +91,13 @@ int fw_pkt_l3(int linktype, const uint8_t *frame, size_t caplen, struct fw_pkt_l
  * FW_ETRUNC or FW_EMALFORMED.
  */
 int fw_pkt_udp(int linktype, const uint8_t *frame, size_t caplen, struct fw_udp *out) FW_MUSTCHECK;
+
+/*
+ * The UDP datagram of a packet fw_pkt_l3() dissected (rc: what it
+ * returned), with fw_pkt_udp()'s codes; for a datagram put together from
+ * fragments (fw_ipfrag.h) as for a whole one.
+ */
+int fw_pkt_udp_of(const struct fw_pkt_l3 *ip, int rc, struct fw_udp *out) FW_MUSTCHECK;
 
 /* Network layer only: frame starts at an IPv4 or IPv6 header. */
 int fw_pkt_udp_ip(const uint8_t *ip, size_t len, struct fw_udp *out) FW_MUSTCHECK;

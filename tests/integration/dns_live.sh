@@ -5,6 +5,8 @@
 #  2. NFLOG inside network namespaces the test creates: an nftables
 #     `log group` rule, a DNS responder, queries over a veth pair (IPv4 and
 #     IPv6): every query and every response arrives once.
+#  3. NFLOG again, with queries that arrive in IPv4 and IPv6 fragments and
+#     over TCP: each is put together or read out of its stream once.
 . tests/integration/lib.sh
 command -v named >/dev/null || fail "named (bind9) missing"
 command -v dnsperf >/dev/null || fail "dnsperf missing"
@@ -166,3 +168,71 @@ if command -v capsh >/dev/null; then
 	check "without CAP_NET_ADMIN: exit 2 with a clear message" \
 	    sh -c "test $rc -eq 2 && grep -q 'cannot bind the NFLOG group' '$TMP/nocap.log'"
 fi
+
+# ---- 3. NFLOG: a query in IPv4 fragments, one in IPv6 fragments, one over TCP
+# The kernel reassembles before the input hook, so the rules sit in
+# prerouting, ahead of defragmentation (priority -450): NFLOG hands over
+# each fragment, as on a router or a box without conntrack.  Each rule
+# accepts so no packet is logged twice.
+ip netns exec $NSA nft delete table inet fwtest
+ip netns exec $NSA nft -f - <<'NFT'
+table inet fwfrag {
+  chain pre {
+    type filter hook prerouting priority -450;
+    udp dport 53 log group 7 accept
+    ip frag-off & 0x1fff != 0 log group 7 accept
+    exthdr frag exists log group 7 accept
+    tcp dport 53 log group 7 accept
+  }
+}
+NFT
+ip -n $NSB link set vfB$$ mtu 1280; ip -n $NSA link set vfA$$ mtu 1280
+ip netns exec $NSA "$FW" run --set sqlite.path="$TMP/f.db" --set dns.nflog_group=7 --set listen.netflow=127.0.0.1:0 \
+	--set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 > "$TMP/frag.log" 2>&1 &
+DAEMON_PID=$!
+wait_for "$TMP/frag.log" "ready;"
+# A DNS-over-TCP responder in A (one connection, one answer).
+ip netns exec $NSA "$PY" - > "$TMP/tcpd.out" 2>&1 <<'PY' &
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.250.0.1", 53)); s.listen(1); s.settimeout(10)
+c, _ = s.accept(); c.settimeout(5)
+buf = b""
+while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+    buf += c.recv(4096)
+q = buf[2:]
+r = q[:2] + b"\x81\x80" + q[4:]
+c.sendall(struct.pack("!H", len(r)) + r); c.close()
+print("answered")
+PY
+TCPD=$!
+sleep 0.5
+ip netns exec $NSB "$PY" - <<'PY'
+import socket, struct
+def query(name, qid, pad):
+    lbls = b"".join(bytes([len(l)]) + l for l in name.encode().split(b"."))
+    opt = b"\x00\x00\x29\x10\x00\x00\x00\x00\x00" + struct.pack("!HHH", pad + 4, 12, pad) + bytes(pad)
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 1) + lbls + b"\x00\x00\x01\x00\x01" + opt
+# 3000-byte queries: fragmented by the sending kernel (MTU 1280), IPv4 and IPv6
+for fam, server, name in ((socket.AF_INET, "10.250.0.1", "frag4.victim.example"),
+                          (socket.AF_INET6, "fd00:fa::1", "frag6.victim.example")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, 10, 0)       # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+    s.sendto(query(name, 1, 3000), (server, 53))
+# over TCP, the length prefix in a segment of its own
+t = socket.create_connection(("10.250.0.1", 53), timeout=5)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+q = query("tcp.victim.example", 2, 100)
+t.sendall(struct.pack("!H", len(q))); t.sendall(q)
+assert len(t.recv(4096)) > 2
+t.close()
+PY
+wait "$TCPD" || true
+sleep 1
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
+grep "nflog:" "$TMP/frag.log" | tail -1
+check "NFLOG: the IPv4 and IPv6 fragmented queries are put together, the TCP query read: 3 records" \
+	sh -c "grep 'nflog:' '$TMP/frag.log' | tail -1 | grep -q 'records=3 .* reassembled=2 frag_drops=0 .* tcp_messages=1 tcp_drops=0'"
+names=$(sqlite3 "$TMP/f.db" "SELECT value FROM collector_stats WHERE source='ipfrag' AND name='reassembled' ORDER BY at DESC LIMIT 1")
+check "... and collector_stats has the ipfrag row (reassembled=$names)" test "$names" = 2
