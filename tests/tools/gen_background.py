@@ -6,8 +6,8 @@ query log), optionally with one of the attacks or false-alarm traps of
 issue 12 on top.  Python 3 stdlib only, offline, deterministic: the same
 options give the same bytes.  Four hours generate in well under a minute.
 
-  gen_background.py [-o OUT.pcap] [--dns-log OUT.log] [--seed N]
-      [--minutes M] [--format nf9|ipfix|sflow] [--sampling N[,N...]]
+  gen_background.py [-o OUT.pcap] [--sflow-out OUT.pcap] [--dns-log OUT.log]
+      [--seed N] [--minutes M] [--format nf9|ipfix|sflow] [--sampling N[,N...]]
       [--attack KIND[:key=value,...]]... [--onset S] [--active S]
       [--inactive S] [--start EPOCH] [--list]
 
@@ -18,7 +18,7 @@ The network (fixed by --seed, the same with or without an attack):
   are busy).  Roles: web (TCP 443 and 80, some with QUIC on UDP 443), DNS
   (UDP 53, resolvers as clients), NTP (UDP 123), SSH/SMTP.  Each server's
   rate also wanders slowly (a log-normal random walk per minute).
-- Clients: 40,000 IPv4 addresses in 600 /16s (Zipf popularity: a few NAT
+- Clients: 200,000 IPv4 addresses in 600 /16s (Zipf popularity: a few NAT
   gateways are heavy, most addresses are seen once or twice) and 4,000
   IPv6 addresses in 2001:db8:8000::/33; 3,000 of the IPv4 ones are DNS
   resolvers.
@@ -42,7 +42,8 @@ Exporters (pcap of Ethernet/IPv4/UDP datagrams 127.0.0.1 -> 127.0.0.1,
 fixed MACs; --format):
 - nf9: one router (source id 0), a flow cache scanned once a second: an
   entry is exported when it has lived --active seconds (5) or been idle
-  --inactive seconds (15).  Templates 256 (IPv4) and 257 (IPv6) with
+  --inactive seconds (15; with the defaults every entry leaves within
+  ~6 s of its first packet).  Templates 256 (IPv4) and 257 (IPv6) with
   FIRST/LAST_SWITCHED against the header's sysUptime, re-sent every 60 s.
 - ipfix: the same cache; flowStart/EndMilliseconds, 8-byte counters,
   templates re-sent every 60 s.
@@ -52,6 +53,9 @@ fixed MACs; --format):
   each serving an equal share of the servers, both directions), flow
   samples with sampling_rate and sample_pool set and a raw header record
   (Ethernet, IPv4/IPv6, TCP/UDP header), up to 8 samples a datagram.
+  --sflow-out PATH (with -o in nf9 or ipfix) writes the same traffic
+  through sFlow too, in one run (the sampling draws have their own
+  random stream, so either file is what a single run would write).
 --dns-log: a BIND query log (print-time, category, severity; UTC, so
 replay with --set dns.querylog_timezone=UTC) of one authoritative server
 (198.51.100.53) for 30 zones (*.example) whose query rates are
@@ -63,9 +67,10 @@ does not ask the same name again and again).
 
 Attacks (--attack KIND[:key=value,...], from --onset, default 600 s; the
 victim's own background can be set with base=):
-  session   one TCP session from one address/port to a quiet server, its
-            rate rising to peak= pps and back over dur= s (victim
-            198.51.100.34, base 3.4, peak 63, dur 30).  Not an attack.
+  session   one TCP session from one address/port to a quiet server at
+            about peak= pps for dur= s (victim
+            198.51.100.34, base 3.4: an API server, small exchanges only;
+            peak 63, dur 30).  Not an attack.
   downloads n= clients (20) each downloading for 10-60 s at 2-8 kpps from
             a busy server, spread over dur= s (300).  Not an attack.
   udpflood  spoofed UDP (random source address and port, random
@@ -96,6 +101,7 @@ import sys
 
 p = argparse.ArgumentParser(description="Realistic background traffic (NetFlow v9 / IPFIX / sFlow pcap, BIND query log).")
 p.add_argument("-o", "--out", help="pcap of export datagrams")
+p.add_argument("--sflow-out", help="also write the same traffic as sampled sFlow (--sampling) to this pcap")
 p.add_argument("--dns-log", help="BIND query log to write")
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--minutes", type=float, default=15)
@@ -108,8 +114,10 @@ p.add_argument("--inactive", type=int, default=15)
 p.add_argument("--start", type=int, default=1700000000)
 p.add_argument("--list", action="store_true")
 a = p.parse_args()
-if not (a.out or a.dns_log or a.list):
-    p.error("nothing to write: give -o and/or --dns-log")
+if not (a.out or a.sflow_out or a.dns_log or a.list):
+    p.error("nothing to write: give -o, --sflow-out and/or --dns-log")
+if a.sflow_out and a.format == "sflow":
+    p.error("--sflow-out goes with -o in nf9 or ipfix")
 
 T0 = a.start
 LEN = int(a.minutes * 60)
@@ -192,9 +200,10 @@ for kind, prm in attacks:
     if "victim" in prm and "base" in prm:
         i = SERVERS.index(ipaddress.ip_address(prm["victim"]).packed)
         rate[i] = prm["base"]
-        role[i] = "web443"
+        # A quiet API server (small exchanges only), or an HTTPS server.
+        role[i] = "api" if kind == "session" else "web443"
 
-# Clients: 600 /16s, 40,000 IPv4 hosts and 4,000 IPv6 hosts.
+# Clients: 600 /16s, 200,000 IPv4 hosts and 4,000 IPv6 hosts.
 first = [o for o in range(1, 224) if o not in (10, 100, 127, 169, 172, 192, 198, 203)]
 slash16 = set()
 while len(slash16) < 600:
@@ -203,12 +212,12 @@ slash16 = sorted(slash16)
 net.shuffle(slash16)
 s16cum = zipf_cum(len(slash16), 0.9)
 clients4 = set()
-while len(clients4) < 40000:
+while len(clients4) < 200000:
     o1, o2 = slash16[bisect.bisect(s16cum, net.random() * s16cum[-1])]
     clients4.add(bytes((o1, o2, net.randrange(256), net.randint(1, 254))))
 clients4 = sorted(clients4)
 net.shuffle(clients4)
-c4cum = zipf_cum(len(clients4), 0.75)
+c4cum = zipf_cum(len(clients4), 0.5)
 clients6 = [ipaddress.IPv6Address((0x20010db8 << 96) | (1 << 95) | net.getrandbits(95)).packed for _ in range(4000)]
 c6cum = zipf_cum(len(clients6), 0.75)
 resolvers = clients4[:3000]
@@ -224,16 +233,24 @@ if a.list:
 # ---------------------------------------------------------------- sessions
 # Each role's session: (protocol, server port, client port rule,
 # inbound packets, outbound/inbound ratio, duration, inbound and outbound sizes).
+LN40, LN18, LN15 = math.log(40), math.log(1.8), math.log(1.5)
+
+
 def sess_web(r, port=None):
     if port is None:
         x = r.random()
         port = 443 if x < 0.7 else 80 if x < 0.85 else -443
-    n_in = min(20000, max(3, int(r.lognormvariate(math.log(40), 1.2))))
-    ratio = r.lognormvariate(math.log(1.8), 0.4)
-    d = min(300.0, max(0.05, r.lognormvariate(math.log(1.5), 1.2)))
+    n_in = min(20000, max(3, int(math.exp(LN40 + 1.2 * r.gauss(0, 1)))))
+    ratio = math.exp(LN18 + 0.4 * r.gauss(0, 1))
+    d = min(300.0, max(0.05, math.exp(LN15 + 1.2 * r.gauss(0, 1))))
     n_out = max(2, int(n_in * ratio))
     d = max(d, n_out / 8000.0)      # at most ~100 Mbit/s per session
-    return port, n_in, n_out, d, r.randint(60, 400), r.randint(1100, 1500)
+    return port, n_in, n_out, d, 60 + int(r.random() * 341), 1100 + int(r.random() * 401)
+
+
+def sess_api(r):
+    n_in = r.randint(1, 4)
+    return 443, n_in, n_in + r.randint(0, 2), r.uniform(0.01, 0.5), r.randint(60, 400), r.randint(200, 1400)
 
 
 def sess_other(rl, r):
@@ -252,19 +269,24 @@ def mean_in(rl, r):
     # Average inbound packets of a session of this role (Monte Carlo, fixed seed).
     tot = 0
     for _ in range(4000):
-        tot += (sess_web(r, 443) if rl.startswith("web") else sess_other(rl, r))[1]
+        tot += (sess_web(r, 443) if rl.startswith("web") else sess_api(r) if rl == "api" else sess_other(rl, r))[1]
     return tot / 4000.0
 
 
 mr = random.Random(99)
-MEAN_IN = {rl: mean_in(rl, mr) for rl in ("web", "dns", "ntp", "ssh", "smtp")}
+MEAN_IN = {rl: mean_in(rl, mr) for rl in ("web", "api", "dns", "ntp", "ssh", "smtp")}
 MEAN_IN["web443"] = MEAN_IN["web"]
 sess_rate = [rate[i] / MEAN_IN[role[i]] for i in range(NS)]
 
 # ---------------------------------------------------------------- output
-out = open(a.out, "wb") if a.out else None
-if out:
-    out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+def pcap_open(path):
+    fh = open(path, "wb")
+    fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    return fh
+
+
+nf_out = pcap_open(a.out) if a.out and a.format != "sflow" else None
+sf_out = pcap_open(a.out) if a.out and a.format == "sflow" else pcap_open(a.sflow_out) if a.sflow_out else None
 FRAME_HDR = b"\x02\x00\x5e\x00\x00\x02" + b"\x02\x00\x5e\x00\x00\x01" + b"\x08\x00"
 LO = b"\x7f\x00\x00\x01"
 PCAPREC = struct.Struct("<IIII")
@@ -273,7 +295,7 @@ UDPH = struct.Struct("!HHHH")
 stats = {"datagrams": 0, "records": 0, "samples": 0, "queries": 0}
 
 
-def write_dgram(ts, sport, dport, payload):
+def write_dgram(out, ts, sport, dport, payload):
     udp = UDPH.pack(sport, dport, 8 + len(payload), 0) + payload
     iph = IPH.pack(0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, LO, LO)
     frame = FRAME_HDR + iph + udp
@@ -284,7 +306,6 @@ def write_dgram(ts, sport, dport, payload):
 
 BOOT = T0 - 864000                      # the router has been up 10 days
 IPFIX = a.format == "ipfix"
-SFLOW = a.format == "sflow"
 if IPFIX:
     F4 = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 8), (1, 8), (152, 8), (153, 8), (10, 4), (14, 4)]
     R4 = struct.Struct("!4s4sHHBBQQQQII")
@@ -311,7 +332,7 @@ nf_buckets = {}
 
 def nf_flush(sec):
     b = nf_buckets.pop(sec, None)
-    if b is None or sec < 0 or out is None:
+    if b is None or sec < 0 or nf_out is None:
         return
     k = 0
     for tid, recs, per in ((256, b[0], 30), (257, b[1], 16)):
@@ -331,12 +352,12 @@ def nf_flush(sec):
             if IPFIX:
                 hdr = struct.pack("!HHIII", 10, 16 + len(sets), T0 + sec, nf_state["seq"], 0)
                 nf_state["seq"] += len(chunk)
-                write_dgram(ts, 40000, 4739, hdr + sets)
+                write_dgram(nf_out, ts, 40000, 4739, hdr + sets)
             else:
                 up = int((T0 + ts - BOOT) * 1000) & 0xffffffff
                 hdr = struct.pack("!HHIIII", 9, cnt, up, T0 + sec, nf_state["seq"], 0)
                 nf_state["seq"] += 1
-                write_dgram(ts, 40000, 2055, hdr + sets)
+                write_dgram(nf_out, ts, 40000, 2055, hdr + sets)
             stats["records"] += len(chunk)
 
 
@@ -467,7 +488,7 @@ SFHDR = struct.Struct("!IIIIIII")
 
 def sf_flush(sec):
     b = sf_buckets.pop(sec, None)
-    if b is None or sec < 0 or out is None:
+    if b is None or sec < 0 or sf_out is None:
         return
     b.sort(key=lambda x: (x[0], x[1]))
     pend = [[] for _ in range(NAG)]
@@ -486,7 +507,7 @@ def sf_flush(sec):
         ts = items[-1][0]
         up = int((ts + 864000) * 1000) & 0xffffffff
         dg = struct.pack("!IIIIIII", 5, 1, 0x7f000001 + ag, 0, ag_seq[ag], up, len(items)) + smp
-        write_dgram(ts, 40000 + ag, 6343, dg)
+        write_dgram(sf_out, ts, 40000 + ag, 6343, dg)
         stats["samples"] += len(items)
 
     for item in b:
@@ -506,25 +527,26 @@ TCPF = {"c": (0x02, 0x18, 0x01), "s": (0x12, 0x18, 0x01)}
 def flow(src, dst, sport, dport, proto, fl, t1, t2, n, size, server, rnd):
     if n <= 0:
         return
-    if SFLOW:
-        sf_flow(src, dst, sport, dport, proto, fl, t1, t2, n, size, agent_of(server), rnd)
-    else:
+    if sf_out:
+        sf_flow(src, dst, sport, dport, proto, fl, t1, t2, n, size, agent_of(server), smp)
+    if nf_out:
         nf_flow(src, dst, sport, dport, proto, fl, t1, t2, n, size)
 
 
 def profile(src, dst, sport, dport, proto, flags, t1, counts, size, server, rnd):
-    if SFLOW:
+    if sf_out:
         for i, c in enumerate(counts):
             if c:
                 sf_flow(src, dst, sport, dport, proto, (flags, flags, flags), t1 + i, t1 + i + 1, c, size,
-                        agent_of(server), rnd)
-    else:
+                        agent_of(server), smp)
+    if nf_out:
         nf_profile(src, dst, sport, dport, proto, flags, t1, counts, size)
 
 
 # ---------------------------------------------------------------- traffic
 bg = random.Random(a.seed * 1000 + 2)
 ak = random.Random(a.seed * 1000 + 3)
+smp = random.Random(a.seed * 1000 + 5)      # sFlow sampling draws: the traffic is the same with or without
 UDP_BACKGROUND_PORTS = (1194,)
 
 
@@ -546,10 +568,13 @@ def session(i, t, r):
             proto = 17 if quic[i] else 6
         else:
             proto = 6
+    elif rl == "api":
+        port, n_in, n_out, d, s_in, s_out = sess_api(r)
+        proto = 6
     else:
         port, n_in, n_out, d, s_in, s_out = sess_other(rl, r)
         proto = 6 if rl in ("ssh", "smtp") else 17
-    cport = 123 if rl == "ntp" and r.random() < 0.5 else r.randint(1024, 65535)
+    cport = 123 if rl == "ntp" and r.random() < 0.5 else 1024 + int(r.random() * 64512)
     t2 = t + d
     flow(cl, srv, cport, port, proto, TCPF["c"], t, t2, n_in, s_in, srv, r)
     flow(srv, cl, port, cport, proto, TCPF["s"], t + min(0.02, d / 4), t2, n_out, s_out, srv, r)
@@ -606,20 +631,20 @@ def rand_src(r):
 def spoofed(r, victim, t, n, proto, dport, size, flags):
     if n <= 0:
         return
-    if SFLOW:
+    if sf_out:
         ag = agent_of(victim)
         N = SAMPLING[ag]
         lq = math.log(1.0 - 1.0 / N) if N > 1 else None
         idx = -1
         while True:
-            idx += 1 if lq is None else 1 + int(math.log(1.0 - r.random()) / lq)
+            idx += 1 if lq is None else 1 + int(math.log(1.0 - smp.random()) / lq)
             if idx >= n:
-                return
+                break
             tt = t + (idx + 0.5) / n
             hdr = sf_header(rand_src(r), victim, r.randint(1024, 65535), dport if dport else r.randint(1, 65535),
                             proto, flags, size, r.randint(40, 120))
             sf_buckets.setdefault(math.floor(tt), []).append((tt, ag, hdr, size + 18))
-    else:
+    if nf_out:
         for k in range(n):
             tt = t + (k + 0.5) / n
             nf_rec(rand_src(r), victim, r.randint(1024, 65535), dport if dport else r.randint(1, 65535), proto,
@@ -633,11 +658,11 @@ def attack_second(s):
             if s == int(on):
                 v = ipaddress.ip_address(prm["victim"]).packed
                 dur = int(prm["dur"])
-                # Rises to the peak and back (a triangle), packets/s.
-                counts = [poisson(ak, prm["peak"] * (1 - abs(2.0 * (k + 0.5) / dur - 1))) for k in range(dur)]
+                # Reaches its peak within a second (slow start is quick), stays
+                # there (packets/s), and stops at the end.
+                counts = [poisson(ak, prm["peak"] * min(1.0, k + 0.5, dur - k - 0.5)) for k in range(dur)]
                 src = ipaddress.ip_address("192.0.2.33").packed
-                nf_or_sf = counts
-                profile(src, v, 50123, 443, 6, 0x18, on, nf_or_sf, 1200, v, ak)
+                profile(src, v, 50123, 443, 6, 0x18, on, counts, 1200, v, ak)
                 profile(v, src, 443, 50123, 6, 0x10, on, [c // 2 for c in counts], 52, v, ak)
         elif kind == "downloads":
             if s == int(on):
@@ -680,8 +705,7 @@ def attack_second(s):
                 profile(dst, src, 873, 40100, 6, 0x10, on, [c // 2 for c in counts], 52, dst, ak)
 
 
-if out:
-    sec_rnd = bg
+if nf_out or sf_out:
     for s in range(-PRE, LEN):
         f = diurnal(s)
         if s % 60 == 0 or s == -PRE:
@@ -705,18 +729,16 @@ if out:
         long_second(s)
         attack_second(s)
         # Nothing generated from now on is exported in or sampled before s.
-        if SFLOW:
-            sf_flush(s)
-        else:
-            nf_flush(s)
+        sf_flush(s)
+        nf_flush(s)
     # The end: the rest of the cache goes out (as at shutdown), up to LEN + 20 s.
     for s in sorted(set(nf_buckets) | set(sf_buckets)):
         if s < LEN + 20:
-            if SFLOW:
-                sf_flush(s)
-            else:
-                nf_flush(s)
-    out.close()
+            sf_flush(s)
+            nf_flush(s)
+    for fh in (nf_out, sf_out):
+        if fh:
+            fh.close()
 
 # ---------------------------------------------------------------- DNS log
 if a.dns_log:
