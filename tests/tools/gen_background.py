@@ -211,12 +211,13 @@ while len(slash16) < 600:
 slash16 = sorted(slash16)
 net.shuffle(slash16)
 s16cum = zipf_cum(len(slash16), 0.9)
-clients4 = set()
+clients4 = {}                  # insertion-ordered: the order they were drawn in
 while len(clients4) < 200000:
     o1, o2 = slash16[bisect.bisect(s16cum, net.random() * s16cum[-1])]
-    clients4.add(bytes((o1, o2, net.randrange(256), net.randint(1, 254))))
-clients4 = sorted(clients4)
-net.shuffle(clients4)
+    x = net.getrandbits(16)
+    if 0 < x & 0xff < 255:
+        clients4[bytes((o1, o2, x >> 8, x & 0xff))] = None
+clients4 = list(clients4)
 c4cum = zipf_cum(len(clients4), 0.5)
 clients6 = [ipaddress.IPv6Address((0x20010db8 << 96) | (1 << 95) | net.getrandbits(95)).packed for _ in range(4000)]
 c6cum = zipf_cum(len(clients6), 0.75)
@@ -453,7 +454,7 @@ def sf_header(src, dst, sport, dport, proto, flags, size, ttl):
     if proto == 6:
         l4 = TCPH.pack(sport, dport, 1, 1, 0x50, flags, 65535, 0, 0)
     else:
-        l4 = UDPL.pack(sport, dport, max(8, size - 20), 0)
+        l4 = UDPL.pack(sport, dport, max(8, size - (20 if len(src) == 4 else 40)), 0)
     if len(src) == 4:
         return ETH + b"\x08\x00" + IP4H.pack(0x45, 0, size, 0, 0x4000, ttl, proto, 0, src, dst) + l4
     return ETH + b"\x86\xdd" + IP6H.pack(0x60000000, max(0, size - 40), proto, ttl, src, dst) + l4
@@ -786,7 +787,7 @@ if a.dns_log:
 
     def line(buf, tm, cl, name, qt, fl):
         buf.append((tm, "%s.%03d queries: info: client @0x7f%010x %s#%d (%s): query: %s IN %s %s (198.51.100.53)\n"
-                    % (stamp, int(tm * 1000) % 1000, dr.getrandbits(40), cl, dr.randint(1024, 65535),
+                    % (stamp, int(tm * 1000) % 1000, dr.getrandbits(40), cl, 1024 + dr.getrandbits(16) % 64512,
                        name, name, qt, fl)))
 
     res_txt = [str(ipaddress.IPv4Address(x)) for x in resolvers]
