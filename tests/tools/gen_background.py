@@ -548,7 +548,6 @@ def profile(src, dst, sport, dport, proto, flags, t1, counts, size, server, rnd)
 bg = random.Random(a.seed * 1000 + 2)
 ak = random.Random(a.seed * 1000 + 3)
 smp = random.Random(a.seed * 1000 + 5)      # sFlow sampling draws: the traffic is the same with or without
-UDP_BACKGROUND_PORTS = (1194,)
 
 
 def session(i, t, r):
