@@ -78,11 +78,7 @@ struct shard {
 	uint64_t reconf_gen;             /* last config generation taken */
 	struct fw_config cfg;            /* this shard's config (tables split) */
 	struct fw_detect_stats st;       /* snapshot, under p->stats_lock */
-	/* Scratch (no allocation per batch). */
-	uint64_t lanebuf[BURST];
-	int64_t times[BURST];
-	struct fw_flow flows[BURST];
-	struct fw_dnsq dnsq[BURST];
+	int64_t times[BURST];            /* scratch: others' event times */
 };
 
 struct fw_pipeline {
@@ -169,54 +165,78 @@ route_dns(void *ctx, const void *elem, int64_t *time_ms)
 	return p->nshards == 1 ? 0 : fw_detect_key_shard(fw_detect_key_dns(p->key, q), p->nshards);
 }
 
-/* Hand a run of lane entries of one kind and ownership to the detector. */
+/* n records of one kind straight from a ring to the detector (in place). */
 static void
-take_run(struct shard *s, const uint64_t *e, size_t n, size_t *fi, size_t *di)
+take_records(struct shard *s, struct fw_ring *r, bool dns, size_t n)
 {
-	bool dns = (e[0] & FW_RING_LANE_K2) != 0;
+	while (n > 0) {
+		const void *at;
+		size_t got = fw_ring_sc_peek(r, &at, n);
+
+		/* The producer published these records before their lane entries. */
+		if (got == 0)
+			abort();
+		if (dns)
+			fw_detect_dns(s->det, at, got);
+		else
+			fw_detect_flows(s->det, at, got);
+		fw_ring_sc_release(r, got);
+		n -= got;
+	}
+}
+
+/* A run of lane entries of one kind and ownership to the detector. */
+static void
+take_run(struct shard *s, struct producer *pr, const uint64_t *e, size_t n)
+{
+	int k = (e[0] & FW_RING_LANE_K2) != 0;
 
 	if (e[0] & FW_RING_LANE_OWN) {
-		if (dns) {
-			fw_detect_dns(s->det, &s->dnsq[*di], n);
-			*di += n;
-		} else {
-			fw_detect_flows(s->det, &s->flows[*fi], n);
-			*fi += n;
-		}
+		take_records(s, pr->rec[k][s->idx], k == 1, n);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		s->times[i] = fw_ring_lane_time(e[i]);
-	fw_detect_times(s->det, s->times, n, !dns);
+	fw_detect_times(s->det, s->times, n, k == 0);
 }
 
-/* One burst of a producer's lane: own records in runs, the rest as times. */
+/* One span of a producer's lane: own records in runs, the rest as times. */
 static size_t
 drain_lane(struct shard *s, struct producer *pr)
 {
 	const uint64_t m = FW_RING_LANE_OWN | FW_RING_LANE_K2;
-	size_t n = fw_ring_sc_pop_burst(pr->lane[s->idx], s->lanebuf, BURST);
-	size_t nf = 0, nd = 0, fi = 0, di = 0, i = 0;
+	struct fw_ring *lane = pr->lane[s->idx];
+	const void *at;
+	const uint64_t *e;
+	size_t n = fw_ring_sc_peek(lane, &at, BURST), i = 0;
 
-	if (n == 0)
-		return 0;
-	for (size_t k = 0; k < n; k++) {
-		nf += (s->lanebuf[k] & m) == FW_RING_LANE_OWN;
-		nd += (s->lanebuf[k] & m) == m;
-	}
-	/* The producer published these records before their entries. */
-	if (nf > 0 && fw_ring_sc_pop_burst(pr->rec[0][s->idx], s->flows, nf) != nf)
-		abort();
-	if (nd > 0 && fw_ring_sc_pop_burst(pr->rec[1][s->idx], s->dnsq, nd) != nd)
-		abort();
+	e = at;
 	while (i < n) {
 		size_t j = i + 1;
 
-		while (j < n && (s->lanebuf[j] & m) == (s->lanebuf[i] & m))
+		while (j < n && (e[j] & m) == (e[i] & m))
 			j++;
-		take_run(s, &s->lanebuf[i], j - i, &fi, &di);
+		take_run(s, pr, &e[i], j - i);
 		i = j;
 	}
+	fw_ring_sc_release(lane, n);
+	return n;
+}
+
+/* A plain ring: a span in place. */
+static size_t
+drain_plain(struct shard *s, struct fw_ring *r, bool dns)
+{
+	const void *at;
+	size_t n = fw_ring_sc_peek(r, &at, BURST);
+
+	if (n == 0)
+		return 0;
+	if (dns)
+		fw_detect_dns(s->det, at, n);
+	else
+		fw_detect_flows(s->det, at, n);
+	fw_ring_sc_release(r, n);
 	return n;
 }
 
@@ -228,20 +248,14 @@ drain_once(struct shard *s)
 
 	for (int i = 0; i < p->nprod; i++) {
 		struct producer *pr = &p->prod[i];
-		size_t n;
 
 		if (pr->laned) {
 			total += drain_lane(s, pr);
 			continue;
 		}
-		if (pr->kind[0] && (n = fw_ring_sc_pop_burst(pr->rec[0][0], s->flows, BURST)) > 0) {
-			fw_detect_flows(s->det, s->flows, n);
-			total += n;
-		}
-		if (pr->kind[1] && (n = fw_ring_sc_pop_burst(pr->rec[1][0], s->dnsq, BURST)) > 0) {
-			fw_detect_dns(s->det, s->dnsq, n);
-			total += n;
-		}
+		for (int k = 0; k < 2; k++)
+			if (pr->kind[k])
+				total += drain_plain(s, pr->rec[k][0], k == 1);
 	}
 	return total;
 }

@@ -370,6 +370,36 @@ fw_ring_sc_pop_burst(struct fw_ring *r, void *out, size_t max)
 }
 
 size_t
+fw_ring_sc_peek(struct fw_ring *r, const void **at, size_t max)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t avail = r->head_cache - tail, to_end = r->mask + 1 - (tail & r->mask);
+
+	if (avail < max) {
+		/* Acquire: pairs with the producer's release of head. */
+		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+		avail = r->head_cache - tail;
+	}
+	if (max > avail)
+		max = (size_t)avail;
+	if (max > to_end)
+		max = (size_t)to_end;
+	*at = r->slots + (size_t)(tail & r->mask) * r->elem_size;
+	return max;
+}
+
+void
+fw_ring_sc_release(struct fw_ring *r, size_t n)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	/* Release: done reading the slots before the producer reuses them. */
+	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
+	if (fw_wake_sleeping(&r->space))
+		fw_wake_poke(&r->space);
+}
+
+size_t
 fw_ring_count(const struct fw_ring *r)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);

@@ -96,6 +96,15 @@ void fw_ring_sp_push_wait(struct fw_ring *r, const void *elems, size_t n);
 /* Copy up to max records out, oldest first; returns the count. Consumer only. */
 size_t fw_ring_sc_pop_burst(struct fw_ring *r, void *out, size_t max);
 
+/*
+ * Zero-copy pop: *at points at the oldest records in place, up to max of
+ * them and contiguous (the ring's end cuts a span short); returns their
+ * count, 0 when empty.  They stay the consumer's until
+ * fw_ring_sc_release(r, n) hands the first n slots back.  Consumer only.
+ */
+size_t fw_ring_sc_peek(struct fw_ring *r, const void **at, size_t max);
+void fw_ring_sc_release(struct fw_ring *r, size_t n);
+
 /* Approximate counts, readable from any thread.  A fan-out counts its drops
  * and pushes; its records are counted in the shard rings. */
 size_t fw_ring_count(const struct fw_ring *r);
