@@ -68,53 +68,53 @@ struct producer {
 };
 
 struct shard {
+	struct fw_wake wake;             /* producers poke it (own cache line) */
 	struct fw_pipeline *p;
-	int idx;
 	struct fw_detect *det;
-	pthread_t thread;
-	bool started;
-	struct fw_wake wake;             /* producers poke it */
 	struct fw_ring *alerts;          /* this shard -> sink */
+	pthread_t thread;
 	uint64_t reconf_gen;             /* last config generation taken */
-	struct fw_config cfg;            /* this shard's config (tables split) */
 	struct fw_detect_stats st;       /* snapshot, under p->stats_lock */
+	struct fw_config cfg;            /* this shard's config (tables split) */
 	int64_t times[BURST];            /* scratch: others' event times */
+	int idx;
+	bool started;
 };
 
 struct fw_pipeline {
-	struct fw_config cfg;
-	bool live;
-	int nshards;
-	struct shard *shards[MAX_SHARDS];
+	struct fw_wake sink_wake;        /* shards poke it with alerts (own cache line) */
 	struct fw_detect_key *key;       /* routing; NULL with one shard */
-	struct producer prod[MAX_PRODUCERS];
-	int nprod;
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	struct fw_notify *notify;        /* NULL when notify.exec is empty */
 	pthread_t sink_thread;
-	bool det_started, sink_started;
-	struct fw_wake sink_wake;        /* shards poke it with alerts */
-	_Atomic int producers_done;      /* set by stop(): rings get no more records */
-	_Atomic int shards_running;
-	_Atomic int detector_done;       /* set when the last shard thread exits */
 	_Atomic uint64_t events, events_written, sink_errors;
 	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
 	_Atomic uint64_t backlog_now;    /* events in the backlog (gauge) */
-	pthread_mutex_t stats_lock;      /* guards the shards' stats snapshots */
-	/* SIGHUP: the main thread posts a config, each shard takes it between
-	 * two bursts (fw_pipeline_reconfigure). */
-	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
-	struct fw_config reconf_cfg;
 	_Atomic uint64_t reconf_gen;     /* bumped per posted config */
 	_Atomic int64_t retention_days;  /* sqlite.retention_days, read by the sink thread */
 	/* Sink-thread state. */
 	struct fw_alertq *backlog;       /* accepted, not yet written */
-	struct fw_backoff backoff;       /* between failed writes */
 	int64_t failing_since_ms;        /* monotonic; 0 while writes work */
+	pthread_mutex_t stats_lock;      /* guards the shards' stats snapshots */
+	/* SIGHUP: the main thread posts a config, each shard takes it between
+	 * two bursts (fw_pipeline_reconfigure). */
+	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
+	struct fw_backoff backoff;       /* between failed writes */
+	struct shard *shards[MAX_SHARDS];
+	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
+	struct fw_config cfg;
+	struct fw_config reconf_cfg;
+	struct producer prod[MAX_PRODUCERS];
 	struct fw_alert_ev sink_in[SINK_BURST];     /* alert ring -> backlog */
 	struct fw_alert_ev sink_batch[SINK_BURST];  /* backlog -> SQLite */
-	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
+	int nshards;
+	int nprod;
+	_Atomic int producers_done;      /* set by stop(): rings get no more records */
+	_Atomic int shards_running;
+	_Atomic int detector_done;       /* set when the last shard thread exits */
+	bool live;
+	bool det_started, sink_started;
 };
 
 int

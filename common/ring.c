@@ -116,8 +116,10 @@ fw_ring_new_fanout(struct fw_ring *const *outs, struct fw_ring *const *lanes, in
 		free(r);
 		return FW_ENOMEM;
 	}
-	memcpy(r->outs, outs, (size_t)n * sizeof(*outs));
-	memcpy(r->lanes, lanes, (size_t)n * sizeof(*lanes));
+	for (int i = 0; i < n; i++) {
+		r->outs[i] = outs[i];
+		r->lanes[i] = lanes[i];
+	}
 	r->fan->n = n;
 	r->fan->out = r->outs;
 	r->fan->lane = r->lanes;
