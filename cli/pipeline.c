@@ -15,7 +15,7 @@
  *
  * Idle threads nap on a futex (fw_wake.h) for at most NAP_MS (shards) or
  * SINK_NAP_MS (sink); producers poke a napping shard once its ring holds
- * an eighth of its capacity, a shard pokes the sink with every alert, and
+ * a quarter of its capacity, a shard pokes the sink with every alert, and
  * no one pays a syscall per batch while busy.
  *
  * Write path: the sink thread moves alert events from the alert rings into
@@ -352,7 +352,7 @@ shard_main(void *arg)
 				;
 			break;
 		}
-		/* Idle: nap until a producer has an eighth of a ring for us, or
+		/* Idle: nap until a producer has a quarter of a ring for us, or
 		 * NAP_MS; records gather meanwhile (rings hold 64 k). */
 		ticket = fw_wake_prepare(&s->wake);
 		if (pending(s) || atomic_load(&p->producers_done) || atomic_load(&p->reconf_gen) != s->reconf_gen)
@@ -704,7 +704,7 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 			return rc;
 		pr->face[k] = pr->rec[k][0];
 		/* Lone producer of one shard: the shard naps on this ring. */
-		fw_ring_set_wake(pr->face[k], &p->shards[0]->wake, fw_ring_capacity(pr->face[k]) / 8);
+		fw_ring_set_wake(pr->face[k], &p->shards[0]->wake, fw_ring_capacity(pr->face[k]) / 4);
 		return FW_OK;
 	}
 	/* ring_slots per producer, split over the shards; lanes carry every record. */
@@ -715,7 +715,7 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 		if ((rc = fw_ring_new((size_t)p->cfg.ring_slots < 256 ? 256 : (size_t)p->cfg.ring_slots,
 		    sizeof(uint64_t), &pr->lane[s])) != FW_OK)
 			return rc;
-		fw_ring_set_wake(pr->lane[s], &p->shards[s]->wake, fw_ring_capacity(pr->lane[s]) / 8);
+		fw_ring_set_wake(pr->lane[s], &p->shards[s]->wake, fw_ring_capacity(pr->lane[s]) / 4);
 		for (int k = 0; k < 2; k++)
 			if (pr->kind[k] && (rc = fw_ring_new(slots < 256 ? 256 : slots, elem[k], &pr->rec[k][s])) != FW_OK)
 				return rc;
