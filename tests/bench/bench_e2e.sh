@@ -54,6 +54,12 @@ fw() {
 	line=$(grep "datagrams=" "$TMP/fw.log" | tail -1)
 	recs=$(echo "$line" | sed -n 's/.* records=\([0-9]*\).*/\1/p')
 	rd=$(echo "$line" | sed -n 's/.* ring_drops=\([0-9]*\).*/\1/p')
+	if [ -z "$recs" ] || [ "$recs" -eq 0 ]; then
+		# A run that got nothing (sender or daemon trouble) is reported, not averaged.
+		echo "bench_e2e: floodwatch run at $1 datagrams/s, shards $2 got no records (sent ${sent:-?}); its log ends:" >&2
+		tail -3 "$TMP/fw.log" >&2
+		return 0
+	fi
 	echo "$tt" | awk -v r="$recs" -v rd="$rd" -v c=$((c1 - c0)) -v s=$((sent * 30)) -v a="$3" -v b="$4" -v d="$5" -v e="$6" \
 		'{ printf "%d %d %d %d %d %d %d\n", r - rd, c, s - (r - rd), $1 - a, $2 - b, $3 - d, $4 - e }'
 }
@@ -71,6 +77,7 @@ nf() {
 	c1=$(cpu_ticks $NPID)
 	kill -TERM $NPID; wait $NPID || true; PIDS=""
 	flows=$(nfdump -R "$TMP/nf" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
+	[ "${flows:-0}" -gt 0 ] || { echo "bench_e2e: nfcapd run at $1 datagrams/s stored nothing" >&2; return 0; }
 	echo "${flows:-0} $((c1 - c0)) $((sent * 30 - ${flows:-0}))"
 }
 
