@@ -2,9 +2,10 @@
  * cmd_replay.c - `floodwatch replay`: capture files through the same
  * pipeline as the daemon, on event time, then a summary.
  *
- * One producer thread (this one) feeds one flow ring and one DNS ring, so
- * the detector sees records in file order and every run gives the same
- * alerts.  Missing files are a usage error (exit 2, before anything runs);
+ * One producer thread (this one) feeds a flow ring and a DNS ring that
+ * share their order (fw_pipeline_add_producer), so the detector shards see
+ * records in file order and every run, with any detector.shards, gives the
+ * same alerts.  Missing files are a usage error (exit 2, before anything runs);
  * files that are not captures, or end truncated, are counted and skipped.
  * Exit status: 0 when at least one input was read, 1 on a runtime failure
  * (a sink error, an input that failed while being read), 2 for usage and
@@ -166,12 +167,13 @@ cmd_replay(int argc, char **argv)
 	}
 	if ((rc = cli_check_inputs("replay", pos, npos)) != 0)
 		return rc;
+	if (cfg.detector_shards == 0)
+		cfg.detector_shards = fw_pipeline_auto_shards(1);  /* this thread reads */
 	if ((rc = fw_pipeline_new(&cfg, false, &p, err, sizeof(err))) != FW_OK) {
 		fprintf(stderr, "floodwatch replay: %s\n", err);
 		return rc == FW_EUNSUPPORTED || rc == FW_EIO ? EXIT_USAGE : 1;
 	}
-	if (fw_pipeline_add_ring(p, FW_RING_FLOW, &flows) != FW_OK ||
-	    fw_pipeline_add_ring(p, FW_RING_DNS, &dns) != FW_OK ||
+	if (fw_pipeline_add_producer(p, &flows, &dns) != FW_OK ||
 	    fw_decoder_new(&cfg, &dec) != FW_OK || fw_pipeline_start(p) != FW_OK) {
 		fprintf(stderr, "floodwatch replay: cannot start the pipeline\n");
 		fw_decoder_free(dec);

@@ -56,7 +56,8 @@ static int nlisteners;
 static struct fw_qlog_tail *qlog;
 static struct fw_nflog *nflog;
 static struct fw_dnstap_listener *dnstap;
-static struct fw_sqlite *stats_db;  /* main thread's connection for collector_stats */
+static struct fw_sqlite *stats_db;
+static struct fw_config pcfg;       /* the pipeline's copy of the config (main thread) */  /* main thread's connection for collector_stats */
 static struct fw_http *http;        /* NULL when http.listen is empty */
 
 /* Tell systemd our state; a failure is logged once, never fatal. */
@@ -496,7 +497,12 @@ cmd_run(int argc, char **argv)
 	/* Both connections are opened before the switch and kept: SQLite opens
 	 * files by their absolute path, whose parents the user may not be able
 	 * to search (a checkout under /root, mode 0700). */
-	if (fw_pipeline_new(&cfg, true, &p, err, sizeof(err)) != FW_OK ||
+	/* detector.shards 0 resolved for the pipeline only: cfg keeps what the
+	 * file says, so a reload does not see it changed. */
+	pcfg = cfg;
+	if (pcfg.detector_shards == 0)
+		pcfg.detector_shards = fw_pipeline_auto_shards(nlisteners);
+	if (fw_pipeline_new(&pcfg, true, &p, err, sizeof(err)) != FW_OK ||
 	    fw_sqlite_open(cfg.sqlite_path, &stats_db, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = 1;
@@ -548,8 +554,9 @@ cmd_run(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start)",
-	    (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0));
+	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start); "
+	    "%d detector shard%s", (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0),
+	    fw_pipeline_shards(p), fw_pipeline_shards(p) == 1 ? "" : "s");
 	/* Sinks, detector, then the producers (STYLE.md "Daemon"). */
 	if (fw_pipeline_start(p) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");

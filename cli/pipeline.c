@@ -1,26 +1,41 @@
 /*
- * pipeline.c - detector and sink threads joined by SPSC rings (fw_pipeline.h).
+ * pipeline.c - detector shards and the sink thread joined by SPSC rings
+ * (fw_pipeline.h).
  *
- * The detector thread owns the detector; the sink thread owns the SQLite
- * handle and the backlog.  Stop flags are C11 atomics; idle threads sleep
- * 1-2 ms between empty polls, which bounds both latency and idle CPU.
+ * Shards: detector.shards detector threads, each owning a detector built
+ * with its share of the tables.  A producer whose records go to more than
+ * one shard (or that pushes two kinds, as replay does) gets a fan-out ring
+ * (fw_ring.h): per shard one record ring per kind and one lane carrying the
+ * event time of every record in push order, marked where the shard owns
+ * it.  A shard walks its lanes and hands its own records to its detector
+ * in runs and the others' times to fw_detect_times(), so every shard's
+ * clock moves as one detector's would and the alerts do not depend on the
+ * number of shards.  One shard and a one-kind producer: a plain ring, as
+ * fast as before.  Each shard has its own alert ring to the sink.
  *
- * Write path: the sink thread moves alert events from the alert ring into
- * its backlog (fw_alertq), all at once while writes fail, so the detector
- * never waits for a failing store, then writes the backlog a batch per
+ * Idle threads nap on a futex (fw_wake.h) for at most NAP_MS (shards) or
+ * SINK_NAP_MS (sink); producers poke a napping shard once its ring holds
+ * a quarter of its capacity, a shard pokes the sink with every alert, and
+ * no one pays a syscall per batch while busy.
+ *
+ * Write path: the sink thread moves alert events from the alert rings into
+ * its backlog (fw_alertq), all at once while writes fail, so no detector
+ * waits for a failing store, then writes the backlog a batch per
  * transaction.  A failed write keeps the batch and backs off (fw_backoff:
  * 100 ms doubling up to sqlite.retry_max_ms), one rate-limited log line per
  * retry.  A full backlog drops (and counts, and logs) the oldest update
  * first.
- * Accounting, exact once both threads are joined:
+ * Accounting, exact once all threads are joined:
  *   events (accepted) = events_written + events_dropped + backlog left.
  */
 #include "fw_pipeline.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fw_alertq.h"
 #include "fw_backoff.h"
@@ -31,170 +46,347 @@
 #include "fw_records.h"
 #include "fw_sqlite.h"
 #include "fw_time.h"
+#include "fw_wake.h"
 
-#define MAX_RINGS 64
+#define MAX_PRODUCERS 64
+#define MAX_SHARDS 64
 #define BURST 1024
 #define SINK_BURST 64
+#define NAP_MS 10           /* shard: bounds the delay of a record and idle wake-ups */
+#define SINK_NAP_MS 20      /* sink: Kafka wants fw_kafka_pump() often */
+#define MIN_SHARD_RING 4096 /* a shard's record ring when ring_slots is split */
 #define RETRY_MIN_MS 100
 #define SHUTDOWN_RETRY_MAX_MS 1000  /* back-off cap inside sqlite.flush_timeout_ms */
 
-struct fw_pipeline {
-	struct fw_config cfg;
-	bool live;
-	struct fw_ring *rings[MAX_RINGS];
-	enum fw_ring_kind kinds[MAX_RINGS];
-	int nrings;
-	struct fw_ring *alerts;          /* detector -> sink */
+/* One producer thread and what it pushes to. */
+struct producer {
+	bool kind[2];                    /* [0] flows, [1] DNS */
+	bool laned;                      /* fan-out with lanes, else plain rings */
+	struct fw_ring *face[2];         /* what the producer pushes to, per kind */
+	struct fw_ring *rec[2][MAX_SHARDS]; /* per kind and shard (plain: [k][0] == face[k]) */
+	struct fw_ring *lane[MAX_SHARDS];
+};
+
+struct shard {
+	struct fw_wake wake;             /* producers poke it (own cache line) */
+	struct fw_pipeline *p;
 	struct fw_detect *det;
+	struct fw_ring *alerts;          /* this shard -> sink */
+	pthread_t thread;
+	uint64_t reconf_gen;             /* last config generation taken */
+	struct fw_detect_stats st;       /* snapshot, under p->stats_lock */
+	struct fw_config cfg;            /* this shard's config (tables split) */
+	int64_t times[BURST];            /* scratch: others' event times */
+	int idx;
+	bool started;
+};
+
+struct fw_pipeline {
+	struct fw_wake sink_wake;        /* shards poke it with alerts (own cache line) */
+	struct fw_detect_key *key;       /* routing; NULL with one shard */
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	struct fw_notify *notify;        /* NULL when notify.exec is empty */
-	pthread_t det_thread, sink_thread;
-	bool det_started, sink_started;
-	_Atomic int producers_done;      /* set by stop(): rings get no more records */
-	_Atomic int detector_done;       /* set by the detector thread on exit */
+	pthread_t sink_thread;
 	_Atomic uint64_t events, events_written, sink_errors;
 	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
 	_Atomic uint64_t backlog_now;    /* events in the backlog (gauge) */
-	pthread_mutex_t stats_lock;      /* guards det_stats snapshot */
-	/* SIGHUP: the main thread posts a config, the detector thread takes it
-	 * between two bursts (fw_pipeline_reconfigure). */
-	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
-	struct fw_config reconf_cfg;
-	_Atomic int reconf_posted;       /* reconf_cfg holds a config not yet taken */
-	struct fw_config det_cfg;        /* detector-thread copy of the taken config */
+	_Atomic uint64_t reconf_gen;     /* bumped per posted config */
 	_Atomic int64_t retention_days;  /* sqlite.retention_days, read by the sink thread */
-	struct fw_detect_stats det_stats;
-	/* Detector-thread scratch (no allocation per batch). */
-	struct fw_flow flows[BURST];
-	struct fw_dnsq dnsq[BURST];
 	/* Sink-thread state. */
 	struct fw_alertq *backlog;       /* accepted, not yet written */
-	struct fw_backoff backoff;       /* between failed writes */
 	int64_t failing_since_ms;        /* monotonic; 0 while writes work */
+	pthread_mutex_t stats_lock;      /* guards the shards' stats snapshots */
+	/* SIGHUP: the main thread posts a config, each shard takes it between
+	 * two bursts (fw_pipeline_reconfigure). */
+	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
+	struct fw_backoff backoff;       /* between failed writes */
+	struct shard *shards[MAX_SHARDS];
+	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
+	struct fw_config cfg;
+	struct fw_config reconf_cfg;
+	struct producer prod[MAX_PRODUCERS];
 	struct fw_alert_ev sink_in[SINK_BURST];     /* alert ring -> backlog */
 	struct fw_alert_ev sink_batch[SINK_BURST];  /* backlog -> SQLite */
-	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
+	int nshards;
+	int nprod;
+	_Atomic int producers_done;      /* set by stop(): rings get no more records */
+	_Atomic int shards_running;
+	_Atomic int detector_done;       /* set when the last shard thread exits */
+	bool live;
+	bool det_started, sink_started;
 };
 
-/* Detector -> alert ring; waits rather than lose an accepted alert.  The
+int
+fw_pipeline_auto_shards(int producers)
+{
+	cpu_set_t set;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long n;
+
+	/* The CPUs this process may run on (taskset, cpusets), when known. */
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		cores = CPU_COUNT(&set);
+	n = cores - producers;
+	return n < 1 ? 1 : n > MAX_SHARDS ? MAX_SHARDS : (int)n;
+}
+
+/* Shard -> its alert ring; waits rather than lose an accepted alert.  The
  * notify hook gets its copy first, through its own queue, which never waits. */
 static void
 on_alert(void *ctx, const struct fw_alert_ev *ev)
 {
-	struct fw_pipeline *p = ctx;
+	struct shard *s = ctx;
 
-	if (p->notify != NULL)
-		fw_notify_post(p->notify, ev);
-	fw_ring_sp_push_wait(p->alerts, ev, 1);
-	atomic_fetch_add(&p->events, 1);
+	if (s->p->notify != NULL)
+		fw_notify_post(s->p->notify, ev);
+	fw_ring_sp_push_wait(s->alerts, ev, 1);
+	atomic_fetch_add(&s->p->events, 1);
+}
+
+/* The producers' routing (fan-out rings), on the producer's thread. */
+static int
+route_flow(void *ctx, const void *elem, int64_t *time_ms)
+{
+	const struct fw_pipeline *p = ctx;
+	const struct fw_flow *f = elem;
+
+	*time_ms = f->end_ms;
+	return p->nshards == 1 ? 0 : fw_detect_key_shard(fw_detect_key_flow(p->key, f), p->nshards);
+}
+
+static int
+route_dns(void *ctx, const void *elem, int64_t *time_ms)
+{
+	const struct fw_pipeline *p = ctx;
+	const struct fw_dnsq *q = elem;
+
+	*time_ms = q->time_ms;
+	return p->nshards == 1 ? 0 : fw_detect_key_shard(fw_detect_key_dns(p->key, q), p->nshards);
+}
+
+/* n records of one kind straight from a ring to the detector (in place). */
+static void
+take_records(struct shard *s, struct fw_ring *r, bool dns, size_t n)
+{
+	while (n > 0) {
+		const void *at;
+		size_t got = fw_ring_sc_peek(r, &at, n);
+
+		/* The producer published these records before their lane entries. */
+		if (got == 0)
+			abort();
+		if (dns)
+			fw_detect_dns(s->det, at, got);
+		else
+			fw_detect_flows(s->det, at, got);
+		fw_ring_sc_release(r, got);
+		n -= got;
+	}
+}
+
+/* A run of lane entries of one kind and ownership to the detector. */
+static void
+take_run(struct shard *s, struct producer *pr, const uint64_t *e, size_t n)
+{
+	int k = (e[0] & FW_RING_LANE_K2) != 0;
+
+	if (e[0] & FW_RING_LANE_OWN) {
+		take_records(s, pr->rec[k][s->idx], k == 1, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		s->times[i] = fw_ring_lane_time(e[i]);
+	fw_detect_times(s->det, s->times, n, k == 0);
+}
+
+/* One span of a producer's lane: own records in runs, the rest as times. */
+static size_t
+drain_lane(struct shard *s, struct producer *pr)
+{
+	const uint64_t m = FW_RING_LANE_OWN | FW_RING_LANE_K2;
+	struct fw_ring *lane = pr->lane[s->idx];
+	const void *at;
+	const uint64_t *e;
+	size_t n = fw_ring_sc_peek(lane, &at, BURST), i = 0;
+
+	e = at;
+	while (i < n) {
+		size_t j = i + 1;
+
+		while (j < n && (e[j] & m) == (e[i] & m))
+			j++;
+		take_run(s, pr, &e[i], j - i);
+		i = j;
+	}
+	fw_ring_sc_release(lane, n);
+	return n;
+}
+
+/* A plain ring: a span in place. */
+static size_t
+drain_plain(struct shard *s, struct fw_ring *r, bool dns)
+{
+	const void *at;
+	size_t n = fw_ring_sc_peek(r, &at, BURST);
+
+	if (n == 0)
+		return 0;
+	if (dns)
+		fw_detect_dns(s->det, at, n);
+	else
+		fw_detect_flows(s->det, at, n);
+	fw_ring_sc_release(r, n);
+	return n;
 }
 
 static size_t
-drain_once(struct fw_pipeline *p)
+drain_once(struct shard *s)
 {
+	struct fw_pipeline *p = s->p;
 	size_t total = 0;
 
-	for (int i = 0; i < p->nrings; i++) {
-		size_t n;
+	for (int i = 0; i < p->nprod; i++) {
+		struct producer *pr = &p->prod[i];
 
-		if (p->kinds[i] == FW_RING_FLOW) {
-			n = fw_ring_sc_pop_burst(p->rings[i], p->flows, BURST);
-			if (n > 0)
-				fw_detect_flows(p->det, p->flows, n);
-		} else {
-			n = fw_ring_sc_pop_burst(p->rings[i], p->dnsq, BURST);
-			if (n > 0)
-				fw_detect_dns(p->det, p->dnsq, n);
+		if (pr->laned) {
+			total += drain_lane(s, pr);
+			continue;
 		}
-		total += n;
+		for (int k = 0; k < 2; k++)
+			if (pr->kind[k])
+				total += drain_plain(s, pr->rec[k][0], k == 1);
 	}
 	return total;
 }
 
-static void
-snapshot(struct fw_pipeline *p)
+/* Anything waiting for this shard (before a nap). */
+static bool
+pending(const struct shard *s)
 {
-	pthread_mutex_lock(&p->stats_lock);
-	fw_detect_get_stats(p->det, &p->det_stats);
-	pthread_mutex_unlock(&p->stats_lock);
+	const struct fw_pipeline *p = s->p;
+
+	for (int i = 0; i < p->nprod; i++) {
+		const struct producer *pr = &p->prod[i];
+
+		if (pr->laned ? fw_ring_count(pr->lane[s->idx]) > 0 :
+		    (pr->kind[0] && fw_ring_count(pr->rec[0][0]) > 0) || (pr->kind[1] && fw_ring_count(pr->rec[1][0]) > 0))
+			return true;
+	}
+	return false;
 }
 
-/* Detector thread: apply a posted config between bursts (no record is
+static void
+snapshot(struct shard *s)
+{
+	pthread_mutex_lock(&s->p->stats_lock);
+	fw_detect_get_stats(s->det, &s->st);
+	pthread_mutex_unlock(&s->p->stats_lock);
+}
+
+/* Shard thread: apply a posted config between bursts (no record is
  * half-taken, no window half-closed), keeping all state. */
 static void
-take_reconfig(struct fw_pipeline *p)
+take_reconfig(struct shard *s)
 {
+	struct fw_pipeline *p = s->p;
 	struct fw_detect_stats st;
-	uint64_t open_alerts;
+	struct fw_config next;
+	uint64_t open_alerts, gen = atomic_load_explicit(&p->reconf_gen, memory_order_acquire);
 	char err[256];
 
-	if (!atomic_load_explicit(&p->reconf_posted, memory_order_acquire))
+	if (gen == s->reconf_gen)
 		return;
 	pthread_mutex_lock(&p->reconf_lock);
-	p->det_cfg = p->reconf_cfg;
-	atomic_store_explicit(&p->reconf_posted, 0, memory_order_relaxed);
+	s->reconf_gen = atomic_load_explicit(&p->reconf_gen, memory_order_relaxed);
+	fw_detect_shard_config(&p->reconf_cfg, p->nshards, &next);
 	pthread_mutex_unlock(&p->reconf_lock);
-	if (fw_detect_reconfigure(p->det, &p->det_cfg, err, sizeof(err)) != FW_OK) {
+	if (fw_detect_reconfigure(s->det, &next, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "detector", "reload not applied, old settings kept: %s", err);
 		return;
 	}
-	fw_detect_get_stats(p->det, &st);
+	s->cfg = next;
+	if (s->idx != 0)
+		return;  /* one line for all shards */
+	fw_detect_get_stats(s->det, &st);
 	open_alerts = st.alerts_started - st.alerts_ended;
 	fw_log(FW_LOG_INFO, "detector", "reloaded settings in force after %llu windows; kept: victims=%llu "
-	    "zones=%llu open_alerts=%llu with their baselines and windows (%s)", (unsigned long long)st.windows_closed,
+	    "zones=%llu open_alerts=%llu with their baselines and windows (%s%s)", (unsigned long long)st.windows_closed,
 	    (unsigned long long)st.victims, (unsigned long long)st.zones,
 	    (unsigned long long)open_alerts,
-	    st.windows_closed >= (uint64_t)p->det_cfg.warmup_windows ? "past warm-up" : "still in warm-up");
+	    st.windows_closed >= (uint64_t)next.warmup_windows ? "past warm-up" : "still in warm-up",
+	    p->nshards > 1 ? "; counts of shard 0" : "");
 }
 
 static void *
-detector_main(void *arg)
+shard_main(void *arg)
 {
-	struct fw_pipeline *p = arg;
+	struct shard *s = arg;
+	struct fw_pipeline *p = s->p;
 	int64_t last_tick = 0;
+	char tname[16];
 
-	pthread_setname_np(pthread_self(), "fw-detect");
+	snprintf(tname, sizeof(tname), "fw-detect-%d", s->idx);
+	pthread_setname_np(pthread_self(), p->nshards == 1 ? "fw-detect" : tname);
 
 	for (;;) {
 		size_t n;
 		int64_t now;
+		uint32_t ticket;
 
-		take_reconfig(p);
-		n = drain_once(p);
+		take_reconfig(s);
+		n = drain_once(s);
 		now = fw_time_mono_ms();
 
 		if (now - last_tick >= 100) {
 			if (p->live)
-				fw_detect_clock(p->det, fw_time_now_ms());
-			snapshot(p);
+				fw_detect_clock(s->det, fw_time_now_ms());
+			snapshot(s);
 			last_tick = now;
 		}
 		if (n > 0)
 			continue;
 		if (atomic_load(&p->producers_done)) {
 			/* Producers stopped before this check: one last drain sees all. */
-			while (drain_once(p) > 0)
+			while (drain_once(s) > 0)
 				;
 			break;
 		}
-		/* Idle: 1 ms lets ~1 k records per 1 Mpps gather into the next
-		 * burst (rings hold 64 k); no syscall per record or batch. */
-		(void)fw_time_sleep_ms(1);
+		/* Idle: nap until a producer has a quarter of a ring for us, or
+		 * NAP_MS; records gather meanwhile (rings hold 64 k). */
+		ticket = fw_wake_prepare(&s->wake);
+		if (pending(s) || atomic_load(&p->producers_done) || atomic_load(&p->reconf_gen) != s->reconf_gen)
+			fw_wake_cancel(&s->wake);
+		else
+			fw_wake_wait(&s->wake, ticket, NAP_MS);
 	}
 	if (!p->live) {
-		fw_detect_finish(p->det);
+		fw_detect_finish(s->det);
 	} else {
 		/* No alert outlives the daemon: end what is open, before the sink's
 		 * last batch and the Kafka drain (DESIGN contract 10). */
-		int n = fw_detect_end_all(p->det, FW_END_SHUTDOWN, fw_time_now_ms());
+		int n = fw_detect_end_all(s->det, FW_END_SHUTDOWN, fw_time_now_ms());
 
 		if (n > 0)
 			fw_log(FW_LOG_INFO, "detector", "%d open alert%s ended (reason shutdown)", n, n == 1 ? "" : "s");
 	}
-	snapshot(p);
-	atomic_store(&p->detector_done, 1);
+	snapshot(s);
+	if (atomic_fetch_sub(&p->shards_running, 1) == 1) {
+		atomic_store(&p->detector_done, 1);
+		fw_wake_kick(&p->sink_wake);
+	}
 	return NULL;
+}
+
+/* Alert events waiting in the shards' rings. */
+static size_t
+alerts_waiting(const struct fw_pipeline *p)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < p->nshards; i++)
+		n += fw_ring_count(p->shards[i]->alerts);
+	return n;
 }
 
 /*
@@ -207,15 +399,22 @@ static void
 take_alerts(struct fw_pipeline *p)
 {
 	const struct fw_alert_ev *d = &p->sink_dropped;
+	int idle = 0;
 
-	for (;;) {
+	/* Round robin over the shards' rings until a full round finds none. */
+	for (int sh = 0; idle < p->nshards; sh = sh + 1 < p->nshards ? sh + 1 : 0) {
 		size_t max = SINK_BURST, room, n;
 
 		room = fw_alertq_capacity(p->backlog) - fw_alertq_count(p->backlog);
 		if (p->failing_since_ms == 0 && room < max)
 			max = room;
-		if (max == 0 || (n = fw_ring_sc_pop_burst(p->alerts, p->sink_in, max)) == 0)
+		if (max == 0)
 			break;
+		if ((n = fw_ring_sc_pop_burst(p->shards[sh]->alerts, p->sink_in, max)) == 0) {
+			idle++;
+			continue;
+		}
+		idle = 0;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t k;
 
@@ -326,7 +525,7 @@ sink_main(void *arg)
 		}
 		if (n > 0)
 			continue;
-		if (atomic_load(&p->detector_done) && fw_ring_count(p->alerts) == 0) {
+		if (atomic_load(&p->detector_done) && alerts_waiting(p) == 0) {
 			if (fw_alertq_count(p->backlog) == 0)
 				break;
 			if (deadline == 0) {
@@ -346,7 +545,15 @@ sink_main(void *arg)
 			if (now >= deadline)
 				break;
 		}
-		(void)fw_time_sleep_ms(2);
+		{
+			/* Idle: a shard pokes with its next alert. */
+			uint32_t ticket = fw_wake_prepare(&p->sink_wake);
+
+			if (alerts_waiting(p) > 0 || (atomic_load(&p->detector_done) && deadline == 0))
+				fw_wake_cancel(&p->sink_wake);
+			else
+				fw_wake_wait(&p->sink_wake, ticket, SINK_NAP_MS);
+		}
 	}
 	if (p->kafka != NULL) {
 		int64_t left = fw_kafka_drain(p->kafka, p->db, p->cfg.kafka_flush_timeout_ms);
@@ -394,6 +601,38 @@ end_left_open(struct fw_pipeline *p)
 		    fw_strerror(n));
 }
 
+static void
+shard_free(struct shard *s)
+{
+	if (s == NULL)
+		return;
+	fw_ring_free(s->alerts);
+	fw_detect_free(s->det);
+	free(s);
+}
+
+static int
+shard_new(struct fw_pipeline *p, int idx, struct shard **out)
+{
+	struct shard *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return FW_ENOMEM;
+	s->p = p;
+	s->idx = idx;
+	fw_wake_init(&s->wake);
+	fw_detect_shard_config(&p->cfg, p->nshards, &s->cfg);
+	if ((rc = fw_ring_new((size_t)p->cfg.alert_slots, sizeof(struct fw_alert_ev), &s->alerts)) != FW_OK ||
+	    (rc = fw_detect_new(&s->cfg, on_alert, s, &s->det)) != FW_OK) {
+		shard_free(s);
+		return rc;
+	}
+	fw_ring_set_wake(s->alerts, &p->sink_wake, 1);
+	*out = s;
+	return FW_OK;
+}
+
 int
 fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
     char *err, size_t errlen)
@@ -405,15 +644,23 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 		return FW_ENOMEM;
 	p->cfg = *cfg;
 	p->live = live;
+	p->nshards = cfg->detector_shards < 1 ? 1 : cfg->detector_shards > MAX_SHARDS ? MAX_SHARDS :
+	    (int)cfg->detector_shards;
 	pthread_mutex_init(&p->stats_lock, NULL);
 	pthread_mutex_init(&p->reconf_lock, NULL);
+	fw_wake_init(&p->sink_wake);
 	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
-	if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->alerts)) != FW_OK ||
-	    (rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
-	    (rc = fw_detect_new(cfg, on_alert, p, &p->det)) != FW_OK) {
+	if ((rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
+	    (p->nshards > 1 && (rc = fw_detect_key_new(cfg, &p->key)) != FW_OK)) {
 		snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
 		goto fail;
+	}
+	for (int i = 0; i < p->nshards; i++) {
+		if ((rc = shard_new(p, i, &p->shards[i])) != FW_OK) {
+			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+			goto fail;
+		}
 	}
 	if ((rc = fw_sqlite_open(cfg->sqlite_path, &p->db, err, errlen)) != FW_OK)
 		goto fail;
@@ -432,19 +679,75 @@ fail:
 	return rc;
 }
 
+/* A producer's rings: plain with one shard and one kind, else fan-outs. */
+static int
+add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
+{
+	static const size_t elem[2] = { sizeof(struct fw_flow), sizeof(struct fw_dnsq) };
+	static fw_ring_route_fn *const route[2] = { route_flow, route_dns };
+	struct producer *pr;
+	size_t slots = (size_t)p->cfg.ring_slots;
+	int rc;
+
+	if (p->nprod >= MAX_PRODUCERS || p->det_started)
+		return FW_EINVAL;
+	pr = &p->prod[p->nprod];
+	memset(pr, 0, sizeof(*pr));
+	pr->kind[0] = flows;
+	pr->kind[1] = dns;
+	pr->laned = laned;
+	p->nprod++;  /* from here on fw_pipeline_free() frees what is made */
+	if (!laned) {
+		int k = flows ? 0 : 1;
+
+		if ((rc = fw_ring_new(slots, elem[k], &pr->rec[k][0])) != FW_OK)
+			return rc;
+		pr->face[k] = pr->rec[k][0];
+		/* Lone producer of one shard: the shard naps on this ring. */
+		fw_ring_set_wake(pr->face[k], &p->shards[0]->wake, fw_ring_capacity(pr->face[k]) / 4);
+		return FW_OK;
+	}
+	/* ring_slots per producer, split over the shards; lanes carry every record. */
+	if (p->nshards > 1)
+		slots = slots / (size_t)p->nshards > MIN_SHARD_RING ? slots / (size_t)p->nshards :
+		    (slots > MIN_SHARD_RING ? MIN_SHARD_RING : slots);
+	for (int s = 0; s < p->nshards; s++) {
+		if ((rc = fw_ring_new((size_t)p->cfg.ring_slots < 256 ? 256 : (size_t)p->cfg.ring_slots,
+		    sizeof(uint64_t), &pr->lane[s])) != FW_OK)
+			return rc;
+		fw_ring_set_wake(pr->lane[s], &p->shards[s]->wake, fw_ring_capacity(pr->lane[s]) / 4);
+		for (int k = 0; k < 2; k++)
+			if (pr->kind[k] && (rc = fw_ring_new(slots < 256 ? 256 : slots, elem[k], &pr->rec[k][s])) != FW_OK)
+				return rc;
+	}
+	for (int k = 0; k < 2; k++)
+		if (pr->kind[k] && (rc = fw_ring_new_fanout(pr->rec[k], pr->lane, p->nshards, k, route[k], p,
+		    &pr->face[k])) != FW_OK)
+			return rc;
+	return FW_OK;
+}
+
 int
 fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind, struct fw_ring **ring)
 {
-	size_t elem = kind == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq);
-	int rc;
+	int k = kind == FW_RING_FLOW ? 0 : 1;
+	int rc = add_producer(p, k == 0, k == 1, p->nshards > 1);
 
-	if (p->nrings >= MAX_RINGS || p->det_started)
-		return FW_EINVAL;
-	if ((rc = fw_ring_new((size_t)p->cfg.ring_slots, elem, &p->rings[p->nrings])) != FW_OK)
-		return rc;
-	p->kinds[p->nrings] = kind;
-	*ring = p->rings[p->nrings++];
-	return FW_OK;
+	if (rc == FW_OK)
+		*ring = p->prod[p->nprod - 1].face[k];
+	return rc;
+}
+
+int
+fw_pipeline_add_producer(struct fw_pipeline *p, struct fw_ring **flows, struct fw_ring **dns)
+{
+	int rc = add_producer(p, true, true, true);
+
+	if (rc == FW_OK) {
+		*flows = p->prod[p->nprod - 1].face[0];
+		*dns = p->prod[p->nprod - 1].face[1];
+	}
+	return rc;
 }
 
 int
@@ -457,11 +760,17 @@ fw_pipeline_start(struct fw_pipeline *p)
 	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
 		return FW_EAGAIN;
 	p->sink_started = true;
-	if (pthread_create(&p->det_thread, NULL, detector_main, p) != 0) {
-		atomic_store(&p->detector_done, 1);
-		return FW_EAGAIN;
-	}
 	p->det_started = true;
+	for (int i = 0; i < p->nshards; i++) {
+		atomic_fetch_add(&p->shards_running, 1);
+		if (pthread_create(&p->shards[i]->thread, NULL, shard_main, p->shards[i]) != 0) {
+			atomic_fetch_sub(&p->shards_running, 1);
+			if (atomic_load(&p->shards_running) == 0)
+				atomic_store(&p->detector_done, 1);
+			return FW_EAGAIN;
+		}
+		p->shards[i]->started = true;
+	}
 	return FW_OK;
 }
 
@@ -469,11 +778,18 @@ void
 fw_pipeline_stop(struct fw_pipeline *p)
 {
 	atomic_store(&p->producers_done, 1);
-	if (p->det_started) {
-		pthread_join(p->det_thread, NULL);
-		p->det_started = false;
+	for (int i = 0; i < p->nshards; i++) {
+		struct shard *s = p->shards[i];
+
+		if (s == NULL || !s->started)
+			continue;
+		fw_wake_kick(&s->wake);
+		pthread_join(s->thread, NULL);
+		s->started = false;
 	}
+	p->det_started = false;
 	atomic_store(&p->detector_done, 1);
+	fw_wake_kick(&p->sink_wake);
 	if (p->sink_started) {
 		pthread_join(p->sink_thread, NULL);
 		p->sink_started = false;
@@ -486,11 +802,62 @@ fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg)
 {
 	pthread_mutex_lock(&p->reconf_lock);
 	p->reconf_cfg = *cfg;
-	atomic_store_explicit(&p->reconf_posted, 1, memory_order_release);
+	if (p->nshards > 1 && (strcmp(cfg->networks, p->cfg.networks) != 0 ||
+	    cfg->auto_prefix_v4 != p->cfg.auto_prefix_v4 || cfg->auto_prefix_v6 != p->cfg.auto_prefix_v6)) {
+		/* They decide which shard owns a victim: routing is fixed at start. */
+		fw_log(FW_LOG_WARN, "reload", "detector.networks / auto_prefix_v4 / auto_prefix_v6 changed: with "
+		    "%d detector shards they need a restart, kept", p->nshards);
+		memcpy(p->reconf_cfg.networks, p->cfg.networks, sizeof(p->cfg.networks));
+		p->reconf_cfg.auto_prefix_v4 = p->cfg.auto_prefix_v4;
+		p->reconf_cfg.auto_prefix_v6 = p->cfg.auto_prefix_v6;
+	}
+	atomic_fetch_add_explicit(&p->reconf_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&p->reconf_lock);
+	for (int i = 0; i < p->nshards; i++)
+		fw_wake_kick(&p->shards[i]->wake);
 	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	if (p->notify != NULL)
 		fw_notify_reconfigure(p->notify, cfg);
+}
+
+/* Sum the shards' counters; what every shard sees alike (the clock) once. */
+static void
+sum_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first)
+{
+	if (first) {
+		*t = *s;
+		return;
+	}
+	t->flows += s->flows;
+	t->dnsq += s->dnsq;
+	t->late += s->late;
+	t->shifted += s->shifted;
+	t->credits += s->credits;
+	t->credit_merges += s->credit_merges;
+	t->future += s->future;
+	t->ahead += s->ahead;
+	t->victims += s->victims;
+	t->victims_full += s->victims_full;
+	t->evicted += s->evicted;
+	t->evicted_lru += s->evicted_lru;
+	t->unwatched += s->unwatched;
+	t->details_full += s->details_full;
+	t->suppressed += s->suppressed;
+	t->alerts_started += s->alerts_started;
+	t->alerts_ended += s->alerts_ended;
+	t->zones += s->zones;
+	t->zones_full += s->zones_full;
+	t->zones_evicted_lru += s->zones_evicted_lru;
+	t->dns_ignored += s->dns_ignored;
+	t->dns_responses += s->dns_responses;
+	t->names_saturated += s->names_saturated;
+	t->flash_crowds += s->flash_crowds;
+	t->memory_bytes += s->memory_bytes;
+	/* windows_closed, lateness_ms: one clock, the same in every shard. */
+	if (s->windows_closed > t->windows_closed)
+		t->windows_closed = s->windows_closed;
+	if (s->newest_event_ms > t->newest_event_ms)
+		t->newest_event_ms = s->newest_event_ms;
 }
 
 void
@@ -498,12 +865,21 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&p->stats_lock);
-	st->det = p->det_stats;
+	for (int i = 0; i < p->nshards; i++)
+		sum_stats(&st->det, &p->shards[i]->st, i == 0);
 	pthread_mutex_unlock(&p->stats_lock);
-	for (int i = 0; i < p->nrings; i++) {
-		st->ring_drops += fw_ring_drops(p->rings[i]);
-		st->ring_used += fw_ring_count(p->rings[i]);
-		st->ring_capacity += fw_ring_capacity(p->rings[i]);
+	for (int i = 0; i < p->nprod; i++) {
+		const struct producer *pr = &p->prod[i];
+
+		for (int k = 0; k < 2; k++) {
+			if (!pr->kind[k])
+				continue;
+			st->ring_drops += fw_ring_drops(pr->face[k]);
+			for (int s = 0; s < (pr->laned ? p->nshards : 1); s++) {
+				st->ring_used += fw_ring_count(pr->rec[k][s]);
+				st->ring_capacity += fw_ring_capacity(pr->rec[k][s]);
+			}
+		}
 	}
 	st->events = atomic_load(&p->events);
 	st->events_written = atomic_load(&p->events_written);
@@ -516,18 +892,35 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 		fw_notify_get_stats(p->notify, &st->notify);
 }
 
+int
+fw_pipeline_shards(const struct fw_pipeline *p)
+{
+	return p->nshards;
+}
+
 size_t
 fw_pipeline_memory_bytes(struct fw_pipeline *p)
 {
-	struct fw_detect_stats ds;
-	size_t total;
+	static const size_t elem[2] = { sizeof(struct fw_flow), sizeof(struct fw_dnsq) };
+	size_t total = fw_alertq_capacity(p->backlog) * sizeof(struct fw_alert_ev);
 
-	fw_detect_get_stats(p->det, &ds);
-	total = ds.memory_bytes + (fw_ring_capacity(p->alerts) + fw_alertq_capacity(p->backlog)) *
-	    sizeof(struct fw_alert_ev);
-	for (int i = 0; i < p->nrings; i++)
-		total += fw_ring_capacity(p->rings[i]) *
-		    (p->kinds[i] == FW_RING_FLOW ? sizeof(struct fw_flow) : sizeof(struct fw_dnsq));
+	for (int i = 0; i < p->nshards; i++) {
+		struct fw_detect_stats ds;
+
+		fw_detect_get_stats(p->shards[i]->det, &ds);
+		total += ds.memory_bytes + fw_ring_capacity(p->shards[i]->alerts) * sizeof(struct fw_alert_ev);
+	}
+	for (int i = 0; i < p->nprod; i++) {
+		const struct producer *pr = &p->prod[i];
+
+		for (int s = 0; s < (pr->laned ? p->nshards : 1); s++) {
+			for (int k = 0; k < 2; k++)
+				if (pr->kind[k] && pr->rec[k][s] != NULL)
+					total += fw_ring_capacity(pr->rec[k][s]) * elem[k];
+			if (pr->laned && pr->lane[s] != NULL)
+				total += fw_ring_capacity(pr->lane[s]) * sizeof(uint64_t);
+		}
+	}
 	if (p->notify != NULL)
 		total += fw_notify_memory_bytes(p->notify);
 	return total;
@@ -540,11 +933,22 @@ fw_pipeline_free(struct fw_pipeline *p)
 		return;
 	if (p->det_started || p->sink_started)
 		fw_pipeline_stop(p);
-	for (int i = 0; i < p->nrings; i++)
-		fw_ring_free(p->rings[i]);
-	fw_ring_free(p->alerts);
+	for (int i = 0; i < p->nprod; i++) {
+		struct producer *pr = &p->prod[i];
+
+		for (int k = 0; k < 2; k++) {
+			if (pr->laned)
+				fw_ring_free(pr->face[k]);
+			for (int s = 0; s < MAX_SHARDS; s++)
+				fw_ring_free(pr->rec[k][s]);
+		}
+		for (int s = 0; s < MAX_SHARDS; s++)
+			fw_ring_free(pr->lane[s]);
+	}
+	for (int i = 0; i < p->nshards; i++)
+		shard_free(p->shards[i]);
+	fw_detect_key_free(p->key);
 	fw_alertq_free(p->backlog);
-	fw_detect_free(p->det);
 	fw_kafka_free(p->kafka);
 	fw_notify_free(p->notify);
 	fw_sqlite_close(p->db);

@@ -14,6 +14,7 @@
  *   detect_season.c    hour-of-week seasonality of the baselines
  *   detect_alert.c     the alert lifecycle, ids, warm-up, emitting
  *   detect_dns.c       DNS zones: water torture, dns_flood, flash crowds
+ *   detect_shard.c     the shard key and the shards' table split
  *   sketch.c           the fixed-size sketches
  * The rules and every tunable are in README.md, "Detection".
  *
@@ -219,12 +220,26 @@ fw_detect_free(struct fw_detect *d)
 	free(d);
 }
 
+/*
+ * Live: the wall clock may have closed windows since the last batch.  In
+ * replay windows close as records of newer windows arrive (det_clock_take);
+ * advancing here as well would let where a batch ends decide when a window
+ * closes (a lateness that is no multiple of the window, or was just learned
+ * smaller), and shards cut the stream into other batches than one detector.
+ */
+static void
+batch_end(struct fw_detect *d)
+{
+	if (d->core.clk.wall_ms > 0)
+		det_clock_advance(&d->core);
+}
+
 void
 fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n)
 {
 	flow_take_batch(d, f, n);
 	d->core.st.flows += n;
-	det_clock_advance(&d->core);
+	batch_end(d);
 }
 
 void
@@ -233,7 +248,25 @@ fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n)
 	dns_take_batch(&d->core, d->dns, q, n);
 	d->season_dns.pending += n;
 	d->core.st.dnsq += n;
-	det_clock_advance(&d->core);
+	batch_end(d);
+}
+
+void
+fw_detect_times(struct fw_detect *d, const int64_t *t, size_t n, int flows)
+{
+	struct fw_detect_stats *st = &d->core.st;
+	/* What det_clock_take counts belongs to the shard owning the record. */
+	uint64_t late = st->late, future = st->future, ahead = st->ahead;
+
+	for (size_t i = 0; i < n; i++) {
+		/* As take_flow and dns_take do, minus the victim or zone. */
+		if (det_clock_take(&d->core, t[i]) != INT64_MIN && flows)
+			det_learn_lag(&d->core, t[i]);
+	}
+	st->late = late;
+	st->future = future;
+	st->ahead = ahead;
+	batch_end(d);
 }
 
 void

@@ -52,6 +52,7 @@ struct fw_config {
 	int64_t ring_slots;            /* records per collector -> detector ring */
 	int64_t alert_slots;           /* alert events queued for the sinks */
 	/* [detector] */
+	int64_t detector_shards;       /* detector threads, state split by victim; 0 = auto */
 	int64_t window_ms;             /* window length, event time */
 	int64_t lateness_ms;           /* how late a record may be and still count */
 	int64_t max_lateness_ms;       /* learned lateness may grow to this (exporter inactive timeouts) */

@@ -17,6 +17,16 @@
  * Threading: one detector belongs to one thread (the detector thread in the
  * daemon, the replay's detector thread); nothing here locks.  The emit
  * callback runs on that thread and must copy the event before returning.
+ *
+ * Shards (detector.shards): several detectors, one per thread, each owning
+ * the victims and zones whose key (fw_detect_key_*) maps to it.  The key
+ * keeps a host with its aggregate and a DNS zone with its roll-ups, so no
+ * rule needs another shard's state.  Every shard also takes the event time
+ * of every record it does not own (fw_detect_times), in stream order, so
+ * all clocks, learned lateness, warm-up and record counts move exactly as
+ * one detector's would: the same input gives the same alerts with 1 or N
+ * shards.  The detector has no global state; tables are split by
+ * fw_detect_shard_config().
  */
 #ifndef FW_DETECT_H
 #define FW_DETECT_H
@@ -92,7 +102,12 @@ void fw_detect_free(struct fw_detect *d);
 int fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *err,
     size_t errlen) FW_MUSTCHECK;
 
-/* Feed a batch of flow / DNS records (any event-time order within lateness). */
+/*
+ * Feed a batch of flow / DNS records (any event-time order within lateness).
+ * In replay (no wall clock) windows close only as each record's time
+ * passes them, never at a batch's end, so how a stream is cut into
+ * batches changes nothing.
+ */
 void fw_detect_flows(struct fw_detect *d, const struct fw_flow *f, size_t n);
 void fw_detect_dns(struct fw_detect *d, const struct fw_dnsq *q, size_t n);
 
@@ -118,5 +133,42 @@ void fw_detect_finish(struct fw_detect *d);
 int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);
 
 void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
+
+/*
+ * Shards: the event times of n records another shard owns, in their place
+ * in the stream (flows != 0: flow records, whose lags also teach the
+ * lateness; else DNS records).  Moves the clock and the record count only;
+ * counts nothing in the stats.  On the detector's thread.
+ */
+void fw_detect_times(struct fw_detect *d, const int64_t *t, size_t n, int flows);
+
+/*
+ * Shards: cfg with the detector's tables (max_victims, max_details,
+ * dns.max_zones, dns.detail_zones) divided over nshards (each at least its
+ * configured minimum), so N shards hold the memory of one.
+ */
+void fw_detect_shard_config(const struct fw_config *cfg, int nshards, struct fw_config *out);
+
+/*
+ * The shard key: records with the same key must go to the same shard.
+ * Flows: the aggregate of the destination (the longest detector.networks
+ * match, else the automatic /auto_prefix_v4 or /auto_prefix_v6; the host
+ * when there is none).  DNS: the registrable domain (Public Suffix List) of
+ * the query name's parent zone, which is what the zone rolls up to.
+ * Built from cfg, read-only afterwards: any number of threads may use one.
+ */
+struct fw_detect_key;
+
+int fw_detect_key_new(const struct fw_config *cfg, struct fw_detect_key **out) FW_MUSTCHECK;
+void fw_detect_key_free(struct fw_detect_key *k);
+uint64_t fw_detect_key_flow(const struct fw_detect_key *k, const struct fw_flow *f);
+uint64_t fw_detect_key_dns(const struct fw_detect_key *k, const struct fw_dnsq *q);
+
+/* The shard (0 .. n-1) of a key: a multiply, no division. */
+static inline int
+fw_detect_key_shard(uint64_t key, int n)
+{
+	return (int)(((key >> 32) * (uint64_t)n) >> 32);
+}
 
 #endif /* FW_DETECT_H */

@@ -1,13 +1,17 @@
 /*
  * fw_pipeline.h - the threads between the collectors and the sinks.
  *
- *   producers (listeners, replay) --SPSC rings--> detector thread
- *       --alert ring--> sink thread (SQLite)
+ *   producers (listeners, replay) --SPSC rings--> detector shards
+ *       --alert rings--> sink thread (SQLite)
  *       --notify queue--> notify thread (notify.exec, when set; fw_notify.h)
  *
- * A producer gets its own ring from fw_pipeline_add_ring() before
- * fw_pipeline_start(); it is the only thread that pushes to it.  The
- * detector thread polls every ring in bursts.  The sink thread takes alert
+ * A producer gets its own ring from fw_pipeline_add_ring() (or a pair
+ * from fw_pipeline_add_producer()) before fw_pipeline_start(); it is the
+ * only thread that pushes to it.  With detector.shards > 1 (or a pair) the
+ * ring is a fan-out (fw_ring.h) that routes each record by its shard key
+ * (fw_detect_key_*) and tells every shard its event time, so the alerts
+ * are those of one detector whatever the number of shards.  Each shard
+ * thread drains its rings in bursts and naps (futex) when they are empty.  The sink thread takes alert
  * events off the alert ring into a bounded backlog (sqlite.backlog_events)
  * and writes from there; failed writes are retried with capped exponential
  * back-off.  While writes fail it takes everything at once, so the detector
@@ -66,6 +70,23 @@ int fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline *
 /* A new ring for one producer thread; owned by the pipeline. Before start. */
 int fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind,
     struct fw_ring **ring) FW_MUSTCHECK;
+
+/*
+ * One producer thread pushing flows and DNS records (replay): the two
+ * rings share their lanes, so the detector sees the records in the order
+ * they were pushed, across kinds too.  Before start.
+ */
+int fw_pipeline_add_producer(struct fw_pipeline *p, struct fw_ring **flows,
+    struct fw_ring **dns) FW_MUSTCHECK;
+
+/*
+ * detector.shards = 0: one shard per CPU this process may use, less the
+ * producer threads that keep a core busy, at least 1 (at most 64).
+ */
+int fw_pipeline_auto_shards(int producers);
+
+/* The number of detector shards (threads) in use. */
+int fw_pipeline_shards(const struct fw_pipeline *p);
 
 /* Start the threads: FW_EAGAIN, or FW_EINVAL when notify.exec cannot be run (logged). */
 int fw_pipeline_start(struct fw_pipeline *p) FW_MUSTCHECK;

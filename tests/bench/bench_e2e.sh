@@ -1,10 +1,14 @@
 #!/bin/sh
-# End to end over loopback: NetFlow v5 datagrams sent by tests/tools/sendpcap
-# (sendmmsg, paced) -> ./floodwatch run (recvmmsg -> decode -> ring ->
-# detector -> SQLite).  Prints the highest tried rate with zero loss, in
-# records/s, and Floodwatch's CPU cost per record next to nfcapd's (Debian
-# nfdump) for the same datagrams at the same rate: the ratio is records per
-# CPU-second, Floodwatch / nfcapd.  Bounded: a few seconds per rate.
+# End to end over loopback, Floodwatch against nfcapd (Debian nfdump) on the
+# same datagrams in the same run (issue 17): a NetFlow v9 stream of 30
+# records of 43 B per datagram, 1 M spoofed sources, 500 destinations
+# (tests/bench/gen_nf9.py), stamped with wall-clock times as it is sent
+# (sendpcap -W), at 20 k and 100 k datagrams/s.  CPU seconds of the whole
+# process (all threads) from /proc/PID/stat; records per CPU-second of each,
+# the ratio, loss, and the scaling of Floodwatch's records per CPU-second
+# with detector.shards 1, 2 and 4 at 100 k datagrams/s.  Each figure is the
+# median of BENCH_E2E_RUNS runs (default 3), all runs shown.  Loopback only,
+# bounded: 200 k datagrams per file, a few seconds per run.
 set -eu
 cd "$(dirname "$0")/../.."
 TMP=$(mktemp -d /tmp/fwe2e.XXXXXX)
@@ -14,59 +18,102 @@ TMP=$(mktemp -d /tmp/fwe2e.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-N=${BENCH_E2E_RECORDS:-1200000}
-"$PY" tests/bench/gen_nf5.py "$TMP/e2e.pcap" "$N" 300
+RUNS=${BENCH_E2E_RUNS:-3}
+DG=${BENCH_E2E_DATAGRAMS:-200000}
+SHARDS=${BENCH_E2E_SHARDS:-"1 2 4"}
 make -s build/o/tools/sendpcap >/dev/null
 SEND=build/o/tools/sendpcap
-DGRAMS=$(( (N + 29) / 30 ))
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# CPU ticks of the collector threads only (named fw-rx-*): the work nfcapd also does.
-rx_ticks() { cat /proc/$1/task/*/stat 2>/dev/null | awk '$2 ~ /^\(fw-rx-/ {t += $14 + $15} END {print t + 0}'; }
+"$PY" tests/bench/gen_nf9.py "$TMP/v9.pcap" "$DG" 100000
 HZ=$(getconf CLK_TCK)
+NPROC=$(nproc)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Ticks per thread kind (fw-rx-*, fw-detect*, fw-sink, the rest).
+thread_ticks() { cat /proc/$1/task/*/stat 2>/dev/null | awk '{ n = $2; t = $14 + $15
+	if (n ~ /^\(fw-rx/) rx += t; else if (n ~ /^\(fw-detect/) det += t; else if (n ~ /^\(fw-sink/) sk += t; else o += t }
+	END { printf "%d %d %d %d\n", rx, det, sk, o }'; }
+loops_for() { [ "$1" -ge 100000 ] && echo 3 || echo 1; }  # ~6 s at 100 k, 10 s at 20 k
 
-best=0; best_cpu=""
-for rate in 20000 40000 60000; do  # datagrams/s (x30 records)
+echo "bench_e2e: $NPROC CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench_e2e: stream: $DG NetFlow v9 datagrams x 30 records of 43 B, 1 M sources, 500 destinations, wall-clock times"
+
+# fw RATE SHARDS -> "records cpu_ticks lost rx det sink other"
+fw() {
 	rm -f "$TMP"/fw.db*
-	./floodwatch run --set sqlite.path="$TMP/fw.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
-		--set listen.sflow=127.0.0.1:0 --set flow.template_state= > "$TMP/fw.log" 2>&1 &
+	./floodwatch run --set sqlite.path="$TMP/fw.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
+		--set listen.sflow= --set flow.template_state= --set http.listen= --set detector.shards="$2" \
+		> "$TMP/fw.log" 2>&1 &
 	FWPID=$!; PIDS="$FWPID"
-	i=0; until grep -q "ready;" "$TMP/fw.log"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
+	i=0; until grep -q "ready;" "$TMP/fw.log"; do i=$((i+1)); [ $i -lt 100 ] || { cat "$TMP/fw.log" >&2; exit 1; }; sleep 0.1; done
 	PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/fw.log")
-	c0=$(cpu_ticks $FWPID); r0=$(rx_ticks $FWPID); t0=$(date +%s.%N)
-	"$SEND" -r $rate "$PORT" "$TMP/e2e.pcap" > /dev/null
-	t1=$(date +%s.%N)
+	sleep 0.5
+	c0=$(cpu_ticks $FWPID); set -- "$1" "$2" $(thread_ticks $FWPID)
+	sent=$("$SEND" -W -r "$1" -l "$(loops_for "$1")" "$PORT" "$TMP/v9.pcap" | sed -n 's/^sent \([0-9]*\).*/\1/p')
 	sleep 1
-	c1=$(cpu_ticks $FWPID); r1=$(rx_ticks $FWPID)
+	c1=$(cpu_ticks $FWPID); tt=$(thread_ticks $FWPID)
 	kill -TERM $FWPID; wait $FWPID || true; PIDS=""
 	line=$(grep "datagrams=" "$TMP/fw.log" | tail -1)
-	if echo "$line" | grep -q "datagrams=$DGRAMS kernel_drops=0 records=$N ring_drops=0"; then
-		best=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN{printf "%.0f", n/(b-a)}')
-		best_cpu=$(awk -v n=$N -v c=$((c1 - c0)) -v hz=$HZ 'BEGIN{printf "%.2f", n/(c/hz)/1e6}')
-		fw_ticks=$((c1 - c0)); rx=$((r1 - r0)); fw_rate=$rate
-	else
-		echo "bench_e2e: at $rate datagrams/s: loss ($line)"
-		break
+	recs=$(echo "$line" | sed -n 's/.* records=\([0-9]*\).*/\1/p')
+	rd=$(echo "$line" | sed -n 's/.* ring_drops=\([0-9]*\).*/\1/p')
+	if [ -z "$recs" ] || [ "$recs" -eq 0 ]; then
+		# A run that got nothing (sender or daemon trouble) is reported, not averaged.
+		echo "bench_e2e: floodwatch run at $1 datagrams/s, shards $2 got no records (sent ${sent:-?}); its log ends:" >&2
+		tail -3 "$TMP/fw.log" >&2
+		return 0
 	fi
-done
-echo "bench_e2e: floodwatch: $best records/s end to end with zero loss (highest rate tried); $best_cpu M records per CPU-second (all threads: receive, decode, detect, store)"
+	echo "$tt" | awk -v r="$recs" -v rd="$rd" -v c=$((c1 - c0)) -v s=$((sent * 30)) -v a="$3" -v b="$4" -v d="$5" -v e="$6" \
+		'{ printf "%d %d %d %d %d %d %d\n", r - rd, c, s - (r - rd), $1 - a, $2 - b, $3 - d, $4 - e }'
+}
 
-# nfcapd (Debian nfdump) on the same datagrams at the same rate.
-if command -v nfcapd >/dev/null && [ -n "${fw_rate:-}" ]; then
-	mkdir -p "$TMP/nf"
+# nf RATE -> "records cpu_ticks lost"
+nf() {
+	rm -rf "$TMP/nf"; mkdir -p "$TMP/nf"
 	NPORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	nfcapd -b 127.0.0.1 -p "$NPORT" -w "$TMP/nf" -B 33554432 > "$TMP/nf.log" 2>&1 &
 	NPID=$!; PIDS="$NPID"
-	sleep 1
+	sleep 1.5
 	c0=$(cpu_ticks $NPID)
-	"$SEND" -r $fw_rate "$NPORT" "$TMP/e2e.pcap" > /dev/null
+	sent=$("$SEND" -W -r "$1" -l "$(loops_for "$1")" "$NPORT" "$TMP/v9.pcap" | sed -n 's/^sent \([0-9]*\).*/\1/p')
 	sleep 1
 	c1=$(cpu_ticks $NPID)
 	kill -TERM $NPID; wait $NPID || true; PIDS=""
 	flows=$(nfdump -R "$TMP/nf" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
-	nf_ticks=$((c1 - c0)); [ $nf_ticks -gt 0 ] || nf_ticks=1; [ $fw_ticks -gt 0 ] || fw_ticks=1; [ $rx -gt 0 ] || rx=1
-	awk -v n=$N -v f=$fw_ticks -v r=$rx -v c=$nf_ticks -v hz=$HZ -v got="${flows:-?}" 'BEGIN {
-		printf "bench_e2e: nfcapd: %.2f M records per CPU-second (stored %s of %d records)\n", n/(c/hz)/1e6, got, n;
-		printf "bench_e2e: floodwatch collector threads alone (recvmmsg + decode + ring): %.2f M records per CPU-second\n", n/(r/hz)/1e6;
-		printf "bench_e2e: ratio floodwatch/nfcapd, records per CPU-second: collector threads %.1fx, whole daemon %.1fx\n", c / r, c / f }'
-fi
+	[ "${flows:-0}" -gt 0 ] || { echo "bench_e2e: nfcapd run at $1 datagrams/s stored nothing" >&2; return 0; }
+	echo "${flows:-0} $((c1 - c0)) $((sent * 30 - ${flows:-0}))"
+}
+
+# rate -> records per CPU-second, one line per run in $TMP/res.<who>.<rate>
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+per_cpu() { awk -v hz="$HZ" '{ printf "%.2f\n", ($2 > 0 ? $1 / ($2 / hz) / 1e6 : 0) }'; }
+
+have_nf=0; command -v nfcapd > /dev/null && have_nf=1
+[ $have_nf -eq 1 ] || echo "bench_e2e: nfcapd not installed (Debian package nfdump): no comparison"
+for rate in 20000 100000; do
+	shards_here=1; [ $rate -eq 100000 ] && shards_here=$SHARDS
+	: > "$TMP/nf.$rate"
+	for s in $shards_here; do : > "$TMP/fw.$rate.$s"; done
+	for run in $(seq 1 "$RUNS"); do
+		[ $have_nf -eq 0 ] || nf $rate >> "$TMP/nf.$rate"
+		for s in $shards_here; do fw $rate $s >> "$TMP/fw.$rate.$s"; done
+	done
+	for s in $shards_here; do
+		f="$TMP/fw.$rate.$s"
+		runs=$(per_cpu < "$f" | tr '\n' ' ')
+		med=$(per_cpu < "$f" | median)
+		lost=$(awk '{ l += $3; n += $1 + $3 } END { printf "%.2f", n ? 100 * l / n : 0 }' "$f")
+		thr=$(awk -v hz="$HZ" '{ rx += $4; d += $5; s += $6; o += $7; c += $2 } END {
+			printf "rx %.0f%% detect %.0f%% sink %.0f%% other %.0f%% of %.2f CPU-s/run", 100*rx/c, 100*d/c, 100*s/c, 100*o/c, c/hz/NR }' "$f")
+		echo "bench_e2e: $rate datagrams/s, floodwatch detector.shards=$s: $med M records/CPU-s (runs: $runs) loss $lost %; $thr"
+		echo "$med" > "$TMP/med.$rate.$s"
+	done
+	if [ $have_nf -eq 1 ]; then
+		runs=$(per_cpu < "$TMP/nf.$rate" | tr '\n' ' ')
+		nmed=$(per_cpu < "$TMP/nf.$rate" | median)
+		lost=$(awk '{ l += $3; n += $1 + $3 } END { printf "%.2f", n ? 100 * l / n : 0 }' "$TMP/nf.$rate")
+		echo "bench_e2e: $rate datagrams/s, nfcapd: $nmed M records/CPU-s (runs: $runs) loss $lost %"
+		awk -v a="$(cat "$TMP/med.$rate.1")" -v b="$nmed" -v r=$rate 'BEGIN {
+			printf "bench_e2e: ratio floodwatch/nfcapd at %d datagrams/s, records per CPU-second (medians): %.2fx\n", r, (b > 0 ? a / b : 0) }'
+	fi
+done
+for s in $SHARDS; do printf "%s=%s " "$s" "$(cat "$TMP/med.100000.$s")"; done | \
+	awk '{ printf "bench_e2e: scaling at 100000 datagrams/s, M records/CPU-s by detector.shards: %s\n", $0 }'
+echo "bench_e2e: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

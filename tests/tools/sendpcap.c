@@ -2,7 +2,11 @@
  * sendpcap.c - test tool: send the UDP payloads found in capture files to a
  * collector on loopback with sendmmsg, bounded in count and time.
  *
- *   sendpcap [-r PPS | -T] [-l LOOPS] [-a ADDR] PORT FILE...
+ *   sendpcap [-r PPS | -T] [-W] [-l LOOPS] [-a ADDR] PORT FILE...
+ *
+ * -W stamps NetFlow v5 and v9 headers with the current time as they go
+ * (unix_secs; record times are relative to it), so a file sent in loops
+ * or long after it was made still carries wall-clock flow times.
  *
  * -T sends each datagram when its capture time (relative to the first) has
  * come: live traffic as it was captured, for records stamped near now.
@@ -63,7 +67,7 @@ int
 main(int argc, char **argv)
 {
 	long rate = 0, loops = 1;
-	bool timed = false;
+	bool timed = false, wall = false;
 	const char *addr = "127.0.0.1";
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -73,17 +77,18 @@ main(int argc, char **argv)
 	int opt, fd, port, batch = BATCH;
 	int64_t t0, deadline;
 
-	while ((opt = getopt(argc, argv, "r:l:a:T")) != -1) {
+	while ((opt = getopt(argc, argv, "r:l:a:TW")) != -1) {
 		switch (opt) {
 		case 'r': rate = strtol(optarg, NULL, 10); break;
 		case 'l': loops = strtol(optarg, NULL, 10); break;
 		case 'a': addr = optarg; break;
 		case 'T': timed = true; break;
+		case 'W': wall = true; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind < 2 || loops < 1 || loops > 10000) {
-		fprintf(stderr, "usage: sendpcap [-r PPS | -T] [-l LOOPS] [-a ADDR] PORT FILE...\n");
+		fprintf(stderr, "usage: sendpcap [-r PPS | -T] [-W] [-l LOOPS] [-a ADDR] PORT FILE...\n");
 		return 2;
 	}
 	port = atoi(argv[optind]);
@@ -133,8 +138,15 @@ main(int argc, char **argv)
 					nanosleep(&ts, NULL);
 				}
 			}
+			uint32_t now_be = htonl((uint32_t)(fw_time_now_ms() / 1000));
+
 			while (n < batch && i + (size_t)n < nd &&
 			    (!timed || cap_ms[i + (size_t)n] - cap_ms[0] <= fw_time_mono_ms() - t0)) {
+				uint8_t *pl = payload[i + (size_t)n];
+
+				/* v5 and v9 both keep unix_secs at offset 8. */
+				if (wall && plen[i + (size_t)n] >= 12 && pl[0] == 0 && (pl[1] == 5 || pl[1] == 9))
+					memcpy(pl + 8, &now_be, 4);
 				iov[n].iov_base = payload[i + (size_t)n];
 				iov[n].iov_len = plen[i + (size_t)n];
 				memset(&msgs[n], 0, sizeof(msgs[n]));

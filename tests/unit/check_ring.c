@@ -312,6 +312,118 @@ START_TEST(test_ring_two_threads_no_drop)
 }
 END_TEST
 
+/* ---- zero-copy pop and fan-out (detector shards) ---- */
+
+START_TEST(test_ring_peek_release)
+{
+	struct fw_ring *r = NULL;
+	struct rec in[6];
+	const void *at;
+	size_t n;
+
+	ck_assert_int_eq(fw_ring_new(8, sizeof(struct rec), &r), FW_OK);
+	for (uint64_t i = 0; i < 6; i++)
+		rec_make(&in[i], i);
+	ck_assert_uint_eq(fw_ring_sp_push_burst(r, in, 6), 6);
+	ck_assert_uint_eq(fw_ring_sc_peek(r, &at, 4), 4);
+	ck_assert_uint_eq(((const struct rec *)at)[3].seq, 3);
+	/* Peeked but not released: the slots are still taken. */
+	ck_assert_uint_eq(fw_ring_sp_push_burst(r, in, 6), 2);
+	fw_ring_sc_release(r, 4);
+	/* The ring's end cuts a span: 2 left before it, then 2 from slot 0. */
+	ck_assert_uint_eq(fw_ring_sc_peek(r, &at, 8), 4);
+	fw_ring_sc_release(r, 4);
+	ck_assert_uint_eq(fw_ring_sp_push_burst(r, in, 6), 6);
+	n = fw_ring_sc_peek(r, &at, 8);
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < n; i++)
+		ck_assert(rec_ok(&((const struct rec *)at)[i]));
+	fw_ring_sc_release(r, n);
+	ck_assert_uint_eq(fw_ring_sc_peek(r, &at, 8), 0);
+	fw_ring_free(r);
+}
+END_TEST
+
+static int
+route_mod(void *ctx, const void *elem, int64_t *time_ms)
+{
+	const struct rec *x = elem;
+
+	(void)ctx;
+	*time_ms = x->seq < 1000000 ? (int64_t)x->seq * 10 : (int64_t)x->seq;
+	return (int)(x->seq % 3);
+}
+
+START_TEST(test_ring_fanout)
+{
+	struct fw_ring *out[3], *lane[3], *fan = NULL;
+	static struct rec in[600], got[600];
+	static uint64_t e[1024];
+
+	for (int s = 0; s < 3; s++) {
+		ck_assert_int_eq(fw_ring_new(256, sizeof(struct rec), &out[s]), FW_OK);
+		ck_assert_int_eq(fw_ring_new(1024, sizeof(uint64_t), &lane[s]), FW_OK);
+	}
+	ck_assert_int_eq(fw_ring_new_fanout(out, lane, 3, 1, route_mod, NULL, &fan), FW_OK);
+	for (uint64_t i = 0; i < 600; i++)
+		rec_make(&in[i], i);
+	/* 600 records: each shard has room for 256 of its 200 and the lanes
+	 * for all 600; all fit. */
+	ck_assert_uint_eq(fw_ring_sp_push_or_drop(fan, in, 600), 600);
+	for (int s = 0; s < 3; s++) {
+		size_t n = fw_ring_sc_pop_burst(lane[s], e, 1024), own = 0;
+
+		ck_assert_uint_eq(n, 600);
+		for (size_t i = 0; i < n; i++) {
+			/* Every record's time, in push order, own ones marked. */
+			ck_assert_int_eq(fw_ring_lane_time(e[i]), (int64_t)i * 10);
+			ck_assert(e[i] & FW_RING_LANE_K2);
+			ck_assert_int_eq((e[i] & FW_RING_LANE_OWN) != 0, (int)(i % 3) == s);
+			own += (e[i] & FW_RING_LANE_OWN) != 0;
+		}
+		ck_assert_uint_eq(fw_ring_sc_pop_burst(out[s], got, 600), own);
+		for (size_t i = 0; i < own; i++) {
+			ck_assert_uint_eq(got[i].seq, (uint64_t)s + 3 * i);
+			ck_assert(rec_ok(&got[i]));
+		}
+	}
+	/* A full shard ring drops its records (counted) but not their times. */
+	ck_assert_uint_eq(fw_ring_sp_push_or_drop(fan, in, 600), 600);
+	ck_assert_uint_eq(fw_ring_sp_push_or_drop(fan, in, 300), 300 - 3 * 44);
+	ck_assert_uint_eq(fw_ring_drops(fan), 3 * 44);
+	ck_assert_uint_eq(fw_ring_count(lane[0]), 900);
+	fw_ring_free(fan);
+	for (int s = 0; s < 3; s++) {
+		fw_ring_free(out[s]);
+		fw_ring_free(lane[s]);
+	}
+}
+END_TEST
+
+START_TEST(test_ring_lane_bad_times)
+{
+	struct fw_ring *out = NULL, *lane = NULL, *fan = NULL;
+	struct rec in[2];
+	uint64_t e[2];
+
+	ck_assert_int_eq(fw_ring_new(4, sizeof(struct rec), &out), FW_OK);
+	ck_assert_int_eq(fw_ring_new(4, sizeof(uint64_t), &lane), FW_OK);
+	ck_assert_int_eq(fw_ring_new_fanout(&out, &lane, 1, 0, route_mod, NULL, &fan), FW_OK);
+	/* Times out of range travel as -1, which the detector refuses. */
+	rec_make(&in[0], UINT64_MAX / 2);
+	rec_make(&in[1], 0);
+	in[1].seq = (uint64_t)-5;
+	ck_assert_uint_eq(fw_ring_sp_push_burst(fan, in, 2), 2);
+	ck_assert_uint_eq(fw_ring_sc_pop_burst(lane, e, 2), 2);
+	ck_assert_int_eq(fw_ring_lane_time(e[0]), -1);
+	ck_assert_int_eq(fw_ring_lane_time(e[1]), -1);
+	ck_assert(!(e[0] & FW_RING_LANE_K2));
+	fw_ring_free(fan);
+	fw_ring_free(out);
+	fw_ring_free(lane);
+}
+END_TEST
+
 Suite *
 ring_suite(void)
 {
@@ -326,6 +438,9 @@ ring_suite(void)
 	tcase_add_test(tc, test_ring_wrap_around);
 	tcase_add_test(tc, test_ring_drop_counting);
 	tcase_add_loop_test(tc, test_ring_capacity_rounding, 0, (int)(sizeof(rounding) / sizeof(rounding[0])));
+	tcase_add_test(tc, test_ring_peek_release);
+	tcase_add_test(tc, test_ring_fanout);
+	tcase_add_test(tc, test_ring_lane_bad_times);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	tcase_add_test(lim, test_ring_bad_args);
