@@ -3,6 +3,26 @@
  * then judge every victim's window (hot, calm, suppressed), run the alert
  * lifecycle, learn the calm windows, and sweep idle victims out.
  *
+ * Each victim is judged at three resolutions: the window (1 s by default),
+ * 10 windows and 60 windows.  The coarse windows are sums of the closed
+ * windows (struct acc), added here at the close, never per record, and
+ * aligned on the window number so every victim closes them at once.  A
+ * window at any resolution is hot when
+ *  - its total rate, or the rate of one packet class (TCP SYN, ACK, other
+ *    TCP, UDP, each reflector port, ICMP, GRE, other) that carries at
+ *    least half the victim's usual rate, is over its threshold:
+ *    the largest of the floor, mean x multiplier, mean + zscore x sd (the
+ *    sampling noise in that sd shrinks at coarse resolutions) and the
+ *    count floor: the rate of det_count_floor samples, so a window resting
+ *    on a few samples of heavily sampled data is never hot;
+ *  - and, to start an alert, no one source address carries
+ *    detector.single_source_share of it (one session is not a flood;
+ *    counted in single_source).
+ * The window's rule starts alerts after start_windows hot windows in a
+ * row; one hot coarse window starts one (it already rests on 10 or 60
+ * windows).  An alert is then judged at the resolution and on the metric
+ * that started it (v->trig_*), against the threshold frozen at its start.
+ *
  * Aggregates are scored before hosts, because each consults the other:
  *  - an aggregate whose window is carried by one host (>= dominance share)
  *    stays quiet: the host alert says it better;
@@ -10,19 +30,44 @@
  *    (a carpet bomb) says it better.
  * A suppressed window is attack traffic too, and is never learned as
  * normal; an aggregate carried by one host learns the rest of its traffic.
+ * Learning: bps, flows/s and entropies learn each calm window; the packet
+ * rate and class rates learn each calm window while the baseline is young
+ * (a plain average), then in batches of a minute that no hot coarse window
+ * touched (struct lbatch).
  * Work: O(victims) per window, never per record.
  */
 #include "detect_flow_int.h"
 
+#include <math.h>
 #include <string.h>
 
-/* One victim's closed window, judged. */
+/* Windows per resolution. */
+static const int res_n[NRES] = { 1, 10, 60 };
+
+/* A class rule needs the class at this share of the victim's usual rate:
+ * a new class of a few packets on a busy server is a change, not a flood. */
+#define CLASS_MIN_SHARE 0.5
+
+/* What a window or coarse window holds, as scoring reads it. */
+struct view {
+	int r;                      /* resolution index */
+	double secs;                /* its length */
+	double pkts, bytes, flows, max_host;
+	double cls[NCB];
+	double samp;                /* 1-in-N its counts are sampled at */
+	int64_t start_ms;
+};
+
+/* One victim's window at one resolution, judged. */
 struct verdict {
 	double pps, bps, fps;
-	double thr_p, thr_b, thr_f; /* start thresholds in force */
+	double thr_p, thr_b, thr_f; /* start thresholds in force (total) */
+	int cls;                    /* class rule that fired (NCB index), -1: total or none */
+	double cls_pps, cls_thr;
 	bool hot;                   /* over a threshold, and not suppressed */
 	bool calm;                  /* under the end threshold (hysteresis) */
 	bool suppressed;            /* hot, but another victim carries the alert */
+	bool single;                /* hot, but one source carries it */
 };
 
 /*
@@ -61,132 +106,440 @@ close_entropies(struct fw_detect *d, struct victim *v)
 	}
 	x = &d->det[v->detail];
 	for (int f = 0; f < NFEAT; f++)
-		v->ent_now[f] = fw_ent16_value(&x->ent[f]);
+		v->ent_now[f] = (float)fw_ent16_value(&x->ent[f]);
 	memset(x->ent, 0, sizeof(x->ent));
 	return true;
 }
 
-/* Rates and thresholds of window cw; hot, calm and suppressed. */
+/* Does window widx close the coarse window of resolution r? */
+static bool
+closes(int64_t widx, int r)
+{
+	int64_t m = (widx + 1) % res_n[r];
+
+	return m == 0;
+}
+
 static void
-judge(struct fw_detect *d, struct victim *v, const struct fwin *cw, struct verdict *vd)
+acc_add(struct acc *a, const struct fwin *w)
+{
+	a->pkts += (float)w->pkts;
+	a->bytes += (float)w->bytes;
+	a->max_host += (float)w->max_host;
+	for (int c = 0; c < NCLS; c++)
+		a->cls[c] += (float)w->cls[c];
+	for (int c = 0; c < AMP_N; c++)
+		a->cls[NCLS + c] += (float)w->amp_big[c];
+	if (w->max_sampling > a->sampling)
+		a->sampling = w->max_sampling;
+}
+
+static void
+view_of(const struct fw_detect *d, const struct victim *v, int r, const struct fwin *w, const struct acc *a,
+    int64_t wend, struct view *vw)
+{
+	int64_t W = d->core.cfg.window_ms;
+	uint32_t s;
+
+	vw->r = r;
+	vw->secs = (double)(res_n[r] * W) / 1000.0;
+	vw->start_ms = wend - res_n[r] * W;
+	if (r == 0) {
+		vw->pkts = (double)w->pkts;
+		vw->bytes = (double)w->bytes;
+		vw->flows = w->flows;
+		vw->max_host = w->max_host;
+		for (int c = 0; c < NCLS; c++)
+			vw->cls[c] = w->cls[c];
+		for (int c = 0; c < AMP_N; c++)
+			vw->cls[NCLS + c] = w->amp_big[c];
+		s = w->max_sampling;
+	} else {
+		vw->pkts = a->pkts;
+		vw->bytes = a->bytes;
+		vw->flows = 0;
+		vw->max_host = a->max_host;
+		for (int c = 0; c < NCB; c++)
+			vw->cls[c] = a->cls[c];
+		s = a->sampling;
+	}
+	/* Credits alone (no record in the window): the victim's last rate. */
+	if (s == 0)
+		s = v->samp;
+	vw->samp = s > 0 ? s : 1;
+}
+
+/*
+ * The rate threshold of a metric (mean mu, variance var learned on single
+ * windows) over view vw: the baseline rule, its sampling noise (variance
+ * mu x samp / window, Poisson) shrunk by the windows summed, then the count
+ * floor (lam: the samples the baseline predicts; < 0: none trusted).
+ */
+static double
+res_threshold(const struct fw_detect *d, const struct view *vw, double mu, double var, double floor_v, double lam)
+{
+	const struct det_core *c = &d->core;
+	double thr, k;
+
+	if (lam >= 0) {
+		struct base b = { mu, var, 0 };
+		double n = res_n[vw->r], noise = mu * vw->samp / (vw->secs / n);
+
+		if (n > 1) {
+			b.var = var > noise ? var - noise : 0;
+			b.var += noise / n;
+		}
+		thr = det_threshold(c, &b, floor_v, c->cfg.multiplier);
+	} else {
+		thr = floor_v;
+		lam = 0;
+	}
+	k = det_count_floor(c, lam) * vw->samp / vw->secs;
+	return thr > k ? thr : k;
+}
+
+/* The guaranteed share of the heaviest source since the block was attached. */
+static double
+attach_share(const struct fw_topk *t)
+{
+	uint64_t best = 0;
+
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->cnt[i] - t->err[i] > best)
+			best = t->cnt[i] - t->err[i];
+	return t->total > 0 ? (double)best / (double)t->total : 0;
+}
+
+/*
+ * The guaranteed share of the source carrying most of the period since
+ * snapshot s: its count now, less the most it can have had then.  When the
+ * heavy hitters saw too little of the period's packets (long flows paid as
+ * rate credits, whose records arrived earlier), the share since attach.
+ */
+static double
+period_share(const struct detail *x, const struct srcsnap *s)
+{
+	const struct fw_topk *t = &x->src;
+	double dt = (double)(t->total - s->total), dp = x->pkts_closed - s->pkts;
+	uint64_t best = 0;
+
+	if (t->total < s->total || dt <= 0 || dt < 0.5 * dp)
+		return attach_share(t);
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint64_t lo = t->cnt[i] - t->err[i], before = s->bound;
+
+		for (int j = 0; j < SNAP_K; j++)
+			if (s->cnt[j] > 0 && s->key[j] == t->key[i])
+				before = s->cnt[j];
+		if (lo > before && lo - before > best)
+			best = lo - before;
+	}
+	return (double)best / dt;
+}
+
+/* One source carries the window (and what the block saw of the victim). */
+static bool
+one_source(const struct fw_detect *d, const struct victim *v, int r)
+{
+	const struct detail *x;
+	double S = d->core.cfg.single_source_share;
+
+	if (S <= 0 || v->detail == NONE32)
+		return false;
+	x = &d->det[v->detail];
+	return period_share(x, &x->snap[r]) >= S && attach_share(&x->src) >= S;
+}
+
+static void
+snap_take(struct detail *x, struct srcsnap *s)
+{
+	const struct fw_topk *t = &x->src;
+	uint32_t order[FW_TOPK_K];
+
+	memset(s, 0, sizeof(*s));
+	fw_topk_order(t, order);
+	for (uint32_t i = 0; i < t->n && i < SNAP_K; i++) {
+		s->key[i] = t->key[order[i]];
+		s->cnt[i] = t->cnt[order[i]];
+	}
+	/* A key not kept counted at most the SNAP_K-th count (absent ones at
+	 * most the minimum); with every key kept, the others had none. */
+	s->bound = t->n > SNAP_K ? t->cnt[order[SNAP_K - 1]] : 0;
+	s->total = t->total;
+	s->pkts = x->pkts_closed;
+}
+
+/* The class rules: the class over its own threshold by the most, or -1. */
+static int
+class_rule(struct fw_detect *d, const struct victim *v, const struct view *vw, struct verdict *vd)
 {
 	const struct fw_config *cfg = &d->core.cfg;
-	double secs = (double)cfg->window_ms / 1000.0;
-	const struct alert *al = &v->al;
+	double floor_v = cfg->min_pps, best = 1;
+	int fired = -1;
 
-	vd->pps = (double)cw->pkts / secs;
-	vd->bps = (double)cw->bytes * 8 / secs;
-	vd->fps = (double)cw->flows / secs;
-	vd->thr_p = det_threshold(&d->core, &v->b_pps, cfg->min_pps, cfg->multiplier);
+	/* Class baselines past their plain average only (they learn apart
+	 * from b_pps: not while a host carries an aggregate). */
+	if (v->cls_seen < 1.0 / cfg->ewma_alpha)
+		return -1;
+	if (CLASS_MIN_SHARE * v->b_pps.mean > floor_v)
+		floor_v = CLASS_MIN_SHARE * v->b_pps.mean;
+	for (int c = 0; c < NCB; c++) {
+		double x = vw->cls[c] / vw->secs, t;
+
+		if (x <= floor_v * best)
+			continue;  /* cheap: most classes of most victims stop here */
+		t = res_threshold(d, vw, v->cb[c].mean, v->cb[c].var, floor_v, v->cb[c].mean * vw->secs / vw->samp);
+		if (x > t * best) {
+			best = x / t;
+			fired = c;
+			vd->cls_pps = x;
+			vd->cls_thr = t;
+		}
+	}
+	return fired;
+}
+
+/* Window vw of v at its resolution, not carrying an open alert: hot? */
+static void
+judge_new(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdict *vd)
+{
+	const struct fw_config *cfg = &d->core.cfg;
+	struct det_core *c = &d->core;
+	bool warm = det_warming(c);
+	double thr = vw->r == 0 ? det_threshold(c, &v->b_pps, cfg->min_pps, cfg->multiplier) :
+	    res_threshold(d, vw, v->b_pps.mean, v->b_pps.var, cfg->min_pps, v->b_pps.mean * vw->secs / vw->samp);
+
+	/* A static threshold (detector.networks PREFIX@PPS) caps the learned
+	 * one and holds during warm-up too; warm-up: the static threshold when
+	 * there is one, else detector.warmup_pps. */
+	if (v->static_pps > 0 && v->static_pps < thr)
+		thr = v->static_pps;
+	thr = det_warm_threshold(c, thr, v->static_pps > 0 ? v->static_pps : cfg->warmup_pps);
+	/* The window's count must be worth a rate: over the Poisson bound of
+	 * what the baseline predicts (of nothing, when none is trusted). */
+	{
+		double lam = warm || v->static_pps > 0 ? 0 : v->b_pps.mean * vw->secs / vw->samp;
+		double k = det_count_floor(c, lam) * vw->samp / vw->secs;
+
+		if (k > thr)
+			thr = k;
+	}
+	vd->thr_p = thr;
+	vd->hot = vd->pps > thr;
+	if (vw->r == 0 && !warm) {
+		/* bps and flows/s: the window's own rules, as configured. */
+		vd->hot = vd->hot || (cfg->min_bps > 0 && vd->bps > vd->thr_b) ||
+		    (cfg->min_fps > 0 && vd->fps > vd->thr_f);
+	}
+	vd->calm = vd->pps < thr * cfg->hysteresis && (cfg->min_bps <= 0 || vd->bps < vd->thr_b * cfg->hysteresis);
+	if (!vd->hot && !warm)
+		vd->hot = (vd->cls = class_rule(d, v, vw, vd)) >= 0;
+}
+
+/* Rates and thresholds of window vw at its resolution; hot, calm, suppressed. */
+static void
+judge(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdict *vd)
+{
+	const struct fw_config *cfg = &d->core.cfg;
+	const struct alert *al = &v->al;
+	int r = vw->r;
+
+	memset(vd, 0, sizeof(*vd));
+	vd->cls = -1;
+	vd->pps = vw->pkts / vw->secs;
+	vd->bps = vw->bytes * 8 / vw->secs;
+	vd->fps = vw->flows / vw->secs;
 	vd->thr_b = det_threshold(&d->core, &v->b_bps, cfg->min_bps, cfg->multiplier);
 	vd->thr_f = det_threshold(&d->core, &v->b_fps, cfg->min_fps, cfg->multiplier);
-	vd->suppressed = false;
+	if (r == 0)
+		v->max_host_share = vw->pkts > 0 ? vw->max_host / vw->pkts : 0;
 	if (al->active) {
-		vd->thr_p = al->thr;  /* the baseline is frozen while the alert is open */
+		/* Judged where it started, against the threshold frozen then. */
+		double x;
+
+		if (v->trig_res != r)
+			return;
+		vd->cls = v->trig_cls;
+		x = vd->cls < 0 ? vd->pps : vw->cls[vd->cls] / vw->secs;
+		vd->thr_p = vd->cls < 0 ? al->thr : vd->thr_p;
+		vd->cls_pps = x;
+		vd->cls_thr = al->thr;
 		vd->thr_b = al->thr_b;
+		vd->hot = x > al->thr;
+		vd->calm = x < al->thr * cfg->hysteresis;
+		if (r == 0 && vd->cls < 0) {
+			vd->hot = vd->hot || (cfg->min_bps > 0 && vd->bps > vd->thr_b) ||
+			    (cfg->min_fps > 0 && vd->fps > vd->thr_f);
+			vd->calm = vd->calm && (cfg->min_bps <= 0 || vd->bps < vd->thr_b * cfg->hysteresis);
+		}
+		return;
 	}
-	/* A static threshold (detector.networks PREFIX@PPS) caps the learned
-	 * one and holds during warm-up too. */
-	if (!al->active && v->static_pps > 0 && v->static_pps < vd->thr_p)
-		vd->thr_p = v->static_pps;
-	/* Warm-up: the static threshold when there is one, else detector.warmup_pps. */
-	if (!al->active)
-		vd->thr_p = det_warm_threshold(&d->core, vd->thr_p, v->static_pps > 0 ? v->static_pps : cfg->warmup_pps);
-	vd->hot = vd->pps > vd->thr_p || (cfg->min_bps > 0 && vd->bps > vd->thr_b) ||
-	    (cfg->min_fps > 0 && vd->fps > vd->thr_f);
-	if (det_warming(&d->core) && !al->active)
-		vd->hot = vd->pps > vd->thr_p;  /* no bps/flow baseline to trust yet: the floor alone */
-	vd->calm = vd->pps < vd->thr_p * cfg->hysteresis &&
-	    (cfg->min_bps <= 0 || vd->bps < vd->thr_b * cfg->hysteresis);
-	v->max_host_share = cw->pkts ? (double)cw->max_host / (double)cw->pkts : 0;
+	judge_new(d, v, vw, vd);
+	if (!vd->hot)
+		return;
 	if (v->kind == VK_AGG) {
 		/* One host carries it: the host's own alert names the victim. */
-		if (vd->hot && v->max_host_share >= cfg->dominance) {
+		if (vw->pkts > 0 && vw->max_host / vw->pkts >= cfg->dominance) {
 			vd->hot = false;
 			vd->suppressed = true;
 			d->core.st.suppressed++;
+			return;
 		}
-		v->spread_hot = vd->hot || (al->active && !vd->calm);
-	} else if (vd->hot && !al->active) {
+	} else {
 		/* A host inside a hot spread aggregate: the carpet bomb alert
 		 * (the prefix) covers it. */
 		const struct victim *a = agg_of(d, v);
 
-		if (a != NULL && a->spread_hot) {
+		if (a != NULL && (a->spread_hot >> r & 1)) {
 			vd->hot = false;
 			vd->suppressed = true;
 			d->core.st.suppressed++;
+			return;
 		}
+	}
+	/* One source (a session, a backup, one reflector) is not a flood. */
+	if (one_source(d, v, r)) {
+		vd->hot = false;
+		vd->single = true;
+		d->core.st.single_source++;
 	}
 }
 
-/* The packet mix over the hot run or alert: what classify() names. */
+/* Start the packet mix (what classify() names) over from view vw. */
 static void
-mix_add(struct victim *v, const struct fwin *cw, const struct verdict *vd)
+mix_reset(struct victim *v)
 {
-	if (!vd->hot && !v->al.active)
+	memset(v->mix_cls, 0, sizeof(v->mix_cls));
+	memset(v->mix_amp_big, 0, sizeof(v->mix_amp_big));
+	v->mix_secs = 0;
+	v->max_sampling = 0;
+}
+
+static void
+mix_take(struct victim *v, const struct view *vw)
+{
+	for (int c = 0; c < NCLS; c++)
+		v->mix_cls[c] += (uint64_t)vw->cls[c];
+	for (int a = 0; a < AMP_N; a++)
+		v->mix_amp_big[a] += (uint64_t)vw->cls[NCLS + a];
+	v->mix_secs += (float)vw->secs;
+}
+
+/*
+ * The packet rate (x scale) and, when `classes`, the class rates of a calm
+ * window: now while the baseline is young, else into the minute's batch.
+ */
+static void
+learn_rates(struct fw_detect *d, struct victim *v, const struct view *vw, double scale, bool classes)
+{
+	struct det_core *c = &d->core;
+	double x = vw->pkts / vw->secs * scale;
+
+	/* Young: a plain average, every window (as det_learn). */
+	if (v->b_pps.seen < 1.0 / c->cfg.ewma_alpha)
+		det_learn(c, &v->b_pps, x);
+	else {
+		v->lb.sx[0] += (float)x;
+		v->lb.sxx[0] += (float)(x * x);
+		v->lb.n++;
+	}
+	if (!classes)
 		return;
-	if (v->al.hot_run == 0 && !v->al.active) {
-		memset(v->mix_cls, 0, sizeof(v->mix_cls));
-		memset(v->mix_amp_big, 0, sizeof(v->mix_amp_big));
-		v->max_sampling = 0;
+	if (v->cls_seen < 1.0 / c->cfg.ewma_alpha) {
+		for (int k = 0; k < NCB; k++)
+			det_learn_f(c, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, vw->cls[k] / vw->secs, 0, 1);
+		v->cls_seen++;
+		return;
 	}
-	if (vd->hot || !vd->calm) {
-		for (int c = 0; c < NCLS; c++)
-			v->mix_cls[c] += cw->cls[c];
-		for (int a = 0; a < AMP_N; a++)
-			v->mix_amp_big[a] += cw->amp_big[a];
+	for (int k = 0; k < NCB; k++) {
+		double y = vw->cls[k] / vw->secs;
+
+		v->lb.sx[1 + k] += (float)y;
+		v->lb.sxx[1 + k] += (float)(y * y);
 	}
-	if (cw->max_sampling > v->max_sampling)
-		v->max_sampling = cw->max_sampling;
+	v->lb.nc++;
+}
+
+/* A minute closed: learn its calm windows unless a coarse window of it was hot. */
+static void
+learn_batch(struct fw_detect *d, struct victim *v)
+{
+	struct lbatch *b = &v->lb;
+
+	if (!b->drop && b->nc > 0) {
+		double n = b->nc;
+
+		for (int k = 0; k < NCB; k++) {
+			double mk = b->sx[1 + k] / n;
+
+			det_learn_f(&d->core, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, mk,
+			    b->sxx[1 + k] / n - mk * mk, b->nc);
+		}
+		v->cls_seen += b->nc;
+	}
+	if (!b->drop && b->n > 0) {
+		double n = b->n, m = b->sx[0] / n;
+
+		det_learn_n(&d->core, &v->b_pps, m, b->sxx[0] / n - m * m, b->n);
+	}
+	memset(b, 0, sizeof(*b));
 }
 
 /* Learn a calm window (never one inside a hot run or an alert). */
 static void
-learn(struct fw_detect *d, struct victim *v, const struct fwin *cw, const struct verdict *vd,
+learn(struct fw_detect *d, struct victim *v, const struct view *vw, const struct verdict *vd,
     bool was_active, bool had_detail)
 {
 	struct det_core *c = &d->core;
 
-	if (was_active || v->al.hot_run != 0 || vd->hot)
+	if (was_active || v->al.hot_run != 0 || vd->hot || vd->single)
 		return;
 	if (!vd->suppressed) {
-		det_learn(c, &v->b_pps, vd->pps);
+		learn_rates(d, v, vw, 1, true);
 		det_learn(c, &v->b_bps, vd->bps);
 		det_learn(c, &v->b_fps, vd->fps);
-		if (cw->pkts > 0 && had_detail)
+		if (vw->pkts > 0 && had_detail) {
 			for (int f = 0; f < NFEAT; f++)
-				det_learn(c, &v->b_ent[f], v->ent_now[f]);
-		if (v->detail != NONE32 && cw->pkts < d->attach_pkts)
+				det_learn_f(c, &v->b_ent[f].mean, &v->b_ent[f].var, v->ent_seen, v->ent_now[f], 0, 1);
+			v->ent_seen++;
+		}
+		if (v->detail != NONE32 && vw->pkts < (double)d->attach_pkts)
 			detail_release(d, v);
 	} else if (v->kind == VK_AGG) {
 		/* Carried by one host (its flood): the prefix learns the rest, so
-		 * a host flood running since start leaves it a baseline. */
+		 * a host flood running since start leaves it a baseline (not the
+		 * classes: which of them are the host's is not known). */
 		double rest = 1.0 - v->max_host_share;
 
-		det_learn(c, &v->b_pps, vd->pps * rest);
+		learn_rates(d, v, vw, rest, false);
 		det_learn(c, &v->b_bps, vd->bps * rest);
 		det_learn(c, &v->b_fps, vd->fps * rest);
 	}
 }
 
 static void
-emit_event(struct fw_detect *d, struct victim *v, enum lc_action act, const struct verdict *vd, int64_t wend)
+emit_event(struct fw_detect *d, struct victim *v, enum lc_action act, int64_t wend)
 {
 	struct alert *al = &v->al;
 	char text[FW_VICTIM_MAX];
-	uint8_t second[NCLS + AMP_N];
-	int nsecond;
 
-	if (act == LC_START || act == LC_RESTART) {
-		al->thr = vd->thr_p;
-		al->thr_b = vd->thr_b;
-	}
 	if (act != LC_END)
-		al->vector = classify(v->mix_cls, v->mix_amp_big, second, &nsecond);
+		al->vector = flow_vector(v);
 	victim_text(v, text, sizeof(text));
 	flow_evidence(d, v, d->evbuf, sizeof(d->evbuf));
 	det_emit(&d->core, al, act, act == LC_END ? al->last_hot_ms : wend, text, d->evbuf);
+}
+
+/* The open alert's figures from its resolution's verdict. */
+static void
+take_current(struct victim *v, const struct view *vw, const struct verdict *vd)
+{
+	v->al.cur_pps = vd->pps;
+	v->al.cur_bps = vd->bps;
+	if (vw->r == 0)
+		v->cur_fps = vd->fps;
+	v->trig_obs = (float)(v->trig_cls < 0 ? vd->pps : vd->cls_pps);
+	v->trig_samples = (float)((v->trig_cls < 0 ? vw->pkts : vw->cls[v->trig_cls]) / vw->samp);
 }
 
 static void
@@ -197,33 +550,118 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	const struct fwin *cw = w->tag == widx + 1 ? w : &empty;
 	int64_t wstart = widx * d->core.cfg.window_ms, wend = wstart + d->core.cfg.window_ms;
 	struct alert *al = &v->al;
-	struct verdict vd;
-	bool was_active, had_detail;
+	struct view vw[NRES];
+	struct verdict vd[NRES];
+	bool shut[NRES], was_active, had_detail, hot, calm;
+	int r, cr = -1;
 	enum lc_action act;
 
 	had_detail = close_entropies(d, v);
-	judge(d, v, cw, &vd);
-	al->cur_pps = vd.pps;
-	al->cur_bps = vd.bps;
-	v->cur_fps = vd.fps;
-	v->idle_run = cw->pkts > 0 ? 0 : v->idle_run + 1;
-	mix_add(v, cw, &vd);
+	if (v->detail != NONE32)
+		d->det[v->detail].pkts_closed += (double)cw->pkts;
+	view_of(d, v, 0, cw, NULL, wend, &vw[0]);
+	if (cw->max_sampling > 0)
+		v->samp = cw->max_sampling;
+	shut[0] = true;
+	for (r = 1; r < NRES; r++) {
+		acc_add(&v->acc[r - 1], cw);
+		if ((shut[r] = closes(widx, r)))
+			view_of(d, v, r, NULL, &v->acc[r - 1], wend, &vw[r]);
+	}
 	was_active = al->active;
-	act = det_lifecycle(&d->core, al, vd.hot, vd.calm, widx, wstart, wend);
-	if (vd.hot || al->active) {
-		if (vd.pps > al->peak_pps) {
-			al->peak_pps = vd.pps;
+	for (r = 0; r < NRES; r++)
+		if (shut[r])
+			judge(d, v, &vw[r], &vd[r]);
+	v->idle_run = cw->pkts > 0 ? 0 : v->idle_run + 1;
+
+	if (!was_active) {
+		/* The window's own rule first; else a hot coarse window starts
+		 * at once (it already rests on 10 or 60 windows). */
+		hot = vd[0].hot;
+		calm = vd[0].calm;
+		for (r = 1; r < NRES && !hot && cr < 0; r++)
+			if (shut[r] && vd[r].hot && al->ended_widx <= widx - res_n[r])
+				cr = r;  /* (not the tail of an alert that ended in it) */
+		if (cr > 0) {
+			al->hot_run = (uint32_t)d->core.cfg.start_windows - 1;
+			al->first_hot_ms = vw[cr].start_ms;
+			al->peak_pps = al->peak_bps = al->peak_qps = 0;
+			mix_reset(v);
+			hot = true;
+		} else if (hot) {
+			if (al->hot_run == 0)
+				mix_reset(v);
+			mix_take(v, &vw[0]);
+		}
+		r = cr > 0 ? cr : 0;
+	} else {
+		r = v->trig_res;
+		if (shut[r])
+			v->trig_calm = vd[r].calm;
+		hot = shut[r] && vd[r].hot;
+		calm = r == 0 ? vd[0].calm : v->trig_calm;
+		if (shut[r] && (hot || !calm))
+			mix_take(v, &vw[r]);
+	}
+	if (cr > 0)
+		mix_take(v, &vw[cr]);
+	if (shut[r] && (hot || was_active) && vw[r].samp > v->max_sampling)
+		v->max_sampling = (uint32_t)vw[r].samp;
+	act = det_lifecycle(&d->core, al, hot, calm, widx, wstart, wend);
+	if (act == LC_START || act == LC_RESTART) {
+		v->trig_res = (uint8_t)r;
+		v->trig_cls = (int8_t)vd[r].cls;
+		v->trig_calm = 0;
+		al->thr = vd[r].cls < 0 ? vd[r].thr_p : vd[r].cls_thr;
+		al->thr_b = vd[r].thr_b;
+		if (act == LC_START && cr > 0)
+			al->started_ms = al->first_hot_ms = vw[cr].start_ms;
+	}
+	if (!al->active && !was_active && cr < 0) {
+		al->cur_pps = vd[0].pps;
+		al->cur_bps = vd[0].bps;
+		v->cur_fps = vd[0].fps;
+	}
+	if (shut[r] && (al->active || was_active || hot)) {
+		take_current(v, &vw[r], &vd[r]);
+		if (vd[r].pps > al->peak_pps) {
+			al->peak_pps = vd[r].pps;
 			memcpy(v->ent_peak, v->ent_now, sizeof(v->ent_peak));
 		}
-		if (vd.bps > al->peak_bps)
-			al->peak_bps = vd.bps;
+		if (vd[r].bps > al->peak_bps)
+			al->peak_bps = vd[r].bps;
 	}
-	learn(d, v, cw, &vd, was_active, had_detail);
+	learn(d, v, &vw[0], &vd[0], was_active, had_detail);
+	for (r = 1; r < NRES; r++)
+		if (shut[r] && (vd[r].hot || vd[r].single || (vd[r].suppressed && v->kind == VK_HOST)))
+			v->lb.drop = 1;
+	if (shut[NRES - 1])
+		learn_batch(d, v);
 	if (act != LC_NONE)
-		emit_event(d, v, act, &vd, wend);
+		emit_event(d, v, act, wend);
 	if (act == LC_END && cw->pkts < d->attach_pkts)
 		detail_release(d, v);
-	v->watch = vd.hot || al->active || al->hot_run > 0 || vd.pps > 0.5 * vd.thr_p;
+	if (v->kind == VK_AGG) {
+		uint8_t alive = al->active && !calm;
+
+		for (r = 0; r < NRES; r++)
+			if (shut[r])
+				v->spread_hot = (uint8_t)((v->spread_hot & ~(1u << r)) |
+				    (unsigned)(vd[r].hot || alive) << r);
+	}
+	if (v->detail != NONE32) {
+		/* Each resolution's share is of its own window: the window's
+		 * from the start of the hot run. */
+		struct detail *x = &d->det[v->detail];
+
+		for (r = 0; r < NRES; r++)
+			if (shut[r] && (r > 0 || (!al->active && al->hot_run == 0)))
+				snap_take(x, &x->snap[r]);
+	}
+	v->watch = vd[0].hot || al->active || al->hot_run > 0 || vd[0].pps > 0.5 * vd[0].thr_p;
+	for (r = 1; r < NRES; r++)
+		if (shut[r])
+			memset(&v->acc[r - 1], 0, sizeof(v->acc[r - 1]));
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
 }

@@ -150,6 +150,8 @@ detail_attach(struct fw_detect *d, struct victim *v)
 	fw_topk_init(&x->dport, 8);
 	fw_topk_init(&x->dst, 8);
 	memset(x->ent, 0, sizeof(x->ent));
+	x->pkts_closed = 0;
+	memset(x->snap, 0, sizeof(x->snap));
 }
 
 void
