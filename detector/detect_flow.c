@@ -11,7 +11,7 @@
  */
 #include "detect_flow_int.h"
 
-#define BIG_REC 1024               /* packets of a record always in the sketches */
+#define BIG_REC 64                 /* packets of a record always in the sketches */
 
 static void
 win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes)

@@ -34,7 +34,6 @@ enum feat { F_SRC, F_SPORT, F_DPORT, F_PROTO, F_TTL, F_DST, NFEAT };
 #define NCB (NCLS + AMP_N)
 /* Resolutions a victim is judged at: 1, 10 and 60 windows (detect_score.c). */
 #define NRES 3
-#define SNAP_K 4                     /* heavy hitters kept per source snapshot */
 
 /* One window's counters for one victim. */
 struct fwin {
@@ -151,15 +150,18 @@ struct detail {
 	struct fw_addr src_addr[FW_TOPK_K];
 	struct fw_addr dst_addr[FW_TOPK_K];
 	double pkts_closed;        /* packets of the windows closed since attached */
-	/* The source heavy hitters at the start of each resolution's window
-	 * (the window's own share is the difference; detect_score.c). */
+	/* The source heavy hitters at the start of the hot run (snap0), and of
+	 * each coarse window in arrival order (snapc[r - 1][coarse index & 1]):
+	 * a window's share is the difference (detect_score.c). */
 	struct srcsnap {
-		uint64_t key[SNAP_K];
-		uint64_t cnt[SNAP_K];
+		uint64_t key[FW_TOPK_K];
+		uint64_t cnt[FW_TOPK_K];
+		uint64_t err[FW_TOPK_K];
 		uint64_t total;
-		uint64_t bound;            /* count bound of every key not kept */
 		double pkts;               /* pkts_closed then */
-	} snap[NRES];
+		int64_t cidx;              /* coarse window it starts */
+		uint32_t n;
+	} snap0, snapc[NRES - 1][2];
 };
 
 /* A detector.networks entry. */
@@ -182,6 +184,7 @@ struct fw_detect {
 	int nnets;
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
+	int64_t snap_cidx[NRES];   /* coarse windows whose source snapshots are taken */
 	struct fw_dns_state *dns;
 	char evbuf[FW_EVIDENCE_MAX];
 };
@@ -271,6 +274,7 @@ void flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n);
 
 /* ---- detect_score.c ---- */
 
+void flow_period_end(struct fw_detect *d, int64_t widx);
 void flow_close_window(struct fw_detect *d, int64_t widx);
 int flow_end_all(struct fw_detect *d);
 

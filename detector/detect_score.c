@@ -210,63 +210,137 @@ attach_share(const struct fw_topk *t)
 	return t->total > 0 ? (double)best / (double)t->total : 0;
 }
 
-/*
- * The guaranteed share of the source carrying most of the period since
- * snapshot s: its count now, less the most it can have had then.  When the
- * heavy hitters saw too little of the period's packets (long flows paid as
- * rate credits, whose records arrived earlier), the share since attach.
- */
-static double
-period_share(const struct detail *x, const struct srcsnap *s)
+static void
+snap_take(const struct detail *x, struct srcsnap *s, int64_t cidx)
 {
 	const struct fw_topk *t = &x->src;
-	double dt = (double)(t->total - s->total), dp = x->pkts_closed - s->pkts;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->key, t->key, t->n * sizeof(s->key[0]));
+	memcpy(s->cnt, t->cnt, t->n * sizeof(s->cnt[0]));
+	memcpy(s->err, t->err, t->n * sizeof(s->err[0]));
+	s->n = t->n;
+	s->total = t->total;
+	s->pkts = x->pkts_closed;
+	s->cidx = cidx;
+}
+
+/*
+ * The guaranteed share of the source carrying most of what arrived between
+ * snapshots a and b: a key held at both with the same error grew by what
+ * came; any other was taken in since a, and its count above its error
+ * (the minimum it took over) all came since.  dp: the packets of the
+ * window judged.  When what arrived does not match them (long flows: a
+ * record's packets, all seen at its arrival, are paid into windows as rate
+ * credits long after; `credited`: the victim holds some), or a is missing,
+ * the share since attach.
+ */
+static double
+share_between(const struct detail *x, const struct srcsnap *a, const struct srcsnap *b, double dp, bool credited)
+{
+	double dt;
 	uint64_t best = 0;
 
-	if (t->total < s->total || dt <= 0 || dt < 0.5 * dp)
-		return attach_share(t);
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint64_t lo = t->cnt[i] - t->err[i], before = s->bound;
+	if (a == NULL || b->total < a->total)
+		return attach_share(&x->src);
+	dt = (double)(b->total - a->total);
+	if (dt <= 0 || dt < 0.5 * dp || (credited && dt > 2 * dp))
+		return attach_share(&x->src);
+	for (uint32_t i = 0; i < b->n; i++) {
+		uint64_t add = b->cnt[i] - b->err[i];
 
-		for (int j = 0; j < SNAP_K; j++)
-			if (s->cnt[j] > 0 && s->key[j] == t->key[i])
-				before = s->cnt[j];
-		if (lo > before && lo - before > best)
-			best = lo - before;
+		/* Held at both with the same error: held all along, so its
+		 * count grew by exactly what came. */
+		for (uint32_t j = 0; j < a->n; j++)
+			if (a->key[j] == b->key[i] && a->err[j] == b->err[i])
+				add = b->cnt[i] - a->cnt[j];
+		if (add > best)
+			best = add;
 	}
 	return (double)best / dt;
 }
 
-/* One source carries the window (and what the block saw of the victim). */
-static bool
-one_source(const struct fw_detect *d, const struct victim *v, int r)
+/* The source share of window vw: since the hot run began, or over its coarse window's arrivals. */
+static double
+window_share(const struct fw_detect *d, const struct victim *v, const struct view *vw)
 {
-	const struct detail *x;
-	double S = d->core.cfg.single_source_share;
+	const struct detail *x = &d->det[v->detail];
+	const struct srcsnap *a, *b;
+	struct srcsnap now;
+	int64_t c;
 
-	if (S <= 0 || v->detail == NONE32)
-		return false;
-	x = &d->det[v->detail];
-	return period_share(x, &x->snap[r]) >= S && attach_share(&x->src) >= S;
+	snap_take(x, &now, 0);
+	if (vw->r == 0)
+		return share_between(x, &x->snap0, &now, x->pkts_closed - x->snap0.pkts, v->ncr > 0);
+	c = det_floor_div(vw->start_ms / d->core.cfg.window_ms, res_n[vw->r]);
+	a = &x->snapc[vw->r - 1][c & 1];
+	b = &x->snapc[vw->r - 1][(c + 1) & 1];
+	return share_between(x, a->cidx == c ? a : NULL, b->cidx == c + 1 ? b : &now, vw->pkts, v->ncr > 0);
 }
 
-static void
-snap_take(struct detail *x, struct srcsnap *s)
+/*
+ * One source carries the window: without it the window would not be hot
+ * (the metric that fired, less that source's packets, under its
+ * threshold), or it carries single_source_share of the window's rise over
+ * the baseline.  Four sources sharing a flood carry a quarter each.
+ */
+static bool
+one_source(const struct fw_detect *d, const struct victim *v, const struct view *vw, const struct verdict *vd)
 {
-	const struct fw_topk *t = &x->src;
-	uint32_t order[FW_TOPK_K];
+	double S = d->core.cfg.single_source_share, x, mu, thr, top;
 
-	memset(s, 0, sizeof(*s));
-	fw_topk_order(t, order);
-	for (uint32_t i = 0; i < t->n && i < SNAP_K; i++) {
-		s->key[i] = t->key[order[i]];
-		s->cnt[i] = t->cnt[order[i]];
+	if (S <= 0 || v->detail == NONE32 || vw->pkts <= 0)
+		return false;
+	x = vd->cls < 0 ? vw->pkts : vw->cls[vd->cls];
+	mu = (vd->cls < 0 ? v->b_pps.mean : (double)v->cb[vd->cls].mean) * vw->secs;
+	thr = (vd->cls < 0 ? vd->thr_p : vd->cls_thr) * vw->secs;
+	top = window_share(d, v, vw) * vw->pkts;
+	return x - top <= thr || top >= S * (x > mu ? x - mu : x);
+}
+
+/*
+ * Heavy hitters count records as they arrive, up to the lateness before
+ * their window closes: the records of the open windows are in them
+ * already.  While an open window is busy (over lim packets: half the
+ * threshold) the snapshot stays where it is, so the next window's share
+ * includes them.
+ */
+static bool
+open_busy(struct fw_detect *d, const struct victim *v, int64_t widx, double lim)
+{
+	for (int64_t k = widx + 1; k < widx + d->core.clk.nslots; k++) {
+		const struct fwin *w = slot_of(d, v, k);
+
+		if (w->tag == k + 1 && (double)w->pkts > lim)
+			return true;
 	}
-	/* A key not kept counted at most the SNAP_K-th count (absent ones at
-	 * most the minimum); with every key kept, the others had none. */
-	s->bound = t->n > SNAP_K ? t->cnt[order[SNAP_K - 1]] : 0;
-	s->total = t->total;
-	s->pkts = x->pkts_closed;
+	return false;
+}
+
+/* An open window where a class rises as a class rule would see it: over
+ * its floor and to its multiplier (see class_rule). */
+static bool
+open_rising(struct fw_detect *d, const struct victim *v, int64_t widx)
+{
+	const struct fw_config *cfg = &d->core.cfg;
+	double secs = (double)cfg->window_ms / 1000.0, lim = cfg->min_pps;
+
+	if (CLASS_MIN_SHARE * v->b_pps.mean > lim)
+		lim = CLASS_MIN_SHARE * v->b_pps.mean;
+	lim *= secs;
+	for (int64_t k = widx + 1; k < widx + d->core.clk.nslots; k++) {
+		const struct fwin *w = slot_of(d, v, k);
+
+		if (w->tag != k + 1 || (double)w->pkts <= lim)
+			continue;
+		for (int c = 0; c < NCLS; c++) {
+			double mu = (double)v->cb[c].mean * secs, x = (double)w->cls[c] - mu;
+
+			if (x > lim && x > (cfg->multiplier - 1) * mu)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* The class rules: the class over its own threshold by the most, or -1. */
@@ -398,7 +472,7 @@ judge(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdi
 		}
 	}
 	/* One source (a session, a backup, one reflector) is not a flood. */
-	if (one_source(d, v, r)) {
+	if (one_source(d, v, vw, vd)) {
 		vd->hot = false;
 		vd->single = true;
 		d->core.st.single_source++;
@@ -485,10 +559,31 @@ learn_batch(struct fw_detect *d, struct victim *v)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * Under the detail block's attach level in window vw, in the open windows
+ * (their records are in the block already) and, on average, in the open
+ * coarse windows (still to be judged on their heavy hitters).
+ */
+static bool
+quiet(struct fw_detect *d, const struct victim *v, const struct view *vw, int64_t widx)
+{
+	double lim = (double)d->attach_pkts;
+
+	if (vw->pkts >= lim || open_busy(d, v, widx, lim))
+		return false;
+	for (int r = 1; r < NRES; r++) {
+		int64_t m = (widx + 1) % res_n[r];
+
+		if (v->acc[r - 1].pkts >= lim * (double)(m > 0 ? m : res_n[r]))
+			return false;
+	}
+	return true;
+}
+
 /* Learn a calm window (never one inside a hot run or an alert). */
 static void
 learn(struct fw_detect *d, struct victim *v, const struct view *vw, const struct verdict *vd,
-    bool was_active, bool had_detail)
+    bool was_active, bool had_detail, int64_t widx)
 {
 	struct det_core *c = &d->core;
 
@@ -503,7 +598,7 @@ learn(struct fw_detect *d, struct victim *v, const struct view *vw, const struct
 				det_learn_f(c, &v->b_ent[f].mean, &v->b_ent[f].var, v->ent_seen, v->ent_now[f], 0, 1);
 			v->ent_seen++;
 		}
-		if (v->detail != NONE32 && vw->pkts < (double)d->attach_pkts)
+		if (v->detail != NONE32 && quiet(d, v, vw, widx))
 			detail_release(d, v);
 	} else if (v->kind == VK_AGG) {
 		/* Carried by one host (its flood): the prefix learns the rest, so
@@ -631,7 +726,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		if (vd[r].bps > al->peak_bps)
 			al->peak_bps = vd[r].bps;
 	}
-	learn(d, v, &vw[0], &vd[0], was_active, had_detail);
+	learn(d, v, &vw[0], &vd[0], was_active, had_detail, widx);
 	for (r = 1; r < NRES; r++)
 		if (shut[r] && (vd[r].hot || vd[r].single || (vd[r].suppressed && v->kind == VK_HOST)))
 			v->lb.drop = 1;
@@ -649,14 +744,14 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 				v->spread_hot = (uint8_t)((v->spread_hot & ~(1u << r)) |
 				    (unsigned)(vd[r].hot || alive) << r);
 	}
-	if (v->detail != NONE32) {
-		/* Each resolution's share is of its own window: the window's
-		 * from the start of the hot run. */
+	if (v->detail != NONE32 && !open_busy(d, v, widx, 0.5 * vd[0].thr_p * vw[0].secs) &&
+	    !open_rising(d, v, widx)) {
+		/* The window's share is from the start of the hot run (coarse
+		 * windows': flow_period_end). */
 		struct detail *x = &d->det[v->detail];
 
-		for (r = 0; r < NRES; r++)
-			if (shut[r] && (r > 0 || (!al->active && al->hot_run == 0)))
-				snap_take(x, &x->snap[r]);
+		if (!al->active && al->hot_run == 0)
+			snap_take(x, &x->snap0, 0);
 	}
 	v->watch = vd[0].hot || al->active || al->hot_run > 0 || vd[0].pps > 0.5 * vd[0].thr_p;
 	for (r = 1; r < NRES; r++)
@@ -664,6 +759,31 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 			memset(&v->acc[r - 1], 0, sizeof(v->acc[r - 1]));
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
+}
+
+/*
+ * The newest window moved on from widx: records of the next one arrive
+ * now.  A coarse window starting there takes its source snapshot (heavy
+ * hitters count records as they arrive, a lateness before their window
+ * closes).  Once per new newest window; O(victims) when a coarse window
+ * starts.
+ */
+void
+flow_period_end(struct fw_detect *d, int64_t widx)
+{
+	for (int r = 1; r < NRES; r++) {
+		int64_t c = det_floor_div(widx + 1, res_n[r]);
+
+		if (c <= d->snap_cidx[r])
+			continue;
+		d->snap_cidx[r] = c;
+		for (size_t n = 0; n < d->vhw; n++) {
+			struct victim *v = &d->v[n];
+
+			if (v->used && v->detail != NONE32)
+				snap_take(&d->det[v->detail], &d->det[v->detail].snapc[r - 1][c & 1], c);
+		}
+	}
 }
 
 /* Window widx closes for the flow side: credits, scores, the idle sweep. */

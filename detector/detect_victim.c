@@ -151,7 +151,8 @@ detail_attach(struct fw_detect *d, struct victim *v)
 	fw_topk_init(&x->dst, 8);
 	memset(x->ent, 0, sizeof(x->ent));
 	x->pkts_closed = 0;
-	memset(x->snap, 0, sizeof(x->snap));
+	memset(&x->snap0, 0, sizeof(x->snap0));
+	memset(x->snapc, 0, sizeof(x->snapc));
 }
 
 void
