@@ -249,10 +249,10 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 		x = json_object();
 		json_object_set_new(x, "resolution_s", json_real(det_round(
 		    (double)d->core.cfg.window_ms * (v->trig_res == 0 ? 1 : v->trig_res == 1 ? 10 : 60) / 1000.0, 0.1)));
-		json_object_set_new(x, "metric", json_string(v->trig_cls < 0 ? "total" : cb_names[v->trig_cls]));
+		json_object_set_new(x, "metric", json_string(v->trig_cls >= NCB ? "total" : cb_names[v->trig_cls]));
 		json_object_set_new(x, "observed_pps", json_real(det_round(v->trig_obs, 0.1)));
 		json_object_set_new(x, "baseline_pps", json_real(det_round(
-		    v->trig_cls < 0 ? v->b_pps.mean : (double)v->cb[v->trig_cls].mean, 0.1)));
+		    v->trig_cls >= NCB ? v->b_pps.mean : (double)v->cb[v->trig_cls].mean, 0.1)));
 		json_object_set_new(x, "threshold_pps", json_real(det_round(v->al.thr, 0.1)));
 		json_object_set_new(x, "samples", json_real(det_round(v->trig_samples, 0.1)));
 		json_object_set_new(o, "trigger", x);

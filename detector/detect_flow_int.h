@@ -118,7 +118,7 @@ struct victim {
 	struct lbatch lb;
 	struct alert al;
 	uint8_t trig_res;          /* the open alert's resolution (index) */
-	int8_t trig_cls;           /* ... and class (index in NCB), -1: the total */
+	uint8_t trig_cls;          /* ... and class (index in NCB), NCB: the total */
 	uint8_t trig_calm;         /* coarse alert: its last window was calm */
 	float trig_obs;            /* its rate (pps) at its last window */
 	float trig_samples;        /* ... in samples (packets / sampling) */

@@ -433,7 +433,7 @@ judge(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdi
 
 		if (v->trig_res != r)
 			return;
-		vd->cls = v->trig_cls;
+		vd->cls = v->trig_cls < NCB ? (int)v->trig_cls : -1;
 		x = vd->cls < 0 ? vd->pps : vw->cls[vd->cls] / vw->secs;
 		vd->thr_p = vd->cls < 0 ? al->thr : vd->thr_p;
 		vd->cls_pps = x;
@@ -633,8 +633,8 @@ take_current(struct victim *v, const struct view *vw, const struct verdict *vd)
 	v->al.cur_bps = vd->bps;
 	if (vw->r == 0)
 		v->cur_fps = vd->fps;
-	v->trig_obs = (float)(v->trig_cls < 0 ? vd->pps : vd->cls_pps);
-	v->trig_samples = (float)((v->trig_cls < 0 ? vw->pkts : vw->cls[v->trig_cls]) / vw->samp);
+	v->trig_obs = (float)(v->trig_cls >= NCB ? vd->pps : vd->cls_pps);
+	v->trig_samples = (float)((v->trig_cls >= NCB ? vw->pkts : vw->cls[v->trig_cls]) / vw->samp);
 }
 
 static void
@@ -705,7 +705,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	act = det_lifecycle(&d->core, al, hot, calm, widx, wstart, wend);
 	if (act == LC_START || act == LC_RESTART) {
 		v->trig_res = (uint8_t)r;
-		v->trig_cls = (int8_t)vd[r].cls;
+		v->trig_cls = (uint8_t)(vd[r].cls < 0 ? NCB : vd[r].cls);
 		v->trig_calm = 0;
 		al->thr = vd[r].cls < 0 ? vd[r].thr_p : vd[r].cls_thr;
 		al->thr_b = vd[r].thr_b;
