@@ -63,9 +63,9 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	w->flows++;
 	if (f->sampling > w->max_sampling)
 		w->max_sampling = f->sampling;
-	/* A long record paid as a credit fills no window yet: its own packets
-	 * earn the block, so its source is known when the credit is paid. */
-	if (v->detail == NONE32 && (w->pkts >= d->attach_pkts || (sp->mode == SP_CREDIT && f->pkts >= d->attach_pkts)))
+	/* A record spread over windows or paid as a credit may fill none to
+	 * the level: its own packets earn the block, so its source is known. */
+	if (v->detail == NONE32 && (w->pkts >= d->attach_pkts || (sp->mode != SP_POINT && f->pkts >= d->attach_pkts)))
 		detail_attach(d, v);
 	/*
 	 * Sketch sampling, deterministic by record number; heavy-hitter weights

@@ -198,15 +198,24 @@ res_threshold(const struct fw_detect *d, const struct view *vw, double mu, doubl
 	return thr > k ? thr : k;
 }
 
-/* The guaranteed share of the heaviest source since the block was attached. */
+/* The guaranteed share of the heaviest source (and of the two heaviest,
+ * in *two) since the block was attached. */
 static double
-attach_share(const struct fw_topk *t)
+attach_share(const struct fw_topk *t, double *two)
 {
-	uint64_t best = 0;
+	uint64_t best = 0, next = 0;
 
-	for (uint32_t i = 0; i < t->n; i++)
-		if (t->cnt[i] - t->err[i] > best)
-			best = t->cnt[i] - t->err[i];
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint64_t g = t->cnt[i] - t->err[i];
+
+		if (g > best) {
+			next = best;
+			best = g;
+		} else if (g > next) {
+			next = g;
+		}
+	}
+	*two = t->total > 0 ? (double)(best + next) / (double)t->total : 0;
 	return t->total > 0 ? (double)best / (double)t->total : 0;
 }
 
@@ -236,16 +245,17 @@ snap_take(const struct detail *x, struct srcsnap *s, int64_t cidx)
  * the share since attach.
  */
 static double
-share_between(const struct detail *x, const struct srcsnap *a, const struct srcsnap *b, double dp, bool credited)
+share_between(const struct detail *x, const struct srcsnap *a, const struct srcsnap *b, double dp, bool credited,
+    double *two)
 {
 	double dt;
-	uint64_t best = 0;
+	uint64_t best = 0, next = 0;
 
 	if (a == NULL || b->total < a->total)
-		return attach_share(&x->src);
+		return attach_share(&x->src, two);
 	dt = (double)(b->total - a->total);
 	if (dt <= 0 || dt < 0.5 * dp || (credited && dt > 2 * dp))
-		return attach_share(&x->src);
+		return attach_share(&x->src, two);
 	for (uint32_t i = 0; i < b->n; i++) {
 		uint64_t add = b->cnt[i] - b->err[i];
 
@@ -254,15 +264,22 @@ share_between(const struct detail *x, const struct srcsnap *a, const struct srcs
 		for (uint32_t j = 0; j < a->n; j++)
 			if (a->key[j] == b->key[i] && a->err[j] == b->err[i])
 				add = b->cnt[i] - a->cnt[j];
-		if (add > best)
+		if (add > best) {
+			next = best;
 			best = add;
+		} else if (add > next) {
+			next = add;
+		}
 	}
+	*two = (double)(best + next) / dt;
 	return (double)best / dt;
 }
 
-/* The source share of window vw: since the hot run began, or over its coarse window's arrivals. */
+/* The source shares of window vw (of its heaviest source; of its two
+ * heaviest in *two): since the hot run began, or over its coarse window's
+ * arrivals. */
 static double
-window_share(const struct fw_detect *d, const struct victim *v, const struct view *vw)
+window_share(const struct fw_detect *d, const struct victim *v, const struct view *vw, double *two)
 {
 	const struct detail *x = &d->det[v->detail];
 	const struct srcsnap *a, *b;
@@ -271,31 +288,32 @@ window_share(const struct fw_detect *d, const struct victim *v, const struct vie
 
 	snap_take(x, &now, 0);
 	if (vw->r == 0)
-		return share_between(x, &x->snap0, &now, x->pkts_closed - x->snap0.pkts, v->ncr > 0);
+		return share_between(x, &x->snap0, &now, x->pkts_closed - x->snap0.pkts, v->ncr > 0, two);
 	c = det_floor_div(vw->start_ms / d->core.cfg.window_ms, res_n[vw->r]);
 	a = &x->snapc[vw->r - 1][c & 1];
 	b = &x->snapc[vw->r - 1][(c + 1) & 1];
-	return share_between(x, a->cidx == c ? a : NULL, b->cidx == c + 1 ? b : &now, vw->pkts, v->ncr > 0);
+	return share_between(x, a->cidx == c ? a : NULL, b->cidx == c + 1 ? b : &now, vw->pkts, v->ncr > 0, two);
 }
 
 /*
- * One source carries the window: without it the window would not be hot
- * (the metric that fired, less that source's packets, under its
- * threshold), or it carries single_source_share of the window's rise over
- * the baseline.  Four sources sharing a flood carry a quarter each.
+ * One source (or two: a session and its neighbour) carries the window:
+ * without them the window would not be hot (the metric that fired, less
+ * their packets, under its threshold), or the heaviest carries
+ * single_source_share of the window's rise over the baseline.  A flood
+ * shared by four sources or more stays hot without two of them.
  */
 static bool
 one_source(const struct fw_detect *d, const struct victim *v, const struct view *vw, const struct verdict *vd)
 {
-	double S = d->core.cfg.single_source_share, x, mu, thr, top;
+	double S = d->core.cfg.single_source_share, x, mu, thr, top, two;
 
 	if (S <= 0 || v->detail == NONE32 || vw->pkts <= 0)
 		return false;
 	x = vd->cls < 0 ? vw->pkts : vw->cls[vd->cls];
 	mu = (vd->cls < 0 ? v->b_pps.mean : (double)v->cb[vd->cls].mean) * vw->secs;
 	thr = (vd->cls < 0 ? vd->thr_p : vd->cls_thr) * vw->secs;
-	top = window_share(d, v, vw) * vw->pkts;
-	return x - top <= thr || top >= S * (x > mu ? x - mu : x);
+	top = window_share(d, v, vw, &two) * vw->pkts;
+	return x - two * vw->pkts <= thr || top >= S * (x > mu ? x - mu : x);
 }
 
 /*
