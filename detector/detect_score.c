@@ -470,8 +470,12 @@ judge(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdi
 	if (!vd->hot)
 		return;
 	if (v->kind == VK_AGG) {
-		/* One host carries it: the host's own alert names the victim. */
-		if (vw->pkts > 0 && vw->max_host / vw->pkts >= cfg->dominance) {
+		/* One host carries it: the host's own alert names the victim.  A
+		 * class rule: one host's packets could carry the class's rise. */
+		double part = vd->cls < 0 ? vw->pkts :
+		    vw->cls[vd->cls] - (double)v->cb[vd->cls].mean * vw->secs;
+
+		if (vw->pkts > 0 && vw->max_host >= cfg->dominance * part) {
 			vd->hot = false;
 			vd->suppressed = true;
 			d->core.st.suppressed++;
