@@ -120,12 +120,14 @@ fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *er
 	return FW_OK;
 }
 
-/* The clock's hooks: DNS period snapshots, and closing a window. */
+/* The clock's hooks: period snapshots (sources of flow victims, DNS name
+ * sets), and closing a window. */
 static void
 period_end(void *owner, int64_t widx, int64_t next_close)
 {
 	struct fw_detect *d = owner;
 
+	flow_period_end(d, widx);
 	dns_period_end(d->dns, widx, next_close);
 }
 
@@ -172,6 +174,8 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	det_clock_init(&d->core, &hk);
 	nslots = d->core.clk.nslots;
 	d->max_victims = (size_t)cfg->max_victims;
+	for (int r = 0; r < NRES; r++)
+		d->snap_cidx[r] = INT64_MIN;
 	set_attach_pkts(d);
 	{
 		char err[128];

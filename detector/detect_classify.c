@@ -31,6 +31,11 @@ static const uint8_t amp_vec[AMP_N] = {
 static const char *const cls_names[NCLS] = {
 	"tcp_syn", "tcp_ack", "tcp_other", "udp", "icmp", "gre", "other",
 };
+/* The class baselines' names (evidence "trigger"): classes, then reflector ports. */
+static const char *const cb_names[NCB] = {
+	"tcp_syn", "tcp_ack", "tcp_other", "udp", "icmp", "gre", "other",
+	"reflector_53", "reflector_123", "reflector_11211", "reflector_1900",
+};
 static const char *const feat_names[NFEAT] = {
 	"src_addr", "src_port", "dst_port", "protocol", "ttl", "dst_addr",
 };
@@ -190,6 +195,45 @@ classify(const uint64_t *cls, const uint64_t *amp_big, uint8_t *second, int *nse
 	return primary;
 }
 
+/*
+ * What rose: the mix over the hot run or alert less what the victim's class
+ * baselines expect over as long, so a victim's usual traffic (HTTPS on a
+ * web server, large DNS answers at a resolver) does not name the flood.
+ * The raw mix when nothing rose (the baseline was learned from it).
+ */
+static void
+mix_excess(const struct victim *v, uint64_t *cls, uint64_t *amp)
+{
+	uint64_t total = 0;
+
+	for (int c = 0; c < NCB; c++) {
+		uint64_t m = c < NCLS ? v->mix_cls[c] : v->mix_amp_big[c - NCLS];
+		double e = (double)v->cb[c].mean * v->mix_secs;
+		uint64_t x = (double)m > e ? m - (uint64_t)e : 0;
+
+		total += c < NCLS ? x : 0;
+		if (c < NCLS)
+			cls[c] = x;
+		else
+			amp[c - NCLS] = x;
+	}
+	if (total == 0) {
+		memcpy(cls, v->mix_cls, sizeof(v->mix_cls));
+		memcpy(amp, v->mix_amp_big, sizeof(v->mix_amp_big));
+	}
+}
+
+uint8_t
+flow_vector(const struct victim *v)
+{
+	uint64_t cls[NCLS], amp[AMP_N];
+	uint8_t second[NCLS + AMP_N];
+	int nsecond;
+
+	mix_excess(v, cls, amp);
+	return classify(cls, amp, second, &nsecond);
+}
+
 static json_t *
 jshare(uint64_t part, uint64_t total)
 {
@@ -225,9 +269,10 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 {
 	uint8_t second[NCLS + AMP_N];
 	int nsecond;
-	uint64_t total = 0;
+	uint64_t total = 0, ex_cls[NCLS], ex_amp[AMP_N];
 
-	(void)classify(v->mix_cls, v->mix_amp_big, second, &nsecond);
+	mix_excess(v, ex_cls, ex_amp);
+	(void)classify(ex_cls, ex_amp, second, &nsecond);
 	for (int c = 0; c < NCLS; c++)
 		total += v->mix_cls[c];
 	/* Lists shrink until the text fits FW_EVIDENCE_MAX. */
@@ -246,6 +291,19 @@ flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t out
 		json_object_set_new(x, "fps", json_real(det_round(v->cur_fps, 0.1)));
 		json_object_set_new(o, "observed", x);
 		json_object_set_new(o, "threshold_pps", json_real(det_round(v->al.thr, 0.1)));
+		/* The rule that started the alert and judges it: resolution,
+		 * metric (the total or one class), its rate against its own
+		 * baseline and threshold, and the samples it rests on. */
+		x = json_object();
+		json_object_set_new(x, "resolution_s", json_real(det_round(
+		    (double)d->core.cfg.window_ms * (v->trig_res == 0 ? 1 : v->trig_res == 1 ? 10 : 60) / 1000.0, 0.1)));
+		json_object_set_new(x, "metric", json_string(v->trig_cls >= NCB ? "total" : cb_names[v->trig_cls]));
+		json_object_set_new(x, "observed_pps", json_real(det_round(v->trig_obs, 0.1)));
+		json_object_set_new(x, "baseline_pps", json_real(det_round(
+		    v->trig_cls >= NCB ? v->b_pps.mean : (double)v->cb[v->trig_cls].mean, 0.1)));
+		json_object_set_new(x, "threshold_pps", json_real(det_round(v->al.thr, 0.1)));
+		json_object_set_new(x, "samples", json_real(det_round(v->trig_samples, 0.1)));
+		json_object_set_new(o, "trigger", x);
 		json_object_set_new(o, "sampling", json_integer(v->max_sampling ? v->max_sampling : 1));
 		x = json_object();
 		for (int c = 0; c < NCLS; c++)

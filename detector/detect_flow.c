@@ -14,6 +14,8 @@
  */
 #include "detect_flow_int.h"
 
+#define BIG_REC 64                 /* packets of a record always in the sketches */
+
 static void
 win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes)
 {
@@ -64,7 +66,9 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	w->flows++;
 	if (f->sampling > w->max_sampling)
 		w->max_sampling = f->sampling;
-	if (v->detail == NONE32 && w->pkts >= d->attach_pkts)
+	/* A record spread over windows or paid as a credit may fill none to
+	 * the level: its own packets earn the block, so its source is known. */
+	if (v->detail == NONE32 && (w->pkts >= d->attach_pkts || (sp->mode != SP_POINT && f->pkts >= d->attach_pkts)))
 		detail_attach(d, v);
 	/*
 	 * Sketch sampling, deterministic by record number; heavy-hitter weights
@@ -73,7 +77,8 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	 *    a window, then 1 in 16 (busy servers must not cost a sketch
 	 *    update per record);
 	 *  - a watched one: every record until its heavy hitters saw 4096
-	 *    packets, then 1 in 8 (a spoofed flood costs 1/8).
+	 *    packets, then 1 in 8 (a spoofed flood costs 1/8);
+	 *  - records of BIG_REC packets or more: always.
 	 */
 	if (v->detail != NONE32) {
 		struct detail *x = &d->det[v->detail];
@@ -83,9 +88,13 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 			m = w->flows > 8 ? 15 : 0;
 		else if (x->src.total >= 4096)
 			m = 7;
-		if ((d->core.clk.seq & m) != 0)
-			return w;
-		wt *= m + 1;
+		/* Records of many packets (long flows, heavily sampled ones) are
+		 * few: each is kept, or one flow would look like none. */
+		if (f->pkts < BIG_REC) {
+			if ((d->core.clk.seq & m) != 0)
+				return w;
+			wt *= m + 1;
+		}
 		/* Destination spread only means something for a prefix. */
 		for (int i = 0; i < (v->kind == VK_AGG ? NFEAT : F_DST); i++)
 			fw_ent16_add(&x->ent[i], ri->fh[i], ri->wt);

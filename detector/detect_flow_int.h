@@ -29,6 +29,11 @@ enum cls { C_SYN, C_ACK, C_TCP, C_UDP, C_ICMP, C_GRE, C_OTHER, NCLS };
 enum amp { AMP_DNS, AMP_NTP, AMP_MEMCACHED, AMP_SSDP, AMP_N };
 /* Features whose entropy is tracked per victim. */
 enum feat { F_SRC, F_SPORT, F_DPORT, F_PROTO, F_TTL, F_DST, NFEAT };
+/* Class baselines: the packet classes, then UDP from each reflector port
+ * in large-packet records (index NCLS + enum amp). */
+#define NCB (NCLS + AMP_N)
+/* Resolutions a victim is judged at: 1, 10 and 60 windows (detect_score.c). */
+#define NRES 3
 
 /* One window's counters for one victim. */
 struct fwin {
@@ -43,6 +48,39 @@ struct fwin {
 };
 
 enum vkind { VK_HOST = 1, VK_AGG };
+
+/* A mean and variance kept in floats (class rates, entropies); the count
+ * of windows learned is the victim's (b_pps.seen, ent_seen). */
+struct cbase {
+	float mean;
+	float var;
+};
+
+/*
+ * A coarse window (10 or 60 windows) summed from the closed windows at
+ * their close, never per record.  Floats: relative error 6e-8, no overflow.
+ */
+struct acc {
+	float pkts;
+	float bytes;
+	float max_host;            /* aggregates: sum of each window's largest host */
+	float cls[NCB];            /* packets per class, then per reflector port */
+	uint32_t sampling;         /* highest 1-in-N of its records */
+};
+
+/*
+ * Calm windows waiting to be learned: the packet rate and class rates are
+ * learned once a minute (60 windows), and only if no coarse window of it
+ * was hot, so a slow or sampled flood judged at 10 or 60 windows is not
+ * learned before it is judged.
+ */
+struct lbatch {
+	float sx[1 + NCB];         /* sums of pps, then class rates */
+	float sxx[1 + NCB];        /* ... and of their squares */
+	uint16_t n;                /* windows in the batch */
+	uint16_t nc;               /* ... of which with class rates */
+	uint8_t drop;              /* a coarse window of it was hot: learn nothing */
+};
 
 /*
  * One rate credit: from the oldest open window until end_ms, this many
@@ -66,18 +104,31 @@ struct victim {
 	uint8_t used;
 	uint8_t kind;              /* enum vkind */
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
-	uint8_t spread_hot;        /* aggregate: last closed window hot and spread */
+	uint8_t spread_hot;        /* aggregate: bit r, last closed window at resolution r hot and spread */
 	uint8_t watch;             /* last window hot, alerting or over half the threshold */
 	float static_pps;          /* static threshold from detector.networks, 0 = none */
 	uint32_t max_sampling;
-	struct base b_pps, b_bps, b_fps, b_ent[NFEAT];
+	uint32_t samp;             /* 1-in-N of the last window with records (0: none yet) */
+	struct base b_pps, b_bps, b_fps;
+	struct cbase b_ent[NFEAT]; /* learned ent_seen times */
+	uint32_t ent_seen;
+	struct cbase cb[NCB];      /* class rates (pps), learned cls_seen times */
+	uint32_t cls_seen;
+	struct acc acc[NRES - 1];  /* the open 10- and 60-window windows */
+	struct lbatch lb;
 	struct alert al;
+	uint8_t trig_res;          /* the open alert's resolution (index) */
+	uint8_t trig_cls;          /* ... and class (index in NCB), NCB: the total */
+	uint8_t trig_calm;         /* coarse alert: its last window was calm */
+	float trig_obs;            /* its rate (pps) at its last window */
+	float trig_samples;        /* ... in samples (packets / sampling) */
+	float mix_secs;            /* seconds summed into mix_cls */
 	uint64_t mix_cls[NCLS];    /* accumulated over the hot run / alert */
 	uint64_t mix_amp_big[AMP_N];
 	double cur_fps;
 	double max_host_share;     /* aggregates: in the last window */
-	double ent_now[NFEAT];     /* entropies of the last closed period */
-	double ent_peak[NFEAT];    /* ... of the peak window of the alert */
+	float ent_now[NFEAT];      /* entropies of the last closed period */
+	float ent_peak[NFEAT];     /* ... of the peak window of the alert */
 	/* Rate credits: traffic of records that began in closed windows, paid
 	 * into each window as it closes (credit_apply) at the record's rate. */
 	struct credit cr[NCREDIT];
@@ -98,6 +149,19 @@ struct detail {
 	struct fw_topk src, sport, dport, dst;
 	struct fw_addr src_addr[FW_TOPK_K];
 	struct fw_addr dst_addr[FW_TOPK_K];
+	double pkts_closed;        /* packets of the windows closed since attached */
+	/* The source heavy hitters at the start of the hot run (snap0), and of
+	 * each coarse window in arrival order (snapc[r - 1][coarse index & 1]):
+	 * a window's share is the difference (detect_score.c). */
+	struct srcsnap {
+		uint64_t key[FW_TOPK_K];
+		uint64_t cnt[FW_TOPK_K];
+		uint64_t err[FW_TOPK_K];
+		uint64_t total;
+		double pkts;               /* pkts_closed then */
+		int64_t cidx;              /* coarse window it starts */
+		uint32_t n;
+	} snap0, snapc[NRES - 1][2];
 };
 
 /* A detector.networks entry. */
@@ -120,6 +184,7 @@ struct fw_detect {
 	int nnets;
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
+	int64_t snap_cidx[NRES];   /* coarse windows whose source snapshots are taken */
 	struct fw_dns_state *dns;
 	struct det_season season_flow, season_dns;  /* hour-of-week profiles (packets, DNS records) */
 	char evbuf[FW_EVIDENCE_MAX];
@@ -201,6 +266,8 @@ void credit_drop(struct fw_detect *d, struct victim *v);
 
 void rec_info(const struct fw_flow *f, struct rec_info *ri);
 uint8_t classify(const uint64_t *cls, const uint64_t *amp_big, uint8_t *second, int *nsecond);
+/* The vector of v's alert: classify() on what rose over its class baselines. */
+uint8_t flow_vector(const struct victim *v);
 void flow_evidence(struct fw_detect *d, const struct victim *v, char *out, size_t outlen);
 
 /* ---- detect_flow.c ---- */
@@ -209,6 +276,7 @@ void flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n);
 
 /* ---- detect_score.c ---- */
 
+void flow_period_end(struct fw_detect *d, int64_t widx);
 void flow_close_window(struct fw_detect *d, int64_t widx);
 int flow_end_all(struct fw_detect *d);
 

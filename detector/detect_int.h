@@ -185,6 +185,13 @@ det_season_of(const struct det_core *c, const struct base *b)
 
 double det_threshold(const struct det_core *c, const struct base *b, double floor_v, double mult);
 void det_learn(const struct det_core *c, struct base *b, double x);
+/* Learn n windows at once (mean m, variance vb among them), as n det_learn calls would. */
+void det_learn_n(const struct det_core *c, struct base *b, double m, double vb, uint32_t n);
+/* The same on a float mean/variance learned `seen` windows so far. */
+void det_learn_f(const struct det_core *c, float *mean, float *var, uint32_t seen, double m, double vb, uint32_t n);
+/* The count (in samples) a Poisson count of mean lam stays under but for
+ * a zscore tail, and never under detector.min_samples. */
+double det_count_floor(const struct det_core *c, double lam);
 
 /* ---- detect_alert.c: lifecycle, ids, end reasons, warm-up, emitting ---- */
 

@@ -150,6 +150,9 @@ detail_attach(struct fw_detect *d, struct victim *v)
 	fw_topk_init(&x->dport, 8);
 	fw_topk_init(&x->dst, 8);
 	memset(x->ent, 0, sizeof(x->ent));
+	x->pkts_closed = 0;
+	memset(&x->snap0, 0, sizeof(x->snap0));
+	memset(x->snapc, 0, sizeof(x->snapc));
 }
 
 void
@@ -226,8 +229,6 @@ victim_get(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t k
 	v->used = 1;
 	v->detail = NONE32;
 	v->al.ended_widx = INT64_MIN / 2;
-	for (int f = 0; f < NFEAT; f++)
-		v->b_ent[f].flat = 1;  /* entropies are not rates: no seasonality */
 	fw_hashtab_insert(&d->vidx, ix_hash(h), (uint32_t)num);
 	d->vused++;
 	return v;

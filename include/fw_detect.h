@@ -61,6 +61,7 @@ struct fw_detect_stats {
 	uint64_t client_replies;   /* no networks: reply traffic to a client, fed to its prefix, not tracked as a host */
 	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
 	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
+	uint64_t single_source;    /* hot windows not raised: one source address carries them */
 	uint64_t windows_closed;   /* windows evaluated */
 	uint64_t alerts_started;
 	uint64_t alerts_ended;

@@ -74,6 +74,8 @@ static const struct { const char *family, *help; } helps[] = {
 	{ "floodwatch_sflow_interface_sent_bytes_total", "ifOutOctets an sFlow agent reported for an interface." },
 	{ "floodwatch_detector_memory_bytes", "Fixed memory held by the detector tables." },
 	{ "floodwatch_detector_victims", "Victims (hosts and prefixes) tracked now." },
+	{ "floodwatch_detector_suppressed_total", "Hot windows not raised: a prefix or host alert covers them." },
+	{ "floodwatch_detector_single_source_total", "Hot windows not raised: one source address carries them (a session, not a flood)." },
 	{ "floodwatch_kafka_queue_depth", "Messages in librdkafka's queue." },
 	{ "floodwatch_kafka_backlog", "Alert events in the SQLite outbox not yet acknowledged by Kafka." },
 	{ "floodwatch_build_info", "Version of the running floodwatch (value 1)." },

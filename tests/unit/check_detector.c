@@ -735,6 +735,7 @@ START_TEST(test_detector_long_flow_is_spread)
 	uint64_t rs = 5;
 
 	fw_config_defaults(&cfg);
+	cfg.single_source_share = 0;  /* one record is one source: the time model alone here */
 	memset(&res_a, 0, sizeof(res_a));
 	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
 	for (int s = 0; s < DUR_S; s++) {
