@@ -71,7 +71,9 @@ learn_batch(double alpha, double *mean, double *var, uint32_t seen, double m, do
 void
 det_learn_n(const struct det_core *c, struct base *b, double m, double vb, uint32_t n)
 {
-	learn_batch(c->cfg.ewma_alpha, &b->mean, &b->var, b->seen, m, vb, n);
+	double f = det_season_of(c, b);  /* seasonality, as in det_learn */
+
+	learn_batch(c->cfg.ewma_alpha, &b->mean, &b->var, b->seen, m / f, vb / (f * f), n);
 	b->seen += n;
 }
 

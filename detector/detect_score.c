@@ -542,8 +542,11 @@ learn_rates(struct fw_detect *d, struct victim *v, const struct view *vw, double
 	if (!classes)
 		return;
 	if (v->cls_seen < 1.0 / c->cfg.ewma_alpha) {
+		/* Class rates are rates: learned at the weekly mean, as b_pps. */
+		double f = det_season_of(c, &v->b_pps);
+
 		for (int k = 0; k < NCB; k++)
-			det_learn_f(c, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, vw->cls[k] / vw->secs, 0, 1);
+			det_learn_f(c, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, vw->cls[k] / vw->secs / f, 0, 1);
 		v->cls_seen++;
 		return;
 	}
@@ -563,13 +566,13 @@ learn_batch(struct fw_detect *d, struct victim *v)
 	struct lbatch *b = &v->lb;
 
 	if (!b->drop && b->nc > 0) {
-		double n = b->nc;
+		double n = b->nc, f = det_season_of(&d->core, &v->b_pps);  /* seasonality: as b_pps */
 
 		for (int k = 0; k < NCB; k++) {
 			double mk = b->sx[1 + k] / n;
 
-			det_learn_f(&d->core, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, mk,
-			    b->sxx[1 + k] / n - mk * mk, b->nc);
+			det_learn_f(&d->core, &v->cb[k].mean, &v->cb[k].var, v->cls_seen, mk / f,
+			    (b->sxx[1 + k] / n - mk * mk) / (f * f), b->nc);
 		}
 		v->cls_seen += b->nc;
 	}
