@@ -110,8 +110,9 @@ print_summary(const struct cli_inputs *in, const struct fw_decode_stats *ds,
 	printf("time model: lateness in force %.1f s, %llu records shifted, %llu paid as rate credits, "
 	    "%llu credit merges\n", (double)ps->det.lateness_ms / 1000, (unsigned long long)ps->det.shifted,
 	    (unsigned long long)ps->det.credits, (unsigned long long)ps->det.credit_merges);
-	printf("hot windows not raised: %llu covered by a prefix or host, %llu carried by one source\n",
-	    (unsigned long long)ps->det.suppressed, (unsigned long long)ps->det.single_source);
+	printf("hot windows not raised: %llu covered by a prefix or host, %llu carried by one source, "
+	    "%llu with too few new sources\n", (unsigned long long)ps->det.suppressed,
+	    (unsigned long long)ps->det.single_source, (unsigned long long)ps->det.few_sources);
 	printf("alerts: %llu started, %llu ended, %llu events written to %s%s\n",
 	    (unsigned long long)ps->det.alerts_started, (unsigned long long)ps->det.alerts_ended,
 	    (unsigned long long)ps->events_written, db,

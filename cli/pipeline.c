@@ -843,6 +843,10 @@ sum_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first
 	t->unwatched += s->unwatched;
 	t->details_full += s->details_full;
 	t->suppressed += s->suppressed;
+	t->single_source += s->single_source;
+	t->few_sources += s->few_sources;
+	t->client_replies += s->client_replies;
+	t->dns_few_clients += s->dns_few_clients;
 	t->alerts_started += s->alerts_started;
 	t->alerts_ended += s->alerts_ended;
 	t->zones += s->zones;

@@ -374,6 +374,7 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "detector", "evicted_lru", ps->det.evicted_lru);
 	cli_stats_add(cs, "detector", "suppressed", ps->det.suppressed);
 	cli_stats_add(cs, "detector", "single_source", ps->det.single_source);
+	cli_stats_add(cs, "detector", "few_sources", ps->det.few_sources);
 	cli_stats_add(cs, "detector", "alerts_started", ps->det.alerts_started);
 	cli_stats_add(cs, "detector", "alerts_ended", ps->det.alerts_ended);
 	cli_stats_add(cs, "detector", "memory_bytes", ps->det.memory_bytes);

@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	{ "detector", "seasonality", KT_BOOL, RELOAD, OFF(seasonality), "yes", 0, 0 },
 	{ "detector", "min_samples", KT_DBL, RELOAD, OFF(min_samples), "6", 0, 1e6 },
 	{ "detector", "single_source_share", KT_DBL, RELOAD, OFF(single_source_share), "0.8", 0, 1 },
+	{ "detector", "min_sources", KT_DBL, RELOAD, OFF(min_sources), "8", 0, 1000 },
 	{ "dns", "querylog", KT_STR, RESTART, OFF(dns_querylog), "", 0, 0 },
 	{ "dns", "querylog_timezone", KT_STR, RESTART, OFF(dns_querylog_timezone), "localtime", 0, 0 },
 	{ "dns", "dnstap_socket", KT_STR, RESTART, OFF(dns_dnstap_socket), "", 0, 0 },

@@ -26,6 +26,7 @@
  */
 #include "fw_detect.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,10 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	for (int r = 0; r < NRES; r++)
 		d->snap_cidx[r] = INT64_MIN;
 	set_attach_pkts(d);
+	/* Linear counting: n distinct hashes leave 64 e^(-n/64) of 64 bits
+	 * clear; a full map (saturated) reads as its last step, 64 ln 64. */
+	for (int z = 0; z <= 64; z++)
+		d->lc[z] = (float)(64.0 * log(64.0 / (z > 0 ? z : 1)));
 	{
 		char err[128];
 

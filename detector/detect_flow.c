@@ -19,6 +19,7 @@
 static void
 win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes)
 {
+	w->srcmap |= UINT64_C(1) << (ri->fh[F_SRC] >> 58);
 	w->pkts += pkts;
 	w->bytes += bytes;
 	w->cls[ri->cls] += (uint32_t)pkts;
@@ -64,6 +65,7 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	}
 	w = open_slot(d, v, we);
 	w->flows++;
+	w->srcmap |= UINT64_C(1) << (ri->fh[F_SRC] >> 58);
 	if (f->sampling > w->max_sampling)
 		w->max_sampling = f->sampling;
 	/* A record spread over windows or paid as a credit may fill none to

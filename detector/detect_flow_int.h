@@ -45,6 +45,7 @@ struct fwin {
 	uint32_t max_host;         /* aggregates: most packets of one host */
 	uint32_t flows;
 	uint32_t max_sampling;
+	uint64_t srcmap;           /* source addresses seen, one bit per hash (linear counting) */
 };
 
 enum vkind { VK_HOST = 1, VK_AGG };
@@ -106,6 +107,7 @@ struct victim {
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
 	uint8_t spread_hot;        /* aggregate: bit r, last closed window at resolution r hot and spread */
 	uint8_t watch;             /* last window hot, alerting or over half the threshold */
+	uint8_t src_seen[NRES];    /* b_src learned this many times (saturates: only the young phase counts) */
 	float static_pps;          /* static threshold from detector.networks, 0 = none */
 	uint32_t max_sampling;
 	uint32_t samp;             /* 1-in-N of the last window with records (0: none yet) */
@@ -114,7 +116,9 @@ struct victim {
 	uint32_t ent_seen;
 	struct cbase cb[NCB];      /* class rates (pps), learned cls_seen times */
 	uint32_t cls_seen;
-	struct acc acc[NRES - 1];  /* the open 10- and 60-window windows */
+	struct cbase b_src[NRES];  /* distinct sources per window at each resolution (src_seen) */
+	struct acc acc[NRES - 1];
+	uint64_t acc_src[NRES - 1];/* ... their source bitmaps, ORed */  /* the open 10- and 60-window windows */
 	struct lbatch lb;
 	struct alert al;
 	uint8_t trig_res;          /* the open alert's resolution (index) */
@@ -185,6 +189,7 @@ struct fw_detect {
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
 	int64_t snap_cidx[NRES];   /* coarse windows whose source snapshots are taken */
+	float lc[65];              /* distinct sources of a source bitmap by its zero bits (linear counting) */
 	struct fw_dns_state *dns;
 	struct det_season season_flow, season_dns;  /* hour-of-week profiles (packets, DNS records) */
 	char evbuf[FW_EVIDENCE_MAX];

@@ -48,12 +48,23 @@ static const int res_n[NRES] = { 1, 10, 60 };
  * a new class of a few packets on a busy server is a change, not a flood. */
 #define CLASS_MIN_SHARE 0.5
 
+/* A rise that starts an alert brings detector.min_sources new source
+ * addresses at least, and DIV_Z sd of their usual number: a flood comes
+ * from many sources (spoofed, reflectors, a botnet); a few sessions are
+ * not one. */
+#define DIV_Z 3
+/* ... unless it is sheer size, kept up over a coarse window: a few hosts
+ * sending this many times the threshold for 10 s or more are an attack;
+ * sessions of the background never get there. */
+#define HUGE_RISE 10
+
 /* What a window or coarse window holds, as scoring reads it. */
 struct view {
 	int r;                      /* resolution index */
 	double secs;                /* its length */
 	double pkts, bytes, flows, max_host;
 	double cls[NCB];
+	uint64_t srcmap;            /* its source bitmap */
 	double samp;                /* 1-in-N its counts are sampled at */
 	int64_t start_ms;
 };
@@ -68,6 +79,7 @@ struct verdict {
 	bool calm;                  /* under the end threshold (hysteresis) */
 	bool suppressed;            /* hot, but another victim carries the alert */
 	bool single;                /* hot, but one source carries it */
+	bool few;                   /* hot, but it brought no new sources */
 };
 
 /*
@@ -121,8 +133,9 @@ closes(int64_t widx, int r)
 }
 
 static void
-acc_add(struct acc *a, const struct fwin *w)
+acc_add(struct acc *a, uint64_t *src, const struct fwin *w)
 {
+	*src |= w->srcmap;
 	a->pkts += (float)w->pkts;
 	a->bytes += (float)w->bytes;
 	a->max_host += (float)w->max_host;
@@ -149,6 +162,7 @@ view_of(const struct fw_detect *d, const struct victim *v, int r, const struct f
 		vw->bytes = (double)w->bytes;
 		vw->flows = w->flows;
 		vw->max_host = w->max_host;
+		vw->srcmap = w->srcmap;
 		for (int c = 0; c < NCLS; c++)
 			vw->cls[c] = w->cls[c];
 		for (int c = 0; c < AMP_N; c++)
@@ -159,6 +173,7 @@ view_of(const struct fw_detect *d, const struct victim *v, int r, const struct f
 		vw->bytes = a->bytes;
 		vw->flows = 0;
 		vw->max_host = a->max_host;
+		vw->srcmap = v->acc_src[r - 1];
 		for (int c = 0; c < NCB; c++)
 			vw->cls[c] = a->cls[c];
 		s = a->sampling;
@@ -239,23 +254,23 @@ snap_take(const struct detail *x, struct srcsnap *s, int64_t cidx)
  * snapshots a and b: a key held at both with the same error grew by what
  * came; any other was taken in since a, and its count above its error
  * (the minimum it took over) all came since.  dp: the packets of the
- * window judged.  When what arrived does not match them (long flows: a
- * record's packets, all seen at its arrival, are paid into windows as rate
- * credits long after; `credited`: the victim holds some), or a is missing,
- * the share since attach.
+ * window judged.  When what arrived does not match them (records later
+ * than the snapshot b; long flows: a record's packets, all seen at its
+ * arrival, are paid into windows as rate credits long after; `credited`:
+ * the victim holds some), or a is missing: -1.
  */
 static double
-share_between(const struct detail *x, const struct srcsnap *a, const struct srcsnap *b, double dp, bool credited,
+share_between(const struct srcsnap *a, const struct srcsnap *b, double dp, bool credited,
     double *two)
 {
 	double dt;
 	uint64_t best = 0, next = 0;
 
 	if (a == NULL || b->total < a->total)
-		return attach_share(&x->src, two);
+		return -1;
 	dt = (double)(b->total - a->total);
 	if (dt <= 0 || dt < 0.5 * dp || (credited && dt > 2 * dp))
-		return attach_share(&x->src, two);
+		return -1;
 	for (uint32_t i = 0; i < b->n; i++) {
 		uint64_t add = b->cnt[i] - b->err[i];
 
@@ -277,7 +292,8 @@ share_between(const struct detail *x, const struct srcsnap *a, const struct srcs
 
 /* The source shares of window vw (of its heaviest source; of its two
  * heaviest in *two): since the hot run began, or over its coarse window's
- * arrivals. */
+ * arrivals, up to now when some of its records came after the next
+ * snapshot (a late exporter), else since the block was attached. */
 static double
 window_share(const struct fw_detect *d, const struct victim *v, const struct view *vw, double *two)
 {
@@ -286,13 +302,21 @@ window_share(const struct fw_detect *d, const struct victim *v, const struct vie
 	struct srcsnap now;
 	int64_t c;
 
+	double s;
+
 	snap_take(x, &now, 0);
-	if (vw->r == 0)
-		return share_between(x, &x->snap0, &now, x->pkts_closed - x->snap0.pkts, v->ncr > 0, two);
-	c = det_floor_div(vw->start_ms / d->core.cfg.window_ms, res_n[vw->r]);
-	a = &x->snapc[vw->r - 1][c & 1];
-	b = &x->snapc[vw->r - 1][(c + 1) & 1];
-	return share_between(x, a->cidx == c ? a : NULL, b->cidx == c + 1 ? b : &now, vw->pkts, v->ncr > 0, two);
+	if (vw->r == 0) {
+		s = share_between(&x->snap0, &now, x->pkts_closed - x->snap0.pkts, v->ncr > 0, two);
+	} else {
+		c = det_floor_div(vw->start_ms / d->core.cfg.window_ms, res_n[vw->r]);
+		a = &x->snapc[vw->r - 1][c & 1];
+		b = &x->snapc[vw->r - 1][(c + 1) & 1];
+		a = a->cidx == c ? a : NULL;
+		s = share_between(a, b->cidx == c + 1 ? b : &now, vw->pkts, v->ncr > 0, two);
+		if (s < 0 && b->cidx == c + 1)
+			s = share_between(a, &now, vw->pkts, v->ncr > 0, two);
+	}
+	return s >= 0 ? s : attach_share(&x->src, two);
 }
 
 /*
@@ -314,6 +338,35 @@ one_source(const struct fw_detect *d, const struct victim *v, const struct view 
 	thr = (vd->cls < 0 ? vd->thr_p : vd->cls_thr) * vw->secs;
 	top = window_share(d, v, vw, &two) * vw->pkts;
 	return x - two * vw->pkts <= thr || top >= S * (x > mu ? x - mu : x);
+}
+
+/* Distinct sources of window vw (linear counting on its bitmap). */
+static double
+sources_of(const struct fw_detect *d, const struct view *vw)
+{
+	return d->lc[64 - __builtin_popcountll(vw->srcmap)];
+}
+
+/*
+ * The window's rise brought too few new source addresses to be a flood:
+ * fewer than detector.min_sources (or DIV_Z sd) over the number the victim usually
+ * sees at this resolution.  A one-sample rise at heavy sampling or a few
+ * big sessions (QUIC downloads, a backup) add a source or two; a spoofed
+ * flood, reflectors or a botnet add many.  Where the usual number fills
+ * the bitmap a rise cannot show: not judged.
+ */
+static bool
+few_sources(const struct fw_detect *d, const struct victim *v, const struct view *vw, const struct verdict *vd)
+{
+	const struct cbase *b = &v->b_src[vw->r];
+	double sd = sqrt((double)b->var) * DIV_Z;
+	double m = d->core.cfg.min_sources, need = (double)b->mean + (sd > m ? sd : m);
+
+	if (m <= 0 || need >= d->lc[1])
+		return false;
+	if (vw->r > 0 && (vd->cls < 0 ? vd->pps > HUGE_RISE * vd->thr_p : vd->cls_pps > HUGE_RISE * vd->cls_thr))
+		return false;
+	return sources_of(d, vw) < need;
 }
 
 /*
@@ -498,6 +551,10 @@ judge(struct fw_detect *d, struct victim *v, const struct view *vw, struct verdi
 		vd->hot = false;
 		vd->single = true;
 		d->core.st.single_source++;
+	} else if (few_sources(d, v, vw, vd)) {
+		vd->hot = false;
+		vd->few = true;
+		d->core.st.few_sources++;
 	}
 }
 
@@ -605,6 +662,17 @@ quiet(struct fw_detect *d, const struct victim *v, const struct view *vw, int64_
 	return true;
 }
 
+/* The distinct sources of a calm window at its resolution. */
+static void
+learn_sources(const struct fw_detect *d, struct victim *v, const struct view *vw)
+{
+	struct cbase *b = &v->b_src[vw->r];
+
+	det_learn_f(&d->core, &b->mean, &b->var, v->src_seen[vw->r], sources_of(d, vw), 0, 1);
+	if (v->src_seen[vw->r] < UINT8_MAX)
+		v->src_seen[vw->r]++;
+}
+
 /* Learn a calm window (never one inside a hot run or an alert). */
 static void
 learn(struct fw_detect *d, struct victim *v, const struct view *vw, const struct verdict *vd,
@@ -612,10 +680,11 @@ learn(struct fw_detect *d, struct victim *v, const struct view *vw, const struct
 {
 	struct det_core *c = &d->core;
 
-	if (was_active || v->al.hot_run != 0 || vd->hot || vd->single)
+	if (was_active || v->al.hot_run != 0 || vd->hot || vd->single || vd->few)
 		return;
 	if (!vd->suppressed) {
 		learn_rates(d, v, vw, 1, true);
+		learn_sources(d, v, vw);
 		det_learn(c, &v->b_bps, vd->bps);
 		det_learn(c, &v->b_fps, vd->fps);
 		if (vw->pkts > 0 && had_detail) {
@@ -684,7 +753,7 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 		v->samp = cw->max_sampling;
 	shut[0] = true;
 	for (r = 1; r < NRES; r++) {
-		acc_add(&v->acc[r - 1], cw);
+		acc_add(&v->acc[r - 1], &v->acc_src[r - 1], cw);
 		if ((shut[r] = closes(widx, r)))
 			view_of(d, v, r, NULL, &v->acc[r - 1], wend, &vw[r]);
 	}
@@ -752,9 +821,12 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 			al->peak_bps = vd[r].bps;
 	}
 	learn(d, v, &vw[0], &vd[0], was_active, had_detail, widx);
-	for (r = 1; r < NRES; r++)
-		if (shut[r] && (vd[r].hot || vd[r].single || (vd[r].suppressed && v->kind == VK_HOST)))
+	for (r = 1; r < NRES; r++) {
+		if (shut[r] && (vd[r].hot || vd[r].single || vd[r].few || (vd[r].suppressed && v->kind == VK_HOST)))
 			v->lb.drop = 1;
+		else if (shut[r] && !vd[r].suppressed && !was_active && al->hot_run == 0)
+			learn_sources(d, v, &vw[r]);
+	}
 	if (shut[NRES - 1])
 		learn_batch(d, v);
 	if (act != LC_NONE)
@@ -779,9 +851,12 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 			snap_take(x, &x->snap0, 0);
 	}
 	v->watch = vd[0].hot || al->active || al->hot_run > 0 || vd[0].pps > 0.5 * vd[0].thr_p;
-	for (r = 1; r < NRES; r++)
-		if (shut[r])
+	for (r = 1; r < NRES; r++) {
+		if (shut[r]) {
 			memset(&v->acc[r - 1], 0, sizeof(v->acc[r - 1]));
+			v->acc_src[r - 1] = 0;
+		}
+	}
 	if (w->tag == widx + 1)
 		memset(w, 0, sizeof(*w));
 }

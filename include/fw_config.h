@@ -79,6 +79,7 @@ struct fw_config {
 	double min_fps;                /* floor for a flows/s alert (0 = flows/s never alerts) */
 	double min_samples;            /* samples (packets / sampling) a hot window rests on at least */
 	double single_source_share;    /* a hot window this share of which is one source starts nothing (0 = off) */
+	double min_sources;            /* new source addresses a rise that starts an alert brings at least (0 = off) */
 	/* [dns] */
 	char dns_querylog[FW_CFG_STR_MAX];          /* BIND query log to follow; empty = off */
 	char dns_querylog_timezone[64];             /* zone BIND writes its local time in */

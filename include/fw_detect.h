@@ -62,6 +62,7 @@ struct fw_detect_stats {
 	uint64_t details_full;     /* hot victims/zones left without a heavy-hitter block */
 	uint64_t suppressed;       /* hot windows not raised: covered by a prefix/zone or one host */
 	uint64_t single_source;    /* hot windows not raised: one source address carries them */
+	uint64_t few_sources;      /* hot windows not raised: their rise brought too few new sources */
 	uint64_t windows_closed;   /* windows evaluated */
 	uint64_t alerts_started;
 	uint64_t alerts_ended;

@@ -76,6 +76,7 @@ static const struct { const char *family, *help; } helps[] = {
 	{ "floodwatch_detector_victims", "Victims (hosts and prefixes) tracked now." },
 	{ "floodwatch_detector_suppressed_total", "Hot windows not raised: a prefix or host alert covers them." },
 	{ "floodwatch_detector_single_source_total", "Hot windows not raised: one source address carries them (a session, not a flood)." },
+	{ "floodwatch_detector_few_sources_total", "Hot windows not raised: their rise brought too few new source addresses (a few sessions, not a flood)." },
 	{ "floodwatch_kafka_queue_depth", "Messages in librdkafka's queue." },
 	{ "floodwatch_kafka_backlog", "Alert events in the SQLite outbox not yet acknowledged by Kafka." },
 	{ "floodwatch_build_info", "Version of the running floodwatch (value 1)." },

@@ -25,6 +25,7 @@ Suite *detect_season_suite(void);
 #define WIN_MS 10000
 #define DAYS 8
 #define MAX_EV 1024
+#define FLOOD_SRC 16           /* a flood comes from many sources (detect_score.c: few_sources) */
 
 struct sink {
 	size_t n;
@@ -71,7 +72,7 @@ run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
 	char err[128];
-	struct fw_flow f[8];
+	struct fw_flow f[6 + FLOOD_SRC];
 
 	fw_config_defaults(&cfg);
 	ck_assert_int_eq(fw_config_set(&cfg, "detector.window_ms=10000", err, sizeof(err)), FW_OK);
@@ -108,6 +109,19 @@ run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
 			r->pkts = (uint64_t)(pps * WIN_MS / 1000);
 			r->bytes = r->pkts * 500;
 			r->sampling = 1;
+			/* The flood: FLOOD_SRC sources a window, each its share. */
+			for (int j = 1; k == 6 && j < FLOOD_SRC; j++) {
+				struct fw_flow *q = &f[n++];
+
+				*q = *r;
+				q->pkts = r->pkts / FLOOD_SRC;
+				q->bytes = q->pkts * 500;
+				v4(&q->src, 203, 0, (uint8_t)(113 + j % 4), (uint8_t)(h >> 20) ^ (uint8_t)(j * 16));
+			}
+			if (k == 6) {
+				r->pkts -= (uint64_t)(FLOOD_SRC - 1) * (r->pkts / FLOOD_SRC);
+				r->bytes = r->pkts * 500;
+			}
 		}
 		fw_detect_flows(d, f, n);
 	}

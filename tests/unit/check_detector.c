@@ -736,6 +736,7 @@ START_TEST(test_detector_long_flow_is_spread)
 
 	fw_config_defaults(&cfg);
 	cfg.single_source_share = 0;  /* one record is one source: the time model alone here */
+	cfg.min_sources = 0;
 	memset(&res_a, 0, sizeof(res_a));
 	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
 	for (int s = 0; s < DUR_S; s++) {
@@ -1112,7 +1113,9 @@ START_TEST(test_detector_memory_reported)
 	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
 	fw_detect_get_stats(d, &st);
 	ck_assert_uint_gt(st.memory_bytes, (size_t)cfg.max_victims * 1000);
-	ck_assert_uint_lt(st.memory_bytes, (size_t)256 << 20);
+	/* Defaults: 245 MiB before the per-window source bitmaps (issue 12),
+	 * 258 MiB with them; the bound is 10 % over the former. */
+	ck_assert_uint_lt(st.memory_bytes, (size_t)270 << 20);
 	fw_detect_free(d);
 }
 END_TEST
