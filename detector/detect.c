@@ -113,6 +113,7 @@ fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *er
 		return rc;
 	}
 	d->core.cfg = next;
+	det_batch_weights(&d->core);
 	memcpy(d->nets, nets, sizeof(nets));
 	d->nnets = nnets;
 	set_attach_pkts(d);
@@ -166,6 +167,7 @@ fw_detect_new(const struct fw_config *cfg, fw_alert_fn *emit, void *ctx, struct 
 	d->core.cfg = *cfg;
 	config_fill(&d->core.cfg);
 	cfg = &d->core.cfg;
+	det_batch_weights(&d->core);
 	d->core.emit = emit;
 	d->core.ctx = ctx;
 	d->core.end_reason = FW_END_QUIET;

@@ -55,14 +55,23 @@ det_learn(const struct det_core *c, struct base *b, double x)
  * young), and its spread adds to the variance as a pooled variance does.
  * With n = 1 and vb = 0 this is det_learn.
  */
-static void
-learn_batch(double alpha, double *mean, double *var, uint32_t seen, double m, double vb, uint32_t n)
+void
+det_batch_weights(struct det_core *c)
 {
-	double a, dx;
+	for (int n = 0; n < BATCH_W_N; n++)
+		c->batch_w[n] = 1 - pow(1 - c->cfg.ewma_alpha, n);
+}
+
+static void
+learn_batch(const struct det_core *c, double *mean, double *var, uint32_t seen, double m, double vb, uint32_t n)
+{
+	double alpha = c->cfg.ewma_alpha, a, dx;
 
 	if (n == 0)
 		return;
-	a = seen < 1.0 / alpha ? (double)n / (double)(seen + n) : 1 - pow(1 - alpha, n);
+	/* (pow once per batch size: this runs per victim and window) */
+	a = seen < 1.0 / alpha ? (double)n / (double)(seen + n) :
+	    n < BATCH_W_N ? c->batch_w[n] : 1 - pow(1 - alpha, n);
 	dx = m - *mean;
 	*mean += a * dx;
 	*var = (1 - a) * (*var + a * dx * dx) + a * (vb > 0 ? vb : 0);
@@ -73,7 +82,7 @@ det_learn_n(const struct det_core *c, struct base *b, double m, double vb, uint3
 {
 	double f = det_season_of(c, b);  /* seasonality, as in det_learn */
 
-	learn_batch(c->cfg.ewma_alpha, &b->mean, &b->var, b->seen, m / f, vb / (f * f), n);
+	learn_batch(c, &b->mean, &b->var, b->seen, m / f, vb / (f * f), n);
 	b->seen += n;
 }
 
@@ -82,7 +91,7 @@ det_learn_f(const struct det_core *c, float *mean, float *var, uint32_t seen, do
 {
 	double mu = *mean, v = *var;
 
-	learn_batch(c->cfg.ewma_alpha, &mu, &v, seen, m, vb, n);
+	learn_batch(c, &mu, &v, seen, m, vb, n);
 	*mean = (float)mu;
 	*var = (float)v;
 }

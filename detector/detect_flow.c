@@ -111,6 +111,18 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	return w;
 }
 
+/* victim_get, awake: an asleep victim's closed windows scored first (a
+ * fresh victim if the idle sweep would have removed it by now). */
+static struct victim *
+victim_get_awake(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uint8_t kind, uint64_t h)
+{
+	struct victim *v = victim_get(d, a, plen, kind, h);
+
+	if (v != NULL && v->asleep && !victim_wake(d, v, d->core.clk.next_close))
+		v = victim_get(d, a, plen, kind, h);
+	return v;
+}
+
 /* Take one record; host_hash is victim_hash(&f->dst, 128), computed ahead. */
 static void
 take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
@@ -139,12 +151,12 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		 * a host only while that host is a victim already (alerting or
 		 * in a hot run), never a new or calm one. */
 		v = victim_find(d, &f->dst, 128, host_hash);
-		if (v != NULL && !alert_busy(&v->al))
+		if (v != NULL && !alert_busy(&v->al))  /* (never asleep) */
 			v = NULL;
 		if (v == NULL)
 			d->core.st.client_replies++;
 		hw = v != NULL ? victim_take(d, v, f, &ri, &sp, we) : NULL;
-	} else if ((v = victim_get(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
+	} else if ((v = victim_get_awake(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
 		d->core.st.victims_full++;
 		hw = NULL;
 	} else {
@@ -154,7 +166,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	}
 	if (agg_plen == 0)
 		return;
-	if ((a = victim_get(d, &agg, (uint8_t)agg_plen, VK_AGG, victim_hash(&agg, (uint8_t)agg_plen))) == NULL) {
+	if ((a = victim_get_awake(d, &agg, (uint8_t)agg_plen, VK_AGG, victim_hash(&agg, (uint8_t)agg_plen))) == NULL) {
 		d->core.st.victims_full++;
 		return;
 	}

@@ -111,6 +111,7 @@ struct victim {
 	float static_pps;          /* static threshold from detector.networks, 0 = none */
 	uint32_t max_sampling;
 	uint32_t samp;             /* 1-in-N of the last window with records (0: none yet) */
+	uint8_t asleep;            /* idle and calm: scored later, from sleep_widx (detect_score.c) */
 	struct base b_pps, b_bps, b_fps;
 	struct cbase b_ent[NFEAT]; /* learned ent_seen times */
 	uint32_t ent_seen;
@@ -121,6 +122,7 @@ struct victim {
 	uint64_t acc_src[NRES - 1];/* ... their source bitmaps, ORed */  /* the open 10- and 60-window windows */
 	struct lbatch lb;
 	struct alert al;
+	int64_t sleep_widx;        /* asleep: the first window not scored yet */
 	uint8_t trig_res;          /* the open alert's resolution (index) */
 	uint8_t trig_cls;          /* ... and class (index in NCB), NCB: the total */
 	uint8_t trig_calm;         /* coarse alert: its last window was calm */
@@ -282,6 +284,9 @@ void flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n);
 /* ---- detect_score.c ---- */
 
 void flow_period_end(struct fw_detect *d, int64_t widx);
+/* Wake an asleep victim: score its windows below upto (all empty), as
+ * the close would have; false when the idle sweep removed it meanwhile. */
+bool victim_wake(struct fw_detect *d, struct victim *v, int64_t upto);
 void flow_close_window(struct fw_detect *d, int64_t widx);
 int flow_end_all(struct fw_detect *d);
 

@@ -24,6 +24,7 @@
 #define MAX_DNS_LIST 64        /* dns.zones / dns.exclude entries */
 #define TOP_SHOWN 5            /* heavy hitters shown in evidence */
 #define LAG_NB 64              /* lateness histogram buckets (windows) */
+#define BATCH_W_N 61           /* batch weights kept: up to a minute of windows */
 
 /* EWMA mean and variance of one metric. */
 struct base {
@@ -120,6 +121,7 @@ struct det_core {
 	uint8_t end_reason;        /* reason of the ends emitted now (enum fw_end_reason) */
 	int64_t end_at_ms;         /* decision time of forced ends (end_all); 0: window time */
 	double season_f;           /* hour-of-week factor of the side being scored; 0 or 1: none */
+	double batch_w[BATCH_W_N]; /* weight of a batch of n windows: 1 - (1 - ewma_alpha)^n (det_batch_weights) */
 };
 
 /* ---- detect_time.c: event time, windows, lateness ---- */
@@ -184,6 +186,8 @@ det_season_of(const struct det_core *c, const struct base *b)
 /* ---- detect_baseline.c: EWMA baselines and thresholds ---- */
 
 double det_threshold(const struct det_core *c, const struct base *b, double floor_v, double mult);
+/* Fill c->batch_w from c->cfg.ewma_alpha (at start and on reload). */
+void det_batch_weights(struct det_core *c);
 void det_learn(const struct det_core *c, struct base *b, double x);
 /* Learn n windows at once (mean m, variance vb among them), as n det_learn calls would. */
 void det_learn_n(const struct det_core *c, struct base *b, double m, double vb, uint32_t n);

@@ -100,6 +100,8 @@ pay_credits(struct fw_detect *d, int64_t widx)
 		hw = credit_apply(d, v, widx);
 		if (v->kind != VK_HOST || (a = agg_of(d, v)) == NULL)
 			continue;
+		if (a->asleep && !victim_wake(d, a, widx))
+			continue;
 		aw = open_slot(d, a, widx);
 		if (hw->pkts > aw->max_host)
 			aw->max_host = hw->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)hw->pkts;
@@ -731,6 +733,31 @@ take_current(struct victim *v, const struct view *vw, const struct verdict *vd)
 	v->trig_samples = (float)((v->trig_cls >= NCB ? vw->pkts : vw->cls[v->trig_cls]) / vw->samp);
 }
 
+/*
+ * An empty window of a victim with no alert, hot run or detail block, and
+ * no coarse window closing: never hot, so only what score_victim's full
+ * path changes then, without its thresholds (most windows of most
+ * victims are such).
+ */
+static void
+score_empty(struct fw_detect *d, struct victim *v)
+{
+	struct view vw;
+
+	memset(&vw, 0, sizeof(vw));
+	vw.secs = (double)d->core.cfg.window_ms / 1000.0;
+	memset(v->ent_now, 0, sizeof(v->ent_now));
+	v->max_host_share = 0;
+	v->idle_run++;
+	v->al.cur_pps = v->al.cur_bps = v->cur_fps = 0;
+	learn_rates(d, v, &vw, 1, true);
+	det_learn(&d->core, &v->b_bps, 0);
+	det_learn(&d->core, &v->b_fps, 0);
+	learn_sources(d, v, &vw);
+	v->spread_hot &= (uint8_t)~1u;
+	v->watch = 0;
+}
+
 static void
 score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 {
@@ -745,6 +772,10 @@ score_victim(struct fw_detect *d, struct victim *v, int64_t widx)
 	int r, cr = -1;
 	enum lc_action act;
 
+	if (cw == &empty && !alert_busy(al) && v->detail == NONE32 && !closes(widx, 1)) {
+		score_empty(d, v);
+		return;
+	}
 	had_detail = close_entropies(d, v);
 	if (v->detail != NONE32)
 		d->det[v->detail].pkts_closed += (double)cw->pkts;
@@ -886,11 +917,69 @@ flow_period_end(struct fw_detect *d, int64_t widx)
 	}
 }
 
+/* Idle for the sweep: removed (fw_detect_stats.evicted). */
+static bool
+sweep_idle(struct fw_detect *d, struct victim *v)
+{
+	int nslots = d->core.clk.nslots;
+	size_t n = (size_t)(v - d->v);
+	bool busy = v->ncr > 0;  /* credits still to pay */
+
+	if (v->al.active || v->al.hot_run != 0 || v->idle_run < (uint32_t)d->core.cfg.idle_windows)
+		return false;
+	for (int s = 0; s < nslots; s++)
+		busy |= d->w[n * (size_t)nslots + (size_t)s].tag != 0;
+	if (busy)
+		return false;
+	victim_remove(d, v);
+	d->core.st.evicted++;
+	return true;
+}
+
+/*
+ * Sleep: a victim whose last window was empty, with no record in an open
+ * slot and nothing else to close (alert, hot run, credits, detail block,
+ * spread bits), would only learn empty windows until its open coarse
+ * windows close: the same zeros each time (seasonality divides them and
+ * leaves them zero), never hot.  Most victims are such (hosts hit once,
+ * sparse ones) and scoring each every window made the work O(victims) per
+ * window.  An asleep victim is skipped until a coarse window that holds
+ * its packets closes (1: the next 10-window close; 2: the next 60-window
+ * close, which also sweeps), a record comes for it (detect_flow.c) or a
+ * credited host's share is paid into it (pay_credits); then its
+ * windows are scored as they would have been, the idle sweep included.
+ */
+static uint8_t
+may_sleep(struct fw_detect *d, const struct victim *v)
+{
+	int nslots = d->core.clk.nslots;
+	size_t n = (size_t)(v - d->v);
+
+	if (v->idle_run == 0 || alert_busy(&v->al) || v->ncr > 0 || v->detail != NONE32 || v->spread_hot != 0)
+		return 0;
+	for (int s = 0; s < nslots; s++)
+		if (d->w[n * (size_t)nslots + (size_t)s].tag != 0)
+			return 0;
+	return v->acc[0].pkts > 0 || v->acc_src[0] != 0 ? 1 : 2;
+}
+
+bool
+victim_wake(struct fw_detect *d, struct victim *v, int64_t upto)
+{
+	v->asleep = 0;
+	for (int64_t k = v->sleep_widx; k < upto; k++) {
+		score_victim(d, v, k);
+		if (sweep_idle(d, v))
+			return false;
+	}
+	return true;
+}
+
 /* Window widx closes for the flow side: credits, scores, the idle sweep. */
 void
 flow_close_window(struct fw_detect *d, int64_t widx)
 {
-	int nslots = d->core.clk.nslots;
+	bool wake[3] = { true, closes(widx, 1), closes(widx, 2) };
 
 	pay_credits(d, widx);
 	/* Aggregates first: a host consults its prefix's verdict. */
@@ -898,19 +987,18 @@ flow_close_window(struct fw_detect *d, int64_t widx)
 		for (size_t n = 0; n < d->vhw; n++) {
 			struct victim *v = &d->v[n];
 
-			if (!v->used || v->kind != pass)
+			if (!v->used || v->kind != pass || !wake[v->asleep])
 				continue;
-			score_victim(d, v, widx);
-			if (!v->al.active && v->al.hot_run == 0 && v->idle_run >= (uint32_t)d->core.cfg.idle_windows) {
-				bool busy = v->ncr > 0;  /* credits still to pay */
-
-				for (int s = 0; s < nslots; s++)
-					busy |= d->w[n * (size_t)nslots + (size_t)s].tag != 0;
-				if (!busy) {
-					victim_remove(d, v);
-					d->core.st.evicted++;
-				}
+			if (v->asleep) {
+				if (!victim_wake(d, v, widx + 1))
+					continue;
+			} else {
+				score_victim(d, v, widx);
+				if (sweep_idle(d, v))
+					continue;
 			}
+			if ((v->asleep = may_sleep(d, v)) != 0)
+				v->sleep_widx = widx + 1;
 		}
 	}
 }
