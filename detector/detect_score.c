@@ -361,8 +361,11 @@ static bool
 few_sources(const struct fw_detect *d, const struct victim *v, const struct view *vw, const struct verdict *vd)
 {
 	const struct cbase *b = &v->b_src[vw->r];
-	double sd = sqrt((double)b->var) * DIV_Z;
-	double m = d->core.cfg.min_sources, need = (double)b->mean + (sd > m ? sd : m);
+	/* In warm-up no baseline is trusted (a flood on from the first
+	 * window may have taught its sources): min_sources alone. */
+	bool warm = det_warming(&d->core);
+	double sd = warm ? 0 : sqrt((double)b->var) * DIV_Z;
+	double m = d->core.cfg.min_sources, need = (warm ? 0 : (double)b->mean) + (sd > m ? sd : m);
 
 	if (m <= 0 || need >= d->lc[1])
 		return false;
