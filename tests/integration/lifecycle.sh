@@ -24,7 +24,7 @@ trap 'stop_all; cleanup' EXIT
 start() {  # $1 = log
 	"$FW" run --set sqlite.path="$TMP/a.db" --set kafka.brokers="$BOOT" --set listen.netflow=127.0.0.1:0 \
 		--set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 --set sqlite.retention_days=0 \
-		--set flow.template_state= > "$1" 2>&1 &
+		--set flow.template_state= --set detector.max_lateness_ms=3000 > "$1" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "$1" "ready;"
 	PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$1")
@@ -37,10 +37,10 @@ flood() {
 }
 stop_flood() { kill "$FLOOD_PID" 2>/dev/null || true; wait "$FLOOD_PID" 2>/dev/null || true; FLOOD_PID=""; }
 q() { sqlite3 "$TMP/a.db" "$1"; }
-wait_active() {  # until the victim has an active alert (max 30 s)
+wait_active() {  # until the victim has an active alert (max 60 s: a loaded CI machine)
 	i=0
 	until [ "$(q "SELECT count(*) FROM active_alerts WHERE victim = '$VICTIM'" 2>/dev/null || echo 0)" -ge 1 ]; do
-		i=$((i + 1)); [ $i -lt 300 ] || { cat "$2"; fail "no alert for $VICTIM ($1)"; }; sleep 0.1
+		i=$((i + 1)); [ $i -lt 600 ] || { cat "$2"; fail "no alert for $VICTIM ($1)"; }; sleep 0.1
 	done
 }
 wait_outbox_empty() {
