@@ -331,7 +331,7 @@ window_share(const struct fw_detect *d, const struct victim *v, const struct vie
 static bool
 one_source(const struct fw_detect *d, const struct victim *v, const struct view *vw, const struct verdict *vd)
 {
-	double S = d->core.cfg.single_source_share, x, mu, thr, top, two;
+	double S = d->core.cfg.single_source_share, x, mu, thr, top, two = 0;
 
 	if (S <= 0 || v->detail == NONE32 || vw->pkts <= 0)
 		return false;
