@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 1) {
 		assert(q.source == FW_DNS_DNSTAP);
 		assert(q.qname_len >= 1 && strlen(q.qname) == q.qname_len);
-		assert((q.flags & ~(FW_DNSQ_F_RESPONSE | FW_DNSQ_F_TCP)) == 0);
+		assert((q.flags & ~(FW_DNSQ_F_RESPONSE | FW_DNSQ_F_TCP | FW_DNSQ_F_RELAYED)) == 0);
 		assert((q.flags & FW_DNSQ_F_RESPONSE) ? q.rcode != FW_RCODE_NONE
 		    : q.rcode == FW_RCODE_NONE);
 	}
