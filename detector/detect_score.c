@@ -268,6 +268,7 @@ share_between(const struct srcsnap *a, const struct srcsnap *b, double dp, bool 
 	double dt;
 	uint64_t best = 0, next = 0;
 
+	*two = 0;
 	if (a == NULL || b->total < a->total)
 		return -1;
 	dt = (double)(b->total - a->total);

@@ -227,6 +227,54 @@ START_TEST(test_score_single_session_no_alert)
 }
 END_TEST
 
+/* A server with ~40 pps of TCP from many clients; from 300 s to 320 s,
+ * nsrc sources send it 240 pps of UDP 443 together (records of a second
+ * each, the packets shared evenly). */
+static void
+quic_burst(int nsrc, struct fw_detect_stats *st)
+{
+	struct fw_detect *d;
+
+	rs = 0x51c0ffee;
+	d = make();
+	for (int s = 0; s < 400; s++) {
+		others(s);
+		traffic(s, VICTIM, 6, 0x18, 443, poisson(40), 700);
+		for (int k = 0; s >= 300 && s < 320 && k < nsrc; k++) {
+			struct fw_flow *f = rec(s, VICTIM, 17, 0, 443, (uint64_t)(240 / nsrc), 1200, 1);
+
+			f->start_ms = T0 + s * 1000LL;
+			f->end_ms = f->start_ms + 990;
+			v4u(&f->src, 0x0c220000u + (uint32_t)k * 0x1013u);
+			f->sport = (uint16_t)(40000 + k);
+		}
+		feed(d);
+	}
+	fw_detect_finish(d);
+	fw_detect_get_stats(d, st);
+	fw_detect_free(d);
+}
+
+START_TEST(test_score_few_sources_no_alert)
+{
+	/* Six QUIC downloads at once (6x the server's rate, no two carrying
+	 * its rise) bring no new sources to speak of: no alert, few_sources. */
+	struct fw_detect_stats st;
+
+	quic_burst(6, &st);
+	ck_assert_msg(starts() == 0, "%d starts, first %s %s", starts(), sk.n ? sk.ev[0].victim : "",
+	    sk.n ? fw_vector_name(sk.ev[0].vector) : "");
+	ck_assert_msg(st.few_sources >= 3, "few %llu single %llu supp %llu", (unsigned long long)st.few_sources, (unsigned long long)st.single_source, (unsigned long long)st.suppressed);
+	/* The same rise from 40 sources (a small botnet) is a flood. */
+	quic_burst(40, &st);
+	ck_assert_int_eq(starts(), 1);
+	ck_assert_str_eq(sk.ev[0].victim, "198.51.100.80");
+	ck_assert_str_eq(fw_vector_name(sk.ev[0].vector), "udp_flood");
+	ck_assert_int_ge(sk.ev[0].started_ms, T0 + 300000);
+	ck_assert_int_le(sk.ev[0].updated_ms, T0 + 303000);
+}
+END_TEST
+
 START_TEST(test_score_udp_class_on_busy_tcp_server)
 {
 	/* 2.1 kpps of HTTPS (clients' ACKs, a few SYNs), then from 60 s to
@@ -428,6 +476,7 @@ detect_score_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, test_score_single_session_no_alert);
 	tcase_add_test(t, test_score_udp_class_on_busy_tcp_server);
+	tcase_add_test(t, test_score_few_sources_no_alert);
 	tcase_add_test(t, test_score_sampled_flood_coarse_resolution);
 	tcase_add_test(t, test_score_single_samples_quiet_victim);
 	tcase_add_test(t, test_score_noisy_background_no_alert);
