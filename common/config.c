@@ -137,6 +137,17 @@ static const struct key keys[] = {
 	{ "kafka", "brokers", KT_STR, RESTART, OFF(kafka_brokers), "", 0, 0 },
 	{ "kafka", "topic", KT_STR, RESTART, OFF(kafka_topic), "floodwatch.alerts", 0, 0 },
 	{ "kafka", "flush_timeout_ms", KT_INT, RESTART, OFF(kafka_flush_timeout_ms), "10000", 0, 3600000 },
+	{ "cluster", "role", KT_STR, RESTART, OFF(cluster_role), "standalone", 0, 0 },
+	{ "cluster", "records_topic", KT_STR, RESTART, OFF(cluster_records_topic), "floodwatch.records", 0, 0 },
+	{ "cluster", "state_topic", KT_STR, RESTART, OFF(cluster_state_topic), "floodwatch.state", 0, 0 },
+	{ "cluster", "group_id", KT_STR, RESTART, OFF(cluster_group_id), "floodwatch-detectors", 0, 0 },
+	{ "cluster", "member_name", KT_STR, RESTART, OFF(cluster_member_name), "", 0, 0 },
+	{ "cluster", "batch_records", KT_INT, RESTART, OFF(cluster_batch_records), "1024", 1, 65536 },
+	{ "cluster", "linger_ms", KT_INT, RESTART, OFF(cluster_linger_ms), "20", 0, 10000 },
+	{ "cluster", "watermark_ms", KT_INT, RESTART, OFF(cluster_watermark_ms), "200", 10, 60000 },
+	{ "cluster", "checkpoint_ms", KT_INT, RESTART, OFF(cluster_checkpoint_ms), "10000", 100, 3600000 },
+	{ "cluster", "idle_partition_ms", KT_INT, RESTART, OFF(cluster_idle_partition_ms), "5000", 100, 3600000 },
+	{ "cluster", "session_timeout_ms", KT_INT, RESTART, OFF(cluster_session_timeout_ms), "6000", 1000, 3600000 },
 	{ "notify", "exec", KT_STR, RELOAD, OFF(notify_exec), "", 0, 0 },
 	{ "notify", "timeout_ms", KT_INT, RELOAD, OFF(notify_timeout_ms), "10000", 10, 3600000 },
 	{ "notify", "max_running", KT_INT, RESTART, OFF(notify_max_running), "4", 1, 64 },
@@ -557,6 +568,15 @@ fw_config_validate(const struct fw_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->kafka_brokers[0] != '\0' && cfg->kafka_topic[0] == '\0') {
 		snprintf(err, errlen, "kafka.topic: must not be empty when kafka.brokers is set");
+		return FW_EINVAL;
+	}
+	if (strcmp(cfg->cluster_role, "standalone") != 0 && strcmp(cfg->cluster_role, "collector") != 0 &&
+	    strcmp(cfg->cluster_role, "detector") != 0) {
+		snprintf(err, errlen, "cluster.role: '%s' is not standalone, collector or detector", cfg->cluster_role);
+		return FW_EINVAL;
+	}
+	if (strcmp(cfg->cluster_role, "standalone") != 0 && cfg->kafka_brokers[0] == '\0') {
+		snprintf(err, errlen, "cluster.role: '%s' needs kafka.brokers", cfg->cluster_role);
 		return FW_EINVAL;
 	}
 	if (cfg->notify_exec[0] != '\0' && cfg->notify_exec[0] != '/') {

@@ -127,6 +127,18 @@ struct fw_config {
 	char kafka_brokers[FW_CFG_STR_MAX];  /* empty: Kafka off */
 	char kafka_topic[FW_CFG_STR_MAX];
 	int64_t kafka_flush_timeout_ms;  /* at shutdown, wait this long for the outbox to drain */
+	/* [cluster] (README "Scaling out"); brokers and rdkafka.* come from [kafka] */
+	char cluster_role[FW_CFG_STR_MAX];        /* standalone | collector | detector */
+	char cluster_records_topic[FW_CFG_STR_MAX];
+	char cluster_state_topic[FW_CFG_STR_MAX];
+	char cluster_group_id[FW_CFG_STR_MAX];    /* the detectors' consumer group */
+	char cluster_member_name[FW_CFG_STR_MAX]; /* collector id / member name; empty = hostname */
+	int64_t cluster_batch_records;   /* collector: records per message at most */
+	int64_t cluster_linger_ms;       /* collector: a partial batch waits at most this long */
+	int64_t cluster_watermark_ms;    /* collector: event-time progress sent to every partition this often */
+	int64_t cluster_checkpoint_ms;   /* detector: state of each partition checkpointed this often */
+	int64_t cluster_idle_partition_ms; /* detector: a collector silent this long stops holding a partition's time */
+	int64_t cluster_session_timeout_ms; /* detector: a member silent this long loses its partitions */
 	/* [notify] */
 	char notify_exec[FW_CFG_STR_MAX];  /* program run per alert event (absolute path); empty = off */
 	int64_t notify_timeout_ms;       /* SIGTERM to its process group after this, SIGKILL 1 s later */
