@@ -137,6 +137,23 @@ int fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms);
 void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
 
 /*
+ * Checkpoints (cluster.role = detector: a partition's state moves with it).
+ * fw_detect_save: everything that decides future events (clock and learned
+ * lateness, baselines, seasonal profiles, windows, open alerts with their
+ * ids and seq, heavy hitters, DNS zones), compactly (used entries only), in
+ * a versioned format (schema/detector_state.md).  *buf is malloc'd, the
+ * caller frees it.  FW_OK or FW_ENOMEM.
+ * fw_detect_restore: into a detector just built by fw_detect_new with the
+ * same table sizes; it then goes on exactly as the saved one would have.
+ * Hostile-input safe: FW_EMALFORMED / FW_ETRUNC / FW_EINVAL (other sizes or
+ * version) with one line in err, and d is left as fw_detect_new built it.
+ * Neither is for the hot path; both on the detector's thread.
+ */
+int fw_detect_save(const struct fw_detect *d, void **buf, size_t *len) FW_MUSTCHECK;
+int fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err,
+    size_t errlen) FW_MUSTCHECK;
+
+/*
  * Shards: the event times of n records another shard owns, in their place
  * in the stream (flows != 0: flow records, whose lags also teach the
  * lateness; else DNS records).  Moves the clock and the record count only;
