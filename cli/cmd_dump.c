@@ -183,7 +183,7 @@ csv_field(const char *s, bool last)
 }
 
 #define CSV_HEADER "time,format,exporter,domain,sampling,src,sport,dst,dport,proto,tcp_flags," \
-	"packets,bytes,duration_ms,client,server,qname,qtype,rcode,direction,source"
+	"packets,bytes,duration_ms,client,server,qname,qtype,rcode,direction,source,transport"
 
 static void
 print_flow(struct dump *d, const struct fw_flow *f)
@@ -197,7 +197,7 @@ print_flow(struct dump *d, const struct fw_flow *f)
 	fw_addr_format(&f->dst, dst, sizeof(dst));
 	if (d->fmt == OUT_CSV) {
 		printf("%s,%s,%s,%" PRIu32 ",%" PRIu32 ",%s,%u,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRId64
-		    ",,,,,,,\n", t, flow_format(f->source), ex, f->obs_domain, f->sampling, src, f->sport, dst,
+		    ",,,,,,,,\n", t, flow_format(f->source), ex, f->obs_domain, f->sampling, src, f->sport, dst,
 		    f->dport, f->proto, f->tcp_flags, f->pkts, f->bytes, dur);
 	} else if (d->fmt == OUT_JSON) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:i,s:s,s:i,s:i,s:i,s:I,s:I,s:I}",
@@ -245,7 +245,8 @@ print_dns(struct dump *d, const struct fw_dnsq *q)
 			snprintf(rc, sizeof(rc), "%u", q->rcode);
 		printf("%s,dns,,,,,,,,,,,,,%s,%s,", t, cl, sv);
 		csv_field(name, false);
-		printf("%u,%s,%s,%s\n", q->qtype, rc, dir, dns_source(q->source));
+		printf("%u,%s,%s,%s,%s\n", q->qtype, rc, dir, dns_source(q->source),
+		    (q->flags & FW_DNSQ_F_TCP) ? "tcp" : "udp");
 	} else if (d->fmt == OUT_JSON) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:b}", "time", t, "format", "dns",
 		    "client", cl, "server", sv, "qname", name, "qtype", q->qtype, "direction", dir,

@@ -15,7 +15,7 @@ pyj() {
 # ---- NetFlow v5: src dst sport dport proto packets bytes flags, end time, duration ----
 "$FW" dump --csv $D/udpflood_nf5.pcap > "$TMP/nf5.csv"
 check "csv: header line" test "$(head -1 "$TMP/nf5.csv")" = \
-	"time,format,exporter,domain,sampling,src,sport,dst,dport,proto,tcp_flags,packets,bytes,duration_ms,client,server,qname,qtype,rcode,direction,source"
+	"time,format,exporter,domain,sampling,src,sport,dst,dport,proto,tcp_flags,packets,bytes,duration_ms,client,server,qname,qtype,rcode,direction,source,transport"
 awk -F '\t' '{ print $3, $4, $5, $6, $7, $8, $9, $10, $15, $15 - $14 }' $D/udpflood_nf5.expected.tsv |
 	python3 -c 'import sys; [print(*(l.split()[:7] + [int(l.split()[7], 16)] + l.split()[8:])) for l in sys.stdin]' \
 	> "$TMP/nf5.want"
@@ -54,7 +54,13 @@ for l in open(sys.argv[1]):
 "$FW" dump --csv $D/dns_udp.pcap | tail -n +2 | awk -F , '{ print $17, $18, $20 }' > "$TMP/dns.got"
 check "dns_udp.pcap: qname, qtype, direction as tshark" cmp "$TMP/dns.want" "$TMP/dns.got"
 check "dns_udp.pcap: client and server, source pcap" \
-	test "$("$FW" dump --csv $D/dns_udp.pcap | tail -n +2 | cut -d, -f15,16,21 | sort -u)" = "192.168.1.11,209.87.249.18,pcap"
+	test "$("$FW" dump --csv $D/dns_udp.pcap | tail -n +2 | cut -d, -f15,16,21,22 | sort -u)" = "192.168.1.11,209.87.249.18,pcap,udp"
+check "csv: DNS over TCP says so in its transport column, every flow row has 22 fields" python3 -c "
+import csv, subprocess
+rows = list(csv.DictReader(subprocess.run(['$FW', 'dump', '--csv', '$D/reasm-tcp-lenseg.pcap'], capture_output=True, text=True).stdout.splitlines()))
+assert rows and {r['transport'] for r in rows} == {'tcp'}, rows[:2]
+flows = list(csv.reader(open('$TMP/nf5.csv')))
+assert all(len(r) == 22 for r in flows) and flows[1][21] == '', flows[:2]"
 
 awk -F '\t' '{ print $1, $2, $3, $5 }' $D/bind-querylog.expected > "$TMP/ql.want"
 "$FW" dump $D/bind-querylog.log | tail -n +2 | awk '{ print $9, $7, $3, $5 }' > "$TMP/ql.got"
@@ -72,8 +78,8 @@ printf '%s\n' '25-Nov-2026 00:41:15.366 client @0x7f 127.0.0.1#53261 (x): query:
 cat "$TMP/evil.json"
 check "json: a qname with quote, comma and an escape is one parseable line" test "$(pyj "$TMP/evil.json" 'len(rows)')" = 1
 "$FW" dump --csv "$TMP/evil.log" > "$TMP/evil.csv"
-check "csv: that qname is quoted (RFC 4180), the row stays 21 fields" python3 -c "
-import csv; r = list(csv.reader(open('$TMP/evil.csv'))); assert len(r) == 2 and len(r[1]) == 21 and r[1][16].startswith('a\"b,c'), r"
+check "csv: that qname is quoted (RFC 4180), the row stays 22 fields" python3 -c "
+import csv; r = list(csv.reader(open('$TMP/evil.csv'))); assert len(r) == 2 and len(r[1]) == 22 and r[1][16].startswith('a\"b,c'), r"
 
 # ---- summary ----
 "$FW" dump --summary --json $D/udpflood_nf9.pcap $D/udpflood_sflow_1in1000.pcap > "$TMP/sum.json"
