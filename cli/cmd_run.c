@@ -371,12 +371,19 @@ http_publish(const struct fw_pipeline_stats *ps)
 		fw_http_publish(http, &hs);
 }
 
+/* Memory fixed at start: the pipeline's and the NFLOG reader's tables. */
+static uint64_t
+memory_budget(struct fw_pipeline *p)
+{
+	return fw_pipeline_memory_bytes(p) + fw_nflog_memory_bytes(nflog);
+}
+
 /* Start serving; the config digest is FNV-1a 64 of the effective config text. */
 static int
 http_start(const struct fw_config *cfg, struct fw_pipeline *p)
 {
 	struct fw_http_info info = { .version = FW_VERSION, .started_ms = fw_time_now_ms(),
-	    .memory_budget_bytes = fw_pipeline_memory_bytes(p) };
+	    .memory_budget_bytes = memory_budget(p) };
 	char digest[17] = "", err[512], *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
@@ -554,8 +561,8 @@ cmd_run(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables and rings, fixed at start); "
-	    "%d detector shard%s", (double)fw_pipeline_memory_bytes(p) / (1024.0 * 1024.0),
+	fw_log(FW_LOG_INFO, "run", "memory budget: %.1f MiB (detector tables, rings and DNS reassembly, fixed at "
+	    "start); %d detector shard%s", (double)memory_budget(p) / (1024.0 * 1024.0),
 	    fw_pipeline_shards(p), fw_pipeline_shards(p) == 1 ? "" : "s");
 	/* Sinks, detector, then the producers (STYLE.md "Daemon"). */
 	if (fw_pipeline_start(p) != FW_OK) {

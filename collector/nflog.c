@@ -252,6 +252,15 @@ fw_nflog_free(struct fw_nflog *n)
 	free(n);
 }
 
+size_t
+fw_nflog_memory_bytes(const struct fw_nflog *n)
+{
+	if (n == NULL)
+		return 0;
+	return sizeof(*n) + RECV_BUF + (n->frag != NULL ? fw_ipfrag_bytes(n->frag) : 0) +
+	    (n->tcp != NULL ? fw_dnstcp_bytes(n->tcp) : 0);
+}
+
 void
 fw_nflog_get_stats(struct fw_nflog *n, struct fw_nflog_stats *st)
 {

@@ -47,5 +47,8 @@ int fw_nflog_start(struct fw_nflog *n, struct fw_ring *dns) FW_MUSTCHECK;
 void fw_nflog_stop(struct fw_nflog *n);
 void fw_nflog_free(struct fw_nflog *n);
 void fw_nflog_get_stats(struct fw_nflog *n, struct fw_nflog_stats *st);
+/* Fixed memory held (receive buffer, reassembly and DNS-over-TCP tables),
+ * for the daemon's memory budget; NULL: 0.  Any thread. */
+size_t fw_nflog_memory_bytes(const struct fw_nflog *n);
 
 #endif /* FW_NFLOG_H */

@@ -191,6 +191,15 @@ ip netns exec $NSA "$FW" run --set sqlite.path="$TMP/f.db" --set dns.nflog_group
 	--set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 > "$TMP/frag.log" 2>&1 &
 DAEMON_PID=$!
 wait_for "$TMP/frag.log" "ready;"
+# The memory budget counts the NFLOG reader's reassembly and TCP tables
+# (dns.reassembly_slots 64 x ~64.5 K, dns.tcp_flows 1024 x ~1.1 K).
+ip netns exec $NSA "$FW" run --set sqlite.path="$TMP/nonf.db" --set dns.nflog_group=9 --set dns.reassembly_slots=0 \
+	--set dns.tcp_flows=0 --set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 \
+	--set listen.sflow=127.0.0.1:0 > "$TMP/nonf.log" 2>&1 &
+NONF=$!; wait_for "$TMP/nonf.log" "memory budget"; kill -TERM $NONF; wait $NONF || true
+budget() { sed -n 's/.*memory budget: \([0-9.]*\) MiB.*/\1/p' "$1"; }
+check "memory budget: NFLOG's reassembly tables count, over 4 MiB ($(budget "$TMP/nonf.log") -> $(budget "$TMP/frag.log") MiB)" \
+	python3 -c "import sys; sys.exit(not float('$(budget "$TMP/frag.log")') - float('$(budget "$TMP/nonf.log")') > 4)"
 # A DNS-over-TCP responder in A (one connection, one answer).
 ip netns exec $NSA "$PY" - > "$TMP/tcpd.out" 2>&1 <<'PY' &
 import socket, struct
