@@ -28,6 +28,9 @@
 int cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
     const char **config_name, char **pos, int *npos);
 
+/* FNV-1a 64 of the effective config text as 16 hex digits (HTTP status). */
+void cli_config_digest(const struct fw_config *cfg, char out[17]);
+
 /*
  * SIGHUP: the same -c FILE and --set overrides of the same argv, read again
  * and checked by the same code as check-config.  FW_OK, or an error code
@@ -161,5 +164,6 @@ int cmd_alerts(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 #endif /* FW_CLI_INT_H */

@@ -384,21 +384,11 @@ http_start(const struct fw_config *cfg, struct fw_pipeline *p)
 {
 	struct fw_http_info info = { .version = FW_VERSION, .started_ms = fw_time_now_ms(),
 	    .memory_budget_bytes = memory_budget(p) };
-	char digest[17] = "", err[512], *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	uint64_t h = 0xcbf29ce484222325ULL;
+	char digest[17], err[512];
 
 	if (http == NULL)
 		return 0;
-	if (mem != NULL) {
-		fw_config_print(cfg, mem);
-		fclose(mem);
-		for (size_t i = 0; text != NULL && i < len; i++)
-			h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
-		snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)h);
-	}
-	free(text);
+	cli_config_digest(cfg, digest);
 	info.config_digest = digest;
 	if (fw_http_start(http, &info, err, sizeof(err)) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);

@@ -43,6 +43,8 @@ usage(FILE *out)
 	    "  floodwatch dump [--json|--csv] [--summary] --listen ADDR:PORT [--count N] [--seconds S]\n"
 	    "                                                             decoded records, one per line\n"
 	    "  floodwatch check-config [-c FILE] [--set K=V]...           validate, print effective config\n"
+	    "  floodwatch store [-c FILE] [--set K=V]... [--once]         alert events of the Kafka topic\n"
+	    "                                                             into one central SQLite\n"
 	    "\n"
 	    "Without -c the built-in defaults are used (deploy/floodwatch.conf documents every key).\n"
 	    "Memory budget: every table is sized at start from the config and never grows;\n"
@@ -65,6 +67,8 @@ main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)
 		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(cmd, "store") == 0)
+		return cmd_store(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "config-keys") == 0) {

@@ -1,7 +1,9 @@
 /*
  * options.c - the -c / --set handling shared by run, replay and check-config.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_int.h"
@@ -111,6 +113,25 @@ cli_load_config(const char *cmd, int argc, char **argv, struct fw_config *cfg,
 	}
 	fw_log_set_level((enum fw_log_level)fw_log_level_parse(cfg->log_level));
 	return 0;
+}
+
+void
+cli_config_digest(const struct fw_config *cfg, char out[17])
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	out[0] = '\0';
+	if (mem == NULL)
+		return;
+	fw_config_print(cfg, mem);
+	fclose(mem);
+	for (size_t i = 0; text != NULL && i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	free(text);
 }
 
 int

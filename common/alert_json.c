@@ -1,11 +1,17 @@
 /*
- * alert_json.c - alert event -> JSON (fw_alert_json.h).
+ * alert_json.c - alert event <-> JSON (fw_alert_json.h).
+ *
+ * Encoding feeds the outbox, Kafka and the notify hook; decoding reads
+ * messages back from the alerts topic (`floodwatch store`), where anyone
+ * with write access to the topic may have put anything: every field is
+ * checked before it is trusted.
  */
 #include "fw_alert_json.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +140,171 @@ fw_alert_json(const struct fw_alert_ev *ev, char *out, size_t outlen)
 	free(text);
 	json_decref(o);
 	return len;
+}
+
+/* ---- decoding (fw_alert_json_parse) ---- */
+
+/* The schema's time pattern, exactly: YYYY-MM-DDTHH:MM:SS.mmmZ. */
+static int
+parse_time(const json_t *v, int64_t *ms)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	const char *t = json_string_value(v);
+
+	if (t == NULL || json_string_length(v) != sizeof(form) - 1)
+		return -1;
+	for (size_t i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != form[i])
+			return -1;
+	return fw_time_parse(t, ms);
+}
+
+/* A rate: a number, finite and >= 0 (jansson refuses inf and nan). */
+static int
+parse_rate(const json_t *o, const char *key, double *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return -1;
+	*out = json_number_value(v);
+	return *out >= 0 ? 0 : -1;
+}
+
+/* Index of name among the names fn gives for lo..hi, or -1. */
+static int
+lookup_name(const char *name, const char *(*fn)(int), int lo, int hi)
+{
+	for (int i = lo; name != NULL && i <= hi; i++) {
+		const char *n = fn(i);
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static int
+is_alert_id(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || json_string_length(v) != FW_ALERT_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < FW_ALERT_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The checks of fw_alert_json_parse on a parsed object; *field names the culprit. */
+static int
+decode(const json_t *o, struct fw_alert_ev *ev, const char **field)
+{
+	const json_t *v, *evidence;
+	json_int_t n;
+	int k;
+	size_t len;
+
+	*field = "schema_version";
+	if (!json_is_integer(v = json_object_get(o, "schema_version")))
+		return FW_EMALFORMED;
+	if (json_integer_value(v) != FW_ALERT_JSON_SCHEMA_VERSION)
+		return FW_EUNSUPPORTED;
+	*field = "id";
+	if (!is_alert_id(v = json_object_get(o, "id")))
+		return FW_EMALFORMED;
+	memcpy(ev->id, json_string_value(v), FW_ALERT_ID_LEN + 1);
+	*field = "seq";
+	if (!json_is_integer(v = json_object_get(o, "seq")) || (n = json_integer_value(v)) < 1 ||
+	    n > (json_int_t)UINT32_MAX)
+		return FW_EMALFORMED;
+	ev->seq = (uint32_t)n;
+	*field = "event";
+	if ((k = lookup_name(json_string_value(json_object_get(o, "event")), fw_event_name, FW_EV_START,
+	    FW_EV_END)) < 0)
+		return FW_EMALFORMED;
+	ev->event = (uint8_t)k;
+	*field = "started_at";
+	if (parse_time(json_object_get(o, "started_at"), &ev->started_ms) != 0)
+		return FW_EMALFORMED;
+	*field = "updated_at";
+	if (parse_time(json_object_get(o, "updated_at"), &ev->updated_ms) != 0)
+		return FW_EMALFORMED;
+	/* ended_at and reason: set on an end, null (reason may be absent) otherwise. */
+	*field = "ended_at";
+	v = json_object_get(o, "ended_at");
+	if (ev->event == FW_EV_END ? parse_time(v, &ev->ended_ms) != 0 : !json_is_null(v))
+		return FW_EMALFORMED;
+	*field = "reason";
+	v = json_object_get(o, "reason");
+	if (ev->event == FW_EV_END) {
+		if ((k = lookup_name(json_string_value(v), fw_end_reason_name, FW_END_QUIET,
+		    FW_END_RESTART)) < 0)
+			return FW_EMALFORMED;
+		ev->reason = (uint8_t)k;
+	} else if (v != NULL && !json_is_null(v)) {
+		return FW_EMALFORMED;
+	}
+	*field = "victim";
+	if (!json_is_string(v = json_object_get(o, "victim")) || (len = json_string_length(v)) == 0)
+		return FW_EMALFORMED;
+	if (len >= sizeof(ev->victim))
+		return FW_EFULL;
+	memcpy(ev->victim, json_string_value(v), len + 1);
+	*field = "vector";
+	if ((k = lookup_name(json_string_value(json_object_get(o, "vector")), fw_vector_name, 0,
+	    FW_VEC_COUNT - 1)) < 0)
+		return FW_EMALFORMED;
+	ev->vector = (uint8_t)k;
+	*field = "severity";
+	if (!json_is_integer(v = json_object_get(o, "severity")) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 3)
+		return FW_EMALFORMED;
+	ev->severity = (uint8_t)json_integer_value(v);
+	*field = "a rate (peak_*, current_*)";
+	if (parse_rate(o, "peak_pps", &ev->peak_pps) || parse_rate(o, "peak_bps", &ev->peak_bps) ||
+	    parse_rate(o, "peak_qps", &ev->peak_qps) || parse_rate(o, "current_pps", &ev->cur_pps) ||
+	    parse_rate(o, "current_bps", &ev->cur_bps) || parse_rate(o, "current_qps", &ev->cur_qps))
+		return FW_EMALFORMED;
+	*field = "evidence";
+	if (!json_is_object(evidence = json_object_get(o, "evidence")))
+		return FW_EMALFORMED;
+	/* Compact UTF-8, 15 digits: the text the producer stored, up to number form. */
+	len = json_dumpb(evidence, ev->evidence, sizeof(ev->evidence) - 1, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (len == 0)
+		return FW_EMALFORMED;
+	if (len >= sizeof(ev->evidence))
+		return FW_EFULL;
+	ev->evidence[len] = '\0';
+	return FW_OK;
+}
+
+int
+fw_alert_json_parse(const char *buf, size_t len, struct fw_alert_ev *ev, char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *o;
+	const char *field = "";
+	int rc;
+
+	if (len > FW_ALERT_JSON_MAX) {
+		snprintf(why, whylen, "message of %zu bytes is longer than %d", len, FW_ALERT_JSON_MAX);
+		return FW_EMALFORMED;
+	}
+	/* Duplicate keys would make "which value counts" the parser's choice. */
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(why, whylen, "not JSON: %s (byte %d)", jerr.text, jerr.position);
+		return FW_EMALFORMED;
+	}
+	memset(ev, 0, sizeof(*ev));
+	if (!json_is_object(o)) {
+		snprintf(why, whylen, "not a JSON object");
+		rc = FW_EMALFORMED;
+	} else if ((rc = decode(o, ev, &field)) != FW_OK) {
+		snprintf(why, whylen, "%s: %s", field, rc == FW_EUNSUPPORTED ? "not schema version 1" :
+		    rc == FW_EFULL ? "too long to store" : "missing or invalid");
+	}
+	json_decref(o);
+	return rc;
 }

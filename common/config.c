@@ -141,6 +141,7 @@ static const struct key keys[] = {
 	{ "cluster", "records_topic", KT_STR, RESTART, OFF(cluster_records_topic), "floodwatch.records", 0, 0 },
 	{ "cluster", "state_topic", KT_STR, RESTART, OFF(cluster_state_topic), "floodwatch.state", 0, 0 },
 	{ "cluster", "group_id", KT_STR, RESTART, OFF(cluster_group_id), "floodwatch-detectors", 0, 0 },
+	{ "cluster", "store_group_id", KT_STR, RESTART, OFF(cluster_store_group_id), "floodwatch-store", 0, 0 },
 	{ "cluster", "member_name", KT_STR, RESTART, OFF(cluster_member_name), "", 0, 0 },
 	{ "cluster", "batch_records", KT_INT, RESTART, OFF(cluster_batch_records), "1024", 1, 65536 },
 	{ "cluster", "linger_ms", KT_INT, RESTART, OFF(cluster_linger_ms), "20", 0, 10000 },

@@ -132,6 +132,7 @@ struct fw_config {
 	char cluster_records_topic[FW_CFG_STR_MAX];
 	char cluster_state_topic[FW_CFG_STR_MAX];
 	char cluster_group_id[FW_CFG_STR_MAX];    /* the detectors' consumer group */
+	char cluster_store_group_id[FW_CFG_STR_MAX]; /* `floodwatch store`'s consumer group on kafka.topic */
 	char cluster_member_name[FW_CFG_STR_MAX]; /* collector id / member name; empty = hostname */
 	int64_t cluster_batch_records;   /* collector: records per message at most */
 	int64_t cluster_linger_ms;       /* collector: a partial batch waits at most this long */

@@ -32,12 +32,19 @@ void fw_sqlite_close(struct fw_sqlite *s);
 
 /*
  * Write n events in one transaction: alert rows, event rows and (when
- * with_outbox) their Kafka messages in the outbox.  FW_OK or FW_EIO
- * (nothing of the batch is written; nothing logged: the caller retries
- * with back-off and logs fw_sqlite_errmsg()).
+ * with_outbox) their Kafka messages in the outbox.  An event whose
+ * (id, seq) is already stored is a duplicate and skipped whole (alert row,
+ * event row and outbox alike; counted, see fw_sqlite_duplicates()), so a
+ * late copy of an older event never rewinds the alert.  An update or end
+ * of an alert without a row makes the row from the event itself.  FW_OK or
+ * FW_EIO (nothing of the batch is written; nothing logged: the caller
+ * retries with back-off and logs fw_sqlite_errmsg()).
  */
 int fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n,
     int with_outbox) FW_MUSTCHECK;
+
+/* Events fw_sqlite_write() skipped as duplicates since open (committed batches only). */
+uint64_t fw_sqlite_duplicates(const struct fw_sqlite *s);
 
 /*
  * Alerts a previous run left open (kill -9, crash): give each an end event

@@ -3,7 +3,11 @@
  *
  * alerts holds one row per alert, upserted on every event; alert_events
  * keeps every event for timelines.  Both rows of an event are written in
- * the same transaction.
+ * the same transaction.  An event whose (id, seq) is already stored is a
+ * duplicate (at-least-once delivery, a replayed Kafka tail) and is skipped
+ * whole: a late copy of an older event must not touch the row (an update
+ * arriving after the end would reopen the alert), nor go to the outbox
+ * again.
  */
 #include "fw_sqlite.h"
 
@@ -33,6 +37,9 @@ struct fw_sqlite {
 	sqlite3_stmt *outbox_scan;
 	sqlite3_stmt *outbox_del;
 	sqlite3_stmt *stat;
+	sqlite3_stmt *dup;
+	uint64_t duplicates;    /* events skipped as already stored, committed batches */
+	uint64_t batch_dups;    /* ... in the batch being written */
 	char last_error[512];   /* why the last write failed (with a file-system hint) */
 	char json[FW_EVIDENCE_MAX * 3 + 2048];  /* scratch for one message */
 };
@@ -62,6 +69,7 @@ static const char outbox_del_sql[] = "DELETE FROM outbox WHERE seq = ?1";
 static const char stat_sql[] =
     "INSERT OR REPLACE INTO collector_stats (at, source, name, value) VALUES (?1, ?2, ?3, ?4)";
 
+static const char dup_sql[] = "SELECT 1 FROM alert_events WHERE alert_id = ?1 AND seq = ?2";
 static const char event_sql[] =
     "INSERT OR IGNORE INTO alert_events (alert_id, seq, event, at, pps, bps, qps, evidence, reason)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -180,7 +188,8 @@ fw_sqlite_open(const char *path, struct fw_sqlite **out, char *err, size_t errle
 	    sqlite3_prepare_v2(s->db, outbox_add_sql, -1, &s->outbox_add, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, outbox_scan_sql, -1, &s->outbox_scan, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, outbox_del_sql, -1, &s->outbox_del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, stat_sql, -1, &s->stat, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(s->db, stat_sql, -1, &s->stat, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, dup_sql, -1, &s->dup, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot prepare statements: %s", path, sqlite3_errmsg(s->db));
 		rc = FW_EIO;
 		goto fail;
@@ -203,6 +212,7 @@ fw_sqlite_close(struct fw_sqlite *s)
 	sqlite3_finalize(s->outbox_scan);
 	sqlite3_finalize(s->outbox_del);
 	sqlite3_finalize(s->stat);
+	sqlite3_finalize(s->dup);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -232,7 +242,19 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 {
 	char started[FW_TIME_TEXT_LEN], updated[FW_TIME_TEXT_LEN], ended[FW_TIME_TEXT_LEN];
 	sqlite3_stmt *u = s->upsert, *v = s->event;
+	int step;
 
+	sqlite3_reset(s->dup);
+	sqlite3_bind_text(s->dup, 1, e->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->dup, 2, e->seq);
+	step = sqlite3_step(s->dup);
+	sqlite3_reset(s->dup);
+	if (step == SQLITE_ROW) {
+		s->batch_dups++;
+		return FW_OK;
+	}
+	if (step != SQLITE_DONE)
+		return FW_EIO;
 	fw_time_format(e->started_ms, started);
 	fw_time_format(e->updated_ms, updated);
 	fw_time_format(e->ended_ms, ended);
@@ -292,6 +314,7 @@ write_one(struct fw_sqlite *s, const struct fw_alert_ev *e, int with_outbox)
 int
 fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int with_outbox)
 {
+	s->batch_dups = 0;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
@@ -299,6 +322,7 @@ fw_sqlite_write(struct fw_sqlite *s, const struct fw_alert_ev *ev, size_t n, int
 			goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
+	s->duplicates += s->batch_dups;
 	return FW_OK;
 fail:
 	/* No log line here: the caller retries with back-off and logs per retry. */
@@ -396,6 +420,12 @@ out:
 	sqlite3_finalize(st);
 	free(batch);
 	return rc;
+}
+
+uint64_t
+fw_sqlite_duplicates(const struct fw_sqlite *s)
+{
+	return s->duplicates;
 }
 
 const char *

@@ -1,6 +1,8 @@
 /*
  * check_alert_json.c - the alert event JSON (Kafka / outbox) and hostile
- * wire-derived text: valid JSON always, exact text in SQLite.
+ * wire-derived text: valid JSON always, exact text in SQLite; and the
+ * decoder of `floodwatch store` (fw_alert_json_parse): what the encoder
+ * writes reads back the same, every schema rule breaks it alone.
  */
 #include <check.h>
 #include <jansson.h>
@@ -175,6 +177,162 @@ START_TEST(test_alert_json_sqlite_keeps_exact_text)
 }
 END_TEST
 
+/* Encode ev, decode it, compare every field the store keeps. */
+static void
+round_trip(const struct fw_alert_ev *ev)
+{
+	struct fw_alert_ev back;
+	char out[16384], why[256] = "";
+	int len = fw_alert_json(ev, out, sizeof(out));
+
+	ck_assert_int_gt(len, 0);
+	ck_assert_msg(fw_alert_json_parse(out, (size_t)len, &back, why, sizeof(why)) == FW_OK, "%s: %s", why, out);
+	ck_assert_str_eq(back.id, ev->id);
+	ck_assert_int_eq(back.event, ev->event);
+	ck_assert_int_eq(back.seq, ev->seq);
+	ck_assert_int_eq(back.vector, ev->vector);
+	ck_assert_int_eq(back.severity, ev->severity);
+	ck_assert_int_eq(back.reason, ev->event == FW_EV_END && ev->reason == FW_END_NONE ? FW_END_QUIET : ev->reason);
+	ck_assert(back.started_ms == ev->started_ms && back.updated_ms == ev->updated_ms);
+	ck_assert(back.ended_ms == (ev->event == FW_EV_END ? ev->ended_ms : 0));
+	ck_assert(back.peak_qps == ev->peak_qps && back.peak_pps == ev->peak_pps);
+	ck_assert_str_eq(back.victim, ev->victim);
+	ck_assert_str_eq(back.evidence, ev->evidence);
+}
+
+START_TEST(test_alert_json_parse_round_trip)
+{
+	struct fw_alert_ev ev;
+
+	make_event(&ev, "victim.example", FW_EV_START);
+	snprintf(ev.evidence, sizeof(ev.evidence), "{\"kind\":\"zone\",\"observed_qps\":37.5,\"sample_names\":"
+	    "[\"caf\xc3\xa9.victim.example\"],\"failure_ratio\":null,\"distinct_saturated\":false}");
+	round_trip(&ev);
+	make_event(&ev, "198.51.100.0/24", FW_EV_END);
+	ev.reason = FW_END_RESTART;
+	ev.vector = FW_VEC_SSDP_AMPLIFICATION;
+	ev.peak_pps = 78000.5;
+	snprintf(ev.evidence, sizeof(ev.evidence), "{}");
+	round_trip(&ev);
+	make_event(&ev, "2001:db8::53", FW_EV_UPDATE);
+	ev.seq = 4294967295u;
+	round_trip(&ev);
+}
+END_TEST
+
+/* One rule broken at a time, on a valid message: key, JSON value (NULL:
+ * the key removed), expected code. */
+static const struct {
+	const char *key, *value;
+	int rc;
+} broken[] = {
+	{ "schema_version", "2", FW_EUNSUPPORTED },
+	{ "schema_version", "\"1\"", FW_EMALFORMED },
+	{ "id", NULL, FW_EMALFORMED },
+	{ "id", "\"00112233445566FF\"", FW_EMALFORMED },     /* upper case */
+	{ "id", "\"00112233445566f\"", FW_EMALFORMED },      /* 15 digits */
+	{ "seq", "0", FW_EMALFORMED },
+	{ "seq", "4294967296", FW_EMALFORMED },
+	{ "seq", "1.5", FW_EMALFORMED },
+	{ "event", "\"begin\"", FW_EMALFORMED },
+	{ "started_at", "\"2023-11-14 22:14:20.000Z\"", FW_EMALFORMED },
+	{ "started_at", "\"2023-11-14T22:14:20Z\"", FW_EMALFORMED },
+	{ "updated_at", "null", FW_EMALFORMED },
+	{ "ended_at", "\"2023-11-14T22:15:00.000Z\"", FW_EMALFORMED },  /* on a start */
+	{ "ended_at", NULL, FW_EMALFORMED },
+	{ "reason", "\"quiet\"", FW_EMALFORMED },            /* on a start */
+	{ "victim", "\"\"", FW_EMALFORMED },
+	{ "victim", "7", FW_EMALFORMED },
+	{ "victim", "\"a123456789b123456789c123456789d123456789e123456789f123456789.com\"", FW_EFULL },
+	{ "vector", "\"carpet_bombing\"", FW_EMALFORMED },
+	{ "severity", "0", FW_EMALFORMED },
+	{ "severity", "4", FW_EMALFORMED },
+	{ "peak_pps", "-1", FW_EMALFORMED },
+	{ "current_bps", "\"fast\"", FW_EMALFORMED },
+	{ "peak_qps", NULL, FW_EMALFORMED },
+	{ "evidence", "[]", FW_EMALFORMED },
+	{ "evidence", NULL, FW_EMALFORMED },
+};
+
+START_TEST(test_alert_json_parse_rule_broken)
+{
+	struct fw_alert_ev ev;
+	char out[16384], why[256] = "";
+	json_error_t jerr;
+	json_t *o;
+	char *text;
+	int rc;
+
+	make_event(&ev, "198.51.100.53", FW_EV_START);
+	ck_assert_int_gt(fw_alert_json(&ev, out, sizeof(out)), 0);
+	o = json_loads(out, 0, &jerr);
+	ck_assert_ptr_nonnull(o);
+	if (broken[_i].value == NULL)
+		json_object_del(o, broken[_i].key);
+	else
+		json_object_set_new(o, broken[_i].key, json_loads(broken[_i].value, JSON_DECODE_ANY, &jerr));
+	text = json_dumps(o, JSON_COMPACT);
+	ck_assert_ptr_nonnull(text);
+	rc = fw_alert_json_parse(text, strlen(text), &ev, why, sizeof(why));
+	ck_assert_msg(rc == broken[_i].rc, "%s = %s: got %d (%s), want %d", broken[_i].key,
+	    broken[_i].value ? broken[_i].value : "(none)", rc, why, broken[_i].rc);
+	ck_assert_msg(strstr(why, broken[_i].key) != NULL || strncmp(broken[_i].key, "peak", 4) == 0 ||
+	    strncmp(broken[_i].key, "current", 7) == 0, "the reason names the field: %s", why);
+	free(text);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_alert_json_parse_not_an_event)
+{
+	static const char *const bad[] = {
+		"", "not json", "[]", "null", "42", "{}", "{\"schema_version\":1}",
+		"{\"schema_version\":1,\"schema_version\":1}",   /* duplicate key */
+		"{\"schema_version\":1", "\"\\u0000\"",
+	};
+	struct fw_alert_ev ev;
+	char why[256], *big;
+	size_t n = FW_ALERT_JSON_MAX + 1;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(fw_alert_json_parse(bad[i], strlen(bad[i]), &ev, why, sizeof(why)) == FW_EMALFORMED,
+		    "accepted: %s", bad[i]);
+		ck_assert_msg(why[0] != '\0', "no reason for %s", bad[i]);
+	}
+	/* An end without its reason; an end with the reason of a start. */
+	{
+		char out[16384];
+		struct fw_alert_ev e;
+
+		make_event(&e, "198.51.100.53", FW_EV_END);
+		ck_assert_int_gt(fw_alert_json(&e, out, sizeof(out)), 0);
+		{
+			json_error_t jerr;
+			json_t *o = json_loads(out, 0, &jerr);
+			char *text;
+
+			json_object_set_new(o, "reason", json_null());
+			text = json_dumps(o, JSON_COMPACT);
+			ck_assert_int_eq(fw_alert_json_parse(text, strlen(text), &ev, why, sizeof(why)), FW_EMALFORMED);
+			free(text);
+			json_object_set_new(o, "reason", json_string("started"));
+			text = json_dumps(o, JSON_COMPACT);
+			ck_assert_int_eq(fw_alert_json_parse(text, strlen(text), &ev, why, sizeof(why)), FW_EMALFORMED);
+			free(text);
+			json_decref(o);
+		}
+	}
+	/* Longer than FW_ALERT_JSON_MAX: refused unread (only the length is looked at). */
+	big = malloc(n);
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', n);
+	ck_assert_int_eq(fw_alert_json_parse(big, n, &ev, why, sizeof(why)), FW_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "longer"));
+	free(big);
+}
+END_TEST
+
 static Suite *
 alert_json_suite(void)
 {
@@ -186,6 +344,9 @@ alert_json_suite(void)
 	tcase_add_test(malformed, test_alert_json_hostile_text_is_valid_json);
 	tcase_add_test(malformed, test_alert_json_utf8_sanitize);
 	tcase_add_test(malformed, test_alert_json_sqlite_keeps_exact_text);
+	tcase_add_test(valid, test_alert_json_parse_round_trip);
+	tcase_add_loop_test(malformed, test_alert_json_parse_rule_broken, 0, (int)(sizeof(broken) / sizeof(broken[0])));
+	tcase_add_test(malformed, test_alert_json_parse_not_an_event);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, malformed);
 	return s;

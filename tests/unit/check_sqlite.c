@@ -234,6 +234,41 @@ START_TEST(test_sqlite_end_open_at_restart)
 }
 END_TEST
 
+/* At least once (a replayed Kafka tail, `floodwatch store` reading again):
+ * a late copy of an older event is skipped whole and counted; it neither
+ * reopens the ended alert nor goes to the outbox again.  An update whose
+ * start was never written makes the alert row from itself. */
+START_TEST(test_sqlite_duplicates_skipped_whole)
+{
+	struct fw_sqlite *s = NULL;
+	char err[512] = "";
+	struct fw_alert_ev ev[3], late;
+
+	ck_assert_msg(fw_sqlite_open(dbpath, &s, err, sizeof(err)) == FW_OK, "%s", err);
+	ev[0] = event(FW_EV_START, 1, 1700000063000);
+	ev[1] = event(FW_EV_UPDATE, 2, 1700000073000);
+	ev[2] = event(FW_EV_END, 3, 1700000090000);
+	ck_assert_int_eq(fw_sqlite_write(s, ev, 3, 1), FW_OK);
+	ck_assert_uint_eq(fw_sqlite_duplicates(s), 0);
+	late = ev[1];
+	ck_assert_int_eq(fw_sqlite_write(s, &late, 1, 1), FW_OK);
+	ck_assert_uint_eq(fw_sqlite_duplicates(s), 1);
+	assert_query("SELECT ended_at || ' ' || updated_at || ' ' || end_reason || ' ' || events FROM alerts",
+	    "2023-11-14T22:14:50.000Z 2023-11-14T22:14:50.000Z quiet 3");
+	assert_query("SELECT count(*) FROM outbox", "3");
+	assert_query("SELECT count(*) FROM alert_events", "3");
+	/* Within one batch too: the second copy is the duplicate. */
+	ev[0] = event(FW_EV_UPDATE, 7, 1700000095000);
+	snprintf(ev[0].id, sizeof(ev[0].id), "f00dfeedf00dfeed");
+	ev[1] = ev[0];
+	ck_assert_int_eq(fw_sqlite_write(s, ev, 2, 0), FW_OK);
+	ck_assert_uint_eq(fw_sqlite_duplicates(s), 2);
+	assert_query("SELECT started_at || ' ' || coalesce(ended_at, '-') || ' ' || victim || ' ' || events FROM alerts"
+	    " WHERE id = 'f00dfeedf00dfeed'", "2023-11-14T22:14:20.000Z - 198.51.100.53 7");
+	fw_sqlite_close(s);
+}
+END_TEST
+
 START_TEST(test_sqlite_reopen_idempotent)
 {
 	struct fw_sqlite *s = NULL;
@@ -380,6 +415,7 @@ sqlite_suite(void)
 	tcase_add_test(v, test_sqlite_event_names);
 	tcase_add_test(v, test_sqlite_end_open_at_restart);
 	tcase_add_test(v, test_sqlite_row_keeps_peak_evidence);
+	tcase_add_test(v, test_sqlite_duplicates_skipped_whole);
 	tcase_add_test(m, test_sqlite_newer_schema_refused);
 	tcase_add_test(m, test_sqlite_not_a_database);
 	tcase_add_test(m, test_sqlite_read_only);
