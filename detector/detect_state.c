@@ -37,7 +37,8 @@
 #define ST_BOM 0x01020304u
 #define ST_SEED 0x6677c0de5eedULL
 #define NSEC 6
-#define HDR_LEN (80 + 8 * NSEC)
+#define HDR_LEN (88 + 8 * NSEC)      /* ... + section lengths + body length */
+#define ZRUN 4                     /* zero bytes worth ending a literal run */
 #define T_LO (INT64_MIN / 2)       /* bounds of a stored time or window number */
 #define T_HI (INT64_MAX / 4)
 
@@ -265,37 +266,85 @@ put_keys(struct wbuf *b, const struct fw_detect *d)
 	put64(b, (uint64_t)c->dns_distinct_cap);
 }
 
+static void
+put_varint(struct wbuf *b, uint64_t x)
+{
+	uint8_t v[10];
+	size_t n = 0;
+
+	do {
+		v[n] = (uint8_t)(x & 0x7f);
+		x >>= 7;
+		v[n++] |= x ? 0x80 : 0;
+	} while (x);
+	put(b, v, n);
+}
+
+/*
+ * The body as runs: (zero bytes, literal bytes, the literals), both
+ * counts LEB128.  Entries are mostly zero (idle counters, empty sketches,
+ * unused name bytes): a busy victim's 2-3 KiB become a few hundred bytes.
+ */
+static void
+encode(struct wbuf *out, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t z = i, e;
+
+		while (z < n && p[z] == 0)
+			z++;
+		for (e = z; e < n;) {
+			size_t k = e;
+
+			while (k < n && p[k] == 0 && k - e < ZRUN)
+				k++;
+			if (k == e)
+				e++;
+			else if (k - e >= ZRUN || k == n)
+				break;
+			else
+				e = k;
+		}
+		put_varint(out, z - i);
+		put_varint(out, e - z);
+		put(out, p + z, e - z);
+		i = e;
+	}
+}
+
 int
 fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 {
-	struct wbuf b = { 0 };
+	struct wbuf body = { 0 }, b = { 0 };
 	uint64_t sec[NSEC], h;
-	size_t at;
 
+	for (int i = 0; i < NSEC; i++) {
+		size_t from = body.len;
+
+		switch (i) {
+		case S_CORE: save_core(d, &body); break;
+		case S_VICTIMS: save_victims(d, &body); break;
+		case S_DETAILS: save_details(d, &body); break;
+		case S_DNS: save_dns(d->dns, &body); break;
+		case S_ZONES: save_zones(d->dns, &body); break;
+		default: save_zdetails(d->dns, &body); break;
+		}
+		sec[i] = body.len - from;
+	}
 	put(&b, ST_MAGIC, 4);
 	put32(&b, ST_VERSION);
 	put64(&b, 0);  /* checksum, below */
 	put_keys(&b, d);
-	at = b.len;
-	put(&b, (uint64_t[NSEC]){ 0 }, sizeof(sec));  /* section lengths, below */
-	for (int i = 0; i < NSEC; i++) {
-		size_t from = b.len;
-
-		switch (i) {
-		case S_CORE: save_core(d, &b); break;
-		case S_VICTIMS: save_victims(d, &b); break;
-		case S_DETAILS: save_details(d, &b); break;
-		case S_DNS: save_dns(d->dns, &b); break;
-		case S_ZONES: save_zones(d->dns, &b); break;
-		default: save_zdetails(d->dns, &b); break;
-		}
-		sec[i] = b.len - from;
-	}
-	if (b.oom) {
+	put(&b, sec, sizeof(sec));
+	put64(&b, body.len);
+	encode(&b, body.p, body.len);
+	free(body.p);
+	if (b.oom || body.oom) {
 		free(b.p);
 		return FW_ENOMEM;
 	}
-	memcpy(b.p + at, sec, sizeof(sec));
 	h = fw_hash_bytes(b.p + 16, b.len - 16, ST_SEED);
 	memcpy(b.p + 8, &h, 8);
 	*buf = b.p;
@@ -667,13 +716,14 @@ load_zdetails(struct fw_dns_state *s, struct rbuf *r, uint8_t *zdmark)
 	return FW_OK;
 }
 
-/* Header: FW_OK and the section lengths, or why not (err set). */
+/* Header: FW_OK with the section lengths and the body length, or why not. */
 static int
-check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *sec, char *err, size_t errlen)
+check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *sec, uint64_t *raw,
+    char *err, size_t errlen)
 {
 	struct wbuf keys = { 0 };
 	uint32_t ver;
-	uint64_t sum, total = 0;
+	uint64_t sum, total = 0, max;
 	int same;
 
 	if (len < HDR_LEN) {
@@ -689,33 +739,78 @@ check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *
 		snprintf(err, errlen, "detector state: version %u, this build reads %u", ver, ST_VERSION);
 		return FW_EINVAL;
 	}
-	memcpy(sec, p + HDR_LEN - 8 * NSEC, 8 * NSEC);
-	for (int i = 0; i < NSEC; i++) {
-		if (sec[i] > len) {
-			snprintf(err, errlen, "detector state: section %d claims %llu bytes of %zu", i,
-			    (unsigned long long)sec[i], len);
-			return FW_ETRUNC;
-		}
-		total += sec[i];
-	}
-	if (total != len - HDR_LEN) {
-		snprintf(err, errlen, "detector state: sections hold %llu bytes, the body %zu",
-		    (unsigned long long)total, len - HDR_LEN);
-		return total > len - HDR_LEN ? FW_ETRUNC : FW_EMALFORMED;
-	}
 	memcpy(&sum, p + 8, 8);
 	if (sum != fw_hash_bytes(p + 16, len - 16, ST_SEED)) {
-		snprintf(err, errlen, "detector state: checksum mismatch");
+		snprintf(err, errlen, "detector state: checksum mismatch (%zu bytes: cut short or damaged)", len);
 		return FW_EMALFORMED;
 	}
 	put_keys(&keys, d);
 	if (keys.oom)
 		return FW_ENOMEM;
-	same = keys.len == HDR_LEN - 16 - 8 * NSEC && memcmp(keys.p, p + 16, keys.len) == 0;
+	same = keys.len == HDR_LEN - 24 - 8 * NSEC && memcmp(keys.p, p + 16, keys.len) == 0;
 	free(keys.p);
 	if (!same) {
 		snprintf(err, errlen, "detector state: built for other table sizes, window or build layout");
 		return FW_EINVAL;
+	}
+	memcpy(sec, p + HDR_LEN - 8 - 8 * NSEC, 8 * NSEC);
+	memcpy(raw, p + HDR_LEN - 8, 8);
+	/* No state of these tables is larger than twice their memory. */
+	max = 2 * (uint64_t)d->core.st.memory_bytes + (1u << 20);
+	for (int i = 0; i < NSEC; i++) {
+		if (sec[i] > max) {
+			snprintf(err, errlen, "detector state: section %d claims %llu bytes", i, (unsigned long long)sec[i]);
+			return FW_EMALFORMED;
+		}
+		total += sec[i];
+	}
+	if (total != *raw || *raw > max) {
+		snprintf(err, errlen, "detector state: sections hold %llu bytes, the body %llu",
+		    (unsigned long long)total, (unsigned long long)*raw);
+		return FW_EMALFORMED;
+	}
+	return FW_OK;
+}
+
+static bool
+get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x)
+{
+	*x = 0;
+	for (int sh = 0; sh < 64 && *i < n; sh += 7) {
+		uint8_t c = p[(*i)++];
+
+		*x |= (uint64_t)(c & 0x7f) << sh;
+		if ((c & 0x80) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The runs of encode() into out (raw bytes, zeroed). */
+static int
+decode(const uint8_t *p, size_t n, uint8_t *out, size_t raw, char *err, size_t errlen)
+{
+	size_t i = 0, o = 0;
+
+	while (o < raw) {
+		uint64_t z, l;
+
+		if (!get_varint(p, n, &i, &z) || !get_varint(p, n, &i, &l) || l > n - i) {
+			snprintf(err, errlen, "detector state: body ends after %zu of %zu bytes", o, raw);
+			return i >= n ? FW_ETRUNC : FW_EMALFORMED;
+		}
+		if (z > raw - o || l > raw - o - z) {
+			snprintf(err, errlen, "detector state: a run passes the body's end");
+			return FW_EMALFORMED;
+		}
+		o += (size_t)z;
+		memcpy(out + o, p + i, (size_t)l);
+		i += (size_t)l;
+		o += (size_t)l;
+	}
+	if (i != n) {
+		snprintf(err, errlen, "detector state: %zu bytes after the body", n - i);
+		return FW_EMALFORMED;
 	}
 	return FW_OK;
 }
@@ -727,7 +822,7 @@ restore_into(struct fw_detect *t, const uint8_t *p, const uint64_t *sec, char *e
 	size_t nd = (size_t)t->core.cfg.max_details;
 	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1);
 	uint8_t *vmark = mark, *dmark = mark + t->max_victims, *zmark = dmark + nd, *zdmark = zmark + s->max;
-	size_t off = HDR_LEN;
+	size_t off = 0;
 	int rc = FW_OK;
 
 	if (mark == NULL)
@@ -755,21 +850,26 @@ int
 fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, size_t errlen)
 {
 	struct fw_detect *t = NULL, tmp;
-	uint64_t sec[NSEC];
+	uint64_t sec[NSEC], raw;
+	uint8_t *body = NULL;
 	int rc;
 
-	if ((rc = check_header(d, buf, len, sec, err, errlen)) != FW_OK)
+	if ((rc = check_header(d, buf, len, sec, &raw, err, errlen)) != FW_OK)
 		return rc;
-	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK) {
-		snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
-		return rc;
+	if ((body = calloc(1, raw ? (size_t)raw : 1)) == NULL) {
+		rc = FW_ENOMEM;
+		goto oom;
 	}
-	if ((rc = restore_into(t, buf, sec, err, errlen)) != FW_OK) {
+	if ((rc = decode((const uint8_t *)buf + HDR_LEN, len - HDR_LEN, body, (size_t)raw, err, errlen)) != FW_OK)
+		goto fail;
+	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK)
+		goto oom;
+	if ((rc = restore_into(t, body, sec, err, errlen)) != FW_OK) {
 		if (rc == FW_ENOMEM)
-			snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
-		fw_detect_free(t);
-		return rc;
+			goto oom;
+		goto fail;
 	}
+	free(body);
 	/* Swap: d takes the restored tables, t the fresh ones (freed). */
 	tmp = *d;
 	*d = *t;
@@ -778,4 +878,10 @@ fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, s
 	t->core.clk.hk.owner = t;
 	fw_detect_free(t);
 	return FW_OK;
+oom:
+	snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
+fail:
+	free(body);
+	fw_detect_free(t);
+	return rc;
 }
