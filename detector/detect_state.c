@@ -61,17 +61,35 @@ layout(void)
 
 /* ---- writing ---- */
 
+/* A growing buffer; with a sink, the raw body: encoded into the sink
+ * every FLUSH_AT bytes, so a full table never exists raw in memory. */
 struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
 	int oom;
+	struct wbuf *sink;
+	uint64_t flushed;          /* raw bytes already encoded into sink */
 };
+
+#define FLUSH_AT 65536
+
+static void encode(struct wbuf *out, const uint8_t *p, size_t n);
+
+static void
+flush(struct wbuf *b)
+{
+	encode(b->sink, b->p, b->len);
+	b->flushed += b->len;
+	b->len = 0;
+}
 
 static void
 put(struct wbuf *b, const void *src, size_t n)
 {
 	if (b->oom)
 		return;
+	if (b->sink != NULL && b->len >= FLUSH_AT)
+		flush(b);
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		uint8_t *p;
@@ -292,7 +310,10 @@ encode(struct wbuf *out, const uint8_t *p, size_t n)
 
 	while (i < n) {
 		size_t z = i, e;
+		uint64_t w;
 
+		while (z + 8 <= n && (memcpy(&w, p + z, 8), w == 0))
+			z += 8;
 		while (z < n && p[z] == 0)
 			z++;
 		for (e = z; e < n;) {
@@ -317,11 +338,17 @@ encode(struct wbuf *out, const uint8_t *p, size_t n)
 int
 fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 {
-	struct wbuf body = { 0 }, b = { 0 };
+	struct wbuf b = { 0 }, body = { 0 };
 	uint64_t sec[NSEC], h;
 
+	put(&b, ST_MAGIC, 4);
+	put32(&b, ST_VERSION);
+	put64(&b, 0);  /* checksum, below */
+	put_keys(&b, d);
+	put(&b, (uint64_t[NSEC + 1]){ 0 }, 8 * (NSEC + 1));  /* section and body lengths, below */
+	body.sink = &b;
 	for (int i = 0; i < NSEC; i++) {
-		size_t from = body.len;
+		uint64_t from = body.flushed + body.len;
 
 		switch (i) {
 		case S_CORE: save_core(d, &body); break;
@@ -331,20 +358,16 @@ fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 		case S_ZONES: save_zones(d->dns, &body); break;
 		default: save_zdetails(d->dns, &body); break;
 		}
-		sec[i] = body.len - from;
+		sec[i] = body.flushed + body.len - from;
 	}
-	put(&b, ST_MAGIC, 4);
-	put32(&b, ST_VERSION);
-	put64(&b, 0);  /* checksum, below */
-	put_keys(&b, d);
-	put(&b, sec, sizeof(sec));
-	put64(&b, body.len);
-	encode(&b, body.p, body.len);
+	flush(&body);
 	free(body.p);
 	if (b.oom || body.oom) {
 		free(b.p);
 		return FW_ENOMEM;
 	}
+	memcpy(b.p + HDR_LEN - 8 - 8 * NSEC, sec, sizeof(sec));
+	memcpy(b.p + HDR_LEN - 8, &body.flushed, 8);
 	h = fw_hash_bytes(b.p + 16, b.len - 16, ST_SEED);
 	memcpy(b.p + 8, &h, 8);
 	*buf = b.p;
@@ -354,20 +377,56 @@ fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 
 /* ---- reading ---- */
 
-struct rbuf {
+/* The encoded body, decoded as it is read (never whole in memory). */
+struct dec {
 	const uint8_t *p;
-	size_t len, off;
+	size_t n, i;
+	uint64_t z, l;             /* zeros, literals left of the current run */
+};
+
+struct rbuf {
+	struct dec *dc;
+	size_t len, off;           /* the section's raw length, read so far */
 	char *err;
 	size_t errlen;
 	const char *sec;           /* section being read, for messages */
 };
 
+static bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x);
+
+static bool
+dec_read(struct dec *dc, uint8_t *dst, size_t n)
+{
+	while (n > 0) {
+		size_t k;
+
+		if (dc->z == 0 && dc->l == 0) {
+			if (!get_varint(dc->p, dc->n, &dc->i, &dc->z) || !get_varint(dc->p, dc->n, &dc->i, &dc->l) ||
+			    dc->l > dc->n - dc->i)
+				return false;
+			continue;
+		}
+		if (dc->z > 0) {
+			k = dc->z < n ? (size_t)dc->z : n;
+			memset(dst, 0, k);
+			dc->z -= k;
+		} else {
+			k = dc->l < n ? (size_t)dc->l : n;
+			memcpy(dst, dc->p + dc->i, k);
+			dc->i += k;
+			dc->l -= k;
+		}
+		dst += k;
+		n -= k;
+	}
+	return true;
+}
+
 static bool
 get(struct rbuf *r, void *dst, size_t n)
 {
-	if (n > r->len - r->off)
+	if (n > r->len - r->off || !dec_read(r->dc, dst, n))
 		return false;
-	memcpy(dst, r->p + r->off, n);
 	r->off += n;
 	return true;
 }
@@ -786,49 +845,19 @@ get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x)
 	return false;
 }
 
-/* The runs of encode() into out (raw bytes, zeroed). */
 static int
-decode(const uint8_t *p, size_t n, uint8_t *out, size_t raw, char *err, size_t errlen)
-{
-	size_t i = 0, o = 0;
-
-	while (o < raw) {
-		uint64_t z, l;
-
-		if (!get_varint(p, n, &i, &z) || !get_varint(p, n, &i, &l) || l > n - i) {
-			snprintf(err, errlen, "detector state: body ends after %zu of %zu bytes", o, raw);
-			return i >= n ? FW_ETRUNC : FW_EMALFORMED;
-		}
-		if (z > raw - o || l > raw - o - z) {
-			snprintf(err, errlen, "detector state: a run passes the body's end");
-			return FW_EMALFORMED;
-		}
-		o += (size_t)z;
-		memcpy(out + o, p + i, (size_t)l);
-		i += (size_t)l;
-		o += (size_t)l;
-	}
-	if (i != n) {
-		snprintf(err, errlen, "detector state: %zu bytes after the body", n - i);
-		return FW_EMALFORMED;
-	}
-	return FW_OK;
-}
-
-static int
-restore_into(struct fw_detect *t, const uint8_t *p, const uint64_t *sec, char *err, size_t errlen)
+restore_into(struct fw_detect *t, struct dec *dc, const uint64_t *sec, char *err, size_t errlen)
 {
 	struct fw_dns_state *s = t->dns;
 	size_t nd = (size_t)t->core.cfg.max_details;
 	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1);
 	uint8_t *vmark = mark, *dmark = mark + t->max_victims, *zmark = dmark + nd, *zdmark = zmark + s->max;
-	size_t off = 0;
 	int rc = FW_OK;
 
 	if (mark == NULL)
 		return FW_ENOMEM;
 	for (int i = 0; i < NSEC && rc == FW_OK; i++) {
-		struct rbuf r = { p + off, (size_t)sec[i], 0, err, errlen, "" };
+		struct rbuf r = { dc, (size_t)sec[i], 0, err, errlen, "" };
 
 		switch (i) {
 		case S_CORE: rc = load_core(t, &r, vmark, dmark); break;
@@ -840,7 +869,10 @@ restore_into(struct fw_detect *t, const uint8_t *p, const uint64_t *sec, char *e
 		}
 		if (rc == FW_OK && r.off != r.len)
 			rc = bad(&r, "bytes left over");
-		off += (size_t)sec[i];
+	}
+	if (rc == FW_OK && (dc->i != dc->n || dc->z != 0 || dc->l != 0)) {
+		snprintf(err, errlen, "detector state: bytes after the body");
+		rc = FW_EMALFORMED;
 	}
 	free(mark);
 	return rc;
@@ -851,25 +883,23 @@ fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, s
 {
 	struct fw_detect *t = NULL, tmp;
 	uint64_t sec[NSEC], raw;
-	uint8_t *body = NULL;
+	struct dec dc = { 0 };
 	int rc;
 
 	if ((rc = check_header(d, buf, len, sec, &raw, err, errlen)) != FW_OK)
 		return rc;
-	if ((body = calloc(1, raw ? (size_t)raw : 1)) == NULL) {
-		rc = FW_ENOMEM;
-		goto oom;
+	dc.p = (const uint8_t *)buf + HDR_LEN;
+	dc.n = len - HDR_LEN;
+	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK) {
+		snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
+		return rc;
 	}
-	if ((rc = decode((const uint8_t *)buf + HDR_LEN, len - HDR_LEN, body, (size_t)raw, err, errlen)) != FW_OK)
-		goto fail;
-	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK)
-		goto oom;
-	if ((rc = restore_into(t, body, sec, err, errlen)) != FW_OK) {
+	if ((rc = restore_into(t, &dc, sec, err, errlen)) != FW_OK) {
 		if (rc == FW_ENOMEM)
-			goto oom;
-		goto fail;
+			snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
+		fw_detect_free(t);
+		return rc;
 	}
-	free(body);
 	/* Swap: d takes the restored tables, t the fresh ones (freed). */
 	tmp = *d;
 	*d = *t;
@@ -878,10 +908,4 @@ fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, s
 	t->core.clk.hk.owner = t;
 	fw_detect_free(t);
 	return FW_OK;
-oom:
-	snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
-fail:
-	free(body);
-	fw_detect_free(t);
-	return rc;
 }
