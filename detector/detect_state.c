@@ -37,7 +37,9 @@
 #define ST_BOM 0x01020304u
 #define ST_SEED 0x6677c0de5eedULL
 #define NSEC 6
-#define HDR_LEN (88 + 8 * NSEC)      /* ... + section lengths + body length */
+#define SEC_AT ((size_t)80)        /* header: section lengths, then the body length */
+#define RAW_AT (SEC_AT + 8 * (size_t)NSEC)
+#define HDR_LEN (RAW_AT + 8)
 #define ZRUN 4                     /* zero bytes worth ending a literal run */
 #define T_LO (INT64_MIN / 2)       /* bounds of a stored time or window number */
 #define T_HI (INT64_MAX / 4)
@@ -345,7 +347,7 @@ fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 	put32(&b, ST_VERSION);
 	put64(&b, 0);  /* checksum, below */
 	put_keys(&b, d);
-	put(&b, (uint64_t[NSEC + 1]){ 0 }, 8 * (NSEC + 1));  /* section and body lengths, below */
+	put(&b, (uint64_t[NSEC + 1]){ 0 }, sizeof(uint64_t[NSEC + 1]));  /* section and body lengths, below */
 	body.sink = &b;
 	for (int i = 0; i < NSEC; i++) {
 		uint64_t from = body.flushed + body.len;
@@ -366,8 +368,8 @@ fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 		free(b.p);
 		return FW_ENOMEM;
 	}
-	memcpy(b.p + HDR_LEN - 8 - 8 * NSEC, sec, sizeof(sec));
-	memcpy(b.p + HDR_LEN - 8, &body.flushed, 8);
+	memcpy(b.p + SEC_AT, sec, sizeof(sec));
+	memcpy(b.p + RAW_AT, &body.flushed, 8);
 	h = fw_hash_bytes(b.p + 16, b.len - 16, ST_SEED);
 	memcpy(b.p + 8, &h, 8);
 	*buf = b.p;
@@ -806,14 +808,14 @@ check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *
 	put_keys(&keys, d);
 	if (keys.oom)
 		return FW_ENOMEM;
-	same = keys.len == HDR_LEN - 24 - 8 * NSEC && memcmp(keys.p, p + 16, keys.len) == 0;
+	same = keys.len == SEC_AT - 16 && memcmp(keys.p, p + 16, keys.len) == 0;
 	free(keys.p);
 	if (!same) {
 		snprintf(err, errlen, "detector state: built for other table sizes, window or build layout");
 		return FW_EINVAL;
 	}
-	memcpy(sec, p + HDR_LEN - 8 - 8 * NSEC, 8 * NSEC);
-	memcpy(raw, p + HDR_LEN - 8, 8);
+	memcpy(sec, p + SEC_AT, RAW_AT - SEC_AT);
+	memcpy(raw, p + RAW_AT, 8);
 	/* No state of these tables is larger than twice their memory. */
 	max = 2 * (uint64_t)d->core.st.memory_bytes + (1u << 20);
 	for (int i = 0; i < NSEC; i++) {
@@ -850,12 +852,15 @@ restore_into(struct fw_detect *t, struct dec *dc, const uint64_t *sec, char *err
 {
 	struct fw_dns_state *s = t->dns;
 	size_t nd = (size_t)t->core.cfg.max_details;
-	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1);
-	uint8_t *vmark = mark, *dmark = mark + t->max_victims, *zmark = dmark + nd, *zdmark = zmark + s->max;
+	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1), *vmark, *dmark, *zmark, *zdmark;
 	int rc = FW_OK;
 
 	if (mark == NULL)
 		return FW_ENOMEM;
+	vmark = mark;
+	dmark = vmark + t->max_victims;
+	zmark = dmark + nd;
+	zdmark = zmark + s->max;
 	for (int i = 0; i < NSEC && rc == FW_OK; i++) {
 		struct rbuf r = { dc, (size_t)sec[i], 0, err, errlen, "" };
 
