@@ -109,7 +109,7 @@ START_TEST(test_detect_vector)
 
 	/* 60 s benign, flood 60..90 s, calm until 150 s. */
 	feed(d, fl, T0, 150, 60, 90);
-	fw_detect_finish(d);
+	fw_test_detect_end(d, &stats);
 	ck_assert_uint_le(s->n, FW_TEST_MAX_EV);
 	ck_assert_msg(fw_test_count(s, FW_EV_START) == 1, "%s: %zu starts", fl->name, fw_test_count(s, FW_EV_START));
 	ck_assert_msg(fw_test_count(s, FW_EV_END) == 1, "%s: %zu ends", fl->name, fw_test_count(s, FW_EV_END));
@@ -139,11 +139,9 @@ START_TEST(test_detect_vector)
 	ck_assert_double_le(en->peak_pps, 2100);
 	ck_assert_double_ge(en->peak_bps, 2000.0 * fl->pkt_bytes * 8);
 	ck_assert_ptr_nonnull(strstr(st->evidence, "\"baseline\""));
-	fw_detect_get_stats(d, &stats);
 	ck_assert_uint_eq(stats.alerts_started, 1);
 	ck_assert_uint_eq(stats.alerts_ended, 1);
 	ck_assert_uint_eq(stats.victims_full, 0);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -155,13 +153,11 @@ START_TEST(test_detect_benign_only)
 	struct fw_detect_stats st;
 
 	feed(d, NULL, T0, 300, 0, 0);
-	fw_detect_finish(d);
+	fw_test_detect_end(d, &st);
 	ck_assert_uint_eq(s->n, 0);
-	fw_detect_get_stats(d, &st);
 	ck_assert_uint_eq(st.flows, 300 * 4);
 	ck_assert_uint_ge(st.windows_closed, 295);
 	ck_assert_uint_eq(st.alerts_started, 0);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -172,9 +168,9 @@ START_TEST(test_detect_deterministic)
 	struct fw_detect *da = fw_test_detect_new(NULL, a), *db = fw_test_detect_new(NULL, b);
 
 	feed(da, &floods[1], T0, 150, 60, 90);
-	fw_detect_finish(da);
+	fw_test_detect_end(da, NULL);
 	feed(db, &floods[1], T0, 150, 60, 90);
-	fw_detect_finish(db);
+	fw_test_detect_end(db, NULL);
 	ck_assert_uint_gt(a->n, 1);
 	ck_assert_uint_eq(a->n, b->n);
 	for (size_t i = 0; i < a->n; i++) {
@@ -193,8 +189,6 @@ START_TEST(test_detect_deterministic)
 		ck_assert_str_eq(x->victim, y->victim);
 		ck_assert_str_eq(x->evidence, y->evidence);
 	}
-	fw_detect_free(da);
-	fw_detect_free(db);
 	free(a);
 	free(b);
 }
@@ -234,7 +228,7 @@ START_TEST(test_detect_two_victims)
 		feed(d, &floods[1], T0 + sec * 1000LL, 1, sec >= 60 && sec < 90 ? 0 : 1, 1);
 		feed(d, &floods[7], T0 + sec * 1000LL + 1, 1, sec >= 60 && sec < 90 ? 0 : 1, 1);
 	}
-	fw_detect_finish(d);
+	fw_test_detect_end(d, NULL);
 	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 2);
 	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 2);
 	for (size_t i = 0; i < s->n; i++) {
@@ -247,7 +241,6 @@ START_TEST(test_detect_two_victims)
 	}
 	ck_assert_uint_eq(v4, 1);
 	ck_assert_uint_eq(v6, 1);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -275,7 +268,7 @@ START_TEST(test_detect_nf5_capture)
 		ck_assert_int_gt(n, 0);
 		fw_detect_flows(d, out, (size_t)n);
 	}
-	fw_detect_finish(d);
+	fw_test_detect_end(d, NULL);
 	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
 	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
 	st = fw_test_find(s, FW_EV_START);
@@ -289,7 +282,6 @@ START_TEST(test_detect_nf5_capture)
 	ck_assert_double_ge(en->peak_pps, 60);
 	ck_assert_double_le(en->peak_pps, 120);
 	fw_test_pcap_free(&cap);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -308,12 +300,10 @@ START_TEST(test_detect_negative_times)
 	struct fw_detect_stats st;
 
 	feed(d, &floods[0], -150000, 150, 60, 90);
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
+	fw_test_detect_end(d, &st);
 	ck_assert_uint_eq(st.flows, 150 * 4 + 30 * 20);
 	ck_assert_uint_gt(st.future, 0);
 	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 0);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
