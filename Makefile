@@ -43,7 +43,7 @@ build/$(1)/libfw.a: $$($(1)_OBJ)
 	ar rcs $$@ $$^
 build/$(1)/floodwatch: $$($(1)_CLI) build/$(1)/libfw.a
 	$$(CC) $(2) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
-build/$(1)/tests/%: tests/unit/%.c build/$(1)/libfw.a
+build/$(1)/tests/%: tests/unit/%.c $$(wildcard tests/unit/*.h) build/$(1)/libfw.a
 	@mkdir -p $$(@D)
 	@echo "LD $$@"; $$(CC) $$(ALL_CFLAGS) $(2) $$(shell pkg-config --cflags check) -o $$@ $$< build/$(1)/libfw.a $$(TEST_LDLIBS) $$(LDLIBS)
 build/$(1)/tools/%: tests/tools/%.c build/$(1)/libfw.a

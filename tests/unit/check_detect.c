@@ -13,31 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_detect.h"
-#include "fw_names.h"
 #include "fw_nf5.h"
 #include "fw_pkt.h"
+#define FW_TEST_MAX_EV 64
+#include "fw_test_detect.h"
 #include "fw_test_pcap.h"
 
 Suite *detect_suite(void);
 
-#define T0 1700000000000LL     /* scenario start, ms */
-#define MAX_EV 64
-
-struct sink {
-	size_t n;
-	struct fw_alert_ev ev[MAX_EV];
-};
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	s->n++;
-}
+#define T0 FW_TEST_T0_MS       /* scenario start, ms */
 
 struct flood {
 	const char *name;      /* expected vector name */
@@ -62,39 +46,21 @@ static const struct flood floods[] = {
 };
 
 static void
-addr_v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	uint8_t b[4] = { x, y, z, w };
-	fw_addr_from_v4(a, b);
-}
-
-static void
 victim_addr(struct fw_addr *a, int v6)
 {
-	if (v6) {
-		memset(a, 0, sizeof(*a));
-		a->b[0] = 0x20; a->b[1] = 0x01; a->b[2] = 0x0d; a->b[3] = 0xb8; a->b[15] = 0x80;
-	} else {
-		addr_v4(a, 198, 51, 100, 80);
-	}
+	if (v6)
+		fw_test_v6_db8(a, 0x80);
+	else
+		fw_test_v4(a, 198, 51, 100, 80);
 }
 
 static void
 flow(struct fw_flow *f, int64_t t, const struct fw_addr *dst, uint32_t src_host, uint8_t proto,
     uint8_t flags, uint16_t sport, uint16_t dport, uint64_t pkts, uint64_t bytes)
 {
-	memset(f, 0, sizeof(*f));
-	f->start_ms = t;
-	f->end_ms = t;
-	addr_v4(&f->src, 203, 0, (uint8_t)(113 + (src_host >> 8) % 8), (uint8_t)src_host);
+	fw_test_flow(f, t, proto, flags, sport, dport, pkts, bytes);
+	fw_test_v4(&f->src, 203, 0, (uint8_t)(113 + (src_host >> 8) % 8), (uint8_t)src_host);
 	f->dst = *dst;
-	f->proto = proto;
-	f->tcp_flags = flags;
-	f->sport = sport;
-	f->dport = dport;
-	f->pkts = pkts;
-	f->bytes = bytes;
-	f->sampling = 1;
 	f->source = FW_SRC_NF5;
 }
 
@@ -115,7 +81,7 @@ feed(struct fw_detect *d, const struct flood *fl, int64_t base, int secs, int fl
 		int64_t t = base + (int64_t)s * 1000;
 		size_t n = 0;
 
-		addr_v4(&other, 198, 51, 100, (uint8_t)(10 + s % 10));
+		fw_test_v4(&other, 198, 51, 100, (uint8_t)(10 + s % 10));
 		flow(&batch[n++], t + 10, &victim, (uint32_t)s, 6, 0x18, (uint16_t)(40000 + s), 443, 12, 12 * 700);
 		flow(&batch[n++], t + 300, &victim, (uint32_t)s + 1, 17, 0, (uint16_t)(30000 + s), 53, 3, 3 * 80);
 		flow(&batch[n++], t + 500, &other, (uint32_t)s + 2, 6, 0x18, (uint16_t)(41000 + s), 443, 20, 20 * 900);
@@ -131,54 +97,24 @@ feed(struct fw_detect *d, const struct flood *fl, int64_t base, int secs, int fl
 	}
 }
 
-static struct fw_detect *
-make(struct sink *s)
-{
-	struct fw_config cfg;
-	struct fw_detect *d = NULL;
-
-	fw_config_defaults(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
-	return d;
-}
-
-static size_t
-count(const struct sink *s, int event)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
-		n += s->ev[i].event == event;
-	return n;
-}
-
-static const struct fw_alert_ev *
-find(const struct sink *s, int event)
-{
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
-		if (s->ev[i].event == event)
-			return &s->ev[i];
-	return NULL;
-}
-
 /* ---- valid ---- */
 
 START_TEST(test_detect_vector)
 {
 	const struct flood *fl = &floods[_i];
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	const struct fw_alert_ev *st, *en;
 	struct fw_detect_stats stats;
 
 	/* 60 s benign, flood 60..90 s, calm until 150 s. */
 	feed(d, fl, T0, 150, 60, 90);
-	fw_detect_finish(d);
-	ck_assert_uint_le(s->n, MAX_EV);
-	ck_assert_msg(count(s, FW_EV_START) == 1, "%s: %zu starts", fl->name, count(s, FW_EV_START));
-	ck_assert_msg(count(s, FW_EV_END) == 1, "%s: %zu ends", fl->name, count(s, FW_EV_END));
-	st = find(s, FW_EV_START);
-	en = find(s, FW_EV_END);
+	fw_test_detect_end(d, &stats);
+	ck_assert_uint_le(s->n, FW_TEST_MAX_EV);
+	ck_assert_msg(fw_test_count(s, FW_EV_START) == 1, "%s: %zu starts", fl->name, fw_test_count(s, FW_EV_START));
+	ck_assert_msg(fw_test_count(s, FW_EV_END) == 1, "%s: %zu ends", fl->name, fw_test_count(s, FW_EV_END));
+	st = fw_test_find(s, FW_EV_START);
+	en = fw_test_find(s, FW_EV_END);
 	ck_assert_str_eq(st->victim, fl->v6 ? "2001:db8::80" : "198.51.100.80");
 	ck_assert_str_eq(en->victim, st->victim);
 	ck_assert_str_eq(fw_vector_name(st->vector), fl->name);
@@ -203,42 +139,38 @@ START_TEST(test_detect_vector)
 	ck_assert_double_le(en->peak_pps, 2100);
 	ck_assert_double_ge(en->peak_bps, 2000.0 * fl->pkt_bytes * 8);
 	ck_assert_ptr_nonnull(strstr(st->evidence, "\"baseline\""));
-	fw_detect_get_stats(d, &stats);
 	ck_assert_uint_eq(stats.alerts_started, 1);
 	ck_assert_uint_eq(stats.alerts_ended, 1);
 	ck_assert_uint_eq(stats.victims_full, 0);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
 
 START_TEST(test_detect_benign_only)
 {
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	struct fw_detect_stats st;
 
 	feed(d, NULL, T0, 300, 0, 0);
-	fw_detect_finish(d);
+	fw_test_detect_end(d, &st);
 	ck_assert_uint_eq(s->n, 0);
-	fw_detect_get_stats(d, &st);
 	ck_assert_uint_eq(st.flows, 300 * 4);
 	ck_assert_uint_ge(st.windows_closed, 295);
 	ck_assert_uint_eq(st.alerts_started, 0);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
 
 START_TEST(test_detect_deterministic)
 {
-	struct sink *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct fw_detect *da = make(a), *db = make(b);
+	struct fw_test_sink *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct fw_detect *da = fw_test_detect_new(NULL, a), *db = fw_test_detect_new(NULL, b);
 
 	feed(da, &floods[1], T0, 150, 60, 90);
-	fw_detect_finish(da);
+	fw_test_detect_end(da, NULL);
 	feed(db, &floods[1], T0, 150, 60, 90);
-	fw_detect_finish(db);
+	fw_test_detect_end(db, NULL);
 	ck_assert_uint_gt(a->n, 1);
 	ck_assert_uint_eq(a->n, b->n);
 	for (size_t i = 0; i < a->n; i++) {
@@ -257,8 +189,6 @@ START_TEST(test_detect_deterministic)
 		ck_assert_str_eq(x->victim, y->victim);
 		ck_assert_str_eq(x->evidence, y->evidence);
 	}
-	fw_detect_free(da);
-	fw_detect_free(db);
 	free(a);
 	free(b);
 }
@@ -267,21 +197,21 @@ END_TEST
 /* The flood runs to the end of input: finish() must end the alert. */
 START_TEST(test_detect_finish_ends_open_alert)
 {
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	const struct fw_alert_ev *en;
 
 	feed(d, &floods[0], T0, 100, 60, 100);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 0);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 0);
 	fw_detect_finish(d);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
-	en = find(s, FW_EV_END);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
+	en = fw_test_find(s, FW_EV_END);
 	ck_assert_int_eq(en->ended_ms, T0 + 100000);
 	/* A second finish changes nothing. */
 	fw_detect_finish(d);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
 	fw_detect_free(d);
 	free(s);
 }
@@ -290,17 +220,17 @@ END_TEST
 /* Two victims flooded at once: two independent alerts. */
 START_TEST(test_detect_two_victims)
 {
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	size_t v4 = 0, v6 = 0;
 
 	for (int sec = 0; sec < 150; sec++) {
 		feed(d, &floods[1], T0 + sec * 1000LL, 1, sec >= 60 && sec < 90 ? 0 : 1, 1);
 		feed(d, &floods[7], T0 + sec * 1000LL + 1, 1, sec >= 60 && sec < 90 ? 0 : 1, 1);
 	}
-	fw_detect_finish(d);
-	ck_assert_uint_eq(count(s, FW_EV_START), 2);
-	ck_assert_uint_eq(count(s, FW_EV_END), 2);
+	fw_test_detect_end(d, NULL);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 2);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 2);
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->ev[i].event != FW_EV_START)
 			continue;
@@ -311,7 +241,6 @@ START_TEST(test_detect_two_victims)
 	}
 	ck_assert_uint_eq(v4, 1);
 	ck_assert_uint_eq(v6, 1);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -324,8 +253,8 @@ END_TEST
 START_TEST(test_detect_nf5_capture)
 {
 	struct fw_test_pcap cap;
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	struct fw_flow out[FW_NF5_MAX_RECS];
 	const struct fw_alert_ev *st, *en;
 
@@ -339,11 +268,11 @@ START_TEST(test_detect_nf5_capture)
 		ck_assert_int_gt(n, 0);
 		fw_detect_flows(d, out, (size_t)n);
 	}
-	fw_detect_finish(d);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
-	st = find(s, FW_EV_START);
-	en = find(s, FW_EV_END);
+	fw_test_detect_end(d, NULL);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
+	st = fw_test_find(s, FW_EV_START);
+	en = fw_test_find(s, FW_EV_END);
 	ck_assert_str_eq(st->victim, "198.51.100.53");
 	ck_assert_str_eq(fw_vector_name(st->vector), "udp_flood");
 	ck_assert_int_ge(st->started_ms, T0 + 60000);
@@ -353,7 +282,6 @@ START_TEST(test_detect_nf5_capture)
 	ck_assert_double_ge(en->peak_pps, 60);
 	ck_assert_double_le(en->peak_pps, 120);
 	fw_test_pcap_free(&cap);
-	fw_detect_free(d);
 	free(s);
 }
 END_TEST
@@ -367,17 +295,15 @@ END_TEST
  */
 START_TEST(test_detect_negative_times)
 {
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_detect *d = make(s);
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 	struct fw_detect_stats st;
 
 	feed(d, &floods[0], -150000, 150, 60, 90);
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
+	fw_test_detect_end(d, &st);
 	ck_assert_uint_eq(st.flows, 150 * 4 + 30 * 20);
 	ck_assert_uint_gt(st.future, 0);
-	ck_assert_uint_eq(count(s, FW_EV_START), 0);
-	fw_detect_free(d);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 0);
 	free(s);
 }
 END_TEST
@@ -388,15 +314,12 @@ END_TEST
  */
 START_TEST(test_detect_lateness_from_first_record)
 {
-	struct fw_detect *d = NULL;
-	struct fw_config cfg;
+	struct fw_detect *d = fw_test_detect_new(NULL, NULL);
 	struct fw_detect_stats st;
 	struct fw_flow f;
 	struct fw_addr dst;
 
-	fw_config_defaults(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
-	addr_v4(&dst, 198, 51, 100, 1);
+	fw_test_v4(&dst, 198, 51, 100, 1);
 	flow(&f, T0 + 5000, &dst, 1, 17, 0, 1, 2, 1, 100);
 	fw_detect_flows(d, &f, 1);
 	flow(&f, T0 + 6000, &dst, 1, 17, 0, 1, 2, 1, 100);
@@ -424,7 +347,7 @@ START_TEST(test_detect_victim_table_full)
 	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
 	for (int i = 0; i < 100; i++) {
 		struct fw_addr dst;
-		addr_v4(&dst, 10, 0, (uint8_t)(i >> 8), (uint8_t)i);
+		fw_test_v4(&dst, 10, 0, (uint8_t)(i >> 8), (uint8_t)i);
 		flow(&f[i], T0, &dst, 1, 17, 0, 1, 2, 1, 100);
 	}
 	fw_detect_flows(d, f, 100);
@@ -461,16 +384,13 @@ static void
 ask(struct fw_detect *d, int64_t t, const char *name, int n)
 {
 	struct fw_dnsq q[8];
+	char qname[FW_QNAME_MAX + 1];
+	struct fw_addr client;
 
+	fw_test_v4(&client, 192, 0, 2, 53);
 	for (int i = 0; i < n && i < 8; i++) {
-		memset(&q[i], 0, sizeof(q[i]));
-		q[i].time_ms = t + i;
-		addr_v4(&q[i].client, 192, 0, 2, 53);
-		q[i].qtype = 1;
-		q[i].rcode = FW_RCODE_NONE;
-		q[i].source = FW_DNS_DNSTAP;
-		snprintf(q[i].qname, sizeof(q[i].qname), "x%d.%s", i, name);
-		q[i].qname_len = (uint8_t)strlen(q[i].qname);
+		snprintf(qname, sizeof(qname), "x%d.%s", i, name);
+		fw_test_dnsq(&q[i], t + i, &client, qname);
 	}
 	fw_detect_dns(d, q, (size_t)(n < 8 ? n : 8));
 }
@@ -487,7 +407,7 @@ START_TEST(test_detect_reconfigure)
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
 	struct fw_detect_stats st0, st1, st2;
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	struct fw_addr other_net;
 	struct fw_flow f;
 	char err[256];
@@ -496,8 +416,8 @@ START_TEST(test_detect_reconfigure)
 	ck_assert_ptr_nonnull(s);
 	fw_config_defaults(&cfg);
 	snprintf(cfg.networks, sizeof(cfg.networks), "198.51.100.0/24");
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
-	addr_v4(&other_net, 192, 0, 2, 9);
+	d = fw_test_detect_new(&cfg, s);
+	fw_test_v4(&other_net, 192, 0, 2, 9);
 
 	feed(d, &floods[0], T0, 20, 10, 60);
 	flow(&f, T0 + 20500, &other_net, 1, 17, 0, 1234, 53, 100, 100 * 540);
@@ -505,8 +425,8 @@ START_TEST(test_detect_reconfigure)
 	ask(d, T0 + 20600, "a.b.c.example.com", 4);
 	feed(d, &floods[0], T0 + 21000, 9, 0, 9);  /* closes the windows above */
 	fw_detect_get_stats(d, &st0);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 0);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 0);
 	ck_assert_uint_eq(st0.unwatched, 1);
 	ck_assert_uint_eq(st0.zones, 2);          /* a.b.c.example.com and example.com */
 
@@ -535,10 +455,10 @@ START_TEST(test_detect_reconfigure)
 	fw_detect_get_stats(d, &st2);
 	ck_assert_uint_eq(st2.unwatched, 1);      /* the new network is watched */
 	ck_assert_uint_eq(st2.zones, 3);          /* ... and the new zone tracked */
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
-	start = find(s, FW_EV_START);
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
+	start = fw_test_find(s, FW_EV_START);
+	for (size_t i = 0; i < s->n && i < FW_TEST_MAX_EV; i++)
 		ck_assert_str_eq(s->ev[i].id, start->id);
 	fw_detect_free(d);
 	free(s);

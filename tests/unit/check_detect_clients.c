@@ -14,62 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
-#include "fw_detect.h"
-#include "fw_names.h"
+#include "fw_test_detect.h"
 
 Suite *detect_clients_suite(void);
 
-#define T0 1700000000000LL
+#define T0 FW_TEST_T0_MS
 #define SECS 300
 #define NCLIENT 1000
-#define MAX_EV 256
 #define MAX_REC 8192
 
 enum attack { AT_NONE, AT_DNSAMP, AT_SYN, AT_ACK443 };
 
-struct sink {
-	size_t n;
-	struct fw_alert_ev ev[MAX_EV];
-};
-
 static struct fw_flow recs[MAX_REC];
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (getenv("FW_DUMP") != NULL)
-		fprintf(stderr, "%s %s %s %s\n", ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update",
-		    ev->victim, fw_vector_name(ev->vector), ev->evidence);
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	s->n++;
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static void
-v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	const uint8_t b[4] = { x, y, z, w };
-
-	fw_addr_from_v4(a, b);
-}
 
 /* Client c: 100.64.(c / 250).(1 + c % 250). */
 static void
 client_addr(struct fw_addr *a, uint32_t c)
 {
-	v4(a, 100, 64, (uint8_t)(c / 250), (uint8_t)(1 + c % 250));
+	fw_test_v4(a, 100, 64, (uint8_t)(c / 250), (uint8_t)(1 + c % 250));
 }
 
 static struct fw_flow *
@@ -80,17 +42,9 @@ rec(size_t *n, int64_t t, uint8_t proto, uint8_t flags, uint16_t sport, uint16_t
 
 	ck_assert_uint_lt(*n, MAX_REC);
 	f = &recs[(*n)++];
-	memset(f, 0, sizeof(*f));
-	f->start_ms = t;
+	fw_test_flow(f, t, proto, flags, sport, dport, pkts, bytes);
 	f->end_ms = t + 900;
-	f->proto = proto;
-	f->tcp_flags = flags;
-	f->sport = sport;
-	f->dport = dport;
-	f->pkts = pkts;
-	f->bytes = bytes;
 	f->ttl = 52;
-	f->sampling = 1;
 	f->source = FW_SRC_IPFIX;
 	return f;
 }
@@ -102,7 +56,7 @@ clients_second(int s, size_t *n)
 	int64_t t = T0 + (int64_t)s * 1000;
 
 	for (uint32_t c = 0; c < NCLIENT; c++) {
-		uint64_t h = mix(c);
+		uint64_t h = fw_test_mix(c);
 		int period = 60 + (int)(h % 120), on = 10 + (int)((h >> 8) % 30), phase = (int)((h >> 16) % 180);
 		uint64_t pps = 100 + (h >> 24) % 800;
 		uint16_t eph = (uint16_t)(32768 + (h >> 40) % 28000 + (uint64_t)s / 97);
@@ -110,7 +64,7 @@ clients_second(int s, size_t *n)
 		struct fw_flow *f;
 
 		client_addr(&cl, c);
-		v4(&srv, 198, 51, 100, (uint8_t)(10 + c % 10));
+		fw_test_v4(&srv, 198, 51, 100, (uint8_t)(10 + c % 10));
 		if ((s + phase) % period < on) {
 			/* A download: TCP or QUIC from the server's 443, and the
 			 * client's ACKs back to it. */
@@ -127,12 +81,12 @@ clients_second(int s, size_t *n)
 		if ((s + phase) % 10 == 0) {
 			/* A DNS answer from the resolver, and (rarely) NTP. */
 			f = rec(n, t + 400, 17, 0, 53, (uint16_t)(eph + 7), 2, 2 * 140);
-			v4(&f->src, 198, 51, 100, 2);
+			fw_test_v4(&f->src, 198, 51, 100, 2);
 			f->dst = cl;
 		}
 		if ((s + phase) % 64 == 0) {
 			f = rec(n, t + 600, 17, 0, 123, (uint16_t)(eph + 9), 1, 76);
-			v4(&f->src, 198, 51, 100, 3);
+			fw_test_v4(&f->src, 198, 51, 100, 3);
 			f->dst = cl;
 		}
 	}
@@ -147,22 +101,22 @@ attack_second(enum attack a, int s, size_t *n)
 
 	client_addr(&victim, 326);
 	for (uint32_t i = 0; i < 200; i++) {
-		uint64_t h = mix((uint64_t)s * 1000 + i);
+		uint64_t h = fw_test_mix((uint64_t)s * 1000 + i);
 		struct fw_flow *f;
 
 		if (a == AT_DNSAMP) {
 			/* 300 open resolvers, large answers: 40 kpps. */
 			f = rec(n, t + (int64_t)(h % 1000), 17, 0, 53, (uint16_t)(1024 + h % 60000), 200, 200 * 1400);
-			v4(&f->src, 192, 0, 2, (uint8_t)(h % 250));
+			fw_test_v4(&f->src, 192, 0, 2, (uint8_t)(h % 250));
 			f->src.b[14] = (uint8_t)(h >> 20);
 		} else if (a == AT_SYN) {
 			f = rec(n, t + (int64_t)(h % 1000), 6, 0x02, (uint16_t)(1024 + h % 60000), 22, 50, 50 * 60);
-			v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24), (uint8_t)(h >> 32));
+			fw_test_v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24), (uint8_t)(h >> 32));
 		} else if (a == AT_ACK443) {
 			/* Spoofed ACKs "from port 443" to random ports: 200 kpps,
 			 * reply traffic by its looks. */
 			f = rec(n, t + (int64_t)(h % 1000), 6, 0x10, 443, (uint16_t)(1024 + h % 60000), 1000, 1000 * 60);
-			v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24), (uint8_t)(h >> 32));
+			fw_test_v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24), (uint8_t)(h >> 32));
 		} else {
 			return;
 		}
@@ -174,17 +128,14 @@ attack_second(enum attack a, int s, size_t *n)
 /* The client network for SECS seconds, an attack from 150 s to 190 s;
  * events into s, counters into st. */
 static void
-run(enum attack a, const char *set, struct sink *s, struct fw_detect_stats *st)
+run(enum attack a, const char *set, struct fw_test_sink *s, struct fw_detect_stats *st)
 {
+	const char *const sets[] = { set, NULL };
 	struct fw_config cfg;
-	struct fw_detect *d = NULL;
-	char err[128];
+	struct fw_detect *d;
 
-	fw_config_defaults(&cfg);
-	if (set != NULL)
-		ck_assert_msg(fw_config_set(&cfg, set, err, sizeof(err)) == FW_OK, "%s", err);
-	memset(s, 0, sizeof(*s));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
+	fw_test_config(&cfg, sets);
+	d = fw_test_detect_new(&cfg, s);
 	for (int sec = 0; sec < SECS; sec++) {
 		size_t n = 0;
 
@@ -193,26 +144,13 @@ run(enum attack a, const char *set, struct sink *s, struct fw_detect_stats *st)
 			attack_second(a, sec, &n);
 		fw_detect_flows(d, recs, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, st);
-	fw_detect_free(d);
-}
-
-static size_t
-starts(const struct sink *s, const char *victim, int vector)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
-		k += s->ev[i].event == FW_EV_START && strcmp(s->ev[i].victim, victim) == 0 &&
-		    s->ev[i].vector == vector;
-	return k;
+	fw_test_detect_end(d, st);
 }
 
 /* 1,000 clients downloading: no alert, no client tracked, nothing evicted. */
 START_TEST(test_clients_download_no_victims)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	struct fw_detect_stats st;
 
 	run(AT_NONE, NULL, s, &st);
@@ -242,14 +180,14 @@ END_TEST
 /* DNS amplification and a SYN flood on a client: the client's alert. */
 START_TEST(test_clients_attacked_client_alerts)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	struct fw_detect_stats st;
 
 	run(AT_DNSAMP, NULL, s, &st);
-	ck_assert_uint_eq(starts(s, "100.64.1.77", FW_VEC_DNS_AMPLIFICATION), 1);
+	ck_assert_uint_eq(fw_test_count_of(s, FW_EV_START, "100.64.1.77", FW_VEC_DNS_AMPLIFICATION), 1);
 	ck_assert_uint_eq(st.alerts_started, 1);
 	run(AT_SYN, NULL, s, &st);
-	ck_assert_uint_eq(starts(s, "100.64.1.77", FW_VEC_SYN_FLOOD), 1);
+	ck_assert_uint_eq(fw_test_count_of(s, FW_EV_START, "100.64.1.77", FW_VEC_SYN_FLOOD), 1);
 	ck_assert_uint_eq(st.alerts_started, 1);
 	free(s);
 }
@@ -259,11 +197,11 @@ END_TEST
  * with the client as the top destination. */
 START_TEST(test_clients_ack_from_443_seen_on_prefix)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	struct fw_detect_stats st;
 
 	run(AT_ACK443, NULL, s, &st);
-	ck_assert_uint_eq(starts(s, "100.64.1.0/24", FW_VEC_ACK_FLOOD), 1);
+	ck_assert_uint_eq(fw_test_count_of(s, FW_EV_START, "100.64.1.0/24", FW_VEC_ACK_FLOOD), 1);
 	ck_assert_uint_eq(st.alerts_started, 1);
 	ck_assert_ptr_nonnull(strstr(s->ev[0].evidence, "\"top_destinations\":[{\"addr\":\"100.64.1.77\""));
 	free(s);

@@ -13,55 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
-#include "fw_detect.h"
-#include "fw_names.h"
+#include "fw_test_detect.h"
 
 Suite *detect_pulse_suite(void);
 
-#define T0 1700000000000LL
-#define MAX_EV 256
+#define T0 FW_TEST_T0_MS
 #define MAX_REC 512
-
-struct sink {
-	size_t n;
-	struct fw_alert_ev ev[MAX_EV];
-};
 
 static struct fw_flow recs[MAX_REC];
 static struct fw_dnsq qs[MAX_REC];
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (getenv("FW_DUMP") != NULL)
-		fprintf(stderr, "%s seq %u %s %s +%.0f ended +%.0f %s\n",
-		    ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update", ev->seq,
-		    ev->victim, fw_vector_name(ev->vector), (double)(ev->updated_ms - T0) / 1000,
-		    ev->ended_ms ? (double)(ev->ended_ms - T0) / 1000 : 0.0, ev->evidence);
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	s->n++;
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static void
-v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	const uint8_t b[4] = { x, y, z, w };
-
-	fw_addr_from_v4(a, b);
-}
 
 /* Is second s inside a pulse?  Pulses of on_s seconds every period_s from
  * first_s, npulse of them. */
@@ -74,90 +34,60 @@ pulse_on(int s, int first_s, int on_s, int period_s, int npulse)
 /* Flows: benign web traffic to 198.51.100.80 and neighbours, and in a
  * pulse 3000 pps of spoofed SYNs to 198.51.100.80 port 443. */
 static void
-run_flows(struct sink *s, int secs, int first_s, int on_s, int period_s, int npulse)
+run_flows(struct fw_test_sink *s, int secs, int first_s, int on_s, int period_s, int npulse)
 {
-	struct fw_config cfg;
-	struct fw_detect *d = NULL;
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 
-	fw_config_defaults(&cfg);
-	memset(s, 0, sizeof(*s));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
 	for (int sec = 0; sec < secs; sec++) {
 		int64_t t = T0 + (int64_t)sec * 1000;
 		size_t n = 0;
 
 		for (int k = 0; k < 6; k++) {
 			struct fw_flow *f = &recs[n++];
-			uint64_t h = mix((uint64_t)sec * 64 + (uint64_t)k);
+			uint64_t h = fw_test_mix((uint64_t)sec * 64 + (uint64_t)k), pkts = 2 + (h >> 32) % 6;
 
-			memset(f, 0, sizeof(*f));
-			f->start_ms = f->end_ms = t + (int64_t)(h % 1000);
-			v4(&f->src, 203, 0, 113, (uint8_t)(1 + h % 200));
-			v4(&f->dst, 198, 51, 100, (uint8_t)(78 + k % 3));
-			f->proto = 6;
-			f->tcp_flags = 0x1b;
-			f->sport = (uint16_t)(32768 + (h >> 8) % 20000);
-			f->dport = 443;
-			f->pkts = 2 + (h >> 32) % 6;
-			f->bytes = f->pkts * 600;
-			f->sampling = 1;
+			fw_test_flow(f, t + (int64_t)(h % 1000), 6, 0x1b, (uint16_t)(32768 + (h >> 8) % 20000), 443, pkts,
+			    pkts * 600);
+			fw_test_v4(&f->src, 203, 0, 113, (uint8_t)(1 + h % 200));
+			fw_test_v4(&f->dst, 198, 51, 100, (uint8_t)(78 + k % 3));
 		}
 		if (pulse_on(sec, first_s, on_s, period_s, npulse)) {
 			for (int k = 0; k < 300; k++) {
 				struct fw_flow *f = &recs[n++];
-				uint64_t h = mix((uint64_t)sec * 100000 + (uint64_t)k);
+				uint64_t h = fw_test_mix((uint64_t)sec * 100000 + (uint64_t)k);
 
-				memset(f, 0, sizeof(*f));
-				f->start_ms = f->end_ms = t + (int64_t)(h % 1000);
-				v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24),
+				fw_test_flow(f, t + (int64_t)(h % 1000), 6, 0x02, (uint16_t)(1024 + (h >> 40) % 60000), 443, 10,
+				    600);
+				fw_test_v4(&f->src, (uint8_t)(1 + (h >> 8) % 220), (uint8_t)(h >> 16), (uint8_t)(h >> 24),
 				    (uint8_t)(h >> 32));
-				v4(&f->dst, 198, 51, 100, 80);
-				f->proto = 6;
-				f->tcp_flags = 0x02;
-				f->sport = (uint16_t)(1024 + (h >> 40) % 60000);
-				f->dport = 443;
-				f->pkts = 10;
-				f->bytes = 600;
-				f->sampling = 1;
+				fw_test_v4(&f->dst, 198, 51, 100, 80);
 			}
 		}
 		fw_detect_flows(d, recs, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_free(d);
-}
-
-static size_t
-count(const struct sink *s, int event)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
-		k += s->ev[i].event == event;
-	return k;
+	fw_test_detect_end(d, NULL);
 }
 
 /* Index of the first end event, or -1. */
 static int
-first_end(const struct sink *s)
+first_end(const struct fw_test_sink *s)
 {
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
-		if (s->ev[i].event == FW_EV_END)
-			return (int)i;
-	return -1;
+	const struct fw_alert_ev *e = fw_test_find(s, FW_EV_END);
+
+	return e != NULL ? (int)(e - s->ev) : -1;
 }
 
 /* SYN flood 10 s on, 20 s off, five pulses from 60 s: one alert. */
 START_TEST(test_pulse_wave_one_alert)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	const struct fw_alert_ev *e;
 	int quiet = 0, last_pulse_end_s = 60 + 4 * 30 + 10;
 
 	run_flows(s, 300, 60, 10, 30, 5);
-	ck_assert_uint_le(s->n, MAX_EV);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
+	ck_assert_uint_le(s->n, FW_TEST_MAX_EV);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
 	/* The one end is the last event, after the last pulse; no end between. */
 	ck_assert_int_eq(first_end(s), (int)s->n - 1);
 	e = &s->ev[s->n - 1];
@@ -186,12 +116,12 @@ END_TEST
  * on the hold covers the gap: two ends in all, not four. */
 START_TEST(test_pulse_wave_hold_learns_gap)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	int e1;
 
 	run_flows(s, 500, 60, 10, 70, 4);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 2);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 2);
 	e1 = first_end(s);
 	ck_assert_int_ge(e1, 0);
 	ck_assert_int_eq(s->ev[e1].ended_ms, T0 + 70000);
@@ -206,34 +136,25 @@ END_TEST
 /* Water torture on victim.example 10 s on, 20 s off: one zone alert. */
 START_TEST(test_pulse_wave_dns_zone)
 {
-	struct sink *s = calloc(1, sizeof(*s));
-	struct fw_config cfg;
-	struct fw_detect *d = NULL;
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	struct fw_detect *d = fw_test_detect_new(NULL, s);
 
-	fw_config_defaults(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
 	for (int sec = 0; sec < 300; sec++) {
 		int64_t t = T0 + (int64_t)sec * 1000;
 		size_t n = 0;
 		int atk = pulse_on(sec, 60, 10, 30, 5) ? 400 : 0;
 
 		for (int k = 0; k < 10 + atk; k++) {
-			struct fw_dnsq *q = &qs[n++ % MAX_REC];
-			uint64_t h = mix((uint64_t)sec * 1000 + (uint64_t)k);
+			uint64_t h = fw_test_mix((uint64_t)sec * 1000 + (uint64_t)k);
+			char name[FW_QNAME_MAX + 1];
+			struct fw_addr c;
 
-			memset(q, 0, sizeof(*q));
-			q->time_ms = t + (int64_t)(h % 1000);
-			v4(&q->client, 192, 0, 2, (uint8_t)(1 + (h >> 8) % 200));
-			v4(&q->server, 198, 51, 100, 53);
-			q->qtype = 1;
-			q->rcode = FW_RCODE_NONE;
-			q->source = FW_DNS_DNSTAP;
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(1 + (h >> 8) % 200));
 			if (k < 10)
-				snprintf(q->qname, sizeof(q->qname), "%s.victim.example", k % 2 ? "www" : "mail");
+				snprintf(name, sizeof(name), "%s.victim.example", k % 2 ? "www" : "mail");
 			else
-				snprintf(q->qname, sizeof(q->qname), "%012llx.victim.example",
-				    (unsigned long long)(h >> 16));
-			q->qname_len = (uint8_t)strlen(q->qname);
+				snprintf(name, sizeof(name), "%012llx.victim.example", (unsigned long long)(h >> 16));
+			fw_test_dnsq(&qs[n++ % MAX_REC], t + (int64_t)(h % 1000), &c, name);
 			if (n == MAX_REC) {
 				fw_detect_dns(d, qs, n);
 				n = 0;
@@ -241,10 +162,9 @@ START_TEST(test_pulse_wave_dns_zone)
 		}
 		fw_detect_dns(d, qs, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_free(d);
-	ck_assert_uint_eq(count(s, FW_EV_START), 1);
-	ck_assert_uint_eq(count(s, FW_EV_END), 1);
+	fw_test_detect_end(d, NULL);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_START), 1);
+	ck_assert_uint_eq(fw_test_count(s, FW_EV_END), 1);
 	ck_assert_int_eq(first_end(s), (int)s->n - 1);
 	ck_assert_str_eq(s->ev[0].victim, "victim.example");
 	ck_assert_int_eq(s->ev[0].vector, FW_VEC_DNS_WATER_TORTURE);

@@ -23,55 +23,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
-#include "fw_config.h"
-#include "fw_detect.h"
-#include "fw_names.h"
-#include "fw_records.h"
+#include "fw_test_detect.h"
 
 Suite *detect_score_suite(void);
 
-#define T0 1700000000000LL
-#define MAX_EV 256
+#define T0 FW_TEST_T0_MS
 #define MAX_REC 40000
 
-struct sink {
-	int n;
-	struct fw_alert_ev ev[MAX_EV];
-};
-
-static struct sink sk;
+static struct fw_test_sink sk;
 static struct fw_flow recs[MAX_REC];
 static size_t nrec;
 static uint64_t rs;
 
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	if (getenv("FW_DUMP") != NULL)  /* debugging aid: CK_FORK=no FW_DUMP=1 */
-		fprintf(stderr, "%s %s %s %s +%.1fs %s\n", ev->id,
-		    ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update",
-		    ev->victim, fw_vector_name(ev->vector), (double)(ev->updated_ms - T0) / 1000, ev->evidence);
-	s->n++;
-}
-
 static uint64_t
 rnd(void)
 {
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 0x2545f4914f6cdd1dULL;
-}
-
-static double
-unif(void)
-{
-	return (double)(rnd() >> 11) / 9007199254740992.0;
+	return fw_test_rnd(&rs);
 }
 
 /* Poisson count of mean lam (Knuth for small means, normal beyond). */
@@ -79,7 +46,8 @@ static uint64_t
 poisson(double lam)
 {
 	if (lam > 30) {
-		double u1 = unif() + 1e-12, u2 = unif(), x = lam + sqrt(lam) * sqrt(-2 * log(u1)) * cos(6.283185307 * u2);
+		double u1 = fw_test_unif(&rs) + 1e-12, u2 = fw_test_unif(&rs);
+		double x = lam + sqrt(lam) * sqrt(-2 * log(u1)) * cos(6.283185307 * u2);
 
 		return x > 0 ? (uint64_t)(x + 0.5) : 0;
 	} else {
@@ -88,7 +56,7 @@ poisson(double lam)
 
 		do {
 			k++;
-			p *= unif();
+			p *= fw_test_unif(&rs);
 		} while (p > l);
 		return k - 1;
 	}
@@ -97,15 +65,7 @@ poisson(double lam)
 static double
 gauss(void)
 {
-	return sqrt(-2 * log(unif() + 1e-12)) * cos(6.283185307 * unif());
-}
-
-static void
-v4u(struct fw_addr *a, uint32_t x)
-{
-	const uint8_t b[4] = { (uint8_t)(x >> 24), (uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x };
-
-	fw_addr_from_v4(a, b);
+	return sqrt(-2 * log(fw_test_unif(&rs) + 1e-12)) * cos(6.283185307 * fw_test_unif(&rs));
 }
 
 /* A record of pkts (after sampling) to dst at second sec; src random in 600 /16s unless given. */
@@ -114,19 +74,16 @@ rec(int sec, uint32_t dst, uint8_t proto, uint8_t flags, uint16_t dport, uint64_
     uint32_t sampling)
 {
 	struct fw_flow *f;
+	/* One draw after the other: the stream is the scenario. */
+	int64_t t = T0 + sec * 1000LL + (int64_t)(rnd() % 1000);
+	uint32_t src = (uint32_t)(0x0b000000u + (uint32_t)(rnd() % 600) * 0x10000u + (uint32_t)(rnd() % 0xfffe) + 1);
+	uint16_t sport = (uint16_t)(1024 + rnd() % 60000);
 
 	ck_assert_uint_lt(nrec, MAX_REC);
 	f = &recs[nrec++];
-	memset(f, 0, sizeof(*f));
-	f->start_ms = f->end_ms = T0 + sec * 1000LL + (int64_t)(rnd() % 1000);
-	v4u(&f->src, (uint32_t)(0x0b000000u + (uint32_t)(rnd() % 600) * 0x10000u + (uint32_t)(rnd() % 0xfffe) + 1));
-	v4u(&f->dst, dst);
-	f->proto = proto;
-	f->tcp_flags = flags;
-	f->sport = (uint16_t)(1024 + rnd() % 60000);
-	f->dport = dport;
-	f->pkts = pkts;
-	f->bytes = pkts * size;
+	fw_test_flow(f, t, proto, flags, sport, dport, pkts, pkts * size);
+	fw_test_v4u(&f->src, src);
+	fw_test_v4u(&f->dst, dst);
 	f->sampling = sampling;
 	f->ttl = (uint8_t)(40 + rnd() % 20);
 	f->source = sampling > 1 ? FW_SRC_SFLOW : FW_SRC_NF9;
@@ -155,18 +112,6 @@ sampled(int sec, uint32_t dst, uint8_t proto, uint8_t flags, uint16_t dport, dou
 		rec(sec, dst, proto, flags, dport, s, size, s);
 }
 
-static struct fw_detect *
-make(void)
-{
-	struct fw_config cfg;
-	struct fw_detect *d = NULL;
-
-	fw_config_defaults(&cfg);
-	memset(&sk, 0, sizeof(sk));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &sk, &d), FW_OK);
-	return d;
-}
-
 static void
 feed(struct fw_detect *d)
 {
@@ -174,14 +119,10 @@ feed(struct fw_detect *d)
 	nrec = 0;
 }
 
-static int
+static size_t
 starts(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < sk.n && i < MAX_EV; i++)
-		n += sk.ev[i].event == FW_EV_START;
-	return n;
+	return fw_test_count(&sk, FW_EV_START);
 }
 
 /* A few benign servers around, so event time moves on as in life. */
@@ -202,7 +143,7 @@ START_TEST(test_score_single_session_no_alert)
 	struct fw_detect_stats st;
 
 	rs = 0x1234567;
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 150; s++) {
 		others(s);
 		traffic(s, VICTIM, 6, 0x18, 443, poisson(20), 600);
@@ -211,15 +152,13 @@ START_TEST(test_score_single_session_no_alert)
 
 			f->start_ms = T0 + s * 1000LL;
 			f->end_ms = f->start_ms + 999;
-			v4u(&f->src, 0xcb007107u);  /* 203.0.113.7:50000 -> :22 */
+			fw_test_v4u(&f->src, 0xcb007107u);  /* 203.0.113.7:50000 -> :22 */
 			f->sport = 50000;
 		}
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
-	fw_detect_free(d);
-	ck_assert_msg(sk.n == 0, "%d events, first %s %s", sk.n, sk.n ? sk.ev[0].victim : "",
+	fw_test_detect_end(d, &st);
+	ck_assert_msg(sk.n == 0, "%zu events, first %s %s", sk.n, sk.n ? sk.ev[0].victim : "",
 	    sk.n ? fw_vector_name(sk.ev[0].vector) : "");
 	ck_assert_uint_eq(st.alerts_started, 0);
 	/* Its hot windows (host and /24) are counted, one per window at least. */
@@ -236,7 +175,7 @@ quic_burst(int nsrc, struct fw_detect_stats *st)
 	struct fw_detect *d;
 
 	rs = 0x51c0ffee;
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 400; s++) {
 		others(s);
 		traffic(s, VICTIM, 6, 0x18, 443, poisson(40), 700);
@@ -245,14 +184,12 @@ quic_burst(int nsrc, struct fw_detect_stats *st)
 
 			f->start_ms = T0 + s * 1000LL;
 			f->end_ms = f->start_ms + 990;
-			v4u(&f->src, 0x0c220000u + (uint32_t)k * 0x1013u);
+			fw_test_v4u(&f->src, 0x0c220000u + (uint32_t)k * 0x1013u);
 			f->sport = (uint16_t)(40000 + k);
 		}
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, st);
-	fw_detect_free(d);
+	fw_test_detect_end(d, st);
 }
 
 START_TEST(test_score_few_sources_no_alert)
@@ -262,7 +199,7 @@ START_TEST(test_score_few_sources_no_alert)
 	struct fw_detect_stats st;
 
 	quic_burst(6, &st);
-	ck_assert_msg(starts() == 0, "%d starts, first %s %s", starts(), sk.n ? sk.ev[0].victim : "",
+	ck_assert_msg(starts() == 0, "%zu starts, first %s %s", starts(), sk.n ? sk.ev[0].victim : "",
 	    sk.n ? fw_vector_name(sk.ev[0].vector) : "");
 	ck_assert_msg(st.few_sources >= 3, "few %llu single %llu supp %llu", (unsigned long long)st.few_sources, (unsigned long long)st.single_source, (unsigned long long)st.suppressed);
 	/* The same rise from 40 sources (a small botnet) is a flood. */
@@ -284,7 +221,7 @@ START_TEST(test_score_udp_class_on_busy_tcp_server)
 	const struct fw_alert_ev *s0 = NULL;
 
 	rs = 0xfeedbeef;
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 130; s++) {
 		others(s);
 		traffic(s, VICTIM, 6, 0x10, 443, poisson(2000), 80);
@@ -294,9 +231,8 @@ START_TEST(test_score_udp_class_on_busy_tcp_server)
 				rec(s, VICTIM, 17, 0, (uint16_t)rnd(), 2, 512, 1);
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_free(d);
-	for (int i = 0; i < sk.n && i < MAX_EV; i++)
+	fw_test_detect_end(d, NULL);
+	for (size_t i = 0; i < sk.n && i < FW_TEST_MAX_EV; i++)
 		if (sk.ev[i].event == FW_EV_START)
 			s0 = &sk.ev[i];
 	ck_assert_int_eq(starts(), 1);
@@ -319,7 +255,7 @@ START_TEST(test_score_sampled_flood_coarse_resolution)
 	const struct fw_alert_ev *s0 = NULL;
 
 	rs = 0xabcdef;
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 340; s++) {
 		others(s);
 		sampled(s, VICTIM, 6, 0x10, 443, 2048, 900, 2048);
@@ -327,9 +263,8 @@ START_TEST(test_score_sampled_flood_coarse_resolution)
 			sampled(s, VICTIM, 17, 0, 53, 4096, 512, 2048);
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_free(d);
-	for (int i = 0; i < sk.n && i < MAX_EV; i++)
+	fw_test_detect_end(d, NULL);
+	for (size_t i = 0; i < sk.n && i < FW_TEST_MAX_EV; i++)
 		if (sk.ev[i].event == FW_EV_START && s0 == NULL)
 			s0 = &sk.ev[i];
 	ck_assert_int_eq(starts(), 1);
@@ -354,7 +289,7 @@ START_TEST(test_score_single_samples_quiet_victim)
 	struct fw_detect_stats st;
 
 	rs = 0x5151;
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 200; s++) {
 		others(s);
 		traffic(s, VICTIM, 6, 0x18, 443, poisson(1), 600);
@@ -362,10 +297,8 @@ START_TEST(test_score_single_samples_quiet_victim)
 			rec(s, VICTIM, 6, 0x18, 443, 64, 600, 64);
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
-	fw_detect_free(d);
-	ck_assert_msg(sk.n == 0, "%d events, first %s", sk.n, sk.n ? sk.ev[0].evidence : "");
+	fw_test_detect_end(d, &st);
+	ck_assert_msg(sk.n == 0, "%zu events, first %s", sk.n, sk.n ? sk.ev[0].evidence : "");
 	ck_assert_uint_eq(st.alerts_started, 0);
 }
 END_TEST
@@ -409,13 +342,13 @@ START_TEST(test_score_noisy_background_no_alert)
 		int kind = (int)(rnd() % 4);
 
 		v->addr = 0xc6336400u + (uint32_t)(i / 25) * 0x100u + (uint32_t)(10 + i % 25);
-		v->pps = 0.3 * pow(2000.0, unif());
+		v->pps = 0.3 * pow(2000.0, fw_test_unif(&rs));
 		v->samp = i % 5 == 0 ? samps[rnd() % 5] : 1;
 		v->proto = kind <= 1 ? 6 : 17;
 		v->flags = kind <= 1 ? 0x18 : 0;
 		v->port = kind == 0 ? 443 : kind == 1 ? 80 : kind == 2 ? 53 : 123;
 	}
-	d = make();
+	d = fw_test_detect_new(NULL, &sk);
 	for (int s = 0; s < 3600; s++) {
 		for (int i = 0; i < NV; i++) {
 			const struct server *v = &sv[i];
@@ -448,7 +381,7 @@ START_TEST(test_score_noisy_background_no_alert)
 					f->start_ms = T0 + s * 1000LL;
 					f->end_ms = f->start_ms + 999;
 				}
-				v4u(&f->src, 0xcb007142u);
+				fw_test_v4u(&f->src, 0xcb007142u);
 				f->sport = 40404;
 			}
 			if (--b->left == 0)
@@ -456,10 +389,8 @@ START_TEST(test_score_noisy_background_no_alert)
 		}
 		feed(d);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
-	fw_detect_free(d);
-	ck_assert_msg(sk.n == 0, "%d events (details_full %llu single %llu), first %s %s %s", sk.n,
+	fw_test_detect_end(d, &st);
+	ck_assert_msg(sk.n == 0, "%zu events (details_full %llu single %llu), first %s %s %s", sk.n,
 	    (unsigned long long)st.details_full, (unsigned long long)st.single_source, sk.n ? sk.ev[0].victim : "",
 	    sk.n ? fw_vector_name(sk.ev[0].vector) : "", sk.n ? sk.ev[0].evidence : "");
 	ck_assert_uint_ge(st.windows_closed, 3590);

@@ -14,79 +14,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
-#include "fw_detect.h"
-#include "fw_names.h"
+#define T0 1699833600000LL     /* Monday 2023-11-13 00:00 UTC */
+#define FW_TEST_T0_MS T0
+#define FW_TEST_MAX_EV 1024
+#include "fw_test_detect.h"
 
 Suite *detect_season_suite(void);
 
-#define T0 1699833600000LL     /* Monday 2023-11-13 00:00 UTC */
 #define DAY_MS 86400000LL
 #define WIN_MS 10000
 #define DAYS 8
-#define MAX_EV 1024
 #define FLOOD_SRC 16           /* a flood comes from many sources (detect_score.c: few_sources) */
-
-struct sink {
-	size_t n;
-	struct fw_alert_ev ev[MAX_EV];
-};
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (getenv("FW_DUMP") != NULL && ev->event == FW_EV_START)
-		fprintf(stderr, "start %s %s day %lld %.2f h\n", ev->victim, fw_vector_name(ev->vector),
-		    (long long)((ev->started_ms - T0) / DAY_MS), (double)((ev->started_ms - T0) % DAY_MS) / 3600000);
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	s->n++;
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static void
-v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	const uint8_t b[4] = { x, y, z, w };
-
-	fw_addr_from_v4(a, b);
-}
 
 /*
  * Eight days; flood_at_ms >= 0: a 5-minute UDP flood of flood_pps on
  * 198.51.100.10 from that time (relative to T0).  Start events into s.
  */
 static void
-run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
+run(const char *set, int64_t flood_at_ms, double flood_pps, struct fw_test_sink *s)
 {
+	const char *const sets[] = { "detector.window_ms=10000", set, NULL };
 	struct fw_config cfg;
-	struct fw_detect *d = NULL;
-	char err[128];
+	struct fw_detect *d;
 	struct fw_flow f[6 + FLOOD_SRC];
 
-	fw_config_defaults(&cfg);
-	ck_assert_int_eq(fw_config_set(&cfg, "detector.window_ms=10000", err, sizeof(err)), FW_OK);
-	if (set != NULL)
-		ck_assert_msg(fw_config_set(&cfg, set, err, sizeof(err)) == FW_OK, "%s", err);
-	memset(s, 0, sizeof(*s));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, s, &d), FW_OK);
+	fw_test_config(&cfg, sets);
+	d = fw_test_detect_new(&cfg, s);
 	for (int64_t t = 0; t < DAYS * DAY_MS; t += WIN_MS) {
 		int64_t tod = t % DAY_MS;
 		bool evening = tod >= 19 * 3600000LL && tod < 21 * 3600000LL;
 		size_t n = 0;
 
 		for (int k = 0; k < 7; k++) {
-			uint64_t h = mix((uint64_t)t * 8 + (uint64_t)k);
+			uint64_t h = fw_test_mix((uint64_t)t * 8 + (uint64_t)k), pkts;
 			double pps = k == 5 ? 300 : 200 * (evening ? 6 : 1);
 			struct fw_flow *r;
 
@@ -97,18 +57,12 @@ run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
 			}
 			r = &f[n++];
 			pps *= 0.9 + 0.2 * (double)(h % 1000) / 1000;  /* +-10 % */
-			memset(r, 0, sizeof(*r));
-			r->start_ms = T0 + t + (int64_t)(h % 500);
+			pkts = (uint64_t)(pps * WIN_MS / 1000);
+			fw_test_flow(r, T0 + t + (int64_t)(h % 500), k == 6 ? 17 : 6, k == 6 ? 0 : 0x18,
+			    (uint16_t)(32768 + (h >> 32) % 20000), k == 6 ? 9999 : 443, pkts, pkts * 500);
 			r->end_ms = r->start_ms + 9000;
-			v4(&r->src, 203, 0, (uint8_t)(113 + (h >> 10) % 4), (uint8_t)(h >> 20));
-			v4(&r->dst, 198, 51, 100, (uint8_t)(k == 6 ? 10 : k == 5 ? 20 : 10 + k));
-			r->proto = k == 6 ? 17 : 6;
-			r->tcp_flags = k == 6 ? 0 : 0x18;
-			r->sport = (uint16_t)(32768 + (h >> 32) % 20000);
-			r->dport = k == 6 ? 9999 : 443;
-			r->pkts = (uint64_t)(pps * WIN_MS / 1000);
-			r->bytes = r->pkts * 500;
-			r->sampling = 1;
+			fw_test_v4(&r->src, 203, 0, (uint8_t)(113 + (h >> 10) % 4), (uint8_t)(h >> 20));
+			fw_test_v4(&r->dst, 198, 51, 100, (uint8_t)(k == 6 ? 10 : k == 5 ? 20 : 10 + k));
 			/* The flood: FLOOD_SRC sources a window, each its share. */
 			for (int j = 1; k == 6 && j < FLOOD_SRC; j++) {
 				struct fw_flow *q = &f[n++];
@@ -116,7 +70,7 @@ run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
 				*q = *r;
 				q->pkts = r->pkts / FLOOD_SRC;
 				q->bytes = q->pkts * 500;
-				v4(&q->src, 203, 0, (uint8_t)(113 + j % 4), (uint8_t)(h >> 20) ^ (uint8_t)(j * 16));
+				fw_test_v4(&q->src, 203, 0, (uint8_t)(113 + j % 4), (uint8_t)(h >> 20) ^ (uint8_t)(j * 16));
 			}
 			if (k == 6) {
 				r->pkts -= (uint64_t)(FLOOD_SRC - 1) * (r->pkts / FLOOD_SRC);
@@ -125,17 +79,16 @@ run(const char *set, int64_t flood_at_ms, double flood_pps, struct sink *s)
 		}
 		fw_detect_flows(d, f, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_free(d);
+	fw_test_detect_end(d, NULL);
 }
 
 /* Alert starts whose onset lies in [from_ms, to_ms) after T0. */
 static int
-starts_in(const struct sink *s, int64_t from_ms, int64_t to_ms)
+starts_in(const struct fw_test_sink *s, int64_t from_ms, int64_t to_ms)
 {
 	int k = 0;
 
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
+	for (size_t i = 0; i < s->n && i < FW_TEST_MAX_EV; i++)
 		k += s->ev[i].event == FW_EV_START && s->ev[i].started_ms >= T0 + from_ms &&
 		    s->ev[i].started_ms < T0 + to_ms;
 	return k;
@@ -144,7 +97,7 @@ starts_in(const struct sink *s, int64_t from_ms, int64_t to_ms)
 /* The daily evening step: alerts in the learning week, not on day 8. */
 START_TEST(test_season_daily_peak_learned)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 
 	run(NULL, -1, 0, s);
 	ck_assert_int_ge(starts_in(s, 0, 7 * DAY_MS), 5);        /* week 1: learning */
@@ -159,14 +112,14 @@ END_TEST
 /* Real floods on day 8: off-peak (10:00) and at the peak (20:00). */
 START_TEST(test_season_floods_still_alert)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
 	int64_t at = 7 * DAY_MS + 10 * 3600000LL;
 
 	run(NULL, at, 2000, s);
 	ck_assert_int_eq(starts_in(s, at, at + 60000), 1);
 	ck_assert_int_eq(starts_in(s, 7 * DAY_MS, 8 * DAY_MS), 1);
 	/* The evidence says which factor was in force. */
-	for (size_t i = 0; i < s->n && i < MAX_EV; i++)
+	for (size_t i = 0; i < s->n && i < FW_TEST_MAX_EV; i++)
 		if (s->ev[i].event == FW_EV_START && s->ev[i].started_ms >= T0 + at)
 			ck_assert_ptr_nonnull(strstr(s->ev[i].evidence, "\"season_factor\":"));
 	at = 7 * DAY_MS + 20 * 3600000LL;

@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
-#include "fw_detect.h"
+#include "fw_test_detect.h"
 
 Suite *detect_shard_suite(void);
 
-#define T0 1700000000000LL
+#define T0 FW_TEST_T0_MS
 #define MAX_EV 256
 #define NSH 3
 
@@ -204,43 +203,29 @@ make_stream(struct fw_flow *out, size_t max)
 
 			r = r * 1103515245u + 12345u;
 			snprintf(a, sizeof(a), "%s%d", nets[i % 4], 10 + i);
-			*f = flow_to(a);
-			f->end_ms = t + (int64_t)(r >> 16) % 1000 - (int64_t)(r % 3) * 700;
+			fw_test_flow(f, t + (int64_t)(r >> 16) % 1000 - (int64_t)(r % 3) * 700, 6, 0x18,
+			    (uint16_t)(40000 + i), 443, 5, 5 * 600);
 			f->start_ms = f->end_ms - 100;
-			f->pkts = 5;
-			f->bytes = 5 * 600;
-			f->proto = 6;
-			f->tcp_flags = 0x18;
-			f->dport = 443;
-			f->sport = (uint16_t)(40000 + i);
+			addr(a, &f->dst);
 			addr("100.100.0.1", &f->src);
 			f->src.b[15] = (uint8_t)i;
-			f->sampling = 1;
 		}
 		for (int i = 0; i < 30 && n < max; i++) {
 			struct fw_flow *f = &out[n];
-			char a[32];
 			int kind = i % 3;
 
 			if ((kind == 0 && (s < 60 || s >= 100)) || (kind == 1 && (s < 70 || s >= 110)) ||
 			    (kind == 2 && (s < 80 || s >= 120)))
 				continue;
-			snprintf(a, sizeof(a), "%s", kind == 0 ? "198.51.100.80" : kind == 1 ? "192.0.2.33" : "203.0.113.0");
-			*f = flow_to(a);
+			fw_test_flow(f, t + i * 33, kind == 1 ? 6 : 17, kind == 1 ? 0x02 : 0, (uint16_t)(1024 + s * 30 + i),
+			    kind == 1 ? 80 : 9999, 300, 300 * (kind == 1 ? 60 : 500));
+			f->start_ms = f->end_ms - 10;
+			addr(kind == 0 ? "198.51.100.80" : kind == 1 ? "192.0.2.33" : "203.0.113.0", &f->dst);
 			if (kind == 2)
 				f->dst.b[15] = (uint8_t)(s * 7 + i);
-			f->end_ms = t + i * 33;
-			f->start_ms = f->end_ms - 10;
-			f->pkts = 300;
-			f->bytes = 300 * (kind == 1 ? 60 : 500);
-			f->proto = kind == 1 ? 6 : 17;
-			f->tcp_flags = kind == 1 ? 0x02 : 0;
-			f->dport = kind == 1 ? 80 : 9999;
-			f->sport = (uint16_t)(1024 + s * 30 + i);
 			addr("203.0.113.250", &f->src);
 			f->src.b[13] = (uint8_t)s;
 			f->src.b[14] = (uint8_t)i;
-			f->sampling = 1;
 			n++;
 		}
 	}

@@ -19,18 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_config.h"
-#include "fw_detect.h"
-#include "fw_names.h"
 #include "fw_pkt.h"
-#include "fw_records.h"
 #include "fw_sketch.h"
+#define FW_TEST_MAX_EV 512
+#include "fw_test_detect.h"
 
-#define T0_MS 1700000000000LL
+#define T0_MS FW_TEST_T0_MS
 #define DUR_S 120
 #define ATK_START_S 60
 #define ATK_END_S 100
-#define MAX_EVENTS 512
 #define MAX_FLOWS 40000
 #define MAX_DNSQ 4000
 
@@ -41,65 +38,10 @@ enum atk {
 	A_WT, A_WT_DEEP, A_DNSFLOOD, A_FLASH, A_TLD, A_WT_MIX, A_WT_RETRY,
 };
 
-struct result {
-	struct fw_alert_ev ev[MAX_EVENTS];
-	int n;
-	struct fw_detect_stats st;
-};
-
-static struct result res_a, res_b;
+/* A run's events and counters. */
+static struct fw_test_sink res_a, res_b;
 static struct fw_flow flows[MAX_FLOWS];
 static struct fw_dnsq dnsq[MAX_DNSQ];
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct result *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n] = *ev;
-	if (getenv("FW_DUMP") != NULL)  /* debugging aid: CK_FORK=no FW_DUMP=1 */
-		fprintf(stderr, "%s %u %s %s %s +%.1fs %s\n", ev->id, ev->seq,
-		    ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update",
-		    ev->victim, fw_vector_name(ev->vector),
-		    (double)(ev->updated_ms - T0_MS) / 1000, ev->evidence);
-	r->n++;
-}
-
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static void
-v4(struct fw_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	const uint8_t b[4] = { x, y, z, w };
-
-	fw_addr_from_v4(a, b);
-}
-
-static void
-v4u(struct fw_addr *a, uint32_t x)
-{
-	v4(a, (uint8_t)(x >> 24), (uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x);
-}
-
-static void
-v6_db8(struct fw_addr *a, uint16_t last)
-{
-	memset(a, 0, sizeof(*a));
-	a->b[0] = 0x20;
-	a->b[1] = 0x01;
-	a->b[2] = 0x0d;
-	a->b[3] = 0xb8;
-	a->b[14] = (uint8_t)(last >> 8);
-	a->b[15] = (uint8_t)last;
-}
 
 static struct fw_flow *
 flow(size_t *n, int64_t t, uint8_t proto, uint8_t flags, uint16_t sport, uint16_t dport,
@@ -109,16 +51,7 @@ flow(size_t *n, int64_t t, uint8_t proto, uint8_t flags, uint16_t sport, uint16_
 
 	ck_assert_uint_lt(*n, MAX_FLOWS);
 	f = &flows[(*n)++];
-	memset(f, 0, sizeof(*f));
-	f->start_ms = t;
-	f->end_ms = t;
-	f->proto = proto;
-	f->tcp_flags = flags;
-	f->sport = sport;
-	f->dport = dport;
-	f->pkts = pkts;
-	f->bytes = bytes;
-	f->sampling = 1;
+	fw_test_flow(f, t, proto, flags, sport, dport, pkts, bytes);
 	f->source = FW_SRC_NF9;
 	return f;
 }
@@ -128,29 +61,30 @@ benign_flows(uint64_t *rs, int64_t base, size_t *n)
 {
 	for (int s = 10; s < 30; s++) {
 		for (int k = 0; k < 2; k++) {
-			uint64_t p = 1 + rnd(rs) % 8;
-			struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 6, 0x18,
-			    (uint16_t)(32768 + rnd(rs) % 20000), 443, p, p * 700);
+			uint64_t p = 1 + fw_test_rnd(rs) % 8;
+			struct fw_flow *f = flow(n, base + (int64_t)(fw_test_rnd(rs) % 1000), 6, 0x18,
+			    (uint16_t)(32768 + fw_test_rnd(rs) % 20000), 443, p, p * 700);
 
 			/* Some flows last up to 2.5 s: spread over windows. */
-			f->end_ms = f->start_ms + (int64_t)(rnd(rs) % 2500);
-			v4(&f->src, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
-			v4(&f->dst, 198, 51, 100, (uint8_t)s);
+			f->end_ms = f->start_ms + (int64_t)(fw_test_rnd(rs) % 2500);
+			fw_test_v4(&f->src, 203, 0, 113, (uint8_t)(1 + fw_test_rnd(rs) % 200));
+			fw_test_v4(&f->dst, 198, 51, 100, (uint8_t)s);
 			f->ttl = 57;
 		}
 	}
 	{
-		struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0,
-		    (uint16_t)(1024 + rnd(rs) % 60000), 53, 2, 150);
+		struct fw_flow *f = flow(n, base + (int64_t)(fw_test_rnd(rs) % 1000), 17, 0,
+		    (uint16_t)(1024 + fw_test_rnd(rs) % 60000), 53, 2, 150);
 
-		v4(&f->src, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
-		v4(&f->dst, 198, 51, 100, 53);
-		f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0, (uint16_t)(1024 + rnd(rs) % 60000), 53, 1, 80);
-		v6_db8(&f->src, (uint16_t)(0x1000 + rnd(rs) % 100));
-		v6_db8(&f->dst, 0x53);
-		f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0, 123, 123, 1, 76);
-		v4(&f->src, 203, 0, 113, 9);
-		v4(&f->dst, 198, 51, 100, 21);
+		fw_test_v4(&f->src, 203, 0, 113, (uint8_t)(1 + fw_test_rnd(rs) % 200));
+		fw_test_v4(&f->dst, 198, 51, 100, 53);
+		f = flow(n, base + (int64_t)(fw_test_rnd(rs) % 1000), 17, 0, (uint16_t)(1024 + fw_test_rnd(rs) % 60000),
+		    53, 1, 80);
+		fw_test_v6_db8(&f->src, (uint16_t)(0x1000 + fw_test_rnd(rs) % 100));
+		fw_test_v6_db8(&f->dst, 0x53);
+		f = flow(n, base + (int64_t)(fw_test_rnd(rs) % 1000), 17, 0, 123, 123, 1, 76);
+		fw_test_v4(&f->src, 203, 0, 113, 9);
+		fw_test_v4(&f->dst, 198, 51, 100, 21);
 	}
 }
 
@@ -164,19 +98,19 @@ attack_flows(enum atk a, uint64_t *rs, int64_t base, size_t *n, double pps)
 	if (a == A_RANDDST) {
 		/* The real victim plus a stream of one-off destinations. */
 		for (int i = 0; i < 5000; i++) {
-			struct fw_flow *f = flow(n, base + (int64_t)(rnd(rs) % 1000), 17, 0,
-			    (uint16_t)rnd(rs), (uint16_t)rnd(rs), 1, 60);
+			struct fw_flow *f = flow(n, base + (int64_t)(fw_test_rnd(rs) % 1000), 17, 0,
+			    (uint16_t)fw_test_rnd(rs), (uint16_t)fw_test_rnd(rs), 1, 60);
 
-			v4u(&f->src, (uint32_t)rnd(rs));
-			v4u(&f->dst, (uint32_t)rnd(rs) | 0x01000000u);
+			fw_test_v4u(&f->src, (uint32_t)fw_test_rnd(rs));
+			fw_test_v4u(&f->dst, (uint32_t)fw_test_rnd(rs) | 0x01000000u);
 		}
 		a = A_UDP;
 	}
 	for (int i = 0; i < nrec; i++) {
-		int64_t t = base + (int64_t)(rnd(rs) % 1000);
-		uint32_t src = (uint32_t)rnd(rs);
-		uint16_t sp = (uint16_t)(1024 + rnd(rs) % 60000);
-		uint8_t ttl = (uint8_t)(30 + rnd(rs) % 35);
+		int64_t t = base + (int64_t)(fw_test_rnd(rs) % 1000);
+		uint32_t src = (uint32_t)fw_test_rnd(rs);
+		uint16_t sp = (uint16_t)(1024 + fw_test_rnd(rs) % 60000);
+		uint8_t ttl = (uint8_t)(30 + fw_test_rnd(rs) % 35);
 		struct fw_flow *f;
 
 		switch (a) {
@@ -188,7 +122,7 @@ attack_flows(enum atk a, uint64_t *rs, int64_t base, size_t *n, double pps)
 			f = flow(n, t, 17, 0, sp, 53, per, per * 540);
 			break;
 		case A_CARPET:
-			f = flow(n, t, 17, 0, sp, (uint16_t)rnd(rs), per, per * 540);
+			f = flow(n, t, 17, 0, sp, (uint16_t)fw_test_rnd(rs), per, per * 540);
 			break;
 		case A_SYN:
 			f = flow(n, t, 6, 0x02, sp, 80, per, per * 60);
@@ -221,52 +155,44 @@ attack_flows(enum atk a, uint64_t *rs, int64_t base, size_t *n, double pps)
 		default:
 			return;
 		}
-		v4u(&f->src, src);
+		fw_test_v4u(&f->src, src);
 		f->ttl = ttl;
 		switch (a) {
 		case A_SYN:
-			v4(&f->dst, 198, 51, 100, 80);
+			fw_test_v4(&f->dst, 198, 51, 100, 80);
 			break;
 		case A_NTP:
 		case A_MEMC:
 		case A_SSDP:
 		case A_DNSAMP:
-			v4(&f->dst, 198, 51, 100, 21);
+			fw_test_v4(&f->dst, 198, 51, 100, 21);
 			break;
 		case A_CARPET:
-			v4(&f->dst, 198, 51, 100, (uint8_t)rnd(rs));
+			fw_test_v4(&f->dst, 198, 51, 100, (uint8_t)fw_test_rnd(rs));
 			break;
 		case A_V6:
-			v6_db8(&f->src, (uint16_t)rnd(rs));
-			f->src.b[8] = (uint8_t)rnd(rs);
-			v6_db8(&f->dst, 0x53);
+			fw_test_v6_db8(&f->src, (uint16_t)fw_test_rnd(rs));
+			f->src.b[8] = (uint8_t)fw_test_rnd(rs);
+			fw_test_v6_db8(&f->dst, 0x53);
 			break;
 		case A_OUTSIDE:
-			v4(&f->dst, 203, 0, 113, 5);
+			fw_test_v4(&f->dst, 203, 0, 113, 5);
 			break;
 		default:
-			v4(&f->dst, 198, 51, 100, 53);
+			fw_test_v4(&f->dst, 198, 51, 100, 53);
 			break;
 		}
 	}
 }
 
 static struct fw_dnsq *
-query(size_t *n, int64_t t, const char *name, struct fw_addr *client)
+query(size_t *n, int64_t t, const char *name, const struct fw_addr *client)
 {
 	struct fw_dnsq *q;
 
 	ck_assert_uint_lt(*n, MAX_DNSQ);
 	q = &dnsq[(*n)++];
-	memset(q, 0, sizeof(*q));
-	q->time_ms = t;
-	q->client = *client;
-	v4(&q->server, 198, 51, 100, 53);
-	q->qtype = 1;
-	q->rcode = FW_RCODE_NONE;
-	q->source = FW_DNS_DNSTAP;
-	snprintf(q->qname, sizeof(q->qname), "%s", name);
-	q->qname_len = (uint8_t)strlen(q->qname);
+	fw_test_dnsq(q, t, client, name);
 	return q;
 }
 
@@ -276,7 +202,7 @@ rand_label(uint64_t *rs, char *out, int len)
 	static const char alpha[] = "abcdefghijklmnopqrstuvw012345678";  /* Mirai: a-w, 0-8 */
 
 	for (int i = 0; i < len; i++)
-		out[i] = alpha[rnd(rs) % (sizeof(alpha) - 1)];
+		out[i] = alpha[fw_test_rnd(rs) % (sizeof(alpha) - 1)];
 	out[len] = '\0';
 }
 
@@ -288,19 +214,19 @@ benign_dns(uint64_t *rs, int64_t base, size_t *n)
 	struct fw_addr c;
 
 	for (int i = 0; i < 10; i++) {
-		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 50));
-		snprintf(name, sizeof(name), "%s.victim.example", vnames[rnd(rs) % 4]);
-		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+		fw_test_v4(&c, 203, 0, 113, (uint8_t)(1 + fw_test_rnd(rs) % 50));
+		snprintf(name, sizeof(name), "%s.victim.example", vnames[fw_test_rnd(rs) % 4]);
+		query(n, base + (int64_t)(fw_test_rnd(rs) % 1000), name, &c);
 	}
 	for (int i = 0; i < 5; i++) {
-		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 50));
-		snprintf(name, sizeof(name), "www%u.example.com", (unsigned)(rnd(rs) % 20));
-		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+		fw_test_v4(&c, 203, 0, 113, (uint8_t)(1 + fw_test_rnd(rs) % 50));
+		snprintf(name, sizeof(name), "www%u.example.com", (unsigned)(fw_test_rnd(rs) % 20));
+		query(n, base + (int64_t)(fw_test_rnd(rs) % 1000), name, &c);
 	}
 	for (int i = 0; i < 10; i++) {
-		v4(&c, 203, 0, 113, (uint8_t)(1 + rnd(rs) % 200));
+		fw_test_v4(&c, 203, 0, 113, (uint8_t)(1 + fw_test_rnd(rs) % 200));
 		snprintf(name, sizeof(name), "%s.popular.example", i % 2 ? "www" : "cdn");
-		query(n, base + (int64_t)(rnd(rs) % 1000), name, &c);
+		query(n, base + (int64_t)(fw_test_rnd(rs) % 1000), name, &c);
 	}
 }
 
@@ -311,13 +237,13 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 	struct fw_addr c;
 
 	for (int i = 0; i < 300; i++) {
-		int64_t t = base + (int64_t)(rnd(rs) % 1000);
+		int64_t t = base + (int64_t)(fw_test_rnd(rs) % 1000);
 		struct fw_dnsq *q;
 
 		switch (a) {
 		case A_WT:
 			/* Many resolvers, one never-repeated label each. */
-			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 200));
 			rand_label(rs, l1, 12);
 			snprintf(name, sizeof(name), "%s.victim.example", l1);
 			q = query(n, t, name, &c);
@@ -328,7 +254,7 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			}
 			break;
 		case A_WT_DEEP:
-			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 200));
 			rand_label(rs, l1, 12);
 			rand_label(rs, l2, 8);
 			snprintf(name, sizeof(name), "%s.%s.victim.example", l1, l2);
@@ -336,13 +262,13 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			break;
 		case A_DNSFLOOD:
 			/* 20 clients re-asking the same two names. */
-			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 20));
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 20));
 			snprintf(name, sizeof(name), "%s.victim.example", i % 2 ? "www" : "mail");
 			query(n, t, name, &c);
 			break;
 		case A_FLASH:
 			/* A surge of popular names, each resolver asks once. */
-			v4u(&c, 0x64400000u + (uint32_t)(sec * 300 + i));
+			fw_test_v4u(&c, 0x64400000u + (uint32_t)(sec * 300 + i));
 			snprintf(name, sizeof(name), "%s.popular.example", i % 3 == 0 ? "www" : i % 3 == 1 ? "cdn" : "live");
 			query(n, t, name, &c);
 			break;
@@ -350,7 +276,7 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			/* Each random name asked three times by its resolver (retries),
 			 * no answers seen: 3 queries per name and per pair. */
 			if (i % 3 == 0) {
-				v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+				fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 200));
 				rand_label(rs, l1, 12);
 				snprintf(name, sizeof(name), "%s.victim.example", l1);
 			}
@@ -361,7 +287,7 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			 * the rest the zone's real names, from a few resolvers. */
 			if (i >= 100)
 				return;
-			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 8));
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 8));
 			if (i < 72) {
 				rand_label(rs, l1, 12);
 				snprintf(name, sizeof(name), "%s.victim.example", l1);
@@ -371,7 +297,7 @@ attack_dns(enum atk a, uint64_t *rs, int64_t base, size_t *n, int sec)
 			query(n, t, name, &c);
 			break;
 		case A_TLD:
-			v4(&c, 192, 0, 2, (uint8_t)(rnd(rs) % 200));
+			fw_test_v4(&c, 192, 0, 2, (uint8_t)(fw_test_rnd(rs) % 200));
 			rand_label(rs, l1, 12);
 			snprintf(name, sizeof(name), "%s.%s", l1, i % 2 ? "com" : "co.uk");
 			query(n, t, name, &c);
@@ -387,7 +313,7 @@ static void
 shuffle_flows(uint64_t *rs, size_t n)
 {
 	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(rnd(rs) % i);
+		size_t j = (size_t)(fw_test_rnd(rs) % i);
 		struct fw_flow t = flows[i - 1];
 
 		flows[i - 1] = flows[j];
@@ -396,19 +322,15 @@ shuffle_flows(uint64_t *rs, size_t n)
 }
 
 static void
-run(enum atk a, double pps, const char *const *sets, struct result *r)
+run(enum atk a, double pps, const char *const *sets, struct fw_test_sink *r)
 {
 	struct fw_config cfg;
 	struct fw_detect *d;
-	char err[256];
 	uint64_t rs = 0x9e3779b97f4a7c15ULL;
 	bool dns = a >= A_WT;
 
-	fw_config_defaults(&cfg);
-	for (int i = 0; sets != NULL && sets[i] != NULL; i++)
-		ck_assert_msg(fw_config_set(&cfg, sets[i], err, sizeof(err)) == FW_OK, "%s", err);
-	memset(r, 0, sizeof(*r));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, r, &d), FW_OK);
+	fw_test_config(&cfg, sets);
+	d = fw_test_detect_new(&cfg, r);
 	for (int s = 0; s < DUR_S; s++) {
 		int64_t base = T0_MS + (int64_t)s * 1000;
 		bool on = a == A_PULSE ? (s >= 60 && s < 75) || (s >= 90 && s < 100) :
@@ -438,29 +360,27 @@ run(enum atk a, double pps, const char *const *sets, struct result *r)
 			fw_detect_flows(d, flows + n / 2, n - n / 2);
 		}
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &r->st);
-	fw_detect_free(d);
+	fw_test_detect_end(d, &r->st);
 }
 
 /* Exactly one alert: one id, start first, end last; victim and vector;
  * started within 5 s of the attack [from_s, to_s) and ended after it. */
 static void
-assert_one_alert_at(const struct result *r, const char *victim, const char *vector, int from_s, int to_s)
+assert_one_alert_at(const struct fw_test_sink *r, const char *victim, const char *vector, int from_s, int to_s)
 {
 	const struct fw_alert_ev *s, *e;
 
-	ck_assert_msg(r->n >= 2, "expected start+end, got %d events", r->n);
+	ck_assert_msg(r->n >= 2, "expected start+end, got %zu events", r->n);
 	s = &r->ev[0];
 	e = &r->ev[r->n - 1];
-	for (int i = 0; i < r->n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		ck_assert_str_eq(r->ev[i].id, s->id);
 		ck_assert_str_eq(r->ev[i].victim, victim);
 		ck_assert_uint_eq(r->ev[i].seq, (unsigned)i + 1);
 	}
 	ck_assert_int_eq(s->event, FW_EV_START);
 	ck_assert_int_eq(e->event, FW_EV_END);
-	for (int i = 0; i < r->n - 1; i++)
+	for (size_t i = 0; i < r->n - 1; i++)
 		ck_assert_int_eq(r->ev[i].reason, FW_END_NONE);
 	ck_assert_int_eq(e->reason, FW_END_QUIET);  /* the calm rule ended it */
 	ck_assert_str_eq(fw_vector_name(s->vector), vector);
@@ -478,7 +398,7 @@ assert_one_alert_at(const struct result *r, const char *victim, const char *vect
 }
 
 static void
-assert_one_alert(const struct result *r, const char *victim, const char *vector)
+assert_one_alert(const struct fw_test_sink *r, const char *victim, const char *vector)
 {
 	assert_one_alert_at(r, victim, vector, ATK_START_S, ATK_END_S);
 }
@@ -500,22 +420,16 @@ START_TEST(test_detector_benign_dns_no_alert)
 	ck_assert_int_eq(res_a.n, 0);
 	{
 		/* DNS benign only: popular.example/victim.example stay quiet. */
-		struct fw_config cfg;
-		struct fw_detect *d;
+		struct fw_detect *d = fw_test_detect_new(NULL, &res_b);
 		uint64_t rs = 7;
 
-		fw_config_defaults(&cfg);
-		memset(&res_b, 0, sizeof(res_b));
-		ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_b, &d), FW_OK);
 		for (int s = 0; s < DUR_S; s++) {
 			size_t n = 0;
 
 			benign_dns(&rs, T0_MS + s * 1000LL, &n);
 			fw_detect_dns(d, dnsq, n);
 		}
-		fw_detect_finish(d);
-		fw_detect_get_stats(d, &res_b.st);
-		fw_detect_free(d);
+		fw_test_detect_end(d, &res_b.st);
 		ck_assert_int_eq(res_b.n, 0);
 		ck_assert_uint_ge(res_b.st.zones, 3);
 	}
@@ -556,7 +470,7 @@ START_TEST(test_detector_udp_lifecycle_and_evidence)
 	run(A_UDP, 2000, NULL, &res_a);
 	assert_one_alert(&res_a, "198.51.100.53", "udp_flood");
 	s = &res_a.ev[0];
-	for (int i = 1; i < res_a.n - 1; i++) {
+	for (size_t i = 1; i < res_a.n - 1; i++) {
 		ck_assert_int_eq(res_a.ev[i].event, FW_EV_UPDATE);
 		ck_assert_int_eq(res_a.ev[i].started_ms, s->started_ms);
 		ck_assert_int_eq(res_a.ev[i].ended_ms, 0);
@@ -579,7 +493,7 @@ START_TEST(test_detector_retrigger_in_cooldown_continues)
 	int starts = 0, ends = 0;
 
 	run(A_PULSE, 2000, NULL, &res_a);
-	for (int i = 0; i < res_a.n; i++) {
+	for (size_t i = 0; i < res_a.n; i++) {
 		ck_assert_str_eq(res_a.ev[i].id, res_a.ev[0].id);
 		ck_assert_uint_eq(res_a.ev[i].seq, (unsigned)i + 1);
 		ck_assert_int_eq(res_a.ev[i].started_ms, res_a.ev[0].started_ms);
@@ -604,9 +518,9 @@ START_TEST(test_detector_prefix_does_not_learn_host_flood)
 	run(A_HOST_CARPET, 0, NULL, &res_a);
 	ck_assert_uint_eq(res_a.st.alerts_started, 2);
 	ck_assert_str_eq(res_a.ev[0].victim, "198.51.100.53");
-	for (int i = 0; i < res_a.n; i++)
+	for (size_t i = 0; i < res_a.n; i++)
 		if (strcmp(res_a.ev[i].victim, "198.51.100.0/24") == 0 && prefix < 0)
-			prefix = i;
+			prefix = (int)i;
 	ck_assert_int_ge(prefix, 0);
 	ck_assert_int_eq(res_a.ev[prefix].event, FW_EV_START);
 	ck_assert_str_eq(fw_vector_name(res_a.ev[prefix].vector), "udp_flood");
@@ -620,12 +534,12 @@ START_TEST(test_detector_deterministic)
 	run(A_UDP, 2000, NULL, &res_b);
 	ck_assert_int_eq(res_a.n, res_b.n);
 	ck_assert_int_gt(res_a.n, 0);
-	for (int i = 0; i < res_a.n; i++)
+	for (size_t i = 0; i < res_a.n; i++)
 		ck_assert(memcmp(&res_a.ev[i], &res_b.ev[i], sizeof(res_a.ev[i])) == 0);
 	run(A_WT, 0, NULL, &res_a);
 	run(A_WT, 0, NULL, &res_b);
 	ck_assert_int_eq(res_a.n, res_b.n);
-	for (int i = 0; i < res_a.n; i++)
+	for (size_t i = 0; i < res_a.n; i++)
 		ck_assert(memcmp(&res_a.ev[i], &res_b.ev[i], sizeof(res_a.ev[i])) == 0);
 }
 END_TEST
@@ -737,8 +651,7 @@ START_TEST(test_detector_long_flow_is_spread)
 	fw_config_defaults(&cfg);
 	cfg.single_source_share = 0;  /* one record is one source: the time model alone here */
 	cfg.min_sources = 0;
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, &res_a);
 	for (int s = 0; s < DUR_S; s++) {
 		int64_t base = T0_MS + s * 1000LL;
 		size_t n = 0;
@@ -749,15 +662,13 @@ START_TEST(test_detector_long_flow_is_spread)
 			struct fw_flow *f = flow(&n, T0_MS + 60000, 17, 0, 4444, 53, 3000, 3000 * 100);
 
 			f->end_ms = T0_MS + 62999;
-			v4(&f->src, 192, 0, 2, 1);
-			v4(&f->dst, 198, 51, 100, 80);
+			fw_test_v4(&f->src, 192, 0, 2, 1);
+			fw_test_v4(&f->dst, 198, 51, 100, 80);
 		}
 		benign_flows(&rs, base, &n);
 		fw_detect_flows(d, flows, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &res_a.st);
-	fw_detect_free(d);
+	fw_test_detect_end(d, &res_a.st);
 	assert_one_alert_at(&res_a, "198.51.100.80", "udp_flood", 60, 63);
 	/* 3000 x 1000/2999 per full window, cumulative rounding: 1000 or 1001. */
 	ck_assert(res_a.ev[0].peak_pps >= 1000 && res_a.ev[0].peak_pps <= 1001);
@@ -795,8 +706,8 @@ long_flows(struct fw_detect *d, int act_s, int secs, uint64_t pps, int from_s, i
 			f = flow(&n, T0_MS + lo * 1000LL, 17, 0, (uint16_t)(4000 + k), 9999,
 			    pps * (uint64_t)(hi - lo), pps * (uint64_t)(hi - lo) * 500);
 			f->end_ms = T0_MS + hi * 1000LL - 1;
-			v4(&f->src, 192, 0, 2, (uint8_t)(1 + k));
-			v4(&f->dst, 198, 51, 100, 80);
+			fw_test_v4(&f->src, 192, 0, 2, (uint8_t)(1 + k));
+			fw_test_v4(&f->dst, 198, 51, 100, 80);
 		}
 		benign_flows(&rs, base, &n);
 		fw_detect_flows(d, flows, n);
@@ -813,16 +724,12 @@ START_TEST(test_detector_long_flows_steady)
 	static const int act[] = { 60, 300, 1800 };
 
 	for (int i = 0; i < 3; i++) {
-		struct fw_config cfg;
-		struct fw_detect *d;
+		struct fw_detect *d = fw_test_detect_new(NULL, &res_a);
 
-		fw_config_defaults(&cfg);
-		memset(&res_a, 0, sizeof(res_a));
-		ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
 		long_flows(d, act[i], 3 * act[i] > 900 ? 3 * act[i] : 900, 15, -100000, 1000000);
 		fw_detect_get_stats(d, &res_a.st);
 		fw_detect_free(d);
-		ck_assert_msg(res_a.n == 0, "active %d s: %d events, first %s", act[i], res_a.n,
+		ck_assert_msg(res_a.n == 0, "active %d s: %zu events, first %s", act[i], res_a.n,
 		    res_a.n > 0 ? res_a.ev[0].victim : "");
 		ck_assert_uint_gt(res_a.st.credits, 0);
 	}
@@ -834,12 +741,8 @@ START_TEST(test_detector_long_flow_flood_one_alert)
 	/* 4 x 1000 pps in 60 s records from 300 s to 600 s: one alert (not one a
 	 * minute), on the host, at no more than the flood's rate, starting
 	 * once the first records arrived (active timeout after the onset). */
-	struct fw_config cfg;
-	struct fw_detect *d;
+	struct fw_detect *d = fw_test_detect_new(NULL, &res_a);
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
 	long_flows(d, 60, 900, 1000, 300, 600);
 	fw_detect_get_stats(d, &res_a.st);
 	fw_detect_free(d);
@@ -860,36 +763,30 @@ START_TEST(test_detector_learns_lateness)
 	 * packets, long ones at once.  The lateness is learned (16 s), so a
 	 * spoofed flood of such late 1-packet records lands in its own windows:
 	 * the alert starts at the onset (60 s), not 12 s later. */
-	struct fw_config cfg;
-	struct fw_detect *d;
+	struct fw_detect *d = fw_test_detect_new(NULL, &res_a);
 	uint64_t rs = 3;
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
 	for (int s = 0; s < 150; s++) {
 		size_t n = 0;
 
 		/* An active-timeout record that ends now moves event time on. */
 		(void)flow(&n, T0_MS + s * 1000LL + 999, 6, 0x18, 443, 40000, 10, 10 * 800);
-		v4(&flows[n - 1].dst, 198, 51, 100, 10);
+		fw_test_v4(&flows[n - 1].dst, 198, 51, 100, 10);
 		if (s >= 15) {
 			/* What ended 15 s ago: benign short flows, and from 60 s to
 			 * 100 s a spoofed flood (300 one-packet flows a second). */
 			benign_flows(&rs, T0_MS + (s - 15) * 1000LL, &n);
 			for (int k = 0; s - 15 >= 60 && s - 15 < 100 && k < 300; k++) {
 				struct fw_flow *f = flow(&n, T0_MS + (s - 15) * 1000LL + k * 3, 17, 0,
-				    (uint16_t)(1024 + rnd(&rs) % 60000), 53, 1, 540);
+				    (uint16_t)(1024 + fw_test_rnd(&rs) % 60000), 53, 1, 540);
 
-				v4u(&f->src, (uint32_t)rnd(&rs));
-				v4(&f->dst, 198, 51, 100, 53);
+				fw_test_v4u(&f->src, (uint32_t)fw_test_rnd(&rs));
+				fw_test_v4(&f->dst, 198, 51, 100, 53);
 			}
 		}
 		fw_detect_flows(d, flows, n);
 	}
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &res_a.st);
-	fw_detect_free(d);
+	fw_test_detect_end(d, &res_a.st);
 	ck_assert_uint_eq(res_a.st.lateness_ms, 16000);
 	assert_one_alert_at(&res_a, "198.51.100.53", "udp_flood", 60, 100);
 	ck_assert_int_le(res_a.ev[0].started_ms, T0_MS + 61000);
@@ -897,21 +794,17 @@ START_TEST(test_detector_learns_lateness)
 END_TEST
 
 /*
- * Live mode into res_a: seconds 0 .. ATK_END_S of benign traffic and a UDP
+ * Live mode into res_a: seconds 0 .. secs of benign traffic and a UDP
  * flood from ATK_START_S, the wall clock at base + clock_ms each second;
  * at second ahead_s (-1: never) one more record stamped 50 s ahead.
  */
 static struct fw_detect *
-live_udp_flood(int64_t clock_ms, int ahead_s)
+live_udp_flood(int secs, int64_t clock_ms, int ahead_s)
 {
-	struct fw_config cfg;
-	struct fw_detect *d;
+	struct fw_detect *d = fw_test_detect_new(NULL, &res_a);
 	uint64_t rs = 11;
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
-	for (int s = 0; s < ATK_END_S; s++) {
+	for (int s = 0; s < secs; s++) {
 		int64_t base = T0_MS + s * 1000LL;
 		size_t n = 0;
 
@@ -933,7 +826,7 @@ live_udp_flood(int64_t clock_ms, int ahead_s)
 START_TEST(test_detector_wall_clock_ends_alert)
 {
 	/* Live mode: traffic stops at 100 s; only the wall clock moves on. */
-	struct fw_detect *d = live_udp_flood(0, -1);
+	struct fw_detect *d = live_udp_flood(ATK_END_S, 0, -1);
 	struct fw_flow far;
 
 	ck_assert_int_eq(res_a.n > 0 ? res_a.ev[0].event : 0, FW_EV_START);
@@ -992,24 +885,11 @@ START_TEST(test_detector_end_all_at_shutdown)
 	 * reason shutdown, ended at its last hot window, decided at now; then
 	 * nothing is open, and a second call ends nothing. */
 	struct fw_config cfg;
-	struct fw_detect *d;
-	uint64_t rs = 11;
+	struct fw_detect *d = live_udp_flood(90, 0, -1);
 	const struct fw_alert_ev *e;
 	int64_t now = T0_MS + 90500;
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
-	for (int s = 0; s < 90; s++) {
-		int64_t base = T0_MS + s * 1000LL;
-		size_t n = 0;
-
-		fw_detect_clock(d, base);
-		benign_flows(&rs, base, &n);
-		if (s >= ATK_START_S)
-			attack_flows(A_UDP, &rs, base, &n, 2000);
-		fw_detect_flows(d, flows, n);
-	}
+	fw_config_defaults(&cfg);                  /* what the detector runs on */
 	fw_detect_clock(d, now);
 	ck_assert_int_gt(res_a.n, 0);
 	ck_assert_int_ne(res_a.ev[res_a.n - 1].event, FW_EV_END);
@@ -1037,7 +917,7 @@ START_TEST(test_detector_record_ahead_does_not_blind)
 	 * spoofed NetFlow header) just before a flood.  It is counted now;
 	 * the flood's records are not late and the alert starts on time.
 	 * (The clock runs 3.5 s after base: benign flows end up to then.) */
-	struct fw_detect *d = live_udp_flood(3500, ATK_START_S - 1);
+	struct fw_detect *d = live_udp_flood(ATK_END_S, 3500, ATK_START_S - 1);
 
 	fw_detect_get_stats(d, &res_a.st);
 	fw_detect_free(d);
@@ -1182,15 +1062,11 @@ END_TEST
 START_TEST(test_detector_odd_dns_names)
 {
 	static const char *const names[] = { "", "com", ".", "a.", ".com", "x..y", "localhost" };
-	struct fw_config cfg;
-	struct fw_detect *d;
+	struct fw_detect *d = fw_test_detect_new(NULL, &res_a);
 	struct fw_detect_stats st;
 	struct fw_addr c;
 
-	fw_config_defaults(&cfg);
-	memset(&res_a, 0, sizeof(res_a));
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &res_a, &d), FW_OK);
-	v4(&c, 192, 0, 2, 1);
+	fw_test_v4(&c, 192, 0, 2, 1);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = 0;
 		struct fw_dnsq *q = query(&n, T0_MS, names[i], &c);
@@ -1209,31 +1085,26 @@ END_TEST
 START_TEST(test_detector_odd_times)
 {
 	static const int64_t times[] = { -5, INT64_MIN, INT64_MAX, INT64_MAX / 4 + 1 };
-	struct fw_config cfg;
-	struct fw_detect *d;
+	struct fw_detect *d = fw_test_detect_new(NULL, NULL);
 	struct fw_detect_stats st;
 	size_t n = 0;
 	struct fw_flow *f;
 
-	fw_config_defaults(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, NULL, NULL, &d), FW_OK);
 	for (size_t i = 0; i < 4; i++) {
 		n = 0;
 		f = flow(&n, times[i], 17, 0, 1, 53, 1, 100);
 		f->start_ms = INT64_MIN;  /* nonsense start: the record counts at its end */
-		v4(&f->dst, 198, 51, 100, 53);
+		fw_test_v4(&f->dst, 198, 51, 100, 53);
 		fw_detect_flows(d, f, 1);
 	}
 	n = 0;
 	f = flow(&n, T0_MS, 17, 0, 1, 53, 1, 100);
 	f->start_ms = T0_MS - 3600 * 1000LL;  /* an hour-long flow: spread, bounded */
-	v4(&f->dst, 198, 51, 100, 53);
+	fw_test_v4(&f->dst, 198, 51, 100, 53);
 	fw_detect_flows(d, f, 1);
-	fw_detect_finish(d);
-	fw_detect_get_stats(d, &st);
+	fw_test_detect_end(d, &st);
 	ck_assert_uint_eq(st.future, 4);
 	ck_assert_uint_eq(st.flows, 5);
-	fw_detect_free(d);
 }
 END_TEST
 

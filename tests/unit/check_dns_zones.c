@@ -28,55 +28,21 @@
 
 #include <jansson.h>
 
-#include "fw_addr.h"
-#include "fw_config.h"
-#include "fw_detect.h"
-#include "fw_names.h"
-#include "fw_records.h"
+#include "fw_test_detect.h"
 
-#define T0_MS 1700000000000LL
-#define MAX_EV 256
+#define T0_MS FW_TEST_T0_MS
 #define MAX_Q 4096
 
-struct sink {
-	struct fw_alert_ev ev[MAX_EV];
-	int n;
-};
-
-static struct sink sk;
+static struct fw_test_sink sk;
 static struct fw_dnsq qbuf[MAX_Q];
 static size_t nq;
 static struct fw_detect *det;
 static uint64_t rs;
 
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct sink *s = ctx;
-
-	if (s->n < MAX_EV)
-		s->ev[s->n] = *ev;
-	if (getenv("FW_DUMP") != NULL)  /* debugging aid: CK_FORK=no FW_DUMP=1 */
-		fprintf(stderr, "%s %u %s %s %s +%.1fs %s\n", ev->id, ev->seq,
-		    ev->event == FW_EV_START ? "start" : ev->event == FW_EV_END ? "end" : "update",
-		    ev->victim, fw_vector_name(ev->vector), (double)(ev->updated_ms - T0_MS) / 1000,
-		    ev->evidence);
-	s->n++;
-}
-
 static uint64_t
 rnd(void)
 {
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 0x2545f4914f6cdd1dULL;
-}
-
-static double
-unif(void)
-{
-	return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+	return fw_test_rnd(&rs);
 }
 
 /* Poisson(lambda): Knuth's product method on pieces of at most 25. */
@@ -86,11 +52,11 @@ poisson(double lambda)
 	int n = 0;
 
 	while (lambda > 0) {
-		double l = lambda > 25 ? 25 : lambda, lim = exp(-l), p = unif();
+		double l = lambda > 25 ? 25 : lambda, lim = exp(-l), p = fw_test_unif(&rs);
 
 		while (p > lim) {
 			n++;
-			p *= unif();
+			p *= fw_test_unif(&rs);
 		}
 		lambda -= l;
 	}
@@ -108,21 +74,13 @@ static struct fw_dnsq *
 ask(int64_t t, uint32_t client, const char *name)
 {
 	struct fw_dnsq *q;
-	uint8_t b[4] = { (uint8_t)(client >> 24), (uint8_t)(client >> 16), (uint8_t)(client >> 8), (uint8_t)client };
+	struct fw_addr c;
 
 	if (nq == MAX_Q)
 		flush();
 	q = &qbuf[nq++];
-	memset(q, 0, sizeof(*q));
-	q->time_ms = t;
-	fw_addr_from_v4(&q->client, b);
-	b[0] = 198; b[1] = 51; b[2] = 100; b[3] = 53;
-	fw_addr_from_v4(&q->server, b);
-	q->qtype = 1;
-	q->rcode = FW_RCODE_NONE;
-	q->source = FW_DNS_DNSTAP;
-	snprintf(q->qname, sizeof(q->qname), "%s", name);
-	q->qname_len = (uint8_t)strlen(q->qname);
+	fw_test_v4u(&c, client);
+	fw_test_dnsq(q, t, &c, name);
 	return q;
 }
 
@@ -152,7 +110,7 @@ normal_zone(int64_t base, double lambda, const char *zone)
 	int n = poisson(lambda);
 
 	for (int i = 0; i < n; i++) {
-		if (unif() < 0.87)
+		if (fw_test_unif(&rs) < 0.87)
 			snprintf(name, sizeof(name), "%s.%s", pop[rnd() % 10], zone);
 		else
 			snprintf(name, sizeof(name), "item%u.%s", (unsigned)(rnd() % 1000000), zone);
@@ -199,40 +157,24 @@ static void
 start(const char *const *sets)
 {
 	struct fw_config cfg;
-	char err[256];
 
-	fw_config_defaults(&cfg);
-	for (int i = 0; sets != NULL && sets[i] != NULL; i++)
-		ck_assert_msg(fw_config_set(&cfg, sets[i], err, sizeof(err)) == FW_OK, "%s", err);
-	memset(&sk, 0, sizeof(sk));
+	fw_test_config(&cfg, sets);
 	nq = 0;
 	rs = 0x9e3779b97f4a7c15ULL;
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, &sk, &det), FW_OK);
+	det = fw_test_detect_new(&cfg, &sk);
 }
 
 static void
 stop(struct fw_detect_stats *st)
 {
 	flush();
-	fw_detect_finish(det);
-	fw_detect_get_stats(det, st);
-	fw_detect_free(det);
+	fw_test_detect_end(det, st);
 	det = NULL;
-}
-
-static int
-count_ev(int event)
-{
-	int n = 0;
-
-	for (int i = 0; i < sk.n && i < MAX_EV; i++)
-		n += sk.ev[i].event == event;
-	return n;
 }
 
 /* The evidence string field `key` of event i ("" when absent). */
 static void
-evidence_str(int i, const char *key, char *out, size_t outlen)
+evidence_str(size_t i, const char *key, char *out, size_t outlen)
 {
 	json_t *o = json_loads(sk.ev[i].evidence, 0, NULL);
 	const char *v;
@@ -290,8 +232,8 @@ START_TEST(test_dns_low_and_slow_water_torture)
 	int64_t onset = T0_MS + LS_ONSET_S * 1000LL;
 
 	low_and_slow(50, &st);
-	ck_assert_int_eq(count_ev(FW_EV_START), 1);
-	ck_assert_int_eq(count_ev(FW_EV_END), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_START), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_END), 1);
 	ck_assert_int_eq(sk.ev[0].event, FW_EV_START);
 	ck_assert_str_eq(sk.ev[0].victim, "shop.example");
 	ck_assert_str_eq(fw_vector_name(sk.ev[0].vector), "dns_water_torture");
@@ -327,14 +269,14 @@ START_TEST(test_dns_one_client_no_alert)
 	struct fw_detect_stats st;
 
 	typo(1, NULL, &st);
-	ck_assert_msg(sk.n == 0, "one client raised %d events (first: %s %s)", sk.n,
+	ck_assert_msg(sk.n == 0, "one client raised %zu events (first: %s %s)", sk.n,
 	    sk.n ? sk.ev[0].victim : "", sk.n ? fw_vector_name(sk.ev[0].vector) : "");
 	/* Counted: about every window of the 60 s. */
 	ck_assert_uint_ge(st.dns_few_clients, 50);
 	ck_assert_uint_le(st.dns_few_clients, 70);
 	/* The rule, and nothing else, kept it quiet. */
 	typo(1, off, &st);
-	ck_assert_int_eq(count_ev(FW_EV_START), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_START), 1);
 	ck_assert_str_eq(fw_vector_name(sk.ev[0].vector), "dns_flood");
 	ck_assert_uint_eq(st.dns_few_clients, 0);
 }
@@ -346,8 +288,8 @@ START_TEST(test_dns_same_names_many_resolvers_flood)
 	int64_t onset = T0_MS + TY_ONSET_S * 1000LL;
 
 	typo(50, NULL, &st);
-	ck_assert_int_eq(count_ev(FW_EV_START), 1);
-	ck_assert_int_eq(count_ev(FW_EV_END), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_START), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_END), 1);
 	ck_assert_str_eq(sk.ev[0].victim, "corp.example");
 	ck_assert_str_eq(fw_vector_name(sk.ev[0].vector), "dns_flood");
 	ck_assert_int_ge(sk.ev[0].started_ms, onset);
@@ -365,7 +307,7 @@ START_TEST(test_dns_local_proxy_is_no_client)
 	typo_from = 0x7f000001u;
 	typo(1, NULL, &st);
 	typo_from = 0xc000024du;
-	ck_assert_int_eq(count_ev(FW_EV_START), 1);
+	ck_assert_int_eq(fw_test_count(&sk, FW_EV_START), 1);
 	ck_assert_str_eq(sk.ev[0].victim, "corp.example");
 	ck_assert_str_eq(fw_vector_name(sk.ev[0].vector), "dns_flood");
 	ck_assert_uint_eq(st.dns_few_clients, 0);
@@ -388,7 +330,7 @@ START_TEST(test_dns_poisson_noise_no_alert)
 		flush();
 	}
 	stop(&st);
-	ck_assert_msg(sk.n == 0, "noise raised %d events (first: %s %s +%.0f s)", sk.n,
+	ck_assert_msg(sk.n == 0, "noise raised %zu events (first: %s %s +%.0f s)", sk.n,
 	    sk.n ? sk.ev[0].victim : "", sk.n ? fw_vector_name(sk.ev[0].vector) : "",
 	    sk.n ? (double)(sk.ev[0].started_ms - T0_MS) / 1000 : 0.0);
 	ck_assert_uint_ge(st.windows_closed, 3000);
