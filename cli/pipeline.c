@@ -27,6 +27,11 @@
  * first.
  * Accounting, exact once all threads are joined:
  *   events (accepted) = events_written + events_dropped + backlog left.
+ *
+ * Sinks only (fw_pipeline_new_sinks, cluster.role = detector): no shards;
+ * one external detector thread hands events to fw_pipeline_emit(), whose
+ * alert ring the sink drains like a shard's, and fw_pipeline_sync() waits
+ * until the sink's counters have caught up with what was handed.
  */
 #include "fw_pipeline.h"
 
@@ -102,6 +107,9 @@ struct fw_pipeline {
 	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
 	struct fw_backoff backoff;       /* between failed writes */
 	struct shard *shards[MAX_SHARDS];
+	struct fw_ring *alert_rings[MAX_SHARDS]; /* what the sink drains: the shards' or ext */
+	struct fw_ring *ext;             /* sinks only: fw_pipeline_emit()'s ring */
+	int nalert;
 	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
 	struct fw_config cfg;
 	struct fw_config reconf_cfg;
@@ -384,8 +392,8 @@ alerts_waiting(const struct fw_pipeline *p)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < p->nshards; i++)
-		n += fw_ring_count(p->shards[i]->alerts);
+	for (int i = 0; i < p->nalert; i++)
+		n += fw_ring_count(p->alert_rings[i]);
 	return n;
 }
 
@@ -402,7 +410,7 @@ take_alerts(struct fw_pipeline *p)
 	int idle = 0;
 
 	/* Round robin over the shards' rings until a full round finds none. */
-	for (int sh = 0; idle < p->nshards; sh = sh + 1 < p->nshards ? sh + 1 : 0) {
+	for (int sh = 0; idle < p->nalert; sh = sh + 1 < p->nalert ? sh + 1 : 0) {
 		size_t max = SINK_BURST, room, n;
 
 		room = fw_alertq_capacity(p->backlog) - fw_alertq_count(p->backlog);
@@ -410,7 +418,7 @@ take_alerts(struct fw_pipeline *p)
 			max = room;
 		if (max == 0)
 			break;
-		if ((n = fw_ring_sc_pop_burst(p->shards[sh]->alerts, p->sink_in, max)) == 0) {
+		if ((n = fw_ring_sc_pop_burst(p->alert_rings[sh], p->sink_in, max)) == 0) {
 			idle++;
 			continue;
 		}
@@ -633,8 +641,9 @@ shard_new(struct fw_pipeline *p, int idx, struct shard **out)
 	return FW_OK;
 }
 
-int
-fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+/* nshards 0: sinks only, with the external alert ring. */
+static int
+pipeline_new(const struct fw_config *cfg, bool live, int nshards, struct fw_pipeline **out,
     char *err, size_t errlen)
 {
 	struct fw_pipeline *p;
@@ -644,8 +653,7 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 		return FW_ENOMEM;
 	p->cfg = *cfg;
 	p->live = live;
-	p->nshards = cfg->detector_shards < 1 ? 1 : cfg->detector_shards > MAX_SHARDS ? MAX_SHARDS :
-	    (int)cfg->detector_shards;
+	p->nshards = nshards;
 	pthread_mutex_init(&p->stats_lock, NULL);
 	pthread_mutex_init(&p->reconf_lock, NULL);
 	fw_wake_init(&p->sink_wake);
@@ -661,6 +669,15 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
 			goto fail;
 		}
+		p->alert_rings[p->nalert++] = p->shards[i]->alerts;
+	}
+	if (nshards == 0) {
+		if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->ext)) != FW_OK) {
+			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+			goto fail;
+		}
+		fw_ring_set_wake(p->ext, &p->sink_wake, 1);
+		p->alert_rings[p->nalert++] = p->ext;
 	}
 	if ((rc = fw_sqlite_open(cfg->sqlite_path, &p->db, err, errlen)) != FW_OK)
 		goto fail;
@@ -670,13 +687,57 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	if (cfg->notify_exec[0] != '\0' &&
 	    (rc = fw_notify_new(cfg, &p->notify, err, errlen)) != FW_OK)
 		goto fail;
-	if (live)
+	/* Sinks only: an alert left open may go on at another member (its
+	 * partition's checkpoint): not ended here. */
+	if (live && nshards > 0)
 		end_left_open(p);
 	*out = p;
 	return FW_OK;
 fail:
 	fw_pipeline_free(p);
 	return rc;
+}
+
+int
+fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+    char *err, size_t errlen)
+{
+	return pipeline_new(cfg, live, cfg->detector_shards < 1 ? 1 : cfg->detector_shards > MAX_SHARDS ?
+	    MAX_SHARDS : (int)cfg->detector_shards, out, err, errlen);
+}
+
+int
+fw_pipeline_new_sinks(const struct fw_config *cfg, struct fw_pipeline **out, char *err, size_t errlen)
+{
+	return pipeline_new(cfg, true, 0, out, err, errlen);
+}
+
+void
+fw_pipeline_emit(void *ctx, const struct fw_alert_ev *ev)
+{
+	struct fw_pipeline *p = ctx;
+
+	if (p->notify != NULL)
+		fw_notify_post(p->notify, ev);
+	fw_ring_sp_push_wait(p->ext, ev, 1);
+	atomic_fetch_add(&p->events, 1);
+}
+
+int
+fw_pipeline_sync(struct fw_pipeline *p, int64_t timeout_ms)
+{
+	uint64_t want = atomic_load(&p->events);
+	int64_t deadline = fw_time_mono_ms() + timeout_ms;
+
+	/* A dropped event (backlog full, logged) will never be written: it
+	 * counts as done, or one full disk would stop every checkpoint. */
+	while (atomic_load(&p->events_written) + atomic_load(&p->events_dropped) < want) {
+		if (fw_time_mono_ms() >= deadline)
+			return FW_EAGAIN;
+		fw_wake_kick(&p->sink_wake);
+		usleep(1000);
+	}
+	return FW_OK;
 }
 
 /* A producer's rings: plain with one shard and one kind, else fan-outs. */
@@ -689,7 +750,7 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 	size_t slots = (size_t)p->cfg.ring_slots;
 	int rc;
 
-	if (p->nprod >= MAX_PRODUCERS || p->det_started)
+	if (p->nprod >= MAX_PRODUCERS || p->det_started || p->nshards == 0)
 		return FW_EINVAL;
 	pr = &p->prod[p->nprod];
 	memset(pr, 0, sizeof(*pr));
@@ -914,6 +975,8 @@ fw_pipeline_memory_bytes(struct fw_pipeline *p)
 		fw_detect_get_stats(p->shards[i]->det, &ds);
 		total += ds.memory_bytes + fw_ring_capacity(p->shards[i]->alerts) * sizeof(struct fw_alert_ev);
 	}
+	if (p->ext != NULL)
+		total += fw_ring_capacity(p->ext) * sizeof(struct fw_alert_ev);
 	for (int i = 0; i < p->nprod; i++) {
 		const struct producer *pr = &p->prod[i];
 
@@ -951,6 +1014,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 	}
 	for (int i = 0; i < p->nshards; i++)
 		shard_free(p->shards[i]);
+	fw_ring_free(p->ext);
 	fw_detect_key_free(p->key);
 	fw_alertq_free(p->backlog);
 	fw_kafka_free(p->kafka);

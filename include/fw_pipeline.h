@@ -67,6 +67,33 @@ struct fw_pipeline_stats {
 int fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
     char *err, size_t errlen) FW_MUSTCHECK;
 
+/*
+ * cluster.role = detector: the sinks (SQLite with its outbox, Kafka,
+ * notify) without detector shards or producers.  The detectors run on one
+ * thread of the caller's (cli/cdetect.c) and hand their events to
+ * fw_pipeline_emit().  The sink behaves as in live mode, except that alerts
+ * found open in SQLite at start are left alone: their partition's
+ * checkpoint may continue them here or at another member.
+ */
+int fw_pipeline_new_sinks(const struct fw_config *cfg, struct fw_pipeline **out,
+    char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
+ * An fw_alert_fn for the one external detector thread (ctx = the pipeline
+ * of fw_pipeline_new_sinks): to notify and the alert ring; waits while the
+ * ring is full, never drops.  Counted in stats.events.
+ */
+void fw_pipeline_emit(void *ctx, const struct fw_alert_ev *ev);
+
+/*
+ * The checkpoint barrier: wait until every event fw_pipeline_emit() took
+ * so far is committed to SQLite (with its outbox row, which is what Kafka
+ * is sent from) or was dropped by a full backlog (logged, counted).
+ * FW_OK, or FW_EAGAIN when timeout_ms passed first (writes failing).  On
+ * the emitting thread.
+ */
+int fw_pipeline_sync(struct fw_pipeline *p, int64_t timeout_ms) FW_MUSTCHECK;
+
 /* A new ring for one producer thread; owned by the pipeline. Before start. */
 int fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind,
     struct fw_ring **ring) FW_MUSTCHECK;
