@@ -882,8 +882,8 @@ fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg)
 }
 
 /* Sum the shards' counters; what every shard sees alike (the clock) once. */
-static void
-sum_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first)
+void
+fw_pipeline_sum_det_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first)
 {
 	if (first) {
 		*t = *s;
@@ -931,7 +931,7 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&p->stats_lock);
 	for (int i = 0; i < p->nshards; i++)
-		sum_stats(&st->det, &p->shards[i]->st, i == 0);
+		fw_pipeline_sum_det_stats(&st->det, &p->shards[i]->st, i == 0);
 	pthread_mutex_unlock(&p->stats_lock);
 	for (int i = 0; i < p->nprod; i++) {
 		const struct producer *pr = &p->prod[i];

@@ -404,6 +404,34 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 }
 
 void
+cli_stats_add_cluster(struct cli_stats *cs, const struct fw_cdetect_stats *c)
+{
+	cli_stats_add(cs, "cluster", "partitions", c->partitions);
+	cli_stats_add(cs, "cluster", "partitions_total", c->partitions_total);
+	cli_stats_add(cs, "cluster", "rebalances", c->rebalances);
+	cli_stats_add(cs, "cluster", "assigned", c->assigned);
+	cli_stats_add(cs, "cluster", "revoked", c->revoked);
+	cli_stats_add(cs, "cluster", "lost", c->lost);
+	cli_stats_add(cs, "cluster", "restores", c->restores);
+	cli_stats_add(cs, "cluster", "restores_none", c->restores_none);
+	cli_stats_add(cs, "cluster", "restore_failures", c->restore_failures);
+	cli_stats_add(cs, "cluster", "checkpoints", c->state.written);
+	cli_stats_add(cs, "cluster", "checkpoint_bytes", c->state.written_bytes);
+	cli_stats_add(cs, "cluster", "checkpoint_failures", c->checkpoint_failures);
+	cli_stats_add(cs, "cluster", "state_bad_records", c->state.bad_records);
+	cli_stats_add(cs, "cluster", "commits", c->commits);
+	cli_stats_add(cs, "cluster", "commit_failures", c->commit_failures);
+	cli_stats_add(cs, "cluster", "batches", c->batches);
+	cli_stats_add(cs, "cluster", "records", c->records);
+	cli_stats_add(cs, "cluster", "drop_malformed", c->malformed);
+	cli_stats_add(cs, "cluster", "seq_gaps", c->seq_gaps);
+	cli_stats_add(cs, "cluster", "collectors_full", c->collectors_full);
+	cli_stats_add(cs, "cluster", "idle_collectors", c->idle_collectors);
+	cli_stats_add(cs, "cluster", "idle_marks", c->idle_marks);
+	cli_stats_add(cs, "cluster", "watermark_lag_ms", (uint64_t)(c->watermark_lag_ms > 0 ? c->watermark_lag_ms : 0));
+}
+
+void
 cli_stats_add_reasm(struct cli_stats *cs, const struct fw_ipfrag_stats *fs, const struct fw_dnstcp_stats *ts)
 {
 	char name[40];

@@ -112,6 +112,13 @@ int fw_pipeline_add_producer(struct fw_pipeline *p, struct fw_ring **flows,
  */
 int fw_pipeline_auto_shards(int producers);
 
+/*
+ * Add detector s's counters to t (first: t = s).  Counts and table gauges
+ * add up; windows_closed and newest_event_ms take the largest (shards share
+ * one clock).  For the detector role's per-partition detectors too.
+ */
+void fw_pipeline_sum_det_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first);
+
 /* The number of detector shards (threads) in use. */
 int fw_pipeline_shards(const struct fw_pipeline *p);
 

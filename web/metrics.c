@@ -21,6 +21,7 @@
  *   "sflow ADDR" flow_samples          floodwatch_sflow_agent_flow_samples_total{exporter,sub_agent}
  *   "sflow ADDR" ifN_in_octets         floodwatch_sflow_interface_received_bytes_total{exporter,if_index}
  *   detector victims, memory_bytes, kafka queue_depth, backlog, stats exporters_*: gauges
+ *   cluster partitions, partitions_total, idle_collectors (detector role): gauges
  *
  * Labels are bounded: per-exporter series exist only for the
  * stats.exporters busiest exporters of each kind; the rest are summed into
@@ -316,6 +317,8 @@ is_gauge(const char *source, const char *name)
 	return (strcmp(source, "detector") == 0 && (strcmp(name, "victims") == 0 || strcmp(name, "memory_bytes") == 0)) ||
 	    (strcmp(source, "kafka") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "backlog") == 0)) ||
 	    (strcmp(source, "sqlite") == 0 && strcmp(name, "backlog") == 0) ||
+	    (strcmp(source, "cluster") == 0 && (strcmp(name, "partitions") == 0 ||
+	    strcmp(name, "partitions_total") == 0 || strcmp(name, "idle_collectors") == 0)) ||
 	    (strcmp(source, "notify") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "running") == 0)) ||
 	    (strcmp(source, "stats") == 0 && strncmp(name, "exporters_", 10) == 0);
 }
