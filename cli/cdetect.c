@@ -519,7 +519,7 @@ fw_cdetect_new(const struct fw_config *cfg, struct fw_pipeline *pipe, struct fw_
 		snprintf(err, errlen, "cluster: decoder: %s", fw_strerror(rc));
 		goto fail;
 	}
-	if ((rc = fw_kafka_conf_new(cfg, &conf, err, errlen)) != FW_OK)
+	if ((rc = fw_kafka_client_conf_new(cfg, &conf, err, errlen)) != FW_OK)
 		goto fail;
 	rc = FW_EINVAL;
 	snprintf(num, sizeof(num), "%lld", (long long)cfg->cluster_session_timeout_ms);

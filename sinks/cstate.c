@@ -139,7 +139,7 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 		rc = FW_ENOMEM;
 		goto fail;
 	}
-	if ((rc = fw_kafka_conf_new(cfg, &conf, err, errlen)) != FW_OK)
+	if ((rc = fw_kafka_client_conf_new(cfg, &conf, err, errlen)) != FW_OK)
 		goto fail;
 	rc = FW_EINVAL;
 	if (setc(conf, "enable.idempotence", "true", err, errlen) || setc(conf, "acks", "all", err, errlen) ||
@@ -159,7 +159,7 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 	if ((rc = count_partitions(s, err, errlen)) != FW_OK)
 		goto fail;
 	rc = FW_EINVAL;
-	if ((rc = fw_kafka_conf_new(cfg, &conf, err, errlen)) != FW_OK)
+	if ((rc = fw_kafka_client_conf_new(cfg, &conf, err, errlen)) != FW_OK)
 		goto fail;
 	rc = FW_EINVAL;
 	/* A consumer needs a group id; this one only assign()s, never joins or commits. */

@@ -100,25 +100,6 @@ set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t e
 }
 
 int
-fw_kafka_conf_new(const struct fw_config *cfg, rd_kafka_conf_t **out, char *err, size_t errlen)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-
-	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen))
-		goto fail;
-	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
-			goto fail;
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	*out = conf;
-	return FW_OK;
-fail:
-	rd_kafka_conf_destroy(conf);
-	return FW_EINVAL;
-}
-
-int
 fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err, size_t errlen)
 {
 	struct fw_kafka *k;
@@ -270,4 +251,23 @@ fw_kafka_free(struct fw_kafka *k)
 	}
 	free(k->acked);
 	free(k);
+}
+
+int
+fw_kafka_client_conf_new(const struct fw_config *cfg, rd_kafka_conf_t **out, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen))
+		goto fail;
+	for (int i = 0; i < cfg->kafka_nprops; i++)
+		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+			goto fail;
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	*out = conf;
+	return FW_OK;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return FW_EINVAL;
 }
