@@ -1,0 +1,158 @@
+# Issue 18: collectors and detectors as a Kafka consumer group, on
+# librdkafka's mock cluster (3 brokers, records topic with 12 partitions,
+# state and alerts topics), all on loopback.
+#  (a) one replay collector, three detectors: the alerts (victim, vector,
+#      start) over the three SQLite files equal a standalone replay's;
+#  (b) a live collector fed at capture pace; kill -9 the detector owning the
+#      attacked victim mid-attack: its partitions move within the session
+#      timeout and the alert goes on with the same id on the new owner (its
+#      SQLite and the alerts topic), no second start, no seq missing;
+#  (c) a fourth detector joins mid-attack: cooperative rebalance, no alert
+#      lost or duplicated.
+# Bounded: every wait has a limit; the mock cluster exits after 15 minutes.
+. tests/integration/lib.sh
+MOCK=build/o/tools/kafka_mock
+SEND=build/o/tools/sendpcap
+S=tests/data/scenarios
+PIDS=""
+stop_all() { for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done; }
+trap 'stop_all; cleanup' EXIT
+
+start_mock() {  # $1 = name; sets BOOT
+	"$MOCK" -b 3 -t floodwatch.records:12 -t floodwatch.state:4 -t floodwatch.alerts:4 -f "$TMP/$1.boot" \
+		> /dev/null 2> "$TMP/$1.mock.log" &
+	PIDS="$PIDS $!"
+	wait_for "$TMP/$1.boot" ":"
+	BOOT=$(cat "$TMP/$1.boot")
+}
+
+# start_detector NAME: a detector daemon with its own SQLite file; DPID=its pid.
+start_detector() {
+	"$FW" run --set cluster.role=detector --set cluster.member_name="$1" --set sqlite.path="$TMP/$1.db" \
+		--set kafka.brokers="$BOOT" --set cluster.checkpoint_ms=1000 --set cluster.session_timeout_ms=6000 \
+		--set cluster.idle_partition_ms=3000 --set stats.interval_ms=500 > "$TMP/$1.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_for "$TMP/$1.log" "ready;"
+}
+
+# owned NAME: partitions the detector said it owned last.
+owned() { sed -n 's/.*cluster: partitions=\([0-9]*\)\/12.*/\1/p' "$TMP/$1.log" | tail -n 1; }
+
+# wait_owned NAME... : until each owns some and together all 12 (60 s).
+wait_owned() {
+	i=0
+	while :; do
+		sum=0; each=1
+		for d in "$@"; do n=$(owned "$d"); n=${n:-0}; sum=$((sum + n)); [ "$n" -gt 0 ] || each=0; done
+		[ "$sum" -eq 12 ] && [ $each -eq 1 ] && return 0
+		i=$((i + 1)); [ $i -lt 600 ] || { tail -n 5 "$TMP"/*.log; return 1; }
+		sleep 0.1
+	done
+}
+
+# alerts DB...: "victim vector started_at" of every alert, sorted, unique.
+alerts() { for db in "$@"; do sqlite3 "$db" "SELECT victim, vector, started_at FROM alerts" 2>/dev/null; done | sort -u; }
+
+# ---- (a) one collector, three detectors, the same alerts as standalone ----
+# Four attacks on four victims, in four export formats, merged in time order.
+mergecap -F pcap -w "$TMP/mix.pcap" $S/syn_nf9.pcap $S/gre_ipfix.pcap $S/ssdp_sflow.pcap $S/wt.pcap
+"$FW" replay --set sqlite.path="$TMP/solo.db" "$TMP/mix.pcap" > "$TMP/solo.out" 2>&1
+alerts "$TMP/solo.db" > "$TMP/solo.alerts"
+cat "$TMP/solo.alerts"
+check "standalone: the four attacks give alerts" test "$(wc -l < "$TMP/solo.alerts")" -ge 4
+
+start_mock a
+start_detector a1; start_detector a2; start_detector a3
+check "three detectors share the 12 partitions" wait_owned a1 a2 a3
+"$FW" replay --set cluster.role=collector --set cluster.member_name=col --set kafka.brokers="$BOOT" \
+	--set sqlite.path="$TMP/col.db" "$TMP/mix.pcap" > "$TMP/col.out" 2>&1 || { cat "$TMP/col.out"; fail "collector"; }
+i=0
+until alerts "$TMP/a1.db" "$TMP/a2.db" "$TMP/a3.db" | cmp -s - "$TMP/solo.alerts"; do
+	i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.1
+done
+alerts "$TMP/a1.db" "$TMP/a2.db" "$TMP/a3.db" > "$TMP/a.alerts"
+diff "$TMP/solo.alerts" "$TMP/a.alerts" || true
+check "(a) the alerts (victim, vector, start) over the three detectors equal the standalone replay's" \
+	cmp -s "$TMP/solo.alerts" "$TMP/a.alerts"
+check "(a) more than one detector raised some" \
+	test "$(for d in a1 a2 a3; do sqlite3 "$TMP/$d.db" 'SELECT count(*) FROM alerts'; done | grep -vc '^0$')" -ge 2
+check "(a) detectors took every record batch, none malformed" sh -c "! grep -q 'malformed=[1-9]' '$TMP'/a?.log"
+stop_all; PIDS=""
+
+# ---- (b) kill -9 the owner mid-attack, (c) a fourth detector joins ----
+start_mock b
+start_detector b1; B1=$DPID
+start_detector b2; B2=$DPID
+start_detector b3; B3=$DPID
+check "(b) three detectors share the 12 partitions" wait_owned b1 b2 b3
+"$FW" run --set cluster.role=collector --set cluster.member_name=live --set kafka.brokers="$BOOT" \
+	--set sqlite.path="$TMP/live.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= --set listen.sflow= \
+	> "$TMP/live.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$TMP/live.log" "ready;"
+PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/live.log")
+# The SYN flood scenario at its own pace (2 minutes, the attack from 60 s),
+# NetFlow v9 headers stamped with the wall clock.
+"$SEND" -W -T "$PORT" $S/syn_nf9.pcap > /dev/null &
+SENDER=$!
+PIDS="$PIDS $SENDER"
+
+# The owner of the victim: the detector whose SQLite has the start.
+OWNER=""; i=0
+while [ -z "$OWNER" ]; do
+	for d in b1 b2 b3; do
+		[ "$(sqlite3 "$TMP/$d.db" "SELECT count(*) FROM alerts WHERE vector = 'syn_flood'" 2>/dev/null || echo 0)" -gt 0 ] \
+			&& OWNER=$d
+	done
+	i=$((i + 1)); [ $i -lt 1200 ] || fail "no syn_flood alert within 120 s"; sleep 0.1
+done
+ID=$(sqlite3 "$TMP/$OWNER.db" "SELECT id FROM alerts WHERE vector = 'syn_flood'")
+echo "alert $ID started on $OWNER"
+sleep 4  # an update or two and a checkpoint after the start
+check "(b) the attack is still running when the owner is killed" kill -0 "$SENDER"
+case $OWNER in b1) VICTIM_PID=$B1; REST="b2 b3" ;; b2) VICTIM_PID=$B2; REST="b1 b3" ;; *) VICTIM_PID=$B3; REST="b1 b2" ;; esac
+kill -9 "$VICTIM_PID"
+KILLED=$(date +%s)
+check "(b) the killed member's partitions move to the others" wait_owned $REST
+MOVED=$(( $(date +%s) - KILLED ))
+echo "partitions moved after ${MOVED} s"
+check "(b) ... within the session timeout (6 s) plus a rebalance (<= 15 s)" test $MOVED -le 15
+
+# (c) a fourth member mid-attack.
+start_detector b4
+check "(c) four detectors share the 12 partitions" wait_owned $REST b4
+
+# The attack ends at 120 s; its end comes from whoever owns the victim then.
+i=0
+until for d in b1 b2 b3 b4; do sqlite3 "$TMP/$d.db" "SELECT 1 FROM alert_events WHERE alert_id = '$ID' AND event = 'end'" 2>/dev/null; done | grep -q 1; do
+	i=$((i + 1)); [ $i -lt 1500 ] || fail "the alert never ended"; sleep 0.1
+done
+sleep 3  # outboxes to Kafka
+NEW=$(for d in b1 b2 b3 b4; do [ "$d" = "$OWNER" ] || sqlite3 "$TMP/$d.db" "SELECT '$d' FROM alert_events WHERE alert_id = '$ID' LIMIT 1"; done)
+echo "alert $ID continued on: $NEW"
+check "(b) the alert continued with the same id on another member" test -n "$NEW"
+check "(b) ... whose SQLite has no start for it, only updates and the end" \
+	test "$(for d in $NEW; do sqlite3 "$TMP/$d.db" "SELECT count(*) FROM alert_events WHERE alert_id = '$ID' AND event = 'start'"; done | awk '{ n += $1 } END { print n + 0 }')" -eq 0
+check "(b)(c) one syn_flood alert over all members, no second id" \
+	test "$(for d in b1 b2 b3 b4; do sqlite3 "$TMP/$d.db" "SELECT id FROM alerts WHERE vector = 'syn_flood'"; done | sort -u | wc -l)" -eq 1
+
+kcat -C -b "$BOOT" -t floodwatch.alerts -e -q -f '%s\n' > "$TMP/topic.json"
+python3 - "$TMP/topic.json" "$ID" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+mine = [r for r in rows if r["id"] == sys.argv[2]]
+events = sorted({(r["seq"], r["event"]) for r in mine})  # (id, event, seq) de-duplication
+print(f"alerts topic: {len(mine)} messages for {sys.argv[2]}, {len(events)} distinct events, "
+      f"{len(mine) - len(events)} duplicates (at-least-once)")
+starts = [e for e in events if e[1] == "start"]
+assert starts == [(1, "start")], f"starts after de-duplication: {starts}"
+assert events[-1][1] == "end", f"last event {events[-1]}"
+seqs = [s for s, _ in events]
+assert seqs == list(range(1, len(seqs) + 1)), f"seq gaps (lost events): {seqs}"
+syn = {r["id"] for r in rows if r["vector"] == "syn_flood"}
+assert syn == {sys.argv[2]}, f"syn_flood alert ids on the topic: {syn}"
+PY
+check "(b)(c) alerts topic: one start, seq 1..end without a gap, after (id, event, seq) de-duplication" test $? -eq 0
+check "(b) a restore took the killed member's partitions with their state" sh -c "grep -q 'state restored' '$TMP'/b?.log"
+check "(c) the rebalance was incremental: partitions revoked with a checkpoint" sh -c "grep -q 'revoked (checkpointed, committed)' '$TMP'/b?.log"
