@@ -49,6 +49,7 @@
 #include "fw_names.h"
 #include "fw_notify.h"
 #include "fw_records.h"
+#include "fw_recpub.h"
 #include "fw_sqlite.h"
 #include "fw_time.h"
 #include "fw_wake.h"
@@ -92,6 +93,7 @@ struct fw_pipeline {
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	struct fw_notify *notify;        /* NULL when notify.exec is empty */
+	struct fw_recpub *pub;           /* cluster.role = collector: instead of shards and sinks */
 	pthread_t sink_thread;
 	_Atomic uint64_t events, events_written, sink_errors;
 	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
@@ -171,6 +173,24 @@ route_dns(void *ctx, const void *elem, int64_t *time_ms)
 
 	*time_ms = q->time_ms;
 	return p->nshards == 1 ? 0 : fw_detect_key_shard(fw_detect_key_dns(p->key, q), p->nshards);
+}
+
+/* Collector role: a record's partition of the records topic is its
+ * detector shard among nparts (README "Scaling out"). */
+static int
+pub_route_flow(void *ctx, const void *rec, int nparts)
+{
+	const struct fw_pipeline *p = ctx;
+
+	return fw_detect_key_shard(fw_detect_key_flow(p->key, rec), nparts);
+}
+
+static int
+pub_route_dns(void *ctx, const void *rec, int nparts)
+{
+	const struct fw_pipeline *p = ctx;
+
+	return fw_detect_key_shard(fw_detect_key_dns(p->key, rec), nparts);
 }
 
 /* n records of one kind straight from a ring to the detector (in place). */
@@ -659,6 +679,18 @@ pipeline_new(const struct fw_config *cfg, bool live, int nshards, struct fw_pipe
 	fw_wake_init(&p->sink_wake);
 	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
+	if (strcmp(cfg->cluster_role, "collector") == 0) {
+		/* No detector, no alert sinks: the publisher takes the records. */
+		p->nshards = 0;
+		if ((rc = fw_detect_key_new(cfg, &p->key)) != FW_OK) {
+			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+			goto fail;
+		}
+		if ((rc = fw_recpub_new(cfg, live, pub_route_flow, pub_route_dns, p, &p->pub, err, errlen)) != FW_OK)
+			goto fail;
+		*out = p;
+		return FW_OK;
+	}
 	if ((rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
 	    (p->nshards > 1 && (rc = fw_detect_key_new(cfg, &p->key)) != FW_OK)) {
 		snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
@@ -756,8 +788,20 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 	memset(pr, 0, sizeof(*pr));
 	pr->kind[0] = flows;
 	pr->kind[1] = dns;
-	pr->laned = laned;
+	pr->laned = laned && p->pub == NULL;
 	p->nprod++;  /* from here on fw_pipeline_free() frees what is made */
+	if (p->pub != NULL) {
+		/* Collector: plain rings, one per kind, drained by the publisher. */
+		for (int k = 0; k < 2; k++) {
+			if (!pr->kind[k])
+				continue;
+			if ((rc = fw_ring_new(slots, elem[k], &pr->rec[k][0])) != FW_OK ||
+			    (rc = fw_recpub_add_ring(p->pub, pr->rec[k][0], k == 1)) != FW_OK)
+				return rc;
+			pr->face[k] = pr->rec[k][0];
+		}
+		return FW_OK;
+	}
 	if (!laned) {
 		int k = flows ? 0 : 1;
 
@@ -816,6 +860,10 @@ fw_pipeline_start(struct fw_pipeline *p)
 {
 	int rc;
 
+	if (p->pub != NULL) {
+		p->det_started = true;  /* no more rings */
+		return fw_recpub_start(p->pub);
+	}
 	if (p->notify != NULL && (rc = fw_notify_start(p->notify)) != FW_OK)
 		return rc;
 	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
@@ -839,6 +887,7 @@ void
 fw_pipeline_stop(struct fw_pipeline *p)
 {
 	atomic_store(&p->producers_done, 1);
+	fw_recpub_stop(p->pub);         /* collector: drains, final watermark, flush */
 	for (int i = 0; i < p->nshards; i++) {
 		struct shard *s = p->shards[i];
 
@@ -955,6 +1004,8 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 		fw_kafka_get_stats(p->kafka, &st->kafka);
 	if (p->notify != NULL)
 		fw_notify_get_stats(p->notify, &st->notify);
+	if (p->pub != NULL)
+		fw_recpub_get_stats(p->pub, &st->pub);
 }
 
 int
@@ -967,7 +1018,7 @@ size_t
 fw_pipeline_memory_bytes(struct fw_pipeline *p)
 {
 	static const size_t elem[2] = { sizeof(struct fw_flow), sizeof(struct fw_dnsq) };
-	size_t total = fw_alertq_capacity(p->backlog) * sizeof(struct fw_alert_ev);
+	size_t total = p->backlog == NULL ? 0 : fw_alertq_capacity(p->backlog) * sizeof(struct fw_alert_ev);
 
 	for (int i = 0; i < p->nshards; i++) {
 		struct fw_detect_stats ds;
@@ -1015,6 +1066,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 	for (int i = 0; i < p->nshards; i++)
 		shard_free(p->shards[i]);
 	fw_ring_free(p->ext);
+	fw_recpub_free(p->pub);
 	fw_detect_key_free(p->key);
 	fw_alertq_free(p->backlog);
 	fw_kafka_free(p->kafka);

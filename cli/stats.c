@@ -392,6 +392,17 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "kafka", "backlog", (uint64_t)(ps->kafka.backlog > 0 ? ps->kafka.backlog : 0));
 	cli_stats_add(cs, "kafka", "acked_unrecorded",
 	    (uint64_t)(ps->kafka.acked_unrecorded > 0 ? ps->kafka.acked_unrecorded : 0));
+	if (ps->pub.partitions > 0 || ps->pub.records_taken > 0) {
+		/* Collector role (fw_recpub.h). */
+		cli_stats_add(cs, "publish", "records_taken", ps->pub.records_taken);
+		cli_stats_add(cs, "publish", "records_published", ps->pub.records_published);
+		cli_stats_add(cs, "publish", "batches", ps->pub.batches);
+		cli_stats_add(cs, "publish", "watermarks", ps->pub.watermarks);
+		cli_stats_add(cs, "publish", "publish_errors", ps->pub.publish_errors);
+		cli_stats_add(cs, "publish", "records_dropped", ps->pub.records_dropped);
+		cli_stats_add(cs, "publish", "queue_depth", (uint64_t)(ps->pub.queue_depth > 0 ? ps->pub.queue_depth : 0));
+		cli_stats_add(cs, "publish", "partitions", (uint64_t)ps->pub.partitions);
+	}
 	cli_stats_add(cs, "notify", "events", ps->notify.events);
 	cli_stats_add(cs, "notify", "runs", ps->notify.runs);
 	cli_stats_add(cs, "notify", "ok", ps->notify.ok);

@@ -20,6 +20,10 @@
  * backlog was full (oldest update first), or left unwritten at exit.
  * events = events_written + events_dropped + events_backlog once stopped.
  *
+ * cluster.role = collector: no detector shards (fw_pipeline_shards() is 0)
+ * and no alert sinks; each producer gets plain rings that the record
+ * publisher (fw_recpub.h) drains to cluster.records_topic.
+ *
  * Shutdown (fw_pipeline_stop): call after every producer has stopped
  * pushing.  The detector drains the rings, in replay mode closes all open
  * windows (ending alerts on event time), then the sink writes what is
@@ -39,6 +43,7 @@
 #include "fw_err.h"
 #include "fw_kafka.h"
 #include "fw_notify.h"
+#include "fw_recpub.h"
 #include "fw_ring.h"
 
 struct fw_pipeline;
@@ -56,6 +61,7 @@ struct fw_pipeline_stats {
 	uint64_t sink_errors;       /* failed SQLite transactions (retried) */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
 	struct fw_notify_stats notify; /* zero when notify.exec is empty */
+	struct fw_recpub_stats pub;  /* cluster.role = collector; zero otherwise */
 	uint64_t ring_used;         /* records waiting in the producer rings now */
 	uint64_t ring_capacity;     /* their total capacity */
 };
