@@ -129,7 +129,7 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 	struct fw_cstate *s;
 	rd_kafka_conf_t *conf = NULL;
 	char e[512], group[FW_CFG_STR_MAX + 16];
-	int rc;
+	int rc = FW_EINVAL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return FW_ENOMEM;
@@ -139,14 +139,10 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 		rc = FW_ENOMEM;
 		goto fail;
 	}
-	if ((rc = fw_kafka_client_conf_new(cfg, &conf, err, errlen)) != FW_OK)
-		goto fail;
-	rc = FW_EINVAL;
-	if (setc(conf, "enable.idempotence", "true", err, errlen) || setc(conf, "acks", "all", err, errlen) ||
-	    setc(conf, "linger.ms", "0", err, errlen) || setc(conf, "compression.type", "lz4", err, errlen))
+	/* The alert sink's producer settings: idempotent, acks=all, in order. */
+	if ((conf = fw_kafka_conf_new(cfg, s, err, errlen)) == NULL)
 		goto fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_opaque(conf, s);
 	if ((s->prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e))) == NULL) {
 		snprintf(err, errlen, "kafka: cannot create the state producer: %s", e);
 		goto fail;
@@ -154,11 +150,11 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 	conf = NULL;  /* owned by prod */
 	if ((s->ptopic = rd_kafka_topic_new(s->prod, s->topic, NULL)) == NULL) {
 		snprintf(err, errlen, "cluster.state_topic %s: %s", s->topic, rd_kafka_err2str(rd_kafka_last_error()));
+		rc = FW_EINVAL;
 		goto fail;
 	}
 	if ((rc = count_partitions(s, err, errlen)) != FW_OK)
 		goto fail;
-	rc = FW_EINVAL;
 	if ((rc = fw_kafka_client_conf_new(cfg, &conf, err, errlen)) != FW_OK)
 		goto fail;
 	rc = FW_EINVAL;

@@ -99,6 +99,18 @@ set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t e
 	return 0;
 }
 
+/* The rdkafka.* keys (they win over our defaults), log and error lines to fw_log. */
+static int
+finish_conf(rd_kafka_conf_t *conf, const struct fw_config *cfg, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->kafka_nprops; i++)
+		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+			return -1;
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	return 0;
+}
+
 rd_kafka_conf_t *
 fw_kafka_conf_new(const struct fw_config *cfg, void *opaque, char *err, size_t errlen)
 {
@@ -112,11 +124,8 @@ fw_kafka_conf_new(const struct fw_config *cfg, void *opaque, char *err, size_t e
 	    set(conf, "linger.ms", "5", err, errlen) ||
 	    set(conf, "message.timeout.ms", "0", err, errlen))  /* 0: keep trying through outages */
 		goto fail;
-	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
-			goto fail;
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (finish_conf(conf, cfg, err, errlen))
+		goto fail;
 	rd_kafka_conf_set_opaque(conf, opaque);
 	return conf;
 fail:
@@ -271,13 +280,8 @@ fw_kafka_client_conf_new(const struct fw_config *cfg, rd_kafka_conf_t **out, cha
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen))
+	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) || finish_conf(conf, cfg, err, errlen))
 		goto fail;
-	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
-			goto fail;
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_error_cb(conf, on_error);
 	*out = conf;
 	return FW_OK;
 fail:
