@@ -782,7 +782,7 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 	size_t slots = (size_t)p->cfg.ring_slots;
 	int rc;
 
-	if (p->nprod >= MAX_PRODUCERS || p->det_started || p->nshards == 0)
+	if (p->nprod >= MAX_PRODUCERS || p->det_started || (p->nshards == 0 && p->pub == NULL))
 		return FW_EINVAL;
 	pr = &p->prod[p->nprod];
 	memset(pr, 0, sizeof(*pr));

@@ -52,6 +52,7 @@ struct fw_recpub {
 	bool started;
 	pthread_t thread;
 	int64_t newest_ms;          /* newest event time taken (INT64_MIN: none) */
+	int64_t wm_event_ms;        /* replay: newest_ms when watermarks last went out (INT64_MIN: never) */
 	int64_t final_extra_ms;     /* replay's last watermark: newest + this */
 	int64_t linger_ms, watermark_ms, flush_timeout_ms;
 	size_t batch_records;
@@ -103,6 +104,7 @@ fw_recpub_new(const struct fw_config *cfg, bool live, fw_recpub_route_fn *route_
 	p->ctx = ctx;
 	p->live = live;
 	p->newest_ms = INT64_MIN;
+	p->wm_event_ms = INT64_MIN;
 	p->final_extra_ms = 2 * (cfg->window_ms + cfg->max_lateness_ms);
 	p->linger_ms = cfg->cluster_linger_ms;
 	p->watermark_ms = cfg->cluster_watermark_ms;
@@ -240,6 +242,8 @@ drop:
 	atomic_fetch_add(&p->dropped, n);
 }
 
+static void send_all(struct fw_recpub *p, int64_t now);
+
 /* Route and batch n records of one ring. */
 static void
 take(struct fw_recpub *p, const void *recs, size_t n, bool dns, int64_t now)
@@ -257,6 +261,14 @@ take(struct fw_recpub *p, const void *recs, size_t n, bool dns, int64_t now)
 		pt = &p->parts[i];
 		if (t > p->newest_ms)
 			p->newest_ms = t;
+		/* Replay reads faster than event time passes: a watermark to every
+		 * partition also each watermark_ms of event time, so every
+		 * partition's clock moves with the stream as one detector's would
+		 * (a zone whose first records come late starts with the others). */
+		if (!p->live && (p->wm_event_ms == INT64_MIN || p->newest_ms - p->wm_event_ms >= p->watermark_ms)) {
+			p->wm_event_ms = p->newest_ms;
+			send_all(p, now);
+		}
 		if (pt->first_ms == 0)
 			open_batch(p, i, now);
 		rc = dns ? fw_recwire_enc_dns(pt->enc, rec) : fw_recwire_enc_flow(pt->enc, rec);

@@ -30,7 +30,7 @@ start_mock() {  # $1 = name; sets BOOT
 start_detector() {
 	"$FW" run --set cluster.role=detector --set cluster.member_name="$1" --set sqlite.path="$TMP/$1.db" \
 		--set kafka.brokers="$BOOT" --set cluster.checkpoint_ms=1000 --set cluster.session_timeout_ms=6000 \
-		--set cluster.idle_partition_ms=3000 --set stats.interval_ms=500 > "$TMP/$1.log" 2>&1 &
+		--set cluster.idle_partition_ms=3000 --set stats.interval_ms=1000 > "$TMP/$1.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
 	wait_for "$TMP/$1.log" "ready;"
@@ -55,30 +55,43 @@ wait_owned() {
 alerts() { for db in "$@"; do sqlite3 "$db" "SELECT victim, vector, started_at FROM alerts" 2>/dev/null; done | sort -u; }
 
 # ---- (a) one collector, three detectors, the same alerts as standalone ----
-# Four attacks on four victims, in four export formats, merged in time order.
-mergecap -F pcap -w "$TMP/mix.pcap" $S/syn_nf9.pcap $S/gre_ipfix.pcap $S/ssdp_sflow.pcap $S/wt.pcap
-"$FW" replay --set sqlite.path="$TMP/solo.db" "$TMP/mix.pcap" > "$TMP/solo.out" 2>&1
-alerts "$TMP/solo.db" > "$TMP/solo.alerts"
-cat "$TMP/solo.alerts"
-check "standalone: the four attacks give alerts" test "$(wc -l < "$TMP/solo.alerts")" -ge 4
-
-start_mock a
-start_detector a1; start_detector a2; start_detector a3
-check "three detectors share the 12 partitions" wait_owned a1 a2 a3
-"$FW" replay --set cluster.role=collector --set cluster.member_name=col --set kafka.brokers="$BOOT" \
-	--set sqlite.path="$TMP/col.db" "$TMP/mix.pcap" > "$TMP/col.out" 2>&1 || { cat "$TMP/col.out"; fail "collector"; }
-i=0
-until alerts "$TMP/a1.db" "$TMP/a2.db" "$TMP/a3.db" | cmp -s - "$TMP/solo.alerts"; do
-	i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.1
-done
-alerts "$TMP/a1.db" "$TMP/a2.db" "$TMP/a3.db" > "$TMP/a.alerts"
-diff "$TMP/solo.alerts" "$TMP/a.alerts" || true
-check "(a) the alerts (victim, vector, start) over the three detectors equal the standalone replay's" \
-	cmp -s "$TMP/solo.alerts" "$TMP/a.alerts"
-check "(a) more than one detector raised some" \
-	test "$(for d in a1 a2 a3; do sqlite3 "$TMP/$d.db" 'SELECT count(*) FROM alerts'; done | grep -vc '^0$')" -ge 2
-check "(a) detectors took every record batch, none malformed" sh -c "! grep -q 'malformed=[1-9]' '$TMP'/a?.log"
-stop_all; PIDS=""
+# same_as_standalone NAME CAPTURE: a fresh cluster, three detectors, one
+# replay collector; the union of their alerts equals `replay` alone.
+same_as_standalone() {
+	"$FW" replay --set sqlite.path="$TMP/$1.solo.db" "$2" > "$TMP/$1.solo.out" 2>&1
+	alerts "$TMP/$1.solo.db" > "$TMP/$1.solo.alerts"
+	cat "$TMP/$1.solo.alerts"
+	start_mock "$1"
+	start_detector "$1.1"; start_detector "$1.2"; start_detector "$1.3"
+	wait_owned "$1.1" "$1.2" "$1.3" || return 1
+	"$FW" replay --set cluster.role=collector --set cluster.member_name=col --set kafka.brokers="$BOOT" \
+		--set sqlite.path="$TMP/$1.col.db" "$2" > "$TMP/$1.col.out" 2>&1 || { cat "$TMP/$1.col.out"; return 1; }
+	i=0
+	until alerts "$TMP/$1".?.db | cmp -s - "$TMP/$1.solo.alerts"; do
+		i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.1
+	done
+	alerts "$TMP/$1".?.db > "$TMP/$1.alerts"
+	sleep 1.5  # a stats line after the last batch
+	stop_all; PIDS=""
+	diff "$TMP/$1.solo.alerts" "$TMP/$1.alerts" || return 1
+	! grep -q 'malformed=[1-9]' "$TMP/$1".?.log || return 1
+	# Every record published was taken by some detector.
+	pub=$(sed -n 's/.*publish: \([0-9]*\) records taken, \([0-9]*\) published.*/\2/p' "$TMP/$1.col.out")
+	got=$(for d in 1 2 3; do sed -n 's/.*cluster: partitions=.* records=\([0-9]*\) .*/\1/p' "$TMP/$1.$d.log" | tail -n 1; done |
+		awk '{ n += $1 } END { print n + 0 }')
+	echo "  published $pub records, the detectors took $got"
+	test -n "$pub" && test "$pub" -gt 0 && test "$got" -eq "$pub"
+}
+# Three attacks on three victims, in three export formats, merged in time order.
+mergecap -F pcap -w "$TMP/flows.pcap" $S/syn_nf9.pcap $S/gre_ipfix.pcap $S/ssdp_sflow.pcap
+check "(a) flows: 3 detectors on 12 partitions raise the alerts of a standalone replay" same_as_standalone fl "$TMP/flows.pcap"
+check "(a) ... all three attacks" test "$(wc -l < "$TMP/fl.alerts")" -eq 3
+# DNS on its own: a zone's partition without flow records keeps the
+# configured lateness (a standalone daemon learns a longer one from the
+# flows' export lag, see README "What is guaranteed"), so DNS is compared
+# with DNS.
+check "(a) DNS water torture: the same alert as a standalone replay" same_as_standalone dn $S/wt.pcap
+check "(a) ... one alert" test "$(wc -l < "$TMP/dn.alerts")" -eq 1
 
 # ---- (b) kill -9 the owner mid-attack, (c) a fourth detector joins ----
 start_mock b
