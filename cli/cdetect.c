@@ -555,7 +555,7 @@ fw_cdetect_new(const struct fw_config *cfg, struct fw_pipeline *pipe, struct fw_
 	rd_kafka_poll_set_consumer(c->rk);
 	if ((rc = records_partitions(c, err, errlen)) != FW_OK)
 		goto fail;
-	if ((c->parts = calloc((size_t)c->nparts, sizeof(*c->parts))) == NULL) {
+	if ((c->parts = calloc((size_t)c->nparts, sizeof(struct part *))) == NULL) {
 		rc = FW_ENOMEM;
 		goto fail;
 	}

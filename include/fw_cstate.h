@@ -27,7 +27,7 @@
 #include "fw_err.h"
 
 #define FW_CSTATE_VERSION 1
-#define FW_CSTATE_CHUNK (512 * 1024)   /* blob bytes per chunk record at most */
+#define FW_CSTATE_CHUNK ((size_t)512 * 1024)  /* blob bytes per chunk record at most */
 
 struct fw_cstate;
 

@@ -21,6 +21,8 @@
 #include "fw_log.h"
 #include "fw_time.h"
 
+#define MAGIC_CHUNK 0x46575343u    /* "FWSC" */
+#define MAGIC_HEADER 0x46575348u   /* "FWSH" */
 #define CHUNK_HDR 28
 #define HEADER_LEN 44
 #define MAX_CHUNKS 1024               /* 512 MiB of state per partition at most */
@@ -266,7 +268,7 @@ fw_cstate_write(struct fw_cstate *s, const struct fw_cstate_meta *m, const void 
 	for (uint32_t i = 0; i < n; i++) {
 		size_t off = (size_t)i * FW_CSTATE_CHUNK, clen = len - off < FW_CSTATE_CHUNK ? len - off : FW_CSTATE_CHUNK;
 
-		memcpy(h, "FWSC", 4);
+		put32(h, MAGIC_CHUNK);
 		put32(h + 4, FW_CSTATE_VERSION);
 		put32(h + 8, (uint32_t)m->partition);
 		put32(h + 12, i);
@@ -276,7 +278,7 @@ fw_cstate_write(struct fw_cstate *s, const struct fw_cstate_meta *m, const void 
 		if ((rc = produce(s, spart, key, h, CHUNK_HDR, (const char *)blob + off, clen)) != FW_OK)
 			goto fail;
 	}
-	memcpy(h, "FWSH", 4);
+	put32(h, MAGIC_HEADER);
 	put32(h + 4, FW_CSTATE_VERSION);
 	put32(h + 8, (uint32_t)m->partition);
 	put32(h + 12, n);
@@ -320,7 +322,7 @@ take_record(struct fw_cstate *s, int32_t partition, const rd_kafka_message_t *ms
 		goto bad;
 	if ((int32_t)get32(v + 8) != partition)
 		return;  /* another records partition sharing this state partition */
-	if (memcmp(v, "FWSC", 4) == 0) {
+	if (get32(v) == MAGIC_CHUNK) {
 		uint32_t i = get32(v + 12);
 		struct chunk *c;
 
@@ -337,7 +339,7 @@ take_record(struct fw_cstate *s, int32_t partition, const rd_kafka_message_t *ms
 			memcpy(c->data, v + CHUNK_HDR, c->len);
 		return;
 	}
-	if (memcmp(v, "FWSH", 4) != 0 || len != HEADER_LEN)
+	if (get32(v) != MAGIC_HEADER || len != HEADER_LEN)
 		goto bad;
 	n = get32(v + 12);
 	slot = get32(v + 16);

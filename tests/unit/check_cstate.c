@@ -122,7 +122,10 @@ START_TEST(test_cstate_round_trip)
 	/* Generation 3 cut short: a chunk in slot 1, no header.  Generation 2
 	 * (slot 0) is still whole. */
 	memset(chunk, 0, sizeof(chunk));
-	memcpy(chunk, "FWSC", 4);
+	chunk[0] = 'F';
+	chunk[1] = 'W';
+	chunk[2] = 'S';
+	chunk[3] = 'C';
 	chunk[7] = 1;              /* version */
 	chunk[11] = 3;             /* partition */
 	chunk[19] = 1;             /* one chunk */
