@@ -137,7 +137,7 @@ for c in $CHUNKS; do
 		echo "  partitions moved after ${MOVED} s"
 		check "(b) ... within the session timeout (6 s) plus a rebalance and a stats tick (<= 20 s)" test $MOVED -le 20
 	elif [ -n "$KILLED_AT" ] && [ -z "$JOINED" ] && [ $n -ge $((KILLED_AT + 2)) ]; then
-		start_detector b4
+		start_detector b4; B4=$DPID
 		check "(c) a fourth detector joins mid-attack: four share the 12 partitions" wait_owned $REST b4
 		JOINED=$n
 	fi
@@ -172,3 +172,12 @@ PY
 check "(b)(c) alerts topic: one start, seq without a gap, after (id, event, seq) de-duplication" true
 check "(b) a restore took the killed member's partitions with their state" sh -c "grep -q 'state restored' '$TMP'/b?.log"
 check "(c) the join was incremental: partitions revoked with a checkpoint" sh -c "grep -q 'revoked (checkpointed, committed)' '$TMP'/b?.log"
+# A clean leave: SIGTERM hands every partition on with a checkpoint, exit 0.
+for d in $REST b4; do
+	eval "pid=\$$(echo "$d" | tr b B)"
+	kill -TERM "$pid"
+	set +e; wait "$pid"; rc=$?; set -e
+	check "SIGTERM: $d leaves the group (checkpointed, committed) and exits 0" test $rc -eq 0
+done
+check "... together they checkpointed all 12 partitions on leaving" \
+	test "$(sed -n 's/.*leaving the group: \([0-9]*\) partitions checkpointed.*/\1/p' "$TMP"/b?.log | awk '{ n += $1 } END { print n + 0 }')" -ge 12
