@@ -37,7 +37,10 @@
 #define ST_BOM 0x01020304u
 #define ST_SEED 0x6677c0de5eedULL
 #define NSEC 6
-#define HDR_LEN (80 + 8 * NSEC)
+#define SEC_AT ((size_t)80)        /* header: section lengths, then the body length */
+#define RAW_AT (SEC_AT + 8 * (size_t)NSEC)
+#define HDR_LEN (RAW_AT + 8)
+#define ZRUN 4                     /* zero bytes worth ending a literal run */
 #define T_LO (INT64_MIN / 2)       /* bounds of a stored time or window number */
 #define T_HI (INT64_MAX / 4)
 
@@ -60,17 +63,35 @@ layout(void)
 
 /* ---- writing ---- */
 
+/* A growing buffer; with a sink, the raw body: encoded into the sink
+ * every FLUSH_AT bytes, so a full table never exists raw in memory. */
 struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
 	int oom;
+	struct wbuf *sink;
+	uint64_t flushed;          /* raw bytes already encoded into sink */
 };
+
+#define FLUSH_AT 65536
+
+static void encode(struct wbuf *out, const uint8_t *p, size_t n);
+
+static void
+flush(struct wbuf *b)
+{
+	encode(b->sink, b->p, b->len);
+	b->flushed += b->len;
+	b->len = 0;
+}
 
 static void
 put(struct wbuf *b, const void *src, size_t n)
 {
 	if (b->oom)
 		return;
+	if (b->sink != NULL && b->len >= FLUSH_AT)
+		flush(b);
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		uint8_t *p;
@@ -265,37 +286,90 @@ put_keys(struct wbuf *b, const struct fw_detect *d)
 	put64(b, (uint64_t)c->dns_distinct_cap);
 }
 
+static void
+put_varint(struct wbuf *b, uint64_t x)
+{
+	uint8_t v[10];
+	size_t n = 0;
+
+	do {
+		v[n] = (uint8_t)(x & 0x7f);
+		x >>= 7;
+		v[n++] |= x ? 0x80 : 0;
+	} while (x);
+	put(b, v, n);
+}
+
+/*
+ * The body as runs: (zero bytes, literal bytes, the literals), both
+ * counts LEB128.  Entries are mostly zero (idle counters, empty sketches,
+ * unused name bytes): a busy victim's 2-3 KiB become a few hundred bytes.
+ */
+static void
+encode(struct wbuf *out, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t z = i, e;
+		uint64_t w;
+
+		while (z + 8 <= n && (memcpy(&w, p + z, 8), w == 0))
+			z += 8;
+		while (z < n && p[z] == 0)
+			z++;
+		for (e = z; e < n;) {
+			size_t k = e;
+
+			while (k < n && p[k] == 0 && k - e < ZRUN)
+				k++;
+			if (k == e)
+				e++;
+			else if (k - e >= ZRUN || k == n)
+				break;
+			else
+				e = k;
+		}
+		put_varint(out, z - i);
+		put_varint(out, e - z);
+		put(out, p + z, e - z);
+		i = e;
+	}
+}
+
 int
 fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 {
-	struct wbuf b = { 0 };
+	struct wbuf b = { 0 }, body = { 0 };
 	uint64_t sec[NSEC], h;
-	size_t at;
 
 	put(&b, ST_MAGIC, 4);
 	put32(&b, ST_VERSION);
 	put64(&b, 0);  /* checksum, below */
 	put_keys(&b, d);
-	at = b.len;
-	put(&b, (uint64_t[NSEC]){ 0 }, sizeof(sec));  /* section lengths, below */
+	put(&b, (uint64_t[NSEC + 1]){ 0 }, sizeof(uint64_t[NSEC + 1]));  /* section and body lengths, below */
+	body.sink = &b;
 	for (int i = 0; i < NSEC; i++) {
-		size_t from = b.len;
+		uint64_t from = body.flushed + body.len;
 
 		switch (i) {
-		case S_CORE: save_core(d, &b); break;
-		case S_VICTIMS: save_victims(d, &b); break;
-		case S_DETAILS: save_details(d, &b); break;
-		case S_DNS: save_dns(d->dns, &b); break;
-		case S_ZONES: save_zones(d->dns, &b); break;
-		default: save_zdetails(d->dns, &b); break;
+		case S_CORE: save_core(d, &body); break;
+		case S_VICTIMS: save_victims(d, &body); break;
+		case S_DETAILS: save_details(d, &body); break;
+		case S_DNS: save_dns(d->dns, &body); break;
+		case S_ZONES: save_zones(d->dns, &body); break;
+		default: save_zdetails(d->dns, &body); break;
 		}
-		sec[i] = b.len - from;
+		sec[i] = body.flushed + body.len - from;
 	}
-	if (b.oom) {
+	flush(&body);
+	free(body.p);
+	if (b.oom || body.oom) {
 		free(b.p);
 		return FW_ENOMEM;
 	}
-	memcpy(b.p + at, sec, sizeof(sec));
+	memcpy(b.p + SEC_AT, sec, sizeof(sec));
+	memcpy(b.p + RAW_AT, &body.flushed, 8);
 	h = fw_hash_bytes(b.p + 16, b.len - 16, ST_SEED);
 	memcpy(b.p + 8, &h, 8);
 	*buf = b.p;
@@ -305,20 +379,56 @@ fw_detect_save(const struct fw_detect *d, void **buf, size_t *len)
 
 /* ---- reading ---- */
 
-struct rbuf {
+/* The encoded body, decoded as it is read (never whole in memory). */
+struct dec {
 	const uint8_t *p;
-	size_t len, off;
+	size_t n, i;
+	uint64_t z, l;             /* zeros, literals left of the current run */
+};
+
+struct rbuf {
+	struct dec *dc;
+	size_t len, off;           /* the section's raw length, read so far */
 	char *err;
 	size_t errlen;
 	const char *sec;           /* section being read, for messages */
 };
 
+static bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x);
+
+static bool
+dec_read(struct dec *dc, uint8_t *dst, size_t n)
+{
+	while (n > 0) {
+		size_t k;
+
+		if (dc->z == 0 && dc->l == 0) {
+			if (!get_varint(dc->p, dc->n, &dc->i, &dc->z) || !get_varint(dc->p, dc->n, &dc->i, &dc->l) ||
+			    dc->l > dc->n - dc->i)
+				return false;
+			continue;
+		}
+		if (dc->z > 0) {
+			k = dc->z < n ? (size_t)dc->z : n;
+			memset(dst, 0, k);
+			dc->z -= k;
+		} else {
+			k = dc->l < n ? (size_t)dc->l : n;
+			memcpy(dst, dc->p + dc->i, k);
+			dc->i += k;
+			dc->l -= k;
+		}
+		dst += k;
+		n -= k;
+	}
+	return true;
+}
+
 static bool
 get(struct rbuf *r, void *dst, size_t n)
 {
-	if (n > r->len - r->off)
+	if (n > r->len - r->off || !dec_read(r->dc, dst, n))
 		return false;
-	memcpy(dst, r->p + r->off, n);
 	r->off += n;
 	return true;
 }
@@ -667,13 +777,14 @@ load_zdetails(struct fw_dns_state *s, struct rbuf *r, uint8_t *zdmark)
 	return FW_OK;
 }
 
-/* Header: FW_OK and the section lengths, or why not (err set). */
+/* Header: FW_OK with the section lengths and the body length, or why not. */
 static int
-check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *sec, char *err, size_t errlen)
+check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *sec, uint64_t *raw,
+    char *err, size_t errlen)
 {
 	struct wbuf keys = { 0 };
 	uint32_t ver;
-	uint64_t sum, total = 0;
+	uint64_t sum, total = 0, max;
 	int same;
 
 	if (len < HDR_LEN) {
@@ -689,51 +800,69 @@ check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *
 		snprintf(err, errlen, "detector state: version %u, this build reads %u", ver, ST_VERSION);
 		return FW_EINVAL;
 	}
-	memcpy(sec, p + HDR_LEN - 8 * NSEC, 8 * NSEC);
-	for (int i = 0; i < NSEC; i++) {
-		if (sec[i] > len) {
-			snprintf(err, errlen, "detector state: section %d claims %llu bytes of %zu", i,
-			    (unsigned long long)sec[i], len);
-			return FW_ETRUNC;
-		}
-		total += sec[i];
-	}
-	if (total != len - HDR_LEN) {
-		snprintf(err, errlen, "detector state: sections hold %llu bytes, the body %zu",
-		    (unsigned long long)total, len - HDR_LEN);
-		return total > len - HDR_LEN ? FW_ETRUNC : FW_EMALFORMED;
-	}
 	memcpy(&sum, p + 8, 8);
 	if (sum != fw_hash_bytes(p + 16, len - 16, ST_SEED)) {
-		snprintf(err, errlen, "detector state: checksum mismatch");
+		snprintf(err, errlen, "detector state: checksum mismatch (%zu bytes: cut short or damaged)", len);
 		return FW_EMALFORMED;
 	}
 	put_keys(&keys, d);
 	if (keys.oom)
 		return FW_ENOMEM;
-	same = keys.len == HDR_LEN - 16 - 8 * NSEC && memcmp(keys.p, p + 16, keys.len) == 0;
+	same = keys.len == SEC_AT - 16 && memcmp(keys.p, p + 16, keys.len) == 0;
 	free(keys.p);
 	if (!same) {
 		snprintf(err, errlen, "detector state: built for other table sizes, window or build layout");
 		return FW_EINVAL;
 	}
+	memcpy(sec, p + SEC_AT, RAW_AT - SEC_AT);
+	memcpy(raw, p + RAW_AT, 8);
+	/* No state of these tables is larger than twice their memory. */
+	max = 2 * (uint64_t)d->core.st.memory_bytes + (1u << 20);
+	for (int i = 0; i < NSEC; i++) {
+		if (sec[i] > max) {
+			snprintf(err, errlen, "detector state: section %d claims %llu bytes", i, (unsigned long long)sec[i]);
+			return FW_EMALFORMED;
+		}
+		total += sec[i];
+	}
+	if (total != *raw || *raw > max) {
+		snprintf(err, errlen, "detector state: sections hold %llu bytes, the body %llu",
+		    (unsigned long long)total, (unsigned long long)*raw);
+		return FW_EMALFORMED;
+	}
 	return FW_OK;
 }
 
+static bool
+get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x)
+{
+	*x = 0;
+	for (int sh = 0; sh < 64 && *i < n; sh += 7) {
+		uint8_t c = p[(*i)++];
+
+		*x |= (uint64_t)(c & 0x7f) << sh;
+		if ((c & 0x80) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int
-restore_into(struct fw_detect *t, const uint8_t *p, const uint64_t *sec, char *err, size_t errlen)
+restore_into(struct fw_detect *t, struct dec *dc, const uint64_t *sec, char *err, size_t errlen)
 {
 	struct fw_dns_state *s = t->dns;
 	size_t nd = (size_t)t->core.cfg.max_details;
-	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1);
-	uint8_t *vmark = mark, *dmark = mark + t->max_victims, *zmark = dmark + nd, *zdmark = zmark + s->max;
-	size_t off = HDR_LEN;
+	uint8_t *mark = calloc(t->max_victims + nd + s->max + s->ndet, 1), *vmark, *dmark, *zmark, *zdmark;
 	int rc = FW_OK;
 
 	if (mark == NULL)
 		return FW_ENOMEM;
+	vmark = mark;
+	dmark = vmark + t->max_victims;
+	zmark = dmark + nd;
+	zdmark = zmark + s->max;
 	for (int i = 0; i < NSEC && rc == FW_OK; i++) {
-		struct rbuf r = { p + off, (size_t)sec[i], 0, err, errlen, "" };
+		struct rbuf r = { dc, (size_t)sec[i], 0, err, errlen, "" };
 
 		switch (i) {
 		case S_CORE: rc = load_core(t, &r, vmark, dmark); break;
@@ -745,7 +874,10 @@ restore_into(struct fw_detect *t, const uint8_t *p, const uint64_t *sec, char *e
 		}
 		if (rc == FW_OK && r.off != r.len)
 			rc = bad(&r, "bytes left over");
-		off += (size_t)sec[i];
+	}
+	if (rc == FW_OK && (dc->i != dc->n || dc->z != 0 || dc->l != 0)) {
+		snprintf(err, errlen, "detector state: bytes after the body");
+		rc = FW_EMALFORMED;
 	}
 	free(mark);
 	return rc;
@@ -755,16 +887,19 @@ int
 fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, size_t errlen)
 {
 	struct fw_detect *t = NULL, tmp;
-	uint64_t sec[NSEC];
+	uint64_t sec[NSEC], raw;
+	struct dec dc = { 0 };
 	int rc;
 
-	if ((rc = check_header(d, buf, len, sec, err, errlen)) != FW_OK)
+	if ((rc = check_header(d, buf, len, sec, &raw, err, errlen)) != FW_OK)
 		return rc;
+	dc.p = (const uint8_t *)buf + HDR_LEN;
+	dc.n = len - HDR_LEN;
 	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK) {
 		snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
 		return rc;
 	}
-	if ((rc = restore_into(t, buf, sec, err, errlen)) != FW_OK) {
+	if ((rc = restore_into(t, &dc, sec, err, errlen)) != FW_OK) {
 		if (rc == FW_ENOMEM)
 			snprintf(err, errlen, "detector state: %s", fw_strerror(rc));
 		fw_detect_free(t);

@@ -142,12 +142,17 @@ void fw_detect_get_stats(const struct fw_detect *d, struct fw_detect_stats *st);
  * lateness, baselines, seasonal profiles, windows, open alerts with their
  * ids and seq, heavy hitters, DNS zones), compactly (used entries only), in
  * a versioned format (schema/detector_state.md).  *buf is malloc'd, the
- * caller frees it.  FW_OK or FW_ENOMEM.
- * fw_detect_restore: into a detector just built by fw_detect_new with the
- * same table sizes; it then goes on exactly as the saved one would have.
- * Hostile-input safe: FW_EMALFORMED / FW_ETRUNC / FW_EINVAL (other sizes or
- * version) with one line in err, and d is left as fw_detect_new built it.
- * Neither is for the hot path; both on the detector's thread.
+ * caller frees it.  FW_OK or FW_ENOMEM.  Tunables are not saved.
+ * fw_detect_restore: into a detector built by fw_detect_new with the same
+ * table sizes and window (fw_detect_shard_config of the same config) by
+ * the same floodwatch build; it then goes on exactly as the saved one
+ * would have (same events, ids and seq), under its own tunables.  Hostile-
+ * input safe: FW_ETRUNC / FW_EMALFORMED / FW_EINVAL (other sizes, layout
+ * or version) with one line in err, and d is left as it was (as
+ * fw_detect_new built it).  Works in a fresh detector beside d and swaps
+ * on success: d's whole state is replaced.
+ * Neither is for the hot path (tens of ms for a full default table, see
+ * the schema page); both on the detector's thread.
  */
 int fw_detect_save(const struct fw_detect *d, void **buf, size_t *len) FW_MUSTCHECK;
 int fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err,

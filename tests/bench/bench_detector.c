@@ -17,6 +17,12 @@
  *     the victim table) with the default configuration; prints the budget
  *     (stats.memory_bytes) and peak RSS (getrusage).
  *
+ *  5. Checkpoints (fw_detect_save / fw_detect_restore, cluster detectors):
+ *     blob size per victim and per zone of a busy state (10 k victims with
+ *     traffic in every window; 2 k zones), and save / restore time of the
+ *     default tables filled (65 536 victims, 16 384 zones): the detector
+ *     thread stops for that long at each checkpoint.
+ *
  * Bounded in count and time; asserts nothing about speed.  Build:
  *   cc -O2 -DNDEBUG -Iinclude tests/bench/bench_detector.c build/o/libfw.a \
  *      $(pkg-config --libs inih libpcap sqlite3 jansson libpsl) -lm -lpthread
@@ -307,6 +313,114 @@ bench_memory(const struct fw_config *cfg)
 	return 0;
 }
 
+/* Save and restore d; prints what it took. */
+static int
+checkpoint_once(const struct fw_config *cfg, struct fw_detect *d, const char *what, uint64_t per, const char *unit)
+{
+	struct fw_detect *r;
+	void *blob = NULL;
+	size_t len = 0;
+	char err[256];
+	double t0 = now_s(), t1, t2;
+	int rc;
+
+	if (fw_detect_save(d, &blob, &len) != FW_OK)
+		return 1;
+	t1 = now_s();
+	if (fw_detect_new(cfg, on_alert, NULL, &r) != FW_OK)
+		return 1;
+	t2 = now_s();
+	rc = fw_detect_restore(r, blob, len, err, sizeof(err));
+	if (rc != FW_OK) {
+		fprintf(stderr, "restore: %s\n", err);
+		return 1;
+	}
+	printf("checkpoint %s: %.2f MiB, %.0f bytes per %s; save %.1f ms, restore %.1f ms (CPU)\n", what,
+	    (double)len / (1 << 20), (double)len / (double)(per ? per : 1), unit, (t1 - t0) * 1e3, (now_s() - t2) * 1e3);
+	fw_detect_free(r);
+	free(blob);
+	return 0;
+}
+
+static int
+bench_checkpoint(const struct fw_config *cfg)
+{
+	struct fw_flow f[BATCH];
+	struct fw_dnsq *q = malloc(BATCH * sizeof(*q));
+	struct fw_detect *d;
+	struct fw_detect_stats st;
+	uint64_t rs = 47;
+	int rc = 1;
+
+	if (q == NULL || fw_detect_new(cfg, on_alert, NULL, &d) != FW_OK)
+		goto out;
+	/* 10 k hosts in 40 /24s, each a few records in every window of 60 s. */
+	for (uint32_t s = 0; s < 60; s++) {
+		for (uint32_t n = 0; n < 30000; n += BATCH) {
+			for (int i = 0; i < BATCH; i++) {
+				make_flow(&f[i], &rs, 0, 0);
+				v4u(&f[i].dst, 0xc6000000u | ((n + (uint32_t)i) % 10000 / 250) << 8 | (n + (uint32_t)i) % 250);
+				f[i].start_ms = f[i].end_ms = T0_MS + s * 1000 + (n + (uint32_t)i) / 30;
+			}
+			fw_detect_flows(d, f, BATCH);
+		}
+	}
+	fw_detect_get_stats(d, &st);
+	if (checkpoint_once(cfg, d, "busy flows (10 k hosts + 40 /24s, 60 s)", st.victims, "victim") != 0)
+		goto out;
+	fw_detect_free(d);
+	/* 2 k zones, 10 names a second each, 60 s. */
+	if (fw_detect_new(cfg, on_alert, NULL, &d) != FW_OK)
+		goto out;
+	for (uint32_t s = 0; s < 60; s++) {
+		for (uint32_t n = 0; n < 20000; n += BATCH) {
+			for (int i = 0; i < BATCH; i++) {
+				uint32_t k = n + (uint32_t)i;
+
+				memset(&q[i], 0, sizeof(q[i]));
+				q[i].time_ms = T0_MS + s * 1000 + k / 20;
+				v4u(&q[i].client, 0xc0000200u | (uint32_t)(rnd(&rs) % 256));
+				q[i].rcode = FW_RCODE_NONE;
+				snprintf(q[i].qname, sizeof(q[i].qname), "h%u.zone%u.example", (unsigned)(rnd(&rs) % 50),
+				    (unsigned)(k % 2000));
+				q[i].qname_len = (uint8_t)strlen(q[i].qname);
+			}
+			fw_detect_dns(d, q, BATCH);
+		}
+	}
+	fw_detect_get_stats(d, &st);
+	if (checkpoint_once(cfg, d, "busy dns (2 k zones, 60 s)", st.zones, "zone") != 0)
+		goto out;
+	fw_detect_free(d);
+	/* The default tables full: random destinations and zones, 30 s. */
+	if (fw_detect_new(cfg, on_alert, NULL, &d) != FW_OK)
+		goto out;
+	for (uint32_t s = 0; s < 30; s++) {
+		for (uint32_t n = 0; n < 40000; n += BATCH) {
+			for (int i = 0; i < BATCH; i++) {
+				make_flow(&f[i], &rs, 0, 0);
+				v4u(&f[i].dst, (uint32_t)rnd(&rs));
+				f[i].start_ms = f[i].end_ms = T0_MS + s * 1000 + (n + (uint32_t)i) / 40;
+				memset(&q[i], 0, sizeof(q[i]));
+				q[i].time_ms = f[i].end_ms;
+				q[i].rcode = FW_RCODE_NONE;
+				snprintf(q[i].qname, sizeof(q[i].qname), "www.z%u.example", (unsigned)(rnd(&rs) % 100000));
+				q[i].qname_len = (uint8_t)strlen(q[i].qname);
+			}
+			fw_detect_flows(d, f, BATCH);
+			fw_detect_dns(d, q, BATCH);
+		}
+	}
+	fw_detect_get_stats(d, &st);
+	printf("checkpoint full tables: %llu victims, %llu zones\n", (unsigned long long)st.victims,
+	    (unsigned long long)st.zones);
+	rc = checkpoint_once(cfg, d, "full default tables", st.victims + st.zones, "entry");
+out:
+	fw_detect_free(d);
+	free(q);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,6 +436,8 @@ main(int argc, char **argv)
 	if ((strcmp(only, "all") == 0 || strcmp(only, "dns") == 0) && bench_dns(&cfg) != 0)
 		return 1;
 	if ((strcmp(only, "all") == 0 || strcmp(only, "detect") == 0) && bench_time_to_detect(&cfg) != 0)
+		return 1;
+	if ((strcmp(only, "all") == 0 || strcmp(only, "checkpoint") == 0) && bench_checkpoint(&cfg) != 0)
 		return 1;
 	return 0;
 }

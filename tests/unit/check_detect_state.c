@@ -452,25 +452,42 @@ small_cfg(struct fw_config *cfg)
 	cfg->dns_distinct_cap = 256;
 }
 
-/* A small blob: mixed stream, 70 s in, alerts open. */
+/* A small blob of stream `which` cut at second `at`; with FW_STATE_SEEDS
+ * set, also written there (the fuzz seeds, tests/fuzz/corpus/detect_state). */
 static void *
-small_blob(size_t *len, size_t *split)
+blob_of(int which, int at, size_t *len, size_t *split)
 {
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
 	struct evlog *l = log_new();
 	void *blob = NULL;
+	const char *dir = getenv("FW_STATE_SEEDS");
 
 	small_cfg(&cfg);
-	make_stream(S_MIX, 90);
-	*split = batch_at(70);
+	make_stream(which, 90);
+	*split = batch_at(at);
 	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
 	feed(d, 0, *split);
-	ck_assert_uint_gt(l->n, 0);
 	ck_assert_int_eq(fw_detect_save(d, &blob, len), FW_OK);
+	if (dir != NULL) {
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/stream%d-at%d", dir, which, at);
+		ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+		ck_assert_uint_eq(fwrite(blob, 1, *len, f), *len);
+		ck_assert_int_eq(fclose(f), 0);
+	}
 	fw_detect_free(d);
 	log_free(l);
 	return blob;
+}
+
+/* A small blob: mixed stream, 70 s in, alerts open. */
+static void *
+small_blob(size_t *len, size_t *split)
+{
+	return blob_of(S_MIX, 70, len, split);
 }
 
 static void
@@ -655,6 +672,30 @@ START_TEST(test_bit_flips)
 }
 END_TEST
 
+/* Blob sizes of the small tables (and the fuzz seeds, FW_STATE_SEEDS). */
+START_TEST(test_small_blobs)
+{
+	static const int at[][2] = { { S_FLOWS, 10 }, { S_DNS, 95 }, { S_MIX, 70 }, { S_MIX, 89 } };
+	struct fw_config cfg;
+	struct fw_detect *d = NULL;
+	struct evlog *l = log_new();
+	char err[200];
+
+	small_cfg(&cfg);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		size_t len, split;
+		void *blob = blob_of(at[i][0], at[i][1], &len, &split);
+
+		ck_assert_uint_lt(len, 1 << 20);
+		ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+		ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_OK);
+		fw_detect_free(d);
+		free(blob);
+	}
+	log_free(l);
+}
+END_TEST
+
 Suite *
 detect_state_suite(void)
 {
@@ -669,6 +710,7 @@ detect_state_suite(void)
 	tcase_add_test(t, test_truncated);
 	tcase_add_test(t, test_wrong_version_sizes_magic);
 	tcase_add_test(t, test_bit_flips);
+	tcase_add_test(t, test_small_blobs);
 	suite_add_tcase(s, t);
 	return s;
 }
