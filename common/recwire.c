@@ -41,7 +41,7 @@ typedef Floodwatch__Records__V1__Batch pb_batch;
 #define ROUND(n)       (((n) + ALIGN - 1) / ALIGN * ALIGN)
 #define FLOW_ARENA     (ROUND(sizeof(pb_flow)) + 3 * ROUND(16))
 #define DNS_ARENA      (ROUND(sizeof(pb_dns)) + 2 * ROUND(16) + ROUND(FW_QNAME_MAX + 1))
-#define REC_ARENA      ((FLOW_ARENA > DNS_ARENA ? FLOW_ARENA : DNS_ARENA) + 2 * sizeof(void *) + 4 * 64)
+#define REC_ARENA      ((FLOW_ARENA > DNS_ARENA ? FLOW_ARENA : DNS_ARENA) + 2 * sizeof(void *) + 4 * (size_t)64)
 #define FIXED_ARENA    (ROUND(sizeof(pb_batch)) + ROUND(FW_RECWIRE_ID_MAX) + 4096)
 
 struct fw_recwire_enc {

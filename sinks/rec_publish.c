@@ -40,26 +40,26 @@ struct fw_recpub {
 	struct fw_wake wake;        /* producers poke it (own cache line first) */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *topic;
-	fw_recpub_route_fn *route[2];
+	fw_recpub_route_fn *route_flow, *route_dns;
 	void *ctx;
-	struct fw_ring *rings[MAX_RINGS];
-	bool ring_dns[MAX_RINGS];
-	int nrings;
 	struct part *parts;
-	int nalloc;                 /* parts[] entries (encoders made or NULL) */
-	int nparts;                 /* P once every encoder is made; -1: cannot publish */
-	bool live;
-	bool started;
 	pthread_t thread;
 	int64_t newest_ms;          /* newest event time taken (INT64_MIN: none) */
 	int64_t wm_event_ms;        /* replay: newest_ms when watermarks last went out (INT64_MIN: never) */
 	int64_t final_extra_ms;     /* replay's last watermark: newest + this */
 	int64_t linger_ms, watermark_ms, flush_timeout_ms;
 	size_t batch_records;
-	char id[FW_RECWIRE_ID_MAX];
-	_Atomic int stopping;
 	_Atomic uint64_t taken, published, batches, watermarks, errors, dropped;
 	_Atomic int64_t qdepth, partitions;
+	struct fw_ring *rings[MAX_RINGS];
+	int nrings;
+	int nalloc;                 /* parts[] entries (encoders made or NULL) */
+	int nparts;                 /* P once every encoder is made; -1: cannot publish */
+	_Atomic int stopping;
+	bool live;
+	bool started;
+	bool ring_dns[MAX_RINGS];
+	char id[FW_RECWIRE_ID_MAX];
 };
 
 static void
@@ -99,8 +99,8 @@ fw_recpub_new(const struct fw_config *cfg, bool live, fw_recpub_route_fn *route_
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return FW_ENOMEM;
 	fw_wake_init(&p->wake);
-	p->route[0] = route_flow;
-	p->route[1] = route_dns;
+	p->route_flow = route_flow;
+	p->route_dns = route_dns;
 	p->ctx = ctx;
 	p->live = live;
 	p->newest_ms = INT64_MIN;
@@ -252,7 +252,7 @@ take(struct fw_recpub *p, const void *recs, size_t n, bool dns, int64_t now)
 		const void *rec = dns ? (const void *)((const struct fw_dnsq *)recs + k) :
 		    (const void *)((const struct fw_flow *)recs + k);
 		int64_t t = dns ? ((const struct fw_dnsq *)rec)->time_ms : ((const struct fw_flow *)rec)->end_ms;
-		int i = p->route[dns](p->ctx, rec, p->nparts);
+		int i = dns ? p->route_dns(p->ctx, rec, p->nparts) : p->route_flow(p->ctx, rec, p->nparts);
 		struct part *pt;
 		int rc;
 
@@ -296,7 +296,7 @@ drain_once(struct fw_recpub *p, int64_t now)
 			take(p, at, n, p->ring_dns[r], now);
 			fw_ring_sc_release(p->rings[r], n);
 			total += n;
-			if (total >= 16 * BURST)
+			if (total >= (size_t)16 * BURST)
 				return total;  /* let linger and watermarks run */
 		}
 	}
