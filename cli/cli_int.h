@@ -6,6 +6,7 @@
 #define FW_CLI_INT_H
 
 #include "fw_alert_query.h"
+#include "fw_cdetect.h"
 #include "fw_config.h"
 #include "fw_decode.h"
 #include "fw_dnstap.h"
@@ -100,6 +101,8 @@ void cli_stats_add_decode(struct cli_stats *cs, const struct fw_decode_stats *ds
  * exporter's profile (durations, plausibility drops) of this decoder. */
 void cli_stats_add_exporters(struct cli_stats *cs, struct fw_decoder *dec);
 void cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps);
+/* The detector role's counters ("cluster" rows; gauges: partitions*, idle_collectors, watermark_lag_ms). */
+void cli_stats_add_cluster(struct cli_stats *cs, const struct fw_cdetect_stats *c);
 /* Rows "ipfrag ..." and "dnstcp ..." (fragment reassembly, DNS over TCP):
  * what was put together or read and drop_<reason>; nothing when unused. */
 void cli_stats_add_reasm(struct cli_stats *cs, const struct fw_ipfrag_stats *fs,

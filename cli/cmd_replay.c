@@ -7,6 +7,8 @@
  * records in file order and every run, with any detector.shards, gives the
  * same alerts.  Missing files are a usage error (exit 2, before anything runs);
  * files that are not captures, or end truncated, are counted and skipped.
+ * With cluster.role = collector the records go to cluster.records_topic
+ * (fw_recpub.h) instead of a detector, ending with the final watermark.
  * Exit status: 0 when at least one input was read, 1 on a runtime failure
  * (a sink error, an input that failed while being read), 2 for usage and
  * config errors, EXIT_NO_INPUT when not one input could be read (each was
@@ -27,10 +29,28 @@
 #include "fw_qlog_source.h"
 #include "fw_replay.h"
 
+/* Collector role: what went to the records topic instead of a detector. */
+static void
+print_publish(const struct fw_pipeline_stats *ps, const struct fw_config *cfg)
+{
+	const struct fw_recpub_stats *pub = &ps->pub;
+	struct rusage ru;
+
+	printf("publish: %llu records taken, %llu published in %llu batches, %llu watermarks, "
+	    "%llu publish errors, %llu records dropped, %lld partitions of %s, %lld unacknowledged\n",
+	    (unsigned long long)pub->records_taken, (unsigned long long)pub->records_published,
+	    (unsigned long long)pub->batches, (unsigned long long)pub->watermarks,
+	    (unsigned long long)pub->publish_errors, (unsigned long long)pub->records_dropped,
+	    (long long)pub->partitions, cfg->cluster_records_topic, (long long)pub->queue_depth);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
+}
+
 static void
 print_summary(const struct cli_inputs *in, const struct fw_decode_stats *ds,
-    const struct fw_pipeline_stats *ps, const struct fw_decoder *dec, const char *db)
+    const struct fw_pipeline_stats *ps, const struct fw_decoder *dec, const struct fw_config *cfg)
 {
+	const char *db = cfg->sqlite_path;
 	const struct fw_replay_stats *rs = &in->rs;
 	const struct fw_qlog_stats *qs = &in->qs;
 	const struct fw_dnstap_stats *ts = &in->ts;
@@ -95,6 +115,10 @@ print_summary(const struct cli_inputs *in, const struct fw_decode_stats *ds,
 		    (unsigned long long)prof[i].records, (double)fw_flow_profile_duration_ms(&prof[i], 0.5) / 1000,
 		    (double)fw_flow_profile_duration_ms(&prof[i], 0.99) / 1000,
 		    (unsigned long long)prof[i].implausible, (unsigned long long)prof[i].zero_dst);
+	}
+	if (ps->pub.partitions > 0 || strcmp(cfg->cluster_role, "collector") == 0) {
+		print_publish(ps, cfg);
+		return;
 	}
 	printf("detector: %llu flow records, %llu DNS records, %llu late, %llu victims, %llu windows\n",
 	    (unsigned long long)ps->det.flows, (unsigned long long)ps->det.dnsq,
@@ -193,7 +217,7 @@ cmd_replay(int argc, char **argv)
 	cli_inputs_end(&in);    /* fragments and TCP messages never completed: incomplete */
 	fw_pipeline_stop(p);
 	fw_pipeline_get_stats(p, &ps);
-	print_summary(&in, fw_decoder_stats(dec), &ps, dec, cfg.sqlite_path);
+	print_summary(&in, fw_decoder_stats(dec), &ps, dec, &cfg);
 	{
 		static struct cli_stats cs;
 
@@ -221,6 +245,8 @@ cmd_replay(int argc, char **argv)
 	}
 	if (ps.events_backlog + ps.events_dropped > 0)
 		status = 1;  /* accepted alert events were lost (retried errors are not a failure) */
+	if (ps.pub.records_dropped > 0 || ps.pub.queue_depth > 0)
+		status = 1;  /* collector: records that never reached the records topic */
 	if (in.rs.files == 0) {
 		fprintf(stderr, "floodwatch replay: no input could be read (%d file%s given, none a capture, "
 		    "query log or dnstap file): exit %d\n", npos, npos == 1 ? "" : "s", EXIT_NO_INPUT);

@@ -59,6 +59,7 @@ static struct fw_dnstap_listener *dnstap;
 static struct fw_sqlite *stats_db;
 static struct fw_config pcfg;       /* the pipeline's copy of the config (main thread) */  /* main thread's connection for collector_stats */
 static struct fw_http *http;        /* NULL when http.listen is empty */
+static struct fw_cdetect *cdet;     /* cluster.role = detector: the group member; else NULL */
 
 /* Tell systemd our state; a failure is logged once, never fatal. */
 static void
@@ -99,6 +100,9 @@ reload(int argc, char **argv, const char *name, struct fw_config *cfg, struct fw
 		memcpy(next.notify_exec, cfg->notify_exec, sizeof(next.notify_exec));
 	}
 	n = fw_config_reload_merge(cfg, &next);
+	if (cdet != NULL)
+		fw_log(FW_LOG_WARN, "reload", "cluster.role = detector: the partitions' detectors keep their settings "
+		    "until a restart (every member must run the same detector config)");
 	if (n > 0) {
 		fw_log_set_level((enum fw_log_level)fw_log_level_parse(next.log_level));
 		fw_pipeline_reconfigure(p, &next);
@@ -245,6 +249,23 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		fw_listener_with_decoder(listeners[i], add_exporters, &snap);
 	}
 	fw_pipeline_get_stats(p, &ps);
+	if (cdet != NULL) {
+		struct fw_cdetect_stats cs;
+
+		fw_cdetect_get_stats(cdet, &cs);
+		ps.det = cs.det;  /* the detectors are the owned partitions', not the pipeline's */
+		cli_stats_add_cluster(&snap, &cs);
+		if (emit)
+			fw_log(level, "run", "cluster: partitions=%llu/%llu batches=%llu records=%llu malformed=%llu "
+			    "rebalances=%llu restores=%llu checkpoints=%llu (%llu bytes, %llu failed) commits=%llu "
+			    "idle_collectors=%llu watermark_lag_ms=%lld", (unsigned long long)cs.partitions,
+			    (unsigned long long)cs.partitions_total, (unsigned long long)cs.batches,
+			    (unsigned long long)cs.records, (unsigned long long)cs.malformed,
+			    (unsigned long long)cs.rebalances, (unsigned long long)cs.restores,
+			    (unsigned long long)cs.state.written, (unsigned long long)cs.state.written_bytes,
+			    (unsigned long long)cs.checkpoint_failures, (unsigned long long)cs.commits,
+			    (unsigned long long)cs.idle_collectors, (long long)cs.watermark_lag_ms);
+	}
 	cli_stats_add(&snap, "listener", "datagrams", dg);
 	cli_stats_add(&snap, "listener", "kernel_drops", kd);
 	cli_stats_add(&snap, "listener", "records", fl);
@@ -413,6 +434,7 @@ cmd_run(int argc, char **argv)
 	char err[512];
 	uint64_t watchdog_usec = 0;
 	long tick_ms = 1000;
+	bool detector_role, listen;
 
 	if (argc > 256) {
 		fprintf(stderr, "floodwatch run: too many arguments\n");
@@ -427,6 +449,13 @@ cmd_run(int argc, char **argv)
 		return rc;
 	if (npos > 0) {
 		fprintf(stderr, "floodwatch run: unexpected argument '%s'\n", pos[0]);
+		return EXIT_USAGE;
+	}
+	/* cluster.role = detector: records come from Kafka, no listeners. */
+	detector_role = strcmp(cfg.cluster_role, "detector") == 0;
+	listen = !detector_role;
+	if (detector_role && cfg.kafka_brokers[0] == '\0') {
+		fprintf(stderr, "floodwatch run: cluster.role = detector needs kafka.brokers\n");
 		return EXIT_USAGE;
 	}
 	/* Refuse (root without general.user) before anything is opened. */
@@ -464,7 +493,10 @@ cmd_run(int argc, char **argv)
 	/* Everything that needs privileges is opened here, as started; no
 	 * packet parser runs before fw_priv_drop() (librdkafka's threads, which
 	 * fw_pipeline_new() starts, are switched along with the process). */
-	if (cfg.dns_querylog[0] != '\0') {
+	if (detector_role)
+		fw_log(FW_LOG_INFO, "run", "cluster.role = detector: no listeners; records from %s, group %s",
+		    cfg.cluster_records_topic, cfg.cluster_group_id);
+	if (listen && cfg.dns_querylog[0] != '\0') {
 		int qrc;
 
 		err[0] = '\0';
@@ -477,7 +509,7 @@ cmd_run(int argc, char **argv)
 		fw_log(FW_LOG_INFO, "run", "dns: following BIND query log %s (times in %s)", cfg.dns_querylog,
 		    cfg.dns_querylog_timezone);
 	}
-	if (cfg.dns_nflog_group >= 0) {
+	if (listen && cfg.dns_nflog_group >= 0) {
 		if (fw_nflog_open((int)cfg.dns_nflog_group, &cfg, &nflog, err, sizeof(err)) != FW_OK) {
 			fw_log(FW_LOG_ERR, "run", "%s", err);
 			status = EXIT_USAGE;
@@ -485,9 +517,9 @@ cmd_run(int argc, char **argv)
 		}
 		fw_log(FW_LOG_INFO, "run", "dns: NFLOG group %lld bound (copy-packet mode)", (long long)cfg.dns_nflog_group);
 	}
-	if ((rc = open_list("netflow", cfg.listen_netflow, &cfg)) != 0 ||
+	if (listen && ((rc = open_list("netflow", cfg.listen_netflow, &cfg)) != 0 ||
 	    (rc = open_list("ipfix", cfg.listen_ipfix, &cfg)) != 0 ||
-	    (rc = open_list("sflow", cfg.listen_sflow, &cfg)) != 0) {
+	    (rc = open_list("sflow", cfg.listen_sflow, &cfg)) != 0)) {
 		status = rc;
 		goto out;
 	}
@@ -499,8 +531,10 @@ cmd_run(int argc, char **argv)
 	pcfg = cfg;
 	if (pcfg.detector_shards == 0)
 		pcfg.detector_shards = fw_pipeline_auto_shards(nlisteners);
-	if (fw_pipeline_new(&pcfg, true, &p, err, sizeof(err)) != FW_OK ||
-	    fw_sqlite_open(cfg.sqlite_path, &stats_db, err, sizeof(err)) != FW_OK) {
+	if ((detector_role ? fw_pipeline_new_sinks(&pcfg, &p, err, sizeof(err)) :
+	    fw_pipeline_new(&pcfg, true, &p, err, sizeof(err))) != FW_OK ||
+	    fw_sqlite_open(cfg.sqlite_path, &stats_db, err, sizeof(err)) != FW_OK ||
+	    (detector_role && fw_cdetect_new(&cfg, p, &cdet, err, sizeof(err)) != FW_OK)) {
 		fw_log(FW_LOG_ERR, "run", "%s", err);
 		status = 1;
 		goto out;
@@ -517,7 +551,7 @@ cmd_run(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (cfg.dns_dnstap_socket[0] != '\0') {
+	if (listen && cfg.dns_dnstap_socket[0] != '\0') {
 		struct fw_ring *ring;
 		int trc;
 
@@ -557,6 +591,10 @@ cmd_run(int argc, char **argv)
 	/* Sinks, detector, then the producers (STYLE.md "Daemon"). */
 	if (fw_pipeline_start(p) != FW_OK) {
 		fw_log(FW_LOG_ERR, "run", "cannot start the detector and sink threads");
+		status = 1;
+		goto out;
+	}
+	if (cdet != NULL && fw_cdetect_start(cdet) != FW_OK) {
 		status = 1;
 		goto out;
 	}
@@ -638,6 +676,8 @@ cmd_run(int argc, char **argv)
 	fw_nflog_stop(nflog);
 	if (dnstap != NULL)
 		fw_dnstap_listener_stop(dnstap);
+	/* Leave the group first: its revoke checkpoints through the running sinks. */
+	fw_cdetect_stop(cdet);
 	fw_pipeline_stop(p);
 	log_counters(p, FW_LOG_INFO, &cfg, true);
 	fw_pipeline_get_stats(p, &ps);
@@ -657,6 +697,8 @@ out:
 	if (dnstap != NULL)
 		fw_dnstap_listener_close(dnstap);
 	dnstap = NULL;
+	fw_cdetect_free(cdet);
+	cdet = NULL;
 	fw_pipeline_free(p);
 	fw_sqlite_close(stats_db);
 	stats_db = NULL;

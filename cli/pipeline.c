@@ -27,6 +27,11 @@
  * first.
  * Accounting, exact once all threads are joined:
  *   events (accepted) = events_written + events_dropped + backlog left.
+ *
+ * Sinks only (fw_pipeline_new_sinks, cluster.role = detector): no shards;
+ * one external detector thread hands events to fw_pipeline_emit(), whose
+ * alert ring the sink drains like a shard's, and fw_pipeline_sync() waits
+ * until the sink's counters have caught up with what was handed.
  */
 #include "fw_pipeline.h"
 
@@ -44,6 +49,7 @@
 #include "fw_names.h"
 #include "fw_notify.h"
 #include "fw_records.h"
+#include "fw_recpub.h"
 #include "fw_sqlite.h"
 #include "fw_time.h"
 #include "fw_wake.h"
@@ -87,6 +93,7 @@ struct fw_pipeline {
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	struct fw_notify *notify;        /* NULL when notify.exec is empty */
+	struct fw_recpub *pub;           /* cluster.role = collector: instead of shards and sinks */
 	pthread_t sink_thread;
 	_Atomic uint64_t events, events_written, sink_errors;
 	_Atomic uint64_t events_dropped; /* backlog full: accepted, never written */
@@ -102,6 +109,9 @@ struct fw_pipeline {
 	pthread_mutex_t reconf_lock;     /* guards reconf_cfg */
 	struct fw_backoff backoff;       /* between failed writes */
 	struct shard *shards[MAX_SHARDS];
+	struct fw_ring *alert_rings[MAX_SHARDS]; /* what the sink drains: the shards' or ext */
+	struct fw_ring *ext;             /* sinks only: fw_pipeline_emit()'s ring */
+	int nalert;
 	struct fw_alert_ev sink_dropped;            /* the event a full backlog dropped */
 	struct fw_config cfg;
 	struct fw_config reconf_cfg;
@@ -163,6 +173,24 @@ route_dns(void *ctx, const void *elem, int64_t *time_ms)
 
 	*time_ms = q->time_ms;
 	return p->nshards == 1 ? 0 : fw_detect_key_shard(fw_detect_key_dns(p->key, q), p->nshards);
+}
+
+/* Collector role: a record's partition of the records topic is its
+ * detector shard among nparts (README "Scaling out"). */
+static int
+pub_route_flow(void *ctx, const void *rec, int nparts)
+{
+	const struct fw_pipeline *p = ctx;
+
+	return fw_detect_key_shard(fw_detect_key_flow(p->key, rec), nparts);
+}
+
+static int
+pub_route_dns(void *ctx, const void *rec, int nparts)
+{
+	const struct fw_pipeline *p = ctx;
+
+	return fw_detect_key_shard(fw_detect_key_dns(p->key, rec), nparts);
 }
 
 /* n records of one kind straight from a ring to the detector (in place). */
@@ -384,8 +412,8 @@ alerts_waiting(const struct fw_pipeline *p)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < p->nshards; i++)
-		n += fw_ring_count(p->shards[i]->alerts);
+	for (int i = 0; i < p->nalert; i++)
+		n += fw_ring_count(p->alert_rings[i]);
 	return n;
 }
 
@@ -402,7 +430,7 @@ take_alerts(struct fw_pipeline *p)
 	int idle = 0;
 
 	/* Round robin over the shards' rings until a full round finds none. */
-	for (int sh = 0; idle < p->nshards; sh = sh + 1 < p->nshards ? sh + 1 : 0) {
+	for (int sh = 0; idle < p->nalert; sh = sh + 1 < p->nalert ? sh + 1 : 0) {
 		size_t max = SINK_BURST, room, n;
 
 		room = fw_alertq_capacity(p->backlog) - fw_alertq_count(p->backlog);
@@ -410,7 +438,7 @@ take_alerts(struct fw_pipeline *p)
 			max = room;
 		if (max == 0)
 			break;
-		if ((n = fw_ring_sc_pop_burst(p->shards[sh]->alerts, p->sink_in, max)) == 0) {
+		if ((n = fw_ring_sc_pop_burst(p->alert_rings[sh], p->sink_in, max)) == 0) {
 			idle++;
 			continue;
 		}
@@ -633,8 +661,9 @@ shard_new(struct fw_pipeline *p, int idx, struct shard **out)
 	return FW_OK;
 }
 
-int
-fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+/* nshards 0: sinks only, with the external alert ring. */
+static int
+pipeline_new(const struct fw_config *cfg, bool live, int nshards, struct fw_pipeline **out,
     char *err, size_t errlen)
 {
 	struct fw_pipeline *p;
@@ -644,13 +673,24 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 		return FW_ENOMEM;
 	p->cfg = *cfg;
 	p->live = live;
-	p->nshards = cfg->detector_shards < 1 ? 1 : cfg->detector_shards > MAX_SHARDS ? MAX_SHARDS :
-	    (int)cfg->detector_shards;
+	p->nshards = nshards;
 	pthread_mutex_init(&p->stats_lock, NULL);
 	pthread_mutex_init(&p->reconf_lock, NULL);
 	fw_wake_init(&p->sink_wake);
 	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
+	if (strcmp(cfg->cluster_role, "collector") == 0) {
+		/* No detector, no alert sinks: the publisher takes the records. */
+		p->nshards = 0;
+		if ((rc = fw_detect_key_new(cfg, &p->key)) != FW_OK) {
+			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+			goto fail;
+		}
+		if ((rc = fw_recpub_new(cfg, live, pub_route_flow, pub_route_dns, p, &p->pub, err, errlen)) != FW_OK)
+			goto fail;
+		*out = p;
+		return FW_OK;
+	}
 	if ((rc = fw_alertq_new((size_t)cfg->sqlite_backlog_events, &p->backlog)) != FW_OK ||
 	    (p->nshards > 1 && (rc = fw_detect_key_new(cfg, &p->key)) != FW_OK)) {
 		snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
@@ -661,6 +701,15 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
 			goto fail;
 		}
+		p->alert_rings[p->nalert++] = p->shards[i]->alerts;
+	}
+	if (nshards == 0) {
+		if ((rc = fw_ring_new((size_t)cfg->alert_slots, sizeof(struct fw_alert_ev), &p->ext)) != FW_OK) {
+			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
+			goto fail;
+		}
+		fw_ring_set_wake(p->ext, &p->sink_wake, 1);
+		p->alert_rings[p->nalert++] = p->ext;
 	}
 	if ((rc = fw_sqlite_open(cfg->sqlite_path, &p->db, err, errlen)) != FW_OK)
 		goto fail;
@@ -670,13 +719,57 @@ fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out
 	if (cfg->notify_exec[0] != '\0' &&
 	    (rc = fw_notify_new(cfg, &p->notify, err, errlen)) != FW_OK)
 		goto fail;
-	if (live)
+	/* Sinks only: an alert left open may go on at another member (its
+	 * partition's checkpoint): not ended here. */
+	if (live && nshards > 0)
 		end_left_open(p);
 	*out = p;
 	return FW_OK;
 fail:
 	fw_pipeline_free(p);
 	return rc;
+}
+
+int
+fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
+    char *err, size_t errlen)
+{
+	return pipeline_new(cfg, live, cfg->detector_shards < 1 ? 1 : cfg->detector_shards > MAX_SHARDS ?
+	    MAX_SHARDS : (int)cfg->detector_shards, out, err, errlen);
+}
+
+int
+fw_pipeline_new_sinks(const struct fw_config *cfg, struct fw_pipeline **out, char *err, size_t errlen)
+{
+	return pipeline_new(cfg, true, 0, out, err, errlen);
+}
+
+void
+fw_pipeline_emit(void *ctx, const struct fw_alert_ev *ev)
+{
+	struct fw_pipeline *p = ctx;
+
+	if (p->notify != NULL)
+		fw_notify_post(p->notify, ev);
+	fw_ring_sp_push_wait(p->ext, ev, 1);
+	atomic_fetch_add(&p->events, 1);
+}
+
+int
+fw_pipeline_sync(struct fw_pipeline *p, int64_t timeout_ms)
+{
+	uint64_t want = atomic_load(&p->events);
+	int64_t deadline = fw_time_mono_ms() + timeout_ms;
+
+	/* A dropped event (backlog full, logged) will never be written: it
+	 * counts as done, or one full disk would stop every checkpoint. */
+	while (atomic_load(&p->events_written) + atomic_load(&p->events_dropped) < want) {
+		if (fw_time_mono_ms() >= deadline)
+			return FW_EAGAIN;
+		fw_wake_kick(&p->sink_wake);
+		usleep(1000);
+	}
+	return FW_OK;
 }
 
 /* A producer's rings: plain with one shard and one kind, else fan-outs. */
@@ -689,14 +782,26 @@ add_producer(struct fw_pipeline *p, bool flows, bool dns, bool laned)
 	size_t slots = (size_t)p->cfg.ring_slots;
 	int rc;
 
-	if (p->nprod >= MAX_PRODUCERS || p->det_started)
+	if (p->nprod >= MAX_PRODUCERS || p->det_started || (p->nshards == 0 && p->pub == NULL))
 		return FW_EINVAL;
 	pr = &p->prod[p->nprod];
 	memset(pr, 0, sizeof(*pr));
 	pr->kind[0] = flows;
 	pr->kind[1] = dns;
-	pr->laned = laned;
+	pr->laned = laned && p->pub == NULL;
 	p->nprod++;  /* from here on fw_pipeline_free() frees what is made */
+	if (p->pub != NULL) {
+		/* Collector: plain rings, one per kind, drained by the publisher. */
+		for (int k = 0; k < 2; k++) {
+			if (!pr->kind[k])
+				continue;
+			if ((rc = fw_ring_new(slots, elem[k], &pr->rec[k][0])) != FW_OK ||
+			    (rc = fw_recpub_add_ring(p->pub, pr->rec[k][0], k == 1)) != FW_OK)
+				return rc;
+			pr->face[k] = pr->rec[k][0];
+		}
+		return FW_OK;
+	}
 	if (!laned) {
 		int k = flows ? 0 : 1;
 
@@ -755,6 +860,10 @@ fw_pipeline_start(struct fw_pipeline *p)
 {
 	int rc;
 
+	if (p->pub != NULL) {
+		p->det_started = true;  /* no more rings */
+		return fw_recpub_start(p->pub);
+	}
 	if (p->notify != NULL && (rc = fw_notify_start(p->notify)) != FW_OK)
 		return rc;
 	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
@@ -778,6 +887,7 @@ void
 fw_pipeline_stop(struct fw_pipeline *p)
 {
 	atomic_store(&p->producers_done, 1);
+	fw_recpub_stop(p->pub);         /* collector: drains, final watermark, flush */
 	for (int i = 0; i < p->nshards; i++) {
 		struct shard *s = p->shards[i];
 
@@ -821,8 +931,8 @@ fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg)
 }
 
 /* Sum the shards' counters; what every shard sees alike (the clock) once. */
-static void
-sum_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first)
+void
+fw_pipeline_sum_det_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first)
 {
 	if (first) {
 		*t = *s;
@@ -870,7 +980,7 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&p->stats_lock);
 	for (int i = 0; i < p->nshards; i++)
-		sum_stats(&st->det, &p->shards[i]->st, i == 0);
+		fw_pipeline_sum_det_stats(&st->det, &p->shards[i]->st, i == 0);
 	pthread_mutex_unlock(&p->stats_lock);
 	for (int i = 0; i < p->nprod; i++) {
 		const struct producer *pr = &p->prod[i];
@@ -894,6 +1004,8 @@ fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st)
 		fw_kafka_get_stats(p->kafka, &st->kafka);
 	if (p->notify != NULL)
 		fw_notify_get_stats(p->notify, &st->notify);
+	if (p->pub != NULL)
+		fw_recpub_get_stats(p->pub, &st->pub);
 }
 
 int
@@ -906,7 +1018,7 @@ size_t
 fw_pipeline_memory_bytes(struct fw_pipeline *p)
 {
 	static const size_t elem[2] = { sizeof(struct fw_flow), sizeof(struct fw_dnsq) };
-	size_t total = fw_alertq_capacity(p->backlog) * sizeof(struct fw_alert_ev);
+	size_t total = p->backlog == NULL ? 0 : fw_alertq_capacity(p->backlog) * sizeof(struct fw_alert_ev);
 
 	for (int i = 0; i < p->nshards; i++) {
 		struct fw_detect_stats ds;
@@ -914,6 +1026,8 @@ fw_pipeline_memory_bytes(struct fw_pipeline *p)
 		fw_detect_get_stats(p->shards[i]->det, &ds);
 		total += ds.memory_bytes + fw_ring_capacity(p->shards[i]->alerts) * sizeof(struct fw_alert_ev);
 	}
+	if (p->ext != NULL)
+		total += fw_ring_capacity(p->ext) * sizeof(struct fw_alert_ev);
 	for (int i = 0; i < p->nprod; i++) {
 		const struct producer *pr = &p->prod[i];
 
@@ -951,6 +1065,8 @@ fw_pipeline_free(struct fw_pipeline *p)
 	}
 	for (int i = 0; i < p->nshards; i++)
 		shard_free(p->shards[i]);
+	fw_ring_free(p->ext);
+	fw_recpub_free(p->pub);
 	fw_detect_key_free(p->key);
 	fw_alertq_free(p->backlog);
 	fw_kafka_free(p->kafka);

@@ -392,6 +392,17 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "kafka", "backlog", (uint64_t)(ps->kafka.backlog > 0 ? ps->kafka.backlog : 0));
 	cli_stats_add(cs, "kafka", "acked_unrecorded",
 	    (uint64_t)(ps->kafka.acked_unrecorded > 0 ? ps->kafka.acked_unrecorded : 0));
+	if (ps->pub.partitions > 0 || ps->pub.records_taken > 0) {
+		/* Collector role (fw_recpub.h). */
+		cli_stats_add(cs, "publish", "records_taken", ps->pub.records_taken);
+		cli_stats_add(cs, "publish", "records_published", ps->pub.records_published);
+		cli_stats_add(cs, "publish", "batches", ps->pub.batches);
+		cli_stats_add(cs, "publish", "watermarks", ps->pub.watermarks);
+		cli_stats_add(cs, "publish", "publish_errors", ps->pub.publish_errors);
+		cli_stats_add(cs, "publish", "records_dropped", ps->pub.records_dropped);
+		cli_stats_add(cs, "publish", "queue_depth", (uint64_t)(ps->pub.queue_depth > 0 ? ps->pub.queue_depth : 0));
+		cli_stats_add(cs, "publish", "partitions", (uint64_t)ps->pub.partitions);
+	}
 	cli_stats_add(cs, "notify", "events", ps->notify.events);
 	cli_stats_add(cs, "notify", "runs", ps->notify.runs);
 	cli_stats_add(cs, "notify", "ok", ps->notify.ok);
@@ -401,6 +412,34 @@ cli_stats_add_pipeline(struct cli_stats *cs, const struct fw_pipeline_stats *ps)
 	cli_stats_add(cs, "notify", "dropped_start_end", ps->notify.dropped_start_end);
 	cli_stats_add(cs, "notify", "queue_depth", ps->notify.queue_depth);
 	cli_stats_add(cs, "notify", "running", ps->notify.running);
+}
+
+void
+cli_stats_add_cluster(struct cli_stats *cs, const struct fw_cdetect_stats *c)
+{
+	cli_stats_add(cs, "cluster", "partitions", c->partitions);
+	cli_stats_add(cs, "cluster", "partitions_total", c->partitions_total);
+	cli_stats_add(cs, "cluster", "rebalances", c->rebalances);
+	cli_stats_add(cs, "cluster", "assigned", c->assigned);
+	cli_stats_add(cs, "cluster", "revoked", c->revoked);
+	cli_stats_add(cs, "cluster", "lost", c->lost);
+	cli_stats_add(cs, "cluster", "restores", c->restores);
+	cli_stats_add(cs, "cluster", "restores_none", c->restores_none);
+	cli_stats_add(cs, "cluster", "restore_failures", c->restore_failures);
+	cli_stats_add(cs, "cluster", "checkpoints", c->state.written);
+	cli_stats_add(cs, "cluster", "checkpoint_bytes", c->state.written_bytes);
+	cli_stats_add(cs, "cluster", "checkpoint_failures", c->checkpoint_failures);
+	cli_stats_add(cs, "cluster", "state_bad_records", c->state.bad_records);
+	cli_stats_add(cs, "cluster", "commits", c->commits);
+	cli_stats_add(cs, "cluster", "commit_failures", c->commit_failures);
+	cli_stats_add(cs, "cluster", "batches", c->batches);
+	cli_stats_add(cs, "cluster", "records", c->records);
+	cli_stats_add(cs, "cluster", "drop_malformed", c->malformed);
+	cli_stats_add(cs, "cluster", "seq_gaps", c->seq_gaps);
+	cli_stats_add(cs, "cluster", "collectors_full", c->collectors_full);
+	cli_stats_add(cs, "cluster", "idle_collectors", c->idle_collectors);
+	cli_stats_add(cs, "cluster", "idle_marks", c->idle_marks);
+	cli_stats_add(cs, "cluster", "watermark_lag_ms", (uint64_t)(c->watermark_lag_ms > 0 ? c->watermark_lag_ms : 0));
 }
 
 void

@@ -34,6 +34,16 @@ struct fw_kafka_stats {
 	                               (disk full): retried; at exit, sent again at the next start */
 };
 
+/*
+ * The producer settings every Floodwatch producer shares (the alert sink,
+ * the collector's record publisher): bootstrap.servers = kafka.brokers,
+ * enable.idempotence, acks=all, lz4, linger.ms 5, message.timeout.ms 0,
+ * then the rdkafka.* keys; librdkafka's log and error lines go to fw_log.
+ * opaque: the callbacks' opaque.  NULL with err filled on a bad property.
+ */
+struct rd_kafka_conf_s *fw_kafka_conf_new(const struct fw_config *cfg, void *opaque, char *err,
+    size_t errlen);
+
 /* Make the producer from cfg (brokers, topic, rdkafka.* properties). */
 int fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err,
     size_t errlen) FW_MUSTCHECK;
@@ -47,5 +57,16 @@ int64_t fw_kafka_drain(struct fw_kafka *k, struct fw_sqlite *db, int64_t timeout
 void fw_kafka_get_stats(struct fw_kafka *k, struct fw_kafka_stats *st);
 
 void fw_kafka_free(struct fw_kafka *k);
+
+/*
+ * A bare librdkafka config for the cluster roles' consumers (and the
+ * detector's state producer): bootstrap.servers = kafka.brokers, the
+ * rdkafka.* keys, librdkafka's log and error lines to fw_log; no producer
+ * defaults.  The caller adds its keys and hands it to rd_kafka_new.  FW_OK,
+ * or FW_EINVAL with the key in err.
+ */
+struct rd_kafka_conf_s;
+int fw_kafka_client_conf_new(const struct fw_config *cfg, struct rd_kafka_conf_s **out, char *err,
+    size_t errlen) FW_MUSTCHECK;
 
 #endif /* FW_KAFKA_H */

@@ -20,6 +20,10 @@
  * backlog was full (oldest update first), or left unwritten at exit.
  * events = events_written + events_dropped + events_backlog once stopped.
  *
+ * cluster.role = collector: no detector shards (fw_pipeline_shards() is 0)
+ * and no alert sinks; each producer gets plain rings that the record
+ * publisher (fw_recpub.h) drains to cluster.records_topic.
+ *
  * Shutdown (fw_pipeline_stop): call after every producer has stopped
  * pushing.  The detector drains the rings, in replay mode closes all open
  * windows (ending alerts on event time), then the sink writes what is
@@ -39,6 +43,7 @@
 #include "fw_err.h"
 #include "fw_kafka.h"
 #include "fw_notify.h"
+#include "fw_recpub.h"
 #include "fw_ring.h"
 
 struct fw_pipeline;
@@ -56,6 +61,7 @@ struct fw_pipeline_stats {
 	uint64_t sink_errors;       /* failed SQLite transactions (retried) */
 	struct fw_kafka_stats kafka; /* zero when Kafka is off */
 	struct fw_notify_stats notify; /* zero when notify.exec is empty */
+	struct fw_recpub_stats pub;  /* cluster.role = collector; zero otherwise */
 	uint64_t ring_used;         /* records waiting in the producer rings now */
 	uint64_t ring_capacity;     /* their total capacity */
 };
@@ -66,6 +72,33 @@ struct fw_pipeline_stats {
  */
 int fw_pipeline_new(const struct fw_config *cfg, bool live, struct fw_pipeline **out,
     char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
+ * cluster.role = detector: the sinks (SQLite with its outbox, Kafka,
+ * notify) without detector shards or producers.  The detectors run on one
+ * thread of the caller's (cli/cdetect.c) and hand their events to
+ * fw_pipeline_emit().  The sink behaves as in live mode, except that alerts
+ * found open in SQLite at start are left alone: their partition's
+ * checkpoint may continue them here or at another member.
+ */
+int fw_pipeline_new_sinks(const struct fw_config *cfg, struct fw_pipeline **out,
+    char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
+ * An fw_alert_fn for the one external detector thread (ctx = the pipeline
+ * of fw_pipeline_new_sinks): to notify and the alert ring; waits while the
+ * ring is full, never drops.  Counted in stats.events.
+ */
+void fw_pipeline_emit(void *ctx, const struct fw_alert_ev *ev);
+
+/*
+ * The checkpoint barrier: wait until every event fw_pipeline_emit() took
+ * so far is committed to SQLite (with its outbox row, which is what Kafka
+ * is sent from) or was dropped by a full backlog (logged, counted).
+ * FW_OK, or FW_EAGAIN when timeout_ms passed first (writes failing).  On
+ * the emitting thread.
+ */
+int fw_pipeline_sync(struct fw_pipeline *p, int64_t timeout_ms) FW_MUSTCHECK;
 
 /* A new ring for one producer thread; owned by the pipeline. Before start. */
 int fw_pipeline_add_ring(struct fw_pipeline *p, enum fw_ring_kind kind,
@@ -84,6 +117,13 @@ int fw_pipeline_add_producer(struct fw_pipeline *p, struct fw_ring **flows,
  * producer threads that keep a core busy, at least 1 (at most 64).
  */
 int fw_pipeline_auto_shards(int producers);
+
+/*
+ * Add detector s's counters to t (first: t = s).  Counts and table gauges
+ * add up; windows_closed and newest_event_ms take the largest (shards share
+ * one clock).  For the detector role's per-partition detectors too.
+ */
+void fw_pipeline_sum_det_stats(struct fw_detect_stats *t, const struct fw_detect_stats *s, bool first);
 
 /* The number of detector shards (threads) in use. */
 int fw_pipeline_shards(const struct fw_pipeline *p);

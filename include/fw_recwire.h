@@ -14,6 +14,13 @@
  * and reuse their buffers; nothing is allocated per record or message.
  * Decoding is hostile-input safe (a Kafka topic is writable by anyone with
  * access): FW_EMALFORMED (or FW_ETRUNC) on anything malformed, and the decoder stays usable.
+ * Refused: a version other than FW_RECWIRE_VERSION, an empty or
+ * non-printable collector id, seq 0, a message cut short (the record
+ * count is written last and must match), an address not of 4 or 16 bytes,
+ * a qname not as the collectors write it (1..FW_QNAME_MAX bytes of
+ * 0x21..0x7e, no upper case), values outside their C field's range, and
+ * more than max_records records.  fw_flow's in_if / out_if and pad are not
+ * sent (they decode as 0); every other field round-trips exactly.
  */
 #ifndef FW_RECWIRE_H
 #define FW_RECWIRE_H
@@ -29,9 +36,9 @@
 
 /* What a batch says besides its records. */
 struct fw_recwire_hdr {
-	uint32_t version;
-	char collector[FW_RECWIRE_ID_MAX]; /* sender (cluster.member_name) */
-	uint64_t seq;                      /* sender's message counter for this partition */
+	uint32_t version;                  /* encoding: 0 means FW_RECWIRE_VERSION */
+	char collector[FW_RECWIRE_ID_MAX]; /* sender (cluster.member_name), not empty */
+	uint64_t seq;                      /* sender's message counter for this partition, from 1 */
 	int64_t watermark_ms;              /* sender's newest event time when it sent this; INT64_MIN: none yet */
 };
 

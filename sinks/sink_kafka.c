@@ -99,6 +99,40 @@ set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t e
 	return 0;
 }
 
+/* The rdkafka.* keys (they win over our defaults), log and error lines to fw_log. */
+static int
+finish_conf(rd_kafka_conf_t *conf, const struct fw_config *cfg, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->kafka_nprops; i++)
+		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+			return -1;
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	return 0;
+}
+
+rd_kafka_conf_t *
+fw_kafka_conf_new(const struct fw_config *cfg, void *opaque, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	/* Defaults for "nothing lost, in order"; rdkafka.* keys may override. */
+	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
+	    set(conf, "enable.idempotence", "true", err, errlen) ||
+	    set(conf, "acks", "all", err, errlen) ||
+	    set(conf, "compression.type", "lz4", err, errlen) ||
+	    set(conf, "linger.ms", "5", err, errlen) ||
+	    set(conf, "message.timeout.ms", "0", err, errlen))  /* 0: keep trying through outages */
+		goto fail;
+	if (finish_conf(conf, cfg, err, errlen))
+		goto fail;
+	rd_kafka_conf_set_opaque(conf, opaque);
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
 int
 fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err, size_t errlen)
 {
@@ -114,25 +148,18 @@ fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err, size
 		free(k);
 		return FW_ENOMEM;
 	}
-	conf = rd_kafka_conf_new();
-	/* Defaults for "nothing lost, in order"; rdkafka.* keys may override. */
-	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
-	    set(conf, "enable.idempotence", "true", err, errlen) ||
-	    set(conf, "acks", "all", err, errlen) ||
-	    set(conf, "compression.type", "lz4", err, errlen) ||
-	    set(conf, "linger.ms", "5", err, errlen) ||
-	    set(conf, "message.timeout.ms", "0", err, errlen))  /* 0: keep trying through outages */
-		goto fail_conf;
-	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
-			goto fail_conf;
+	if ((conf = fw_kafka_conf_new(cfg, k, err, errlen)) == NULL) {
+		free(k->acked);
+		free(k);
+		return FW_EINVAL;
+	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_opaque(conf, k);
 	if ((k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e))) == NULL) {
 		snprintf(err, errlen, "kafka: cannot create the producer: %s", e);
-		goto fail_conf;
+		rd_kafka_conf_destroy(conf);
+		free(k->acked);
+		free(k);
+		return FW_EINVAL;
 	}
 	/* conf is owned by rk from here on. */
 	if ((k->topic = rd_kafka_topic_new(k->rk, cfg->kafka_topic, NULL)) == NULL) {
@@ -143,11 +170,6 @@ fw_kafka_new(const struct fw_config *cfg, struct fw_kafka **out, char *err, size
 	}
 	*out = k;
 	return FW_OK;
-fail_conf:
-	rd_kafka_conf_destroy(conf);
-	free(k->acked);
-	free(k);
-	return FW_EINVAL;
 }
 
 static int
@@ -251,4 +273,18 @@ fw_kafka_free(struct fw_kafka *k)
 	}
 	free(k->acked);
 	free(k);
+}
+
+int
+fw_kafka_client_conf_new(const struct fw_config *cfg, rd_kafka_conf_t **out, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) || finish_conf(conf, cfg, err, errlen))
+		goto fail;
+	*out = conf;
+	return FW_OK;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return FW_EINVAL;
 }

@@ -21,6 +21,7 @@
  *   "sflow ADDR" flow_samples          floodwatch_sflow_agent_flow_samples_total{exporter,sub_agent}
  *   "sflow ADDR" ifN_in_octets         floodwatch_sflow_interface_received_bytes_total{exporter,if_index}
  *   detector victims, memory_bytes, kafka queue_depth, backlog, stats exporters_*: gauges
+ *   cluster partitions, partitions_total, idle_collectors (detector role): gauges
  *
  * Labels are bounded: per-exporter series exist only for the
  * stats.exporters busiest exporters of each kind; the rest are summed into
@@ -79,6 +80,14 @@ static const struct { const char *family, *help; } helps[] = {
 	{ "floodwatch_detector_few_sources_total", "Hot windows not raised: their rise brought too few new source addresses (a few sessions, not a flood)." },
 	{ "floodwatch_kafka_queue_depth", "Messages in librdkafka's queue." },
 	{ "floodwatch_kafka_backlog", "Alert events in the SQLite outbox not yet acknowledged by Kafka." },
+	{ "floodwatch_publish_records_taken_total", "Collector role: records taken off the rings for the records topic." },
+	{ "floodwatch_publish_records_published_total", "Collector role: records in batches the brokers acknowledged." },
+	{ "floodwatch_publish_batches_total", "Collector role: acknowledged record batches (messages with records)." },
+	{ "floodwatch_publish_watermarks_total", "Collector role: acknowledged watermark-only messages." },
+	{ "floodwatch_publish_publish_errors_total", "Collector role: failed produce calls and delivery reports." },
+	{ "floodwatch_publish_records_dropped_total", "Collector role: records lost: librdkafka's queue full too long, or delivery failed." },
+	{ "floodwatch_publish_queue_depth", "Collector role: messages in the record producer's librdkafka queue." },
+	{ "floodwatch_publish_partitions", "Collector role: partitions of the records topic (0 until known)." },
 	{ "floodwatch_build_info", "Version of the running floodwatch (value 1)." },
 	{ "floodwatch_start_time_seconds", "When the daemon started, seconds since the epoch." },
 	{ "floodwatch_memory_budget_bytes", "Memory fixed at start for the detector tables and rings." },
@@ -316,6 +325,9 @@ is_gauge(const char *source, const char *name)
 	return (strcmp(source, "detector") == 0 && (strcmp(name, "victims") == 0 || strcmp(name, "memory_bytes") == 0)) ||
 	    (strcmp(source, "kafka") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "backlog") == 0)) ||
 	    (strcmp(source, "sqlite") == 0 && strcmp(name, "backlog") == 0) ||
+	    (strcmp(source, "cluster") == 0 && (strcmp(name, "partitions") == 0 ||
+	    strcmp(name, "partitions_total") == 0 || strcmp(name, "idle_collectors") == 0)) ||
+	    (strcmp(source, "publish") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "partitions") == 0)) ||
 	    (strcmp(source, "notify") == 0 && (strcmp(name, "queue_depth") == 0 || strcmp(name, "running") == 0)) ||
 	    (strcmp(source, "stats") == 0 && strncmp(name, "exporters_", 10) == 0);
 }

@@ -2,8 +2,12 @@
  * kafka_mock.c - test tool: a librdkafka mock Kafka cluster in its own
  * process, listening on loopback, for the Kafka sink tests.
  *
- *   kafka_mock [-b BROKERS] [-p PARTITIONS] [-t TOPIC] [-f BOOTSTRAP_FILE]
+ *   kafka_mock [-b BROKERS] [-p PARTITIONS] [-t TOPIC[:PARTITIONS]]...
+ *              [-f BOOTSTRAP_FILE]
  *
+ * -t is repeatable (at most 16 topics); a topic without :PARTITIONS gets
+ * -p's count (default 4), wherever -p stands.  Without -t the one topic is
+ * floodwatch.alerts.
  * Prints the bootstrap address on stdout (and into BOOTSTRAP_FILE).
  * SIGUSR1 takes every broker down, SIGUSR2 brings them back, SIGTERM or
  * SIGINT exits.  It stops by itself after 15 minutes (bounded tests).
@@ -26,8 +30,12 @@ static void on_term(int s) { (void)s; want_exit = 1; }
 int
 main(int argc, char **argv)
 {
-	int brokers = 1, partitions = 4, opt;
-	const char *topic = "floodwatch.alerts", *file = NULL;
+	enum { MAX_TOPICS = 16 };
+	int brokers = 1, partitions = 4, opt, ntopics = 0;
+	char *topics[MAX_TOPICS];
+	int tparts[MAX_TOPICS]; /* 0: the -p count */
+	static char dflt[] = "floodwatch.alerts";
+	const char *file = NULL;
 	char errstr[512];
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
@@ -39,7 +47,25 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'b': brokers = atoi(optarg); break;
 		case 'p': partitions = atoi(optarg); break;
-		case 't': topic = optarg; break;
+		case 't': {
+			char *colon = strrchr(optarg, ':');
+
+			if (ntopics == MAX_TOPICS) {
+				fprintf(stderr, "kafka_mock: at most %d topics\n", MAX_TOPICS);
+				return 2;
+			}
+			tparts[ntopics] = 0;
+			if (colon != NULL) {
+				*colon = '\0';
+				tparts[ntopics] = atoi(colon + 1);
+				if (tparts[ntopics] <= 0) {
+					fprintf(stderr, "kafka_mock: bad partition count in -t\n");
+					return 2;
+				}
+			}
+			topics[ntopics++] = optarg;
+			break;
+		}
 		case 'f': file = optarg; break;
 		default: return 2;
 		}
@@ -56,8 +82,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "kafka_mock: cannot create the mock cluster\n");
 		return 1;
 	}
-	if (rd_kafka_mock_topic_create(mc, topic, partitions, 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		fprintf(stderr, "kafka_mock: cannot create topic %s\n", topic);
+	if (ntopics == 0) {
+		topics[0] = dflt;
+		tparts[0] = 0;
+		ntopics = 1;
+	}
+	for (int i = 0; i < ntopics; i++) {
+		int n = tparts[i] > 0 ? tparts[i] : partitions;
+
+		if (rd_kafka_mock_topic_create(mc, topics[i], n, 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			fprintf(stderr, "kafka_mock: cannot create topic %s\n", topics[i]);
+	}
 	boot = rd_kafka_mock_cluster_bootstraps(mc);
 	printf("%s\n", boot);
 	fflush(stdout);
