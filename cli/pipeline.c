@@ -884,8 +884,8 @@ state_load(struct fw_pipeline *p)
 	}
 	fw_time_format(in.saved_ms, at);
 	fw_log(FW_LOG_INFO, "detector", "state restored from %s: saved at %s (%.0f s ago), %llu victims, %llu zones, "
-	    "%d alert%s were open", path, at, (double)(now - in.saved_ms) / 1000.0, (unsigned long long)in.victims,
-	    (unsigned long long)in.zones, in.open_alerts, in.open_alerts == 1 ? "" : "s");
+	    "%d alert%s open", path, at, (double)(now - in.saved_ms) / 1000.0, (unsigned long long)in.victims,
+	    (unsigned long long)in.zones, in.open_alerts, in.open_alerts == 1 ? " was" : "s were");
 }
 
 int

@@ -46,8 +46,11 @@ check "the shutdown says it saved the state and how long the detector paused" \
 	grep -q "detector: state saved to $STATE: [0-9]* bytes, 1 shard; detector paused [0-9]* ms at most" "$TMP/learn.log"
 check "the steady traffic raised nothing" test "$(alerts "$TMP/a.db")" -eq 0
 
-# 2. Restart on the state: restored; a flood alerts at once.
-start "$TMP/restored.log" "$TMP/a.db"
+# 2. Restart on the state: restored; a flood alerts at once.  Saved every
+# second (detector.state_interval_ms) and then killed (-9) with the alert
+# open: the next start ends it in SQLite (reason restart) and the restored
+# detector closes it too (no event).
+start "$TMP/restored.log" "$TMP/a.db" --set detector.state_interval_ms=1000
 check "the restart restored the state (victims, zones, no alert open)" \
 	grep -Eq "detector: state restored from $STATE: saved at [0-9T:.-]+Z \([0-9]+ s ago\), [1-9][0-9]* victims, 0 zones, 0 alerts were open" \
 	"$TMP/restored.log"
@@ -60,8 +63,18 @@ done
 check "the restored daemon alerts on the flood against its learned threshold (not the warm-up floor)" \
 	sh -c "sqlite3 '$TMP/a.db' \"SELECT json_extract(evidence, '$.threshold_pps') FROM alerts WHERE victim = '$VICTIM'\" |
 	awk '{ exit !(\$1 > 200 && \$1 < 5000) }'"
+sleep 1.5
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=""
+check "the periodic save ran while the alert was open (no shutdown save)" \
+	sh -c "test -s '$STATE' && ! grep -q 'state saved' '$TMP/restored.log'"
+start "$TMP/crashed.log" "$TMP/a.db"
+check "after kill -9: restored from the last periodic save, with the open alert" \
+	grep -q "detector: state restored from $STATE: .* 1 alert was open" "$TMP/crashed.log"
+check "... which the start ended in SQLite (reason restart)" \
+	test "$(sqlite3 "$TMP/a.db" "SELECT end_reason FROM alerts WHERE victim = '$VICTIM'")" = restart
 stop
-check "SIGTERM: exit 0" test "$RC" -eq 0
+check "SIGTERM: exit 0, no event for the closed alert" \
+	sh -c "test $RC -eq 0 && grep -q 'events accepted=0 ' '$TMP/crashed.log'"
 
 # 3. The same flood on a fresh daemon (no state): in warm-up it is under
 # detector.warmup_pps, then learned as normal: no alert.
