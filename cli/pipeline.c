@@ -852,8 +852,8 @@ fw_pipeline_state_tick(struct fw_pipeline *p, int64_t interval_ms)
 	if (!p->state_on || interval_ms <= 0)
 		return;
 	state_write(p, atomic_load(&p->state_gen), false);
-	if (p->state_next_ms == 0)
-		p->state_next_ms = now + interval_ms;
+	if (p->state_next_ms == 0 || p->state_next_ms > now + interval_ms)
+		p->state_next_ms = now + interval_ms;  /* (first tick, or a reload shortened it) */
 	if (now >= p->state_next_ms) {
 		p->state_next_ms = now + interval_ms;
 		atomic_fetch_add(&p->state_gen, 1);

@@ -271,8 +271,8 @@ fw_detect_file_load(const char *path, struct fw_detect *const *dets, int n, int6
 	if ((rc = read_file(path, &buf, &len, err, errlen)) == -ENOENT)
 		return FW_OK;
 	info->found = true;
-	if (rc != FW_OK)
-		return rc;
+	if (rc != FW_OK || buf == NULL)
+		return rc != FW_OK ? rc : FW_ENOMEM;
 	info->bytes = len;
 	if ((rc = check_header(buf, len, n, lens, err, errlen)) != FW_OK)
 		goto out;
