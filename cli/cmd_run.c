@@ -657,6 +657,7 @@ cmd_run(int argc, char **argv)
 		}
 		if (sig == SIGHUP)
 			reload(argc, argv, name, &cfg, p);
+		fw_pipeline_state_tick(p, cfg.detector_state_interval_ms);
 		if (fw_time_now_ms() >= next_stats_ms) {
 			log_counters(p, FW_LOG_INFO, &cfg, true);
 			next_stats_ms = fw_time_now_ms() + cfg.stats_interval_ms;

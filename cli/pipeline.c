@@ -44,6 +44,7 @@
 
 #include "fw_alertq.h"
 #include "fw_backoff.h"
+#include "fw_detect_file.h"
 #include "fw_kafka.h"
 #include "fw_log.h"
 #include "fw_names.h"
@@ -83,6 +84,7 @@ struct shard {
 	struct fw_detect_stats st;       /* snapshot, under p->stats_lock */
 	struct fw_config cfg;            /* this shard's config (tables split) */
 	int64_t times[BURST];            /* scratch: others' event times */
+	uint64_t state_gen;              /* last state generation handed over */
 	int idx;
 	bool started;
 };
@@ -125,7 +127,20 @@ struct fw_pipeline {
 	_Atomic int detector_done;       /* set when the last shard thread exits */
 	bool live;
 	bool det_started, sink_started;
+	/* detector.state_file (live only): each shard saves its detector on
+	 * its own thread when asked (state_gen) and at shutdown, and hands the
+	 * blob over here; the main thread writes the file (state_write). */
+	bool state_on;
+	_Atomic uint64_t state_gen;      /* bumped by the main thread: save now */
+	pthread_mutex_t state_lock;      /* guards the state_* below */
+	void *state_blob[MAX_SHARDS];    /* each shard's latest blob (owned) */
+	size_t state_len[MAX_SHARDS];
+	uint64_t state_have[MAX_SHARDS]; /* generation of each (STATE_FINAL: after end_all) */
+	int64_t state_pause_ms;          /* longest save on a shard since the last write */
+	int64_t state_next_ms;           /* main thread: next periodic request (monotonic) */
 };
+
+#define STATE_FINAL UINT64_MAX
 
 int
 fw_pipeline_auto_shards(int producers)
@@ -346,6 +361,33 @@ take_reconfig(struct shard *s)
 	    p->nshards > 1 ? "; counts of shard 0" : "");
 }
 
+/* Save the detector and hand the blob to the writer: the detector stops
+ * for the time fw_detect_save takes (measured: state_pause_ms). */
+static void
+state_give(struct shard *s, uint64_t gen)
+{
+	struct fw_pipeline *p = s->p;
+	int64_t t0 = fw_time_mono_ms(), took;
+	void *blob = NULL;
+	size_t len = 0;
+	int rc = fw_detect_save(s->det, &blob, &len);
+
+	s->state_gen = gen;
+	took = fw_time_mono_ms() - t0;
+	if (rc != FW_OK) {
+		FW_LOG_RL(FW_LOG_WARN, "detector", "state: shard %d cannot save: %s", s->idx, fw_strerror(rc));
+		return;
+	}
+	pthread_mutex_lock(&p->state_lock);
+	free(p->state_blob[s->idx]);
+	p->state_blob[s->idx] = blob;
+	p->state_len[s->idx] = len;
+	p->state_have[s->idx] = gen;
+	if (took > p->state_pause_ms)
+		p->state_pause_ms = took;
+	pthread_mutex_unlock(&p->state_lock);
+}
+
 static void *
 shard_main(void *arg)
 {
@@ -369,6 +411,8 @@ shard_main(void *arg)
 		if (now - last_tick >= 100) {
 			if (p->live)
 				fw_detect_clock(s->det, fw_time_now_ms());
+			if (p->state_on && atomic_load(&p->state_gen) != s->state_gen)
+				state_give(s, atomic_load(&p->state_gen));
 			snapshot(s);
 			last_tick = now;
 		}
@@ -397,6 +441,8 @@ shard_main(void *arg)
 
 		if (n > 0)
 			fw_log(FW_LOG_INFO, "detector", "%d open alert%s ended (reason shutdown)", n, n == 1 ? "" : "s");
+		if (p->state_on)
+			state_give(s, STATE_FINAL);  /* after the ends: nothing open is saved */
 	}
 	snapshot(s);
 	if (atomic_fetch_sub(&p->shards_running, 1) == 1) {
@@ -676,6 +722,10 @@ pipeline_new(const struct fw_config *cfg, bool live, int nshards, struct fw_pipe
 	p->nshards = nshards;
 	pthread_mutex_init(&p->stats_lock, NULL);
 	pthread_mutex_init(&p->reconf_lock, NULL);
+	pthread_mutex_init(&p->state_lock, NULL);
+	/* Standalone only: cluster members keep their state in the state topic. */
+	p->state_on = live && nshards > 0 && strcmp(cfg->cluster_role, "standalone") == 0 &&
+	    cfg->detector_state_file[0] != '\0';
 	fw_wake_init(&p->sink_wake);
 	atomic_store(&p->retention_days, cfg->sqlite_retention_days);
 	fw_backoff_init(&p->backoff, RETRY_MIN_MS, cfg->sqlite_retry_max_ms);
@@ -855,6 +905,96 @@ fw_pipeline_add_producer(struct fw_pipeline *p, struct fw_ring **flows, struct f
 	return rc;
 }
 
+/*
+ * Write the state file when every shard has handed a blob of generation
+ * gen (the blobs are taken: written once).  Main thread.  final: at
+ * shutdown, logged at info (a missing blob is a warning there).
+ */
+static void
+state_write(struct fw_pipeline *p, uint64_t gen, bool final)
+{
+	void *blob[MAX_SHARDS];
+	size_t len[MAX_SHARDS], total = 0;
+	int64_t pause, t0;
+	char err[512];
+	int rc, i;
+
+	pthread_mutex_lock(&p->state_lock);
+	for (i = 0; i < p->nshards && p->state_blob[i] != NULL && p->state_have[i] == gen; i++)
+		;
+	if (i < p->nshards) {
+		pthread_mutex_unlock(&p->state_lock);
+		if (final)
+			fw_log(FW_LOG_WARN, "detector", "state not saved to %s: shard %d has no state to save",
+			    p->cfg.detector_state_file, i);
+		return;
+	}
+	for (i = 0; i < p->nshards; i++) {
+		blob[i] = p->state_blob[i];
+		len[i] = p->state_len[i];
+		total += len[i];
+		p->state_blob[i] = NULL;
+	}
+	pause = p->state_pause_ms;
+	p->state_pause_ms = 0;
+	pthread_mutex_unlock(&p->state_lock);
+	t0 = fw_time_mono_ms();
+	rc = fw_detect_file_write(p->cfg.detector_state_file, fw_time_now_ms(), blob, len, p->nshards,
+	    err, sizeof(err));
+	if (rc != FW_OK)
+		fw_log(FW_LOG_WARN, "detector", "state not saved: %s", err);
+	else
+		fw_log(final ? FW_LOG_INFO : FW_LOG_DEBUG, "detector", "state saved to %s: %zu bytes, %d shard%s; "
+		    "detector paused %lld ms at most, file written in %lld ms", p->cfg.detector_state_file, total,
+		    p->nshards, p->nshards == 1 ? "" : "s", (long long)pause, (long long)(fw_time_mono_ms() - t0));
+	for (i = 0; i < p->nshards; i++)
+		free(blob[i]);
+}
+
+void
+fw_pipeline_state_tick(struct fw_pipeline *p, int64_t interval_ms)
+{
+	int64_t now = fw_time_mono_ms();
+
+	if (!p->state_on || interval_ms <= 0)
+		return;
+	state_write(p, atomic_load(&p->state_gen), false);
+	if (p->state_next_ms == 0 || p->state_next_ms > now + interval_ms)
+		p->state_next_ms = now + interval_ms;  /* (first tick, or a reload shortened it) */
+	if (now >= p->state_next_ms) {
+		p->state_next_ms = now + interval_ms;
+		atomic_fetch_add(&p->state_gen, 1);
+	}
+}
+
+/* Before the shards start: every shard's detector from the state file, or
+ * all fresh with one warning saying why (never a reason not to start). */
+static void
+state_load(struct fw_pipeline *p)
+{
+	struct fw_detect *dets[MAX_SHARDS];
+	struct fw_detect_file_info in;
+	const char *path = p->cfg.detector_state_file;
+	char err[512], at[FW_TIME_TEXT_LEN];
+	int64_t now = fw_time_now_ms();
+
+	for (int i = 0; i < p->nshards; i++)
+		dets[i] = p->shards[i]->det;
+	err[0] = '\0';
+	if (fw_detect_file_load(path, dets, p->nshards, now, &in, err, sizeof(err)) != FW_OK) {
+		fw_log(FW_LOG_WARN, "detector", "state file %s not used: %s; starting fresh", path, err);
+		return;
+	}
+	if (!in.found) {
+		fw_log(FW_LOG_INFO, "detector", "no state file %s yet: starting fresh", path);
+		return;
+	}
+	fw_time_format(in.saved_ms, at);
+	fw_log(FW_LOG_INFO, "detector", "state restored from %s: saved at %s (%.0f s ago), %llu victims, %llu zones, "
+	    "%d alert%s open", path, at, (double)(now - in.saved_ms) / 1000.0, (unsigned long long)in.victims,
+	    (unsigned long long)in.zones, in.open_alerts, in.open_alerts == 1 ? " was" : "s were");
+}
+
 int
 fw_pipeline_start(struct fw_pipeline *p)
 {
@@ -864,6 +1004,9 @@ fw_pipeline_start(struct fw_pipeline *p)
 		p->det_started = true;  /* no more rings */
 		return fw_recpub_start(p->pub);
 	}
+	if (p->state_on)
+		state_load(p);
+
 	if (p->notify != NULL && (rc = fw_notify_start(p->notify)) != FW_OK)
 		return rc;
 	if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0)
@@ -898,6 +1041,8 @@ fw_pipeline_stop(struct fw_pipeline *p)
 		s->started = false;
 	}
 	p->det_started = false;
+	if (p->state_on)
+		state_write(p, STATE_FINAL, true);
 	atomic_store(&p->detector_done, 1);
 	fw_wake_kick(&p->sink_wake);
 	if (p->sink_started) {
@@ -1074,5 +1219,8 @@ fw_pipeline_free(struct fw_pipeline *p)
 	fw_sqlite_close(p->db);
 	pthread_mutex_destroy(&p->stats_lock);
 	pthread_mutex_destroy(&p->reconf_lock);
+	for (int i = 0; i < MAX_SHARDS; i++)
+		free(p->state_blob[i]);
+	pthread_mutex_destroy(&p->state_lock);
 	free(p);
 }

@@ -68,6 +68,8 @@ static const struct key keys[] = {
 	{ "pipeline", "ring_slots", KT_INT, RESTART, OFF(ring_slots), "65536", 64, 1 << 24 },
 	{ "pipeline", "alert_slots", KT_INT, RESTART, OFF(alert_slots), "1024", 16, 1 << 16 },
 	{ "detector", "shards", KT_INT, RESTART, OFF(detector_shards), "0", 0, 64 },
+	{ "detector", "state_file", KT_STR, RESTART, OFF(detector_state_file), "./var/detector.state", 0, 0 },
+	{ "detector", "state_interval_ms", KT_INT, RELOAD, OFF(detector_state_interval_ms), "300000", 0, 86400000 },
 	{ "detector", "window_ms", KT_INT, RESTART, OFF(window_ms), "1000", 100, 60000 },
 	{ "detector", "lateness_ms", KT_INT, RESTART, OFF(lateness_ms), "3000", 0, 60000 },
 	{ "detector", "max_lateness_ms", KT_INT, RESTART, OFF(max_lateness_ms), "20000", 0, 600000 },

@@ -11,8 +11,8 @@
  * set are emptied the same way, and no_new_privs makes setuid binaries and
  * file capabilities inert for anything the daemon ever runs.
  *
- * Files: the daemon writes its SQLite database (and WAL), template state and
- * dnstap socket after the switch, so before anything is opened the
+ * Files: the daemon writes its SQLite database (and WAL), template state,
+ * detector state and dnstap socket after the switch, so before anything is opened the
  * directories they live in are created (0750, owned by the user) and the
  * database and template files that exist are handed over to the user.  Only
  * regular files with a single name are handed over, never through a symbolic
@@ -53,6 +53,7 @@ struct fw_priv {
 	char user[64], group[64];            /* names, for messages */
 	char sqlite_path[FW_CFG_STR_MAX];    /* copies of the paths we prepare and check */
 	char template_state[FW_CFG_STR_MAX];
+	char state_file[FW_CFG_STR_MAX];     /* detector.state_file */
 	char dnstap_socket[FW_CFG_STR_MAX];
 	char querylog[FW_CFG_STR_MAX];
 };
@@ -133,6 +134,7 @@ fw_priv_new(const struct fw_config *cfg, struct fw_priv **out, char *err, size_t
 	pv->keep_net_admin = cfg->dns_nflog_group >= 0;
 	snprintf(pv->sqlite_path, sizeof(pv->sqlite_path), "%s", cfg->sqlite_path);
 	snprintf(pv->template_state, sizeof(pv->template_state), "%s", cfg->flow_template_state);
+	snprintf(pv->state_file, sizeof(pv->state_file), "%s", cfg->detector_state_file);
 	snprintf(pv->dnstap_socket, sizeof(pv->dnstap_socket), "%s", cfg->dns_dnstap_socket);
 	snprintf(pv->querylog, sizeof(pv->querylog), "%s", cfg->dns_querylog);
 	pv->uid = geteuid();
@@ -314,6 +316,15 @@ prepare_files(const struct fw_priv *pv, char *err, size_t errlen)
 			if (rc != FW_OK)
 				return rc;
 		}
+	}
+	if (pv->state_file[0] != '\0') {
+		/* Written as FILE.tmp, then renamed: the directory must be the
+		 * user's too (an existing one is never chowned, see above). */
+		snprintf(name, sizeof(name), "%s.tmp", pv->state_file);
+		if ((rc = make_dirs(pv, "detector.state_file", pv->state_file, err, errlen)) != FW_OK ||
+		    (rc = adopt(pv, "detector.state_file", pv->state_file, false, err, errlen)) != FW_OK ||
+		    (rc = adopt(pv, "detector.state_file", name, false, err, errlen)) != FW_OK)
+			return rc;
 	}
 	if (pv->dnstap_socket[0] != '\0')
 		return make_dirs(pv, "dns.dnstap_socket", pv->dnstap_socket, err, errlen);
@@ -500,6 +511,12 @@ check_paths(const struct fw_priv *pv, char *err, size_t errlen)
 		if (access(dir, W_OK | X_OK) != 0)
 			fw_log(FW_LOG_WARN, "priv", "flow.template_state: %s is not writable as %s: templates "
 			    "will not be saved (chown %s:%s %s)", dir, pv->user, pv->user, pv->group, dir);
+	}
+	if (pv->state_file[0] != '\0') {
+		dir_of(pv->state_file, dir, sizeof(dir));
+		if (access(dir, W_OK | X_OK) != 0)
+			fw_log(FW_LOG_WARN, "priv", "detector.state_file: %s is not writable as %s: the detector's "
+			    "state will not be saved (chown %s:%s %s)", dir, pv->user, pv->user, pv->group, dir);
 	}
 	if (pv->querylog[0] != '\0' && access(pv->querylog, R_OK) != 0 && errno != ENOENT)
 		fw_log(FW_LOG_WARN, "priv", "dns.querylog %s is not readable as %s: it cannot be reopened "

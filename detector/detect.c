@@ -301,6 +301,31 @@ fw_detect_end_all(struct fw_detect *d, int reason, int64_t now_ms)
 	return n;
 }
 
+int
+fw_detect_resume(struct fw_detect *d, int64_t now_ms)
+{
+	struct det_clock *k = &d->core.clk;
+	int64_t from = k->next_close, to;
+	int n;
+
+	if (from == INT64_MIN)
+		return 0;  /* nothing seen yet: nothing to carry */
+	if (k->wall_ms > 0)
+		k->wall_ms = now_ms;  /* live: records of now are not "ahead" of an old wall clock */
+	/* The windows records of now_ms land in, less the lateness, stay open. */
+	to = det_floor_div(now_ms - k->late_ms, d->core.cfg.window_ms);
+	if (to < from)
+		to = from;  /* back within the lateness: the open windows go on */
+	n = flow_resume(d, from, to);
+	n += dns_resume(&d->core, d->dns, to > from);
+	if (to > from) {
+		det_season_resume(&d->season_flow);
+		det_season_resume(&d->season_dns);
+		k->next_close = to;
+	}
+	return n;
+}
+
 void
 fw_detect_finish(struct fw_detect *d)
 {

@@ -199,6 +199,28 @@ det_force_end(struct det_core *c, struct alert *a)
 }
 
 /*
+ * Resume after a restart (fw_detect_resume): an alert still open in the
+ * state (saved before a crash: the restart ended it in SQLite, reason
+ * restart) is closed without an event, and every id is forgotten, so a
+ * return after the restart is a new alert, never an update of one that
+ * ended.  A hot run starts over: the gap broke it.  true if it was open.
+ */
+bool
+det_resume_alert(struct det_core *c, struct alert *a)
+{
+	bool open = a->active;
+
+	if (open)
+		c->st.alerts_ended++;
+	a->active = 0;
+	a->quiet = 0;
+	a->has_id = 0;
+	a->hot_run = 0;
+	a->calm_run = 0;
+	return open;
+}
+
+/*
  * What the lifecycle adds to the evidence, when there is something to tell:
  * the quiet hold, "lifecycle": {"state": quiet | active | ended, "pulses",
  * "hold_windows"}, and the hour-of-week factor in force, "season_factor"

@@ -986,6 +986,27 @@ dns_end_all(struct det_core *c, struct fw_dns_state *s)
 	return n;
 }
 
+int
+dns_resume(struct det_core *c, struct fw_dns_state *s, bool gap)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->zhw; i++) {
+		struct zone *z = &s->z[i];
+
+		if (!z->used)
+			continue;
+		n += det_resume_alert(c, &z->al);
+		z->wt_windows = z->flood_windows = 0;
+		z->few_logged = 0;
+		/* The windows open at the save never closed: not scored, and
+		 * their slots must not hold old window numbers (busy for ever). */
+		if (gap)
+			memset(&s->w[i * (size_t)s->nslots], 0, (size_t)s->nslots * sizeof(*s->w));
+	}
+	return n;
+}
+
 void
 dns_close_window(struct det_core *c, struct fw_dns_state *s, int64_t widx)
 {

@@ -289,5 +289,7 @@ void flow_period_end(struct fw_detect *d, int64_t widx);
 bool victim_wake(struct fw_detect *d, struct victim *v, int64_t upto);
 void flow_close_window(struct fw_detect *d, int64_t widx);
 int flow_end_all(struct fw_detect *d);
+/* fw_detect_resume: the clock jumps from window from to to (see detect_score.c). */
+int flow_resume(struct fw_detect *d, int64_t from, int64_t to);
 
 #endif /* FW_DETECT_FLOW_INT_H */

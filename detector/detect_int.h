@@ -174,6 +174,9 @@ det_learn_lag(struct det_core *c, int64_t end_ms)
 void det_season_init(struct det_season *s);
 /* Window widx closes: count what arrived, update the factor (s->f). */
 void det_season_close(struct det_season *s, int64_t widx, int64_t window_ms);
+/* Resume after a gap: the hour being counted is dropped (partial), the
+ * next one is the first again; the profile and the factor stay. */
+void det_season_resume(struct det_season *s);
 
 /* The seasonal factor for baseline b: rates learn x / f, thresholds are
  * multiplied by f (detect_baseline.c). */
@@ -204,6 +207,9 @@ double det_warm_threshold(const struct det_core *c, double learned, double warm)
 enum lc_action det_lifecycle(struct det_core *c, struct alert *a, bool hot, bool calm,
     int64_t widx, int64_t wstart, int64_t wend);
 bool det_force_end(struct det_core *c, struct alert *a);
+/* Resume after a restart: an open alert closed without an event, ids
+ * forgotten, hot run over; true if it was open. */
+bool det_resume_alert(struct det_core *c, struct alert *a);
 void det_emit(struct det_core *c, struct alert *a, enum lc_action act, int64_t at_ms,
     const char *victim, const char *evidence);
 
@@ -227,6 +233,9 @@ void dns_close_window(struct det_core *c, struct fw_dns_state *z, int64_t widx);
 size_t dns_memory_bytes(const struct fw_dns_state *z);
 int dns_end_all(struct det_core *c, struct fw_dns_state *z);
 void dns_take_batch(struct det_core *c, struct fw_dns_state *z, const struct fw_dnsq *q, size_t n);
+/* fw_detect_resume: open alerts closed quietly (how many); with gap, the
+ * windows still open at the save emptied. */
+int dns_resume(struct det_core *c, struct fw_dns_state *z, bool gap);
 
 /* The fw_hashtab hash of a victim's or zone's 64-bit key hash. */
 static inline uint32_t

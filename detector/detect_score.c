@@ -1007,6 +1007,52 @@ flow_close_window(struct fw_detect *d, int64_t widx)
 	}
 }
 
+/*
+ * fw_detect_resume: the clock jumps from window `from` (the saved next
+ * window to close) to `to` without closing the windows between.  Open
+ * alerts close quietly (det_resume_alert).  With a gap (to > from): the
+ * windows still open at the save and the rate credits are dropped (their
+ * records were cut off by the stop), the coarse sums and spread bits start
+ * over (a coarse window must not add up both sides of the gap), the
+ * heavy hitters' snapshots are taken anew; an asleep victim keeps the
+ * empty windows it had still to score, moved to just before `to`.
+ * Baselines, class rates, entropies, source counts and idle runs stay: no
+ * window of the gap is learned or counted idle.  Returns the open alerts.
+ */
+int
+flow_resume(struct fw_detect *d, int64_t from, int64_t to)
+{
+	int nslots = d->core.clk.nslots, n = 0;
+
+	for (size_t i = 0; i < d->vhw; i++) {
+		struct victim *v = &d->v[i];
+
+		if (!v->used)
+			continue;
+		n += det_resume_alert(&d->core, &v->al);
+		if (to <= from)
+			continue;
+		memset(&d->w[i * (size_t)nslots], 0, (size_t)nslots * sizeof(*d->w));
+		credit_drop(d, v);
+		memset(v->acc, 0, sizeof(v->acc));
+		memset(v->acc_src, 0, sizeof(v->acc_src));
+		v->spread_hot = 0;
+		v->watch = 0;
+		if (v->detail != NONE32) {
+			struct detail *x = &d->det[v->detail];
+
+			memset(x->ent, 0, sizeof(x->ent));
+			snap_take(x, &x->snap0, 0);
+		}
+		if (v->asleep)
+			v->sleep_widx = to - (from - v->sleep_widx);
+	}
+	/* The coarse windows records come into now start with a snapshot. */
+	if (to > from)
+		flow_period_end(d, to - 1);
+	return n;
+}
+
 /* End every open flow alert now (fw_detect_end_all); returns how many. */
 int
 flow_end_all(struct fw_detect *d)

@@ -99,3 +99,14 @@ det_season_close(struct det_season *s, int64_t widx, int64_t window_ms)
 	low = s->f * pow(0.5, (double)window_ms / HALF_FALL_MS);
 	s->f = t > low ? t : low;
 }
+
+void
+det_season_resume(struct det_season *s)
+{
+	/* As at a start: the hour the input comes back in is partial too
+	 * (fold skips hours up to first_hour), and the missing hours are
+	 * never folded, so their buckets keep what earlier weeks taught. */
+	s->cur_hour = INT64_MIN;
+	s->acc = 0;
+	s->pending = 0;
+}

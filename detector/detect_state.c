@@ -883,10 +883,35 @@ restore_into(struct fw_detect *t, struct dec *dc, const uint64_t *sec, char *err
 	return rc;
 }
 
+/* Swap d's whole state with t's (the tables are behind pointers). */
+static void
+swap_state(struct fw_detect *d, struct fw_detect *t)
+{
+	struct fw_detect tmp = *d;
+
+	*d = *t;
+	*t = tmp;
+	d->core.clk.hk.owner = d;
+	t->core.clk.hk.owner = t;
+}
+
+int
+fw_detect_reset(struct fw_detect *d)
+{
+	struct fw_detect *t = NULL;
+	int rc;
+
+	if ((rc = fw_detect_new(&d->core.cfg, d->core.emit, d->core.ctx, &t)) != FW_OK)
+		return rc;
+	swap_state(d, t);
+	fw_detect_free(t);
+	return FW_OK;
+}
+
 int
 fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, size_t errlen)
 {
-	struct fw_detect *t = NULL, tmp;
+	struct fw_detect *t = NULL;
 	uint64_t sec[NSEC], raw;
 	struct dec dc = { 0 };
 	int rc;
@@ -906,11 +931,7 @@ fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *err, s
 		return rc;
 	}
 	/* Swap: d takes the restored tables, t the fresh ones (freed). */
-	tmp = *d;
-	*d = *t;
-	*t = tmp;
-	d->core.clk.hk.owner = d;
-	t->core.clk.hk.owner = t;
+	swap_state(d, t);
 	fw_detect_free(t);
 	return FW_OK;
 }

@@ -53,6 +53,8 @@ struct fw_config {
 	int64_t alert_slots;           /* alert events queued for the sinks */
 	/* [detector] */
 	int64_t detector_shards;       /* detector threads, state split by victim; 0 = auto */
+	char detector_state_file[FW_CFG_STR_MAX]; /* run: detector state across restarts; empty = off */
+	int64_t detector_state_interval_ms; /* run: periodic save of that file; 0 = at shutdown only */
 	int64_t window_ms;             /* window length, event time */
 	int64_t lateness_ms;           /* how late a record may be and still count */
 	int64_t max_lateness_ms;       /* learned lateness may grow to this (exporter inactive timeouts) */

@@ -159,6 +159,30 @@ int fw_detect_restore(struct fw_detect *d, const void *buf, size_t len, char *er
     size_t errlen) FW_MUSTCHECK;
 
 /*
+ * After fw_detect_restore, before the first record or fw_detect_clock:
+ * carry the learned state over the time the detector was stopped (a
+ * restart).  The clock jumps to now_ms (less the lateness in force)
+ * without closing the windows between: nothing of the gap is scored,
+ * learned or counted idle, so baselines, seasonal profiles, learned
+ * lateness, warm-up progress and every victim and zone stay as saved.
+ * What the stop cut off is dropped: the windows still open at the save,
+ * rate credits, the partial coarse windows, the hour of the week being
+ * counted (the missing hours are not learned).  An alert open in the state
+ * (saved before a crash; the daemon's start ends it in SQLite, reason
+ * restart) is closed without an event; ids are forgotten, so a return is
+ * a new alert.  now_ms within the lateness of the saved clock: no jump.
+ * Returns the open alerts closed.  On the detector's thread.
+ */
+int fw_detect_resume(struct fw_detect *d, int64_t now_ms);
+
+/*
+ * Back to the state fw_detect_new built (same config and emitter): for a
+ * caller that restored some shards of a set and must start them all
+ * fresh.  FW_OK or FW_ENOMEM (d unchanged).  On the detector's thread.
+ */
+int fw_detect_reset(struct fw_detect *d) FW_MUSTCHECK;
+
+/*
  * Shards: the event times of n records another shard owns, in their place
  * in the stream (flows != 0: flow records, whose lags also teach the
  * lateness; else DNS records).  Moves the clock and the record count only;

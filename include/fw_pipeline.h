@@ -144,6 +144,18 @@ void fw_pipeline_stop(struct fw_pipeline *p);
  */
 void fw_pipeline_reconfigure(struct fw_pipeline *p, const struct fw_config *cfg);
 
+/*
+ * detector.state_file (live pipelines with the key set): fw_pipeline_start
+ * restores every shard from it (all or none; one info line "state
+ * restored from ...", or one warning and a fresh start), each shard saves
+ * its detector at shutdown after ending open alerts, and fw_pipeline_stop
+ * writes the file.  While running, call this from the main loop: every
+ * interval_ms (0: never) it asks the shards for their state and, once all
+ * have handed it over, writes the file (FILE.tmp, fsync, rename) on the
+ * calling thread, never a detector's.  Main thread.
+ */
+void fw_pipeline_state_tick(struct fw_pipeline *p, int64_t interval_ms);
+
 /* Counters; any thread, approximate while running. */
 void fw_pipeline_get_stats(struct fw_pipeline *p, struct fw_pipeline_stats *st);
 

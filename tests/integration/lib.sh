@@ -11,9 +11,11 @@ TMP=$(mktemp -d /tmp/fwtest.XXXXXX)
 [ "$(id -u)" -ne 0 ] || { chgrp nogroup "$TMP" && chmod 0770 "$TMP"; }
 # `run` serves HTTP on 127.0.0.1:8080 by default, and tests run side by side:
 # every daemon a test starts gets an ephemeral HTTP port instead, unless the
-# test sets http.listen itself (a later --set wins).  exec keeps the PID.
+# test sets http.listen itself (a later --set wins).  Likewise the detector
+# state file is off (./var/detector.state would carry one test's learning
+# into the next); state_restart.sh sets it.  exec keeps the PID.
 case "$FW" in /*) FW_BIN=$FW ;; *) FW_BIN=$(pwd)/$FW ;; esac
-printf '#!/bin/sh\nif [ "${1:-}" = run ]; then shift; exec "%s" run --set http.listen=127.0.0.1:0 "$@"; fi\nexec "%s" "$@"\n' \
+printf '#!/bin/sh\nif [ "${1:-}" = run ]; then shift; exec "%s" run --set http.listen=127.0.0.1:0 --set detector.state_file= "$@"; fi\nexec "%s" "$@"\n' \
 	"$FW_BIN" "$FW_BIN" > "$TMP/floodwatch"
 chmod 0755 "$TMP/floodwatch"
 FW=$TMP/floodwatch

@@ -8,21 +8,20 @@
  * other table sizes) are refused with a reason and leave the detector as
  * fw_detect_new built it; blobs that pass the checks never crash it.
  */
-#include <arpa/inet.h>
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw_addr.h"
+#define FW_TEST_MAX_EV 2000    /* (a damaged blob may make a detector chatty: the rest is counted) */
 #include "fw_alert_json.h"
-#include "fw_detect.h"
 #include "fw_sketch.h"
+#include "fw_test_detect.h"
 
 Suite *detect_state_suite(void);
 
-#define T0 1700000000000LL
+#define T0 FW_TEST_T0_MS
 #define DUR_S 150
 #define MAX_FL 40000
 #define MAX_DQ 90000
@@ -43,38 +42,31 @@ static struct fw_dnsq dq[MAX_DQ];
 static struct batch bt[MAX_BT];
 static size_t nfl, ndq, nbt;
 
-struct evlog {
-	size_t n;
-	char (*line)[LINE];
-};
-
-static void
-collect(void *ctx, const struct fw_alert_ev *ev)
-{
-	struct evlog *l = ctx;
-
-	/* (a damaged blob may make a detector chatty: the rest is counted) */
-	if (l->n < 2000)
-		ck_assert_int_gt(fw_alert_json(ev, l->line[l->n], LINE), 0);
-	l->n++;
-}
-
-static struct evlog *
+/* A sink on the heap (FW_TEST_MAX_EV events of about 3 KiB). */
+static struct fw_test_sink *
 log_new(void)
 {
-	struct evlog *l = calloc(1, sizeof(*l));
+	struct fw_test_sink *l = calloc(1, sizeof(*l));
 
 	ck_assert_ptr_nonnull(l);
-	l->line = calloc(2000, LINE);
-	ck_assert_ptr_nonnull(l->line);
 	return l;
 }
 
 static void
-log_free(struct evlog *l)
+log_free(struct fw_test_sink *l)
 {
-	free(l->line);
 	free(l);
+}
+
+/* Event i of a and event j of b are the same: their JSON (every field). */
+static void
+assert_same_event(const struct fw_test_sink *a, size_t i, const struct fw_test_sink *b, size_t j)
+{
+	static char x[LINE], y[LINE];
+
+	ck_assert_int_gt(fw_alert_json(&a->ev[i], x, sizeof(x)), 0);
+	ck_assert_int_gt(fw_alert_json(&b->ev[j], y, sizeof(y)), 0);
+	ck_assert_str_eq(x, y);
 }
 
 static uint32_t rs;
@@ -86,25 +78,17 @@ rnd(void)
 	return rs >> 8;
 }
 
-static void
-addr(const char *text, struct fw_addr *a)
-{
-	uint8_t v4[4];
-
-	ck_assert_int_eq(inet_pton(AF_INET, text, v4), 1);
-	fw_addr_from_v4(a, v4);
-}
-
+/* The next flow record: at t, start - end = dur ms (see fw_test_flow). */
 static struct fw_flow *
-flow_to(const char *dst)
+flow_at(int64_t t, int64_t dur, uint8_t proto, uint8_t flags, uint16_t sport, uint16_t dport, uint64_t pkts,
+    uint64_t bytes)
 {
 	struct fw_flow *f;
 
 	ck_assert_uint_lt(nfl, MAX_FL);
 	f = &fl[nfl++];
-	memset(f, 0, sizeof(*f));
-	addr(dst, &f->dst);
-	f->sampling = 1;
+	fw_test_flow(f, t, proto, flags, sport, dport, pkts, bytes);
+	f->start_ms = t - dur;
 	return f;
 }
 
@@ -114,24 +98,17 @@ flow_to(const char *dst)
 static void
 gen_flows(int s)
 {
-	static const char *nets[4] = { "198.51.100.", "192.0.2.", "203.0.113.", "100.64.1." };
+	static const uint32_t nets[4] = { 0xc6336400, 0xc0000200, 0xcb007100, 0x64400100 };  /* x.y.z.0 */
 	int64_t t = T0 + (int64_t)s * 1000;
 
 	for (int i = 0; i < 40; i++) {
-		char a[32];
-		struct fw_flow *f;
+		/* (two draws, in this order: the stream is the test's input) */
+		int64_t at = t + (int64_t)(rnd() % 1000);
+		struct fw_flow *f = flow_at(at - (int64_t)(rnd() % 3) * 700, 100, 6, 0x18, (uint16_t)(40000 + i), 443,
+		    5, 5 * 600);
 
-		snprintf(a, sizeof(a), "%s%d", nets[i % 4], 10 + i);
-		f = flow_to(a);
-		f->end_ms = t + (int64_t)(rnd() % 1000) - (int64_t)(rnd() % 3) * 700;
-		f->start_ms = f->end_ms - 100;
-		f->pkts = 5;
-		f->bytes = 5 * 600;
-		f->proto = 6;
-		f->tcp_flags = 0x18;
-		f->dport = 443;
-		f->sport = (uint16_t)(40000 + i);
-		addr("100.100.0.1", &f->src);
+		fw_test_v4u(&f->dst, nets[i % 4] + 10 + (uint32_t)i);
+		fw_test_v4(&f->src, 100, 100, 0, 1);
 		f->src.b[15] = (uint8_t)i;
 	}
 	for (int i = 0; i < 30; i++) {
@@ -141,41 +118,27 @@ gen_flows(int s)
 		if ((kind == 0 && (s < 60 || s >= 100)) || (kind == 1 && (s < 70 || s >= 110)) ||
 		    (kind == 2 && (s < 80 || s >= 120)))
 			continue;
-		f = flow_to(kind == 0 ? "198.51.100.80" : kind == 1 ? "192.0.2.33" : "203.0.113.0");
+		f = flow_at(t + i * 33, 10, kind == 1 ? 6 : 17, kind == 1 ? 0x02 : 0, (uint16_t)(1024 + s * 30 + i),
+		    kind == 1 ? 80 : 9999, 300, 300 * (kind == 1 ? 60 : 500));
+		fw_test_v4u(&f->dst, kind == 0 ? 0xc6336450 : kind == 1 ? 0xc0000221 : 0xcb007100);
 		if (kind == 2)
 			f->dst.b[15] = (uint8_t)(s * 7 + i);
-		f->end_ms = t + i * 33;
-		f->start_ms = f->end_ms - 10;
-		f->pkts = 300;
-		f->bytes = 300 * (kind == 1 ? 60 : 500);
-		f->proto = kind == 1 ? 6 : 17;
-		f->tcp_flags = kind == 1 ? 0x02 : 0;
-		f->dport = kind == 1 ? 80 : 9999;
-		f->sport = (uint16_t)(1024 + s * 30 + i);
-		addr("203.0.113.250", &f->src);
+		fw_test_v4(&f->src, 203, 0, 113, 250);
 		f->src.b[13] = (uint8_t)s;
 		f->src.b[14] = (uint8_t)i;
 	}
 }
 
+/* A query from 192.0.2.<client> (fw_test_dnsq). */
 static struct fw_dnsq *
 query(int64_t t, const char *name, uint8_t client)
 {
-	struct fw_dnsq *q;
+	struct fw_addr c;
 
 	ck_assert_uint_lt(ndq, MAX_DQ);
-	q = &dq[ndq++];
-	memset(q, 0, sizeof(*q));
-	q->time_ms = t;
-	addr("192.0.2.0", &q->client);
-	q->client.b[15] = client;
-	addr("198.51.100.53", &q->server);
-	q->qtype = 1;
-	q->rcode = FW_RCODE_NONE;
-	q->source = FW_DNS_DNSTAP;
-	snprintf(q->qname, sizeof(q->qname), "%s", name);
-	q->qname_len = (uint8_t)strlen(q->qname);
-	return q;
+	fw_test_v4(&c, 192, 0, 2, client);
+	fw_test_dnsq(&dq[ndq], t, &c, name);
+	return &dq[ndq++];
 }
 
 /* One second of DNS: benign names under a few zones; water torture on
@@ -289,8 +252,9 @@ feed_shard(struct fw_detect *d, const struct fw_detect_key *k, int sh, int nsh, 
 static void
 base_cfg(struct fw_config *cfg)
 {
-	fw_config_defaults(cfg);
-	cfg->warmup_windows = 20;
+	static const char *const sets[] = { "detector.warmup_windows=20", NULL };
+
+	fw_test_config(cfg, sets);
 }
 
 /* The batch at which second s of the stream begins. */
@@ -318,12 +282,12 @@ check_splits(const struct fw_config *cfg, const int *secs, int nsecs, int nsh, i
 	static size_t marks[MAX_BT + 1];
 	struct fw_detect *a = NULL, *b = NULL, *c = NULL;
 	struct fw_detect_key *k = NULL;
-	struct evlog *la = log_new(), *lb = log_new(), *lc = log_new();
+	struct fw_test_sink *la = log_new(), *lb = log_new(), *lc = log_new();
 	char err[200];
 
 	if (nsh > 0)
 		ck_assert_int_eq(fw_detect_key_new(cfg, &k), FW_OK);
-	ck_assert_int_eq(fw_detect_new(cfg, collect, la, &a), FW_OK);
+	a = fw_test_detect_new(cfg, la);
 	for (size_t i = 0; i < nbt; i++) {
 		marks[i] = la->n;
 		if (nsh > 0)
@@ -340,8 +304,7 @@ check_splits(const struct fw_config *cfg, const int *secs, int nsecs, int nsh, i
 		void *blob = NULL, *blob2 = NULL;
 		size_t len = 0, len2 = 0;
 
-		lb->n = lc->n = 0;
-		ck_assert_int_eq(fw_detect_new(cfg, collect, lb, &b), FW_OK);
+		b = fw_test_detect_new(cfg, lb);
 		if (nsh > 0)
 			feed_shard(b, k, sh, nsh, 0, split);
 		else
@@ -349,7 +312,7 @@ check_splits(const struct fw_config *cfg, const int *secs, int nsecs, int nsh, i
 		ck_assert_uint_eq(lb->n, marks[split]);
 		ck_assert_int_eq(fw_detect_save(b, &blob, &len), FW_OK);
 		fw_detect_free(b);
-		ck_assert_int_eq(fw_detect_new(cfg, collect, lc, &c), FW_OK);
+		c = fw_test_detect_new(cfg, lc);
 		err[0] = '\0';
 		ck_assert_msg(fw_detect_restore(c, blob, len, err, sizeof(err)) == FW_OK, "%s", err);
 		/* Nothing lost in the round trip: C saves the same bytes. */
@@ -360,21 +323,18 @@ check_splits(const struct fw_config *cfg, const int *secs, int nsecs, int nsh, i
 			feed_shard(c, k, sh, nsh, split, nbt);
 		else
 			feed(c, split, nbt);
-		fw_detect_finish(c);
+		fw_test_detect_end(c, NULL);
 		ck_assert_uint_eq(lc->n, la->n - marks[split]);
 		for (size_t i = 0; i < lc->n; i++)
-			ck_assert_str_eq(lc->line[i], la->line[marks[split] + i]);
+			assert_same_event(lc, i, la, marks[split] + i);
 		/* An alert open across the split: started before, goes on after. */
 		for (size_t i = 0; i < lc->n && mid_alert != NULL; i++) {
-			const char *id = strstr(lc->line[i], "\"id\":\"");
-
-			for (size_t j = 0; id != NULL && j < marks[split]; j++)
-				if (strncmp(strstr(la->line[j], "\"id\":\""), id, 24) == 0) {
+			for (size_t j = 0; j < marks[split]; j++)
+				if (strcmp(la->ev[j].id, lc->ev[i].id) == 0) {
 					(*mid_alert)++;
-					id = NULL;
+					break;
 				}
 		}
-		fw_detect_free(c);
 		free(blob);
 		free(blob2);
 	}
@@ -444,12 +404,10 @@ END_TEST
 static void
 small_cfg(struct fw_config *cfg)
 {
-	base_cfg(cfg);
-	cfg->max_victims = 256;
-	cfg->max_details = 32;
-	cfg->dns_max_zones = 64;
-	cfg->dns_detail_zones = 8;
-	cfg->dns_distinct_cap = 256;
+	static const char *const sets[] = { "detector.warmup_windows=20", "detector.max_victims=256",
+		"detector.max_details=32", "dns.max_zones=64", "dns.detail_zones=8", "dns.distinct_cap=256", NULL };
+
+	fw_test_config(cfg, sets);
 }
 
 /* A small blob of stream `which` cut at second `at`; with FW_STATE_SEEDS
@@ -458,15 +416,15 @@ static void *
 blob_of(int which, int at, size_t *len, size_t *split)
 {
 	struct fw_config cfg;
-	struct fw_detect *d = NULL;
-	struct evlog *l = log_new();
+	struct fw_detect *d;
+	struct fw_test_sink *l = log_new();
 	void *blob = NULL;
 	const char *dir = getenv("FW_STATE_SEEDS");
 
 	small_cfg(&cfg);
 	make_stream(which, 90);
 	*split = batch_at(at);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	feed(d, 0, *split);
 	ck_assert_int_eq(fw_detect_save(d, &blob, len), FW_OK);
 	if (dir != NULL) {
@@ -513,25 +471,24 @@ fix_sum(uint8_t *p, size_t len)
 /* A refused blob leaves d as fw_detect_new built it: fed the whole stream
  * it gives what a fresh detector gives. */
 static void
-assert_as_fresh(struct fw_detect *d, struct evlog *l)
+assert_as_fresh(struct fw_detect *d, struct fw_test_sink *l)
 {
 	struct fw_config cfg;
-	struct fw_detect *f = NULL;
-	struct evlog *lf = log_new();
+	struct fw_detect *f;
+	struct fw_test_sink *lf = log_new();
 
 	assert_fresh(d);
 	small_cfg(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, lf, &f), FW_OK);
+	f = fw_test_detect_new(&cfg, lf);
 	l->n = 0;
 	feed(d, 0, nbt);
 	feed(f, 0, nbt);
 	fw_detect_finish(d);
-	fw_detect_finish(f);
+	fw_test_detect_end(f, NULL);
 	ck_assert_uint_gt(lf->n, 0);
 	ck_assert_uint_eq(l->n, lf->n);
 	for (size_t i = 0; i < l->n; i++)
-		ck_assert_str_eq(l->line[i], lf->line[i]);
-	fw_detect_free(f);
+		assert_same_event(l, i, lf, i);
 	log_free(lf);
 }
 
@@ -539,13 +496,13 @@ START_TEST(test_truncated)
 {
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
-	struct evlog *l = log_new();
+	struct fw_test_sink *l = log_new();
 	size_t len, split;
 	uint8_t *blob = small_blob(&len, &split);
 	char err[200];
 
 	small_cfg(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	for (size_t n = 0; n < len; n++) {
 		int rc;
 
@@ -565,7 +522,7 @@ START_TEST(test_wrong_version_sizes_magic)
 {
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
-	struct evlog *l = log_new();
+	struct fw_test_sink *l = log_new();
 	size_t len, split;
 	uint8_t *blob = small_blob(&len, &split);
 	char err[200];
@@ -574,22 +531,22 @@ START_TEST(test_wrong_version_sizes_magic)
 	small_cfg(&cfg);
 	/* Other table sizes, another window: refused. */
 	cfg.max_victims = 512;
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "table sizes"));
 	fw_detect_free(d);
 	small_cfg(&cfg);
 	cfg.window_ms = 2000;
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_EINVAL);
 	fw_detect_free(d);
 	small_cfg(&cfg);
 	cfg.dns_distinct_cap = 512;
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_EINVAL);
 	fw_detect_free(d);
 	small_cfg(&cfg);
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	/* Another version (checksum made right): refused, named. */
 	memcpy(blob + 4, &v, 4);
 	ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_EINVAL);
@@ -612,7 +569,7 @@ START_TEST(test_wrong_version_sizes_magic)
 	assert_as_fresh(d, l);
 	fw_detect_free(d);
 	/* The untouched blob still restores. */
-	ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+	d = fw_test_detect_new(&cfg, l);
 	ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_OK);
 	fw_detect_free(d);
 	log_free(l);
@@ -630,7 +587,7 @@ START_TEST(test_bit_flips)
 {
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
-	struct evlog *l = log_new();
+	struct fw_test_sink *l = log_new();
 	size_t len, split, refused = 0, taken = 0;
 	uint8_t *blob = small_blob(&len, &split), *p = malloc(len);
 	char err[200];
@@ -644,7 +601,7 @@ START_TEST(test_bit_flips)
 		memcpy(p, blob, len);
 		p[i] ^= bit;
 		l->n = 0;
-		ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+		d = fw_test_detect_new(&cfg, l);
 		if (i >= 16 && i % 7 == 0)
 			ck_assert_int_ne(fw_detect_restore(d, p, len, err, sizeof(err)), FW_OK);
 		if (i >= 16)
@@ -678,7 +635,7 @@ START_TEST(test_small_blobs)
 	static const int at[][2] = { { S_FLOWS, 10 }, { S_DNS, 95 }, { S_MIX, 70 }, { S_MIX, 89 } };
 	struct fw_config cfg;
 	struct fw_detect *d = NULL;
-	struct evlog *l = log_new();
+	struct fw_test_sink *l = log_new();
 	char err[200];
 
 	small_cfg(&cfg);
@@ -687,7 +644,7 @@ START_TEST(test_small_blobs)
 		void *blob = blob_of(at[i][0], at[i][1], &len, &split);
 
 		ck_assert_uint_lt(len, 1 << 20);
-		ck_assert_int_eq(fw_detect_new(&cfg, collect, l, &d), FW_OK);
+		d = fw_test_detect_new(&cfg, l);
 		ck_assert_int_eq(fw_detect_restore(d, blob, len, err, sizeof(err)), FW_OK);
 		fw_detect_free(d);
 		free(blob);
