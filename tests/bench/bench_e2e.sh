@@ -23,6 +23,7 @@ DG=${BENCH_E2E_DATAGRAMS:-200000}
 SHARDS=${BENCH_E2E_SHARDS:-"1 2 4"}
 make -s build/o/tools/sendpcap >/dev/null
 SEND=build/o/tools/sendpcap
+FW=${BENCH_E2E_FW:-./floodwatch}  # another build to compare
 "$PY" tests/bench/gen_nf9.py "$TMP/v9.pcap" "$DG" 100000
 HZ=$(getconf CLK_TCK)
 NPROC=$(nproc)
@@ -38,12 +39,14 @@ echo "bench_e2e: stream: $DG NetFlow v9 datagrams x 30 records of 43 B, 1 M sour
 
 # fw RATE SHARDS -> "records cpu_ticks lost rx det sink other"
 fw() {
-	rm -f "$TMP"/fw.db*
-	./floodwatch run --set sqlite.path="$TMP/fw.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
+	# The old log goes first: the daemon's shell truncates it only once it
+	# runs, and the wait below must not read the last run's port.
+	rm -f "$TMP"/fw.db* "$TMP/fw.log"
+	"$FW" run --set sqlite.path="$TMP/fw.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
 		--set listen.sflow= --set flow.template_state= --set http.listen= --set detector.shards="$2" \
 		> "$TMP/fw.log" 2>&1 &
 	FWPID=$!; PIDS="$FWPID"
-	i=0; until grep -q "ready;" "$TMP/fw.log"; do i=$((i+1)); [ $i -lt 100 ] || { cat "$TMP/fw.log" >&2; exit 1; }; sleep 0.1; done
+	i=0; until grep -qs "ready;" "$TMP/fw.log"; do i=$((i+1)); [ $i -lt 100 ] || { cat "$TMP/fw.log" >&2; exit 1; }; sleep 0.1; done
 	PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/fw.log")
 	sleep 0.5
 	c0=$(cpu_ticks $FWPID); set -- "$1" "$2" $(thread_ticks $FWPID)
