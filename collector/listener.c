@@ -287,6 +287,7 @@ listener_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			struct fw_udp u;
 			size_t nf = 0, nd = 0, pushed;
+			void *slots;
 
 			int64_t at;
 
@@ -303,9 +304,18 @@ listener_main(void *arg)
 				    l->name, src);
 				continue;
 			}
-			(void)fw_decoder_udp(l->dec, &u, at, l->out, FW_DECODE_MAX_FLOWS, &nf,
+			/* Decode straight into the ring when it has room for a whole
+			 * datagram's records in one span (no copy); else into
+			 * l->out, pushed with what fits. */
+			if (l->flows == NULL ||
+			    fw_ring_sp_reserve(l->flows, &slots, FW_DECODE_MAX_FLOWS) < FW_DECODE_MAX_FLOWS)
+				slots = l->out;
+			(void)fw_decoder_udp(l->dec, &u, at, slots, FW_DECODE_MAX_FLOWS, &nf,
 			    l->dnsout, 64, &nd);
-			if (nf > 0) {
+			if (nf > 0 && slots != l->out) {
+				fw_ring_sp_commit(l->flows, nf);
+				l->work.pushed += nf;
+			} else if (nf > 0) {
 				pushed = fw_ring_sp_push_or_drop(l->flows, l->out, nf);
 				l->work.pushed += pushed;
 				l->work.dropped += nf - pushed;
