@@ -114,6 +114,10 @@ fw_flow_plausible(const struct fw_flow *f)
 		return false;
 	if (b / 65535 + (b % 65535 != 0) > p)           /* b > 65535 p */
 		return false;
+	/* Within the link rate over the shortest duration counted (1 s), so
+	 * within it over any: no division for nearly every record. */
+	if ((double)b * 8.0 <= FW_MAX_LINK_BPS)
+		return true;
 	return (double)b * 8.0 * 1000.0 / (double)(dur > 1000 ? dur : 1000) <= FW_MAX_LINK_BPS;
 }
 

@@ -37,7 +37,7 @@
 
 #define DGRAM_MAX 65536
 #define CTRL_LEN 64
-#define GATHER_NS 1000000  /* after a short batch: 1 ms */
+#define GATHER_NS 4000000  /* after a short batch: 4 ms */
 
 /* The listener's own counters (the decoder keeps its own). */
 struct rx_counters {
@@ -287,6 +287,7 @@ listener_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			struct fw_udp u;
 			size_t nf = 0, nd = 0, pushed;
+			void *slots;
 
 			int64_t at;
 
@@ -303,9 +304,18 @@ listener_main(void *arg)
 				    l->name, src);
 				continue;
 			}
-			(void)fw_decoder_udp(l->dec, &u, at, l->out, FW_DECODE_MAX_FLOWS, &nf,
+			/* Decode straight into the ring when it has room for a whole
+			 * datagram's records in one span (no copy); else into
+			 * l->out, pushed with what fits. */
+			if (l->flows == NULL ||
+			    fw_ring_sp_reserve(l->flows, &slots, FW_DECODE_MAX_FLOWS) < FW_DECODE_MAX_FLOWS)
+				slots = l->out;
+			(void)fw_decoder_udp(l->dec, &u, at, slots, FW_DECODE_MAX_FLOWS, &nf,
 			    l->dnsout, 64, &nd);
-			if (nf > 0) {
+			if (nf > 0 && slots != l->out) {
+				fw_ring_sp_commit(l->flows, nf);
+				l->work.pushed += nf;
+			} else if (nf > 0) {
 				pushed = fw_ring_sp_push_or_drop(l->flows, l->out, nf);
 				l->work.pushed += pushed;
 				l->work.dropped += nf - pushed;
@@ -319,7 +329,9 @@ listener_main(void *arg)
 		fw_counters_publish(l->pub, &l->work, FW_COUNTERS_N(l->work));
 		/* A short batch: the socket is nearly empty.  Let datagrams gather
 		 * for GATHER_NS (the socket buffer holds far more) instead of one
-		 * syscall and one wake-up per datagram at moderate rates. */
+		 * syscall and one wake-up per datagram at moderate rates; 4 ms
+		 * is some 80 datagrams per wake-up at 20 k/s, nothing next to a
+		 * detector window. */
 		if (n < l->batch / 2) {
 			struct timespec ts = { 0, GATHER_NS };
 

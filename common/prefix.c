@@ -2,6 +2,7 @@
 #include "fw_prefix.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +10,24 @@
 
 #include "fw_addr.h"
 
+/* Once per flow record (the detector's aggregate), whose hash then reads
+ * the address as two 8-byte words: masked as two words too, so the loads
+ * are forwarded from the stores (byte stores stall them). */
 void
 fw_prefix_mask(struct fw_addr *a, unsigned len)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = len >= (i + 1) * 8 ? 8 : len > i * 8 ? len - i * 8 : 0;
-		a->b[i] &= (uint8_t)(bits == 0 ? 0 : 0xff << (8 - bits));
+	uint64_t w[2];
+
+	if (len >= 128)
+		return;
+	memcpy(w, a->b, 16);
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned bits = len > 64 * i ? len - 64 * i : 0;  /* kept in word i */
+
+		if (bits < 64)
+			w[i] &= htobe64(bits == 0 ? 0 : ~UINT64_C(0) << (64 - bits));
 	}
+	memcpy(a->b, w, 16);
 }
 
 int

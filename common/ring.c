@@ -329,6 +329,33 @@ fw_ring_sp_push_or_drop(struct fw_ring *r, const void *elems, size_t n)
 	return done;
 }
 
+size_t
+fw_ring_sp_reserve(struct fw_ring *r, void **at, size_t max)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t n, contig;
+
+	*at = NULL;
+	if (r->fan != NULL || max == 0)
+		return 0;
+	n = room(r, head, max);
+	contig = r->mask + 1 - (head & r->mask);
+	n = n < contig ? n : contig;
+	n = n < max ? n : max;
+	if (n > 0)
+		*at = r->slots + (size_t)(head & r->mask) * r->elem_size;
+	return (size_t)n;
+}
+
+void
+fw_ring_sp_commit(struct fw_ring *r, size_t n)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (n > 0)
+		published(r, head + n);
+}
+
 void
 fw_ring_sp_push_wait(struct fw_ring *r, const void *elems, size_t n)
 {

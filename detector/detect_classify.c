@@ -147,6 +147,20 @@ rec_info(const struct fw_flow *f, struct rec_info *ri)
 	memcpy(&x, f->src.b, 8);
 	memcpy(&y, f->src.b + 8, 8);
 	ri->fh[F_SRC] = fw_hash64(x ^ fw_hash64(y));
+	ri->hashed = false;
+	ri->wt = f->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)f->pkts;
+	ri->reply = is_reply(f, ri);
+}
+
+/* The other feature hashes: only records that reach a sketch need them
+ * (most are sampled out), so they are made on first use. */
+void
+rec_hashes(const struct fw_flow *f, struct rec_info *ri)
+{
+	uint64_t x, y;
+
+	if (ri->hashed)
+		return;
 	ri->fh[F_SPORT] = fw_hash64(0x10000u | f->sport);
 	ri->fh[F_DPORT] = fw_hash64(0x20000u | f->dport);
 	ri->fh[F_PROTO] = fw_hash64(0x30000u | f->proto);
@@ -154,8 +168,7 @@ rec_info(const struct fw_flow *f, struct rec_info *ri)
 	memcpy(&x, f->dst.b, 8);
 	memcpy(&y, f->dst.b + 8, 8);
 	ri->fh[F_DST] = fw_hash64(x ^ fw_hash64(y ^ 0x5555));
-	ri->wt = f->pkts > UINT32_MAX ? UINT32_MAX : (uint32_t)f->pkts;
-	ri->reply = is_reply(f, ri);
+	ri->hashed = true;
 }
 
 /*

@@ -30,7 +30,7 @@ win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes
 /* Add one record to one victim; returns the slot of the window it arrived in. */
 static struct fwin *
 victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
-    const struct rec_info *ri, const struct span *sp, int64_t we)
+    struct rec_info *ri, const struct span *sp, int64_t we)
 {
 	struct fwin *w;
 
@@ -97,6 +97,7 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 				return w;
 			wt *= m + 1;
 		}
+		rec_hashes(f, ri);
 		/* Destination spread only means something for a prefix. */
 		for (int i = 0; i < (v->kind == VK_AGG ? NFEAT : F_DST); i++)
 			fw_ent16_add(&x->ent[i], ri->fh[i], ri->wt);

@@ -202,9 +202,10 @@ struct rec_info {
 	int cls;                   /* enum cls */
 	int amp;                   /* enum amp or -1 */
 	bool big;                  /* average packet size over the amp threshold */
-	uint64_t fh[NFEAT];        /* feature hashes */
+	uint64_t fh[NFEAT];        /* feature hashes: F_SRC always, the rest once hashed */
 	uint32_t wt;               /* weight for histograms (packets, capped) */
 	bool reply;                /* reply traffic to a client (see is_reply()) */
+	bool hashed;               /* fh[] past F_SRC made (rec_hashes) */
 };
 
 /* Where a record's packets go (detect_span.c). */
@@ -272,6 +273,8 @@ void credit_drop(struct fw_detect *d, struct victim *v);
 /* ---- detect_classify.c ---- */
 
 void rec_info(const struct fw_flow *f, struct rec_info *ri);
+/* Fill the feature hashes rec_info() leaves out (once per record). */
+void rec_hashes(const struct fw_flow *f, struct rec_info *ri);
 uint8_t classify(const uint64_t *cls, const uint64_t *amp_big, uint8_t *second, int *nsecond);
 /* The vector of v's alert: classify() on what rose over its class baselines. */
 uint8_t flow_vector(const struct victim *v);

@@ -87,6 +87,15 @@ size_t fw_ring_sp_push_burst(struct fw_ring *r, const void *elems, size_t n);
 size_t fw_ring_sp_push_or_drop(struct fw_ring *r, const void *elems, size_t n);
 
 /*
+ * Zero-copy push: *at points at free slots to fill in place, up to max of
+ * them and contiguous (the ring's end cuts a span short); returns their
+ * count, 0 when full or for a fan-out (which has no slots: push instead).
+ * Nothing is visible to the consumer until fw_ring_sp_commit(r, n)
+ * publishes the first n of them (n <= the count).  Producer only.
+ */
+size_t fw_ring_sp_reserve(struct fw_ring *r, void **at, size_t max);
+void fw_ring_sp_commit(struct fw_ring *r, size_t n);
+/*
  * Copy all n records in, sleeping briefly while the ring is full.  For
  * producers that must not drop (replay, the detector's alert events);
  * never call it from a socket thread.  Producer only.

@@ -345,6 +345,61 @@ START_TEST(test_ring_peek_release)
 END_TEST
 
 static int
+route_zero(void *ctx, const void *elem, int64_t *time_ms)
+{
+	(void)ctx;
+	(void)elem;
+	*time_ms = 0;
+	return 0;
+}
+
+/* Zero-copy push (the listener decodes into the ring): a span up to the
+ * ring's end, nothing visible before the commit, then in order. */
+START_TEST(test_ring_reserve_commit)
+{
+	struct fw_ring *r = NULL, *fan = NULL, *lane = NULL;
+	struct rec in[6], out[8];
+	void *at;
+
+	ck_assert_int_eq(fw_ring_new(8, sizeof(struct rec), &r), FW_OK);
+	ck_assert_uint_eq(fw_ring_sp_reserve(r, &at, 0), 0);
+	ck_assert_uint_eq(fw_ring_sp_reserve(r, &at, 5), 5);
+	for (uint64_t i = 0; i < 5; i++)
+		rec_make(&((struct rec *)at)[i], i);
+	ck_assert_uint_eq(fw_ring_count(r), 0);      /* not yet published */
+	fw_ring_sp_commit(r, 3);                      /* a partial commit */
+	ck_assert_uint_eq(fw_ring_count(r), 3);
+	ck_assert_uint_eq(fw_ring_sc_pop_burst(r, out, 8), 3);
+	for (uint64_t i = 0; i < 3; i++) {
+		ck_assert_uint_eq(out[i].seq, i);
+		ck_assert(rec_ok(&out[i]));
+	}
+	/* head at slot 3: 5 slots to the end; a reserve stops there. */
+	ck_assert_uint_eq(fw_ring_sp_reserve(r, &at, 8), 5);
+	for (uint64_t i = 0; i < 5; i++)
+		rec_make(&((struct rec *)at)[i], 10 + i);
+	fw_ring_sp_commit(r, 5);
+	ck_assert_uint_eq(fw_ring_sp_reserve(r, &at, 8), 3);  /* slots 0..2 */
+	for (uint64_t i = 0; i < 6; i++)
+		rec_make(&in[i], 20 + i);
+	ck_assert_uint_eq(fw_ring_sp_push_burst(r, in, 6), 3);  /* what the reserve left */
+	ck_assert_uint_eq(fw_ring_sp_reserve(r, &at, 8), 0);    /* full */
+	ck_assert_uint_eq(fw_ring_sc_pop_burst(r, out, 8), 8);
+	for (uint64_t i = 0; i < 8; i++) {
+		ck_assert_uint_eq(out[i].seq, i < 5 ? 10 + i : 20 + i - 5);
+		ck_assert(rec_ok(&out[i]));
+	}
+	/* A fan-out has no slots of its own. */
+	ck_assert_int_eq(fw_ring_new(8, sizeof(uint64_t), &lane), FW_OK);
+	ck_assert_int_eq(fw_ring_new_fanout(&r, &lane, 1, 0, route_zero, NULL, &fan), FW_OK);
+	ck_assert_uint_eq(fw_ring_sp_reserve(fan, &at, 4), 0);
+	fw_ring_free(fan);
+	fw_ring_free(lane);
+	fw_ring_free(r);
+}
+END_TEST
+
+static int
 route_mod(void *ctx, const void *elem, int64_t *time_ms)
 {
 	const struct rec *x = elem;
@@ -439,6 +494,7 @@ ring_suite(void)
 	tcase_add_test(tc, test_ring_drop_counting);
 	tcase_add_loop_test(tc, test_ring_capacity_rounding, 0, (int)(sizeof(rounding) / sizeof(rounding[0])));
 	tcase_add_test(tc, test_ring_peek_release);
+	tcase_add_test(tc, test_ring_reserve_commit);
 	tcase_add_test(tc, test_ring_fanout);
 	tcase_add_test(tc, test_ring_lane_bad_times);
 	tcase_set_timeout(tc, 10);
