@@ -41,6 +41,7 @@ struct coll {
 	char id[FW_RECWIRE_ID_MAX];
 	int64_t wm;                   /* its newest watermark; INT64_MIN: none yet */
 	int64_t heard_ms;             /* monotonic time of its last batch */
+	int64_t late;                 /* lateness it learned over its stream (ms); 0: none sent */
 	uint64_t seq;
 	bool idle;
 };
@@ -58,6 +59,9 @@ struct part {
 struct fw_cdetect {
 	struct fw_config cfg;
 	struct fw_config pcfg;        /* tables divided over the partitions */
+	struct fw_config reconf;      /* SIGHUP: posted by the main thread, under lock */
+	_Atomic uint64_t reconf_gen;  /* bumped per posted config */
+	uint64_t reconf_seen;         /* consumer thread: generation applied */
 	struct fw_pipeline *pipe;
 	struct fw_cstate *cs;
 	struct fw_recwire_dec *dec;
@@ -239,6 +243,20 @@ advance(struct fw_cdetect *c, struct part *p, int64_t now)
 	fw_detect_times(p->det, &t, 1, 0);
 }
 
+/* The lateness the partition's collectors learned over their streams: the
+ * largest (the one whose records lag most decides, as in one detector fed
+ * them all); from collectors heard from within idle_partition_ms. */
+static void
+hint_lateness(struct part *p)
+{
+	int64_t l = 0;
+
+	for (int i = 0; i < p->ncoll; i++)
+		if (!p->coll[i].idle && p->coll[i].late > l)
+			l = p->coll[i].late;
+	fw_detect_lateness_hint(p->det, l);
+}
+
 static struct coll *
 find_coll(struct fw_cdetect *c, struct part *p, const char *id, int64_t now)
 {
@@ -293,11 +311,17 @@ on_message(struct fw_cdetect *c, const rd_kafka_message_t *msg, int64_t now)
 	}
 	c->st.batches++;
 	c->st.records += nf + nd;
+	/* The lateness first: the batch's records were sent under it. */
+	if ((k = find_coll(c, p, h.collector, now)) != NULL) {
+		k->late = h.lateness_ms;
+		k->idle = false;
+		hint_lateness(p);
+	}
 	if (nf > 0)
 		fw_detect_flows(p->det, fl, nf);
 	if (nd > 0)
 		fw_detect_dns(p->det, dq, nd);
-	if ((k = find_coll(c, p, h.collector, now)) == NULL) {
+	if (k == NULL) {
 		c->st.collectors_full++;
 		return;
 	}
@@ -387,6 +411,8 @@ snapshot(struct fw_cdetect *c, int64_t now)
 	st->partitions = 0;
 	st->idle_collectors = 0;
 	st->watermark_lag_ms = 0;
+	st->lateness_min_ms = 0;
+	st->lateness_max_ms = 0;
 	memset(&st->det, 0, sizeof(st->det));
 	st->det.newest_event_ms = INT64_MIN;
 	for (int i = 0; i < c->nparts; i++) {
@@ -399,6 +425,10 @@ snapshot(struct fw_cdetect *c, int64_t now)
 		advance(c, p, now);
 		st->partitions++;
 		fw_detect_get_stats(p->det, &ds);
+		if (first || (int64_t)ds.lateness_ms < st->lateness_min_ms)
+			st->lateness_min_ms = (int64_t)ds.lateness_ms;
+		if ((int64_t)ds.lateness_ms > st->lateness_max_ms)
+			st->lateness_max_ms = (int64_t)ds.lateness_ms;
 		fw_pipeline_sum_det_stats(&st->det, &ds, first);
 		first = false;
 		for (int j = 0; j < p->ncoll; j++) {
@@ -414,6 +444,46 @@ snapshot(struct fw_cdetect *c, int64_t now)
 	pthread_mutex_lock(&c->lock);
 	c->snap = *st;
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* SIGHUP: the posted config's tunables into every owned partition's
+ * detector (and those taken later), keeping all state. */
+static void
+take_reconfig(struct fw_cdetect *c)
+{
+	struct fw_config *next;
+	char err[256];
+	int n = 0;
+
+	if (atomic_load(&c->reconf_gen) == c->reconf_seen || (next = malloc(sizeof(*next))) == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->reconf_seen = atomic_load(&c->reconf_gen);
+	fw_detect_shard_config(&c->reconf, c->nparts, next);
+	pthread_mutex_unlock(&c->lock);
+	/* The collectors route by the shard key: what decides it stays. */
+	if (strcmp(next->networks, c->pcfg.networks) != 0 || next->auto_prefix_v4 != c->pcfg.auto_prefix_v4 ||
+	    next->auto_prefix_v6 != c->pcfg.auto_prefix_v6) {
+		fw_log(FW_LOG_WARN, "reload", "detector.networks / auto_prefix_v4 / auto_prefix_v6 changed: they decide "
+		    "a record's partition at the collectors, kept (change them on every collector and detector, then restart)");
+		memcpy(next->networks, c->pcfg.networks, sizeof(next->networks));
+		next->auto_prefix_v4 = c->pcfg.auto_prefix_v4;
+		next->auto_prefix_v6 = c->pcfg.auto_prefix_v6;
+	}
+	for (int i = 0; i < c->nparts; i++) {
+		if (c->parts[i] == NULL)
+			continue;
+		if (fw_detect_reconfigure(c->parts[i]->det, next, err, sizeof(err)) != FW_OK) {
+			/* Checked by the main thread before posting: never expected. */
+			fw_log(FW_LOG_ERR, "reload", "partition %d: reload not applied, old settings kept: %s", i, err);
+			continue;
+		}
+		n++;
+	}
+	c->pcfg = *next;  /* fw_detect_reconfigure kept the sizes: they match */
+	free(next);
+	fw_log(FW_LOG_INFO, "reload", "cluster: reloaded settings in force on %d owned partition%s (and those "
+	    "assigned later); baselines, open alerts and windows kept", n, n == 1 ? "" : "s");
 }
 
 static void *
@@ -435,6 +505,7 @@ consumer_main(void *arg)
 				FW_LOG_RL(FW_LOG_WARN, "cluster", "consumer: %s", rd_kafka_message_errstr(msg));
 			rd_kafka_message_destroy(msg);
 		}
+		take_reconfig(c);
 		if (now - last_snap >= SNAP_MS) {
 			snapshot(c, now);  /* also lets idle collectors stop holding time back */
 			last_snap = now;
@@ -622,6 +693,15 @@ fw_cdetect_stop(struct fw_cdetect *c)
 	atomic_store(&c->stop, 1);
 	pthread_join(c->thread, NULL);
 	c->started = false;
+}
+
+void
+fw_cdetect_reconfigure(struct fw_cdetect *c, const struct fw_config *cfg)
+{
+	pthread_mutex_lock(&c->lock);
+	c->reconf = *cfg;
+	atomic_fetch_add(&c->reconf_gen, 1);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void

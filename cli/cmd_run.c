@@ -100,12 +100,11 @@ reload(int argc, char **argv, const char *name, struct fw_config *cfg, struct fw
 		memcpy(next.notify_exec, cfg->notify_exec, sizeof(next.notify_exec));
 	}
 	n = fw_config_reload_merge(cfg, &next);
-	if (cdet != NULL)
-		fw_log(FW_LOG_WARN, "reload", "cluster.role = detector: the partitions' detectors keep their settings "
-		    "until a restart (every member must run the same detector config)");
 	if (n > 0) {
 		fw_log_set_level((enum fw_log_level)fw_log_level_parse(next.log_level));
 		fw_pipeline_reconfigure(p, &next);
+		if (cdet != NULL)  /* every owned partition's detector (every member should get the same) */
+			fw_cdetect_reconfigure(cdet, &next);
 		*cfg = next;
 	}
 	fw_log(FW_LOG_INFO, "reload", "%d changed setting%s applied; baselines, open alerts, windows and templates "
@@ -258,13 +257,14 @@ log_counters(struct fw_pipeline *p, enum fw_log_level level, const struct fw_con
 		if (emit)
 			fw_log(level, "run", "cluster: partitions=%llu/%llu batches=%llu records=%llu malformed=%llu "
 			    "rebalances=%llu restores=%llu checkpoints=%llu (%llu bytes, %llu failed) commits=%llu "
-			    "idle_collectors=%llu watermark_lag_ms=%lld", (unsigned long long)cs.partitions,
+			    "idle_collectors=%llu watermark_lag_ms=%lld lateness_ms=%lld..%lld", (unsigned long long)cs.partitions,
 			    (unsigned long long)cs.partitions_total, (unsigned long long)cs.batches,
 			    (unsigned long long)cs.records, (unsigned long long)cs.malformed,
 			    (unsigned long long)cs.rebalances, (unsigned long long)cs.restores,
 			    (unsigned long long)cs.state.written, (unsigned long long)cs.state.written_bytes,
 			    (unsigned long long)cs.checkpoint_failures, (unsigned long long)cs.commits,
-			    (unsigned long long)cs.idle_collectors, (long long)cs.watermark_lag_ms);
+			    (unsigned long long)cs.idle_collectors, (long long)cs.watermark_lag_ms,
+			    (long long)cs.lateness_min_ms, (long long)cs.lateness_max_ms);
 	}
 	cli_stats_add(&snap, "listener", "datagrams", dg);
 	cli_stats_add(&snap, "listener", "kernel_drops", kd);

@@ -92,6 +92,7 @@ struct shard {
 struct fw_pipeline {
 	struct fw_wake sink_wake;        /* shards poke it with alerts (own cache line) */
 	struct fw_detect_key *key;       /* routing; NULL with one shard */
+	struct fw_detect_lateness *lat;  /* collector role: learns over the stream (publisher thread) */
 	struct fw_sqlite *db;
 	struct fw_kafka *kafka;          /* NULL when kafka.brokers is empty */
 	struct fw_notify *notify;        /* NULL when notify.exec is empty */
@@ -191,12 +192,15 @@ route_dns(void *ctx, const void *elem, int64_t *time_ms)
 }
 
 /* Collector role: a record's partition of the records topic is its
- * detector shard among nparts (README "Scaling out"). */
+ * detector shard among nparts (README "Scaling out").  Every record passes
+ * here once, in stream order, on the publisher thread: its time also goes
+ * to the lateness learner, as a standalone detector's clock would take it. */
 static int
 pub_route_flow(void *ctx, const void *rec, int nparts)
 {
 	const struct fw_pipeline *p = ctx;
 
+	fw_detect_lateness_times(p->lat, &((const struct fw_flow *)rec)->end_ms, 1, 1);
 	return fw_detect_key_shard(fw_detect_key_flow(p->key, rec), nparts);
 }
 
@@ -205,7 +209,19 @@ pub_route_dns(void *ctx, const void *rec, int nparts)
 {
 	const struct fw_pipeline *p = ctx;
 
+	fw_detect_lateness_times(p->lat, &((const struct fw_dnsq *)rec)->time_ms, 1, 0);
 	return fw_detect_key_shard(fw_detect_key_dns(p->key, rec), nparts);
+}
+
+/* The lateness for the next batch header (publisher thread). */
+static int64_t
+pub_lateness(void *ctx)
+{
+	struct fw_pipeline *p = ctx;
+
+	if (p->live)
+		fw_detect_lateness_clock(p->lat, fw_time_now_ms());
+	return fw_detect_lateness_ms(p->lat);
 }
 
 /* n records of one kind straight from a ring to the detector (in place). */
@@ -732,12 +748,14 @@ pipeline_new(const struct fw_config *cfg, bool live, int nshards, struct fw_pipe
 	if (strcmp(cfg->cluster_role, "collector") == 0) {
 		/* No detector, no alert sinks: the publisher takes the records. */
 		p->nshards = 0;
-		if ((rc = fw_detect_key_new(cfg, &p->key)) != FW_OK) {
+		if ((rc = fw_detect_key_new(cfg, &p->key)) != FW_OK ||
+		    (rc = fw_detect_lateness_new(cfg, &p->lat)) != FW_OK) {
 			snprintf(err, errlen, "cannot build the pipeline: %s", fw_strerror(rc));
 			goto fail;
 		}
 		if ((rc = fw_recpub_new(cfg, live, pub_route_flow, pub_route_dns, p, &p->pub, err, errlen)) != FW_OK)
 			goto fail;
+		fw_recpub_set_lateness(p->pub, pub_lateness);
 		*out = p;
 		return FW_OK;
 	}
@@ -1213,6 +1231,7 @@ fw_pipeline_free(struct fw_pipeline *p)
 	fw_ring_free(p->ext);
 	fw_recpub_free(p->pub);
 	fw_detect_key_free(p->key);
+	fw_detect_lateness_free(p->lat);
 	fw_alertq_free(p->backlog);
 	fw_kafka_free(p->kafka);
 	fw_notify_free(p->notify);

@@ -504,7 +504,7 @@ const ProtobufCMessageDescriptor floodwatch__records__v1__dns_query__descriptor 
   (ProtobufCMessageInit) floodwatch__records__v1__dns_query__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor floodwatch__records__v1__batch__field_descriptors[7] =
+static const ProtobufCFieldDescriptor floodwatch__records__v1__batch__field_descriptors[8] =
 {
   {
     "version",
@@ -590,11 +590,24 @@ static const ProtobufCFieldDescriptor floodwatch__records__v1__batch__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lateness_ms",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Floodwatch__Records__V1__Batch, has_lateness_ms),
+    offsetof(Floodwatch__Records__V1__Batch, lateness_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned floodwatch__records__v1__batch__field_indices_by_name[] = {
   1,   /* field[1] = collector */
   5,   /* field[5] = dns */
   4,   /* field[4] = flows */
+  7,   /* field[7] = lateness_ms */
   6,   /* field[6] = records */
   3,   /* field[3] = seq */
   0,   /* field[0] = version */
@@ -603,7 +616,7 @@ static const unsigned floodwatch__records__v1__batch__field_indices_by_name[] = 
 static const ProtobufCIntRange floodwatch__records__v1__batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor floodwatch__records__v1__batch__descriptor =
 {
@@ -613,7 +626,7 @@ const ProtobufCMessageDescriptor floodwatch__records__v1__batch__descriptor =
   "Floodwatch__Records__V1__Batch",
   "floodwatch.records.v1",
   sizeof(Floodwatch__Records__V1__Batch),
-  7,
+  8,
   floodwatch__records__v1__batch__field_descriptors,
   floodwatch__records__v1__batch__field_indices_by_name,
   1,  floodwatch__records__v1__batch__number_ranges,

@@ -168,7 +168,7 @@ struct  Floodwatch__Records__V1__DnsQuery
 
 
 /*
- * A writer sends fields 1..4, then the records, then `records` last: a
+ * A writer sends fields 1..4 and 8, then the records, then `records` last: a
  * reader refuses a Batch without seq or without `records` equal to the
  * number of records it holds, so a message cut short anywhere is refused.
  */
@@ -204,10 +204,20 @@ struct  Floodwatch__Records__V1__Batch
    */
   protobuf_c_boolean has_records;
   uint32_t records;
+  /*
+   * The lateness (ms) the sender learned from the whole stream's flow
+   * records, as one detector fed it would (README "Scaling out"); each
+   * partition's detector uses the largest of its collectors'.  Written with
+   * the header fields (before the records); absent or 0: none (an older
+   * writer, or a collector with nothing learned), the detector learns its
+   * own.  Readers of version 1 without this field ignore it.
+   */
+  protobuf_c_boolean has_lateness_ms;
+  uint32_t lateness_ms;
 };
 #define FLOODWATCH__RECORDS__V1__BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&floodwatch__records__v1__batch__descriptor) \
-    , 0, 0, NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0, 0 }
+    , 0, 0, NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0, 0, 0, 0 }
 
 
 /* Floodwatch__Records__V1__Flow methods */

@@ -3,7 +3,7 @@
  *
  * Encoding appends each record to one fixed buffer as it comes (field 5 or
  * 6 of Batch: tag, length, the packed Flow / DnsQuery from a stack struct)
- * after room left for the header; finish packs the header (fields 1..4)
+ * after room left for the header; finish packs the header (fields 1..4, 8)
  * into its place just before the records and appends the record count
  * (field 7) last, which is what makes a cut-short message detectable.
  * Nothing but the buffer is held per record; it is sized for max_records
@@ -31,7 +31,7 @@ typedef Floodwatch__Records__V1__Batch pb_batch;
 /* Worst-case packed sizes, with the Batch field's tag and length prefix. */
 #define FLOW_WIRE_MAX  (3 + 4 * 11 + 3 * 18 + 9 * 7)
 #define DNS_WIRE_MAX   (3 + 11 + 2 * 18 + 4 * 6 + 3 + FW_QNAME_MAX)
-#define HDR_WIRE_MAX   (6 + 2 + FW_RECWIRE_ID_MAX + 11 + 11 + 6)
+#define HDR_WIRE_MAX   (6 + 2 + FW_RECWIRE_ID_MAX + 11 + 11 + 6 + 6)
 #define REC_WIRE_MAX   (DNS_WIRE_MAX > FLOW_WIRE_MAX ? DNS_WIRE_MAX : FLOW_WIRE_MAX)
 
 /* Arena use per record (decode), generously: the message, its byte fields
@@ -209,6 +209,10 @@ fw_recwire_enc_finish(struct fw_recwire_enc *e, const void **buf, size_t *len)
 	b.collector = e->hdr.collector;
 	b.seq = e->hdr.seq;
 	b.watermark_ms = e->hdr.watermark_ms;
+	if (e->hdr.lateness_ms > 0 && e->hdr.lateness_ms <= (int64_t)UINT32_MAX) {
+		b.has_lateness_ms = 1;
+		b.lateness_ms = (uint32_t)e->hdr.lateness_ms;
+	}
 	n = protobuf_c_message_get_packed_size(&b.base);
 	if (n > HDR_WIRE_MAX)
 		return FW_EINVAL;  /* never: the collector id is bounded */
@@ -404,6 +408,7 @@ fw_recwire_decode(struct fw_recwire_dec *d, const void *buf, size_t len,
 	memcpy(h->collector, b->collector, strlen(b->collector) + 1);
 	h->seq = b->seq;
 	h->watermark_ms = b->watermark_ms;
+	h->lateness_ms = b->has_lateness_ms ? (int64_t)b->lateness_ms : 0;
 	*flows = d->flows;
 	*nflows = b->n_flows;
 	*dns = d->dns;

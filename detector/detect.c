@@ -269,15 +269,17 @@ fw_detect_times(struct fw_detect *d, const int64_t *t, size_t n, int flows)
 	/* What det_clock_take counts belongs to the shard owning the record. */
 	uint64_t late = st->late, future = st->future, ahead = st->ahead;
 
-	for (size_t i = 0; i < n; i++) {
-		/* As take_flow and dns_take do, minus the victim or zone. */
-		if (det_clock_take(&d->core, t[i]) != INT64_MIN && flows)
-			det_learn_lag(&d->core, t[i]);
-	}
+	det_clock_times(&d->core, t, n, flows);
 	st->late = late;
 	st->future = future;
 	st->ahead = ahead;
 	batch_end(d);
+}
+
+void
+fw_detect_lateness_hint(struct fw_detect *d, int64_t lateness_ms)
+{
+	det_clock_hint(&d->core, lateness_ms);
 }
 
 void

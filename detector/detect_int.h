@@ -97,6 +97,7 @@ struct det_clock {
 	uint64_t lag_mul;          /* 2^32 / window_ms, rounded up: lag bucket without a division */
 	uint32_t lagh[LAG_NB];     /* flow records by lag behind the newest (windows), decaying */
 	uint32_t lag_n;            /* sum of lagh */
+	int64_t hint_ms;           /* lateness learned upstream (fw_detect_lateness_hint); 0: none, learn here */
 };
 
 /* Hour-of-week profile of one side's rate (detect_season.c). */
@@ -135,6 +136,10 @@ int64_t det_clock_take(struct det_core *c, int64_t t);
 void det_clock_advance(struct det_core *c);
 /* Close every window below upto. */
 void det_clock_close_until(struct det_core *c, int64_t upto);
+/* The event times of n records in stream order (fw_detect_times). */
+void det_clock_times(struct det_core *c, const int64_t *t, size_t n, int flows);
+/* The lateness learned upstream: in force from now on (fw_detect_lateness_hint). */
+void det_clock_hint(struct det_core *c, int64_t lateness_ms);
 
 /* Window of event time t; records of a batch mostly share one window. */
 static inline int64_t

@@ -24,7 +24,16 @@
  * the first seconds have not all arrived): a cold start neither drops short
  * flows into the wrong windows nor piles them up later.  Per record: a
  * multiply and an increment; per window: one walk of LAG_NB buckets.
+ *
+ * Cluster (README "Scaling out"): a partition's detector sees only its
+ * share of the flows, a DNS zone's partition often none, so it cannot learn
+ * what one detector fed the whole stream would.  The collector runs the
+ * same clock over the whole stream (struct fw_detect_lateness below: this
+ * clock without victims) and sends the lateness it learned with every
+ * batch; a partition's detector takes it (det_clock_hint) instead of its own.
  */
+#include <stdlib.h>
+
 #include "detect_int.h"
 
 int64_t
@@ -65,8 +74,9 @@ learn_lateness(struct det_core *c)
 	int64_t l;
 	int b;
 
-	if (k->late_max_ms <= c->cfg.lateness_ms || k->lag_n < 100 || k->max_event_ms < k->learn_from_ms)
-		return;
+	if (k->hint_ms > 0 || k->late_max_ms <= c->cfg.lateness_ms || k->lag_n < 100 ||
+	    k->max_event_ms < k->learn_from_ms)
+		return;  /* (a hint rules: det_clock_hint) */
 	for (b = LAG_NB - 1; b > 0; b--)
 		if ((tail += k->lagh[b]) * 100 > k->lag_n)
 			break;
@@ -175,4 +185,96 @@ det_clock_take(struct det_core *c, int64_t t)
 	}
 	k->seq++;
 	return widx;
+}
+
+void
+det_clock_times(struct det_core *c, const int64_t *t, size_t n, int flows)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* As take_flow and dns_take do, minus the victim or zone. */
+		if (det_clock_take(c, t[i]) != INT64_MIN && flows)
+			det_learn_lag(c, t[i]);
+	}
+}
+
+void
+det_clock_hint(struct det_core *c, int64_t lateness_ms)
+{
+	struct det_clock *k = &c->clk;
+	int64_t l = lateness_ms;
+
+	if (l <= 0)
+		return;  /* none sent: go on learning here */
+	/* Within this detector's bounds: the ring holds no more. */
+	if (l < c->cfg.lateness_ms)
+		l = c->cfg.lateness_ms;
+	if (l > k->late_max_ms)
+		l = k->late_max_ms;
+	k->hint_ms = l;
+	k->late_ms = l;
+	c->st.lateness_ms = (uint64_t)l;
+}
+
+/* ---- the clock alone: lateness learning over a whole stream ---- */
+
+struct fw_detect_lateness {
+	struct det_core core;
+};
+
+static void
+no_period_end(void *owner, int64_t widx, int64_t next_close)
+{
+	(void)owner;
+	(void)widx;
+	(void)next_close;
+}
+
+static void
+no_close(void *owner, int64_t widx)
+{
+	(void)owner;
+	(void)widx;
+}
+
+int
+fw_detect_lateness_new(const struct fw_config *cfg, struct fw_detect_lateness **out)
+{
+	static const struct det_clock_hooks hk = { .period_end = no_period_end, .close_window = no_close };
+	struct fw_detect_lateness *l;
+
+	if (cfg->window_ms <= 0 || cfg->lateness_ms < 0)
+		return FW_EINVAL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return FW_ENOMEM;
+	l->core.cfg = *cfg;
+	det_clock_init(&l->core, &hk);
+	*out = l;
+	return FW_OK;
+}
+
+void
+fw_detect_lateness_free(struct fw_detect_lateness *l)
+{
+	free(l);
+}
+
+void
+fw_detect_lateness_times(struct fw_detect_lateness *l, const int64_t *t, size_t n, int flows)
+{
+	det_clock_times(&l->core, t, n, flows);
+	if (l->core.clk.wall_ms > 0)
+		det_clock_advance(&l->core);  /* live: as fw_detect's batch end */
+}
+
+void
+fw_detect_lateness_clock(struct fw_detect_lateness *l, int64_t now_ms)
+{
+	l->core.clk.wall_ms = now_ms;
+	det_clock_advance(&l->core);
+}
+
+int64_t
+fw_detect_lateness_ms(const struct fw_detect_lateness *l)
+{
+	return l->core.clk.late_ms;
 }

@@ -10,7 +10,10 @@
  * watermark of the collectors heard from on it within
  * cluster.idle_partition_ms; records and watermarks come in batches
  * (fw_recwire.h).  Alert events go to the pipeline's sinks
- * (fw_pipeline_emit).
+ * (fw_pipeline_emit).  Each batch also names the lateness its collector
+ * learned over the whole stream; a partition uses the largest of its
+ * collectors' (fw_detect_lateness_hint), so a partition without flows (a DNS
+ * zone's) closes windows as one detector fed the whole stream would.
  *
  * Checkpoints (every cluster.checkpoint_ms, and on revoke): (1) every event
  * emitted so far is in SQLite with its outbox row (fw_pipeline_sync), (2) each
@@ -59,6 +62,8 @@ struct fw_cdetect_stats {
 	uint64_t idle_collectors;        /* (partition, collector) pairs not holding time back now */
 	uint64_t idle_marks;             /* times a collector went idle on a partition */
 	int64_t watermark_lag_ms;        /* largest over owned partitions: newest collector watermark - partition time */
+	int64_t lateness_min_ms;         /* lateness in force, smallest and largest over owned partitions */
+	int64_t lateness_max_ms;         /* (the collectors' learned one, see fw_detect_lateness_hint) */
 	struct fw_cstate_stats state;
 };
 
@@ -73,6 +78,15 @@ int fw_cdetect_start(struct fw_cdetect *c) FW_MUSTCHECK;
 /* Leave the group: every owned partition is checkpointed and committed
  * (revoke), so the others continue its alerts; then join the thread. */
 void fw_cdetect_stop(struct fw_cdetect *c);
+
+/*
+ * SIGHUP: cfg's tunables (fw_detect_reconfigure) go to every owned
+ * partition's detector on the consumer thread between two messages, and to
+ * partitions assigned later; state, ids and windows kept.  The keys that
+ * decide a record's partition (detector.networks, auto_prefix_*) are kept
+ * (the collectors route by them).  cfg checked already (fw_detect_check_config).
+ */
+void fw_cdetect_reconfigure(struct fw_cdetect *c, const struct fw_config *cfg);
 
 /* Counters; approximate while running (a snapshot at most 100 ms old). */
 void fw_cdetect_get_stats(struct fw_cdetect *c, struct fw_cdetect_stats *st);

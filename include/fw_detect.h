@@ -191,6 +191,36 @@ int fw_detect_reset(struct fw_detect *d) FW_MUSTCHECK;
 void fw_detect_times(struct fw_detect *d, const int64_t *t, size_t n, int flows);
 
 /*
+ * Cluster (README "Scaling out"): the lateness learned over the whole
+ * stream, which a partition's detector cannot learn from its share (a DNS
+ * zone's partition may hold no flows at all).  A collector feeds
+ * fw_detect_lateness the event times of every record it publishes, in
+ * stream order, and sends fw_detect_lateness_ms() with its batches: this is
+ * the detector's own clock without victims (detect_time.c), so it learns
+ * what one detector fed the same stream would.  One thread; per record a
+ * few compares and an increment, nothing allocated after new.
+ */
+struct fw_detect_lateness;
+
+/* FW_OK, FW_ENOMEM, or FW_EINVAL (no window). */
+int fw_detect_lateness_new(const struct fw_config *cfg, struct fw_detect_lateness **out) FW_MUSTCHECK;
+void fw_detect_lateness_free(struct fw_detect_lateness *l);
+/* As fw_detect_times: n records' event times (flows != 0: their lags teach). */
+void fw_detect_lateness_times(struct fw_detect_lateness *l, const int64_t *t, size_t n, int flows);
+/* Live: the wall clock, as fw_detect_clock. */
+void fw_detect_lateness_clock(struct fw_detect_lateness *l, int64_t now_ms);
+/* The lateness in force: max_lateness_ms until learned, then the learned one. */
+int64_t fw_detect_lateness_ms(const struct fw_detect_lateness *l);
+
+/*
+ * A partition's detector: take the lateness its collectors learned (the
+ * largest of theirs; <= 0: none, keep learning here).  Held within
+ * [lateness_ms, max_lateness_ms] and used instead of this detector's own
+ * learning from then on (not saved: the next batch brings it again).
+ */
+void fw_detect_lateness_hint(struct fw_detect *d, int64_t lateness_ms);
+
+/*
  * Shards: cfg with the detector's tables (max_victims, max_details,
  * dns.max_zones, dns.detail_zones) divided over nshards (each at least its
  * configured minimum), so N shards hold the memory of one.

@@ -6,7 +6,9 @@
  * batches (fw_recwire.h) with the idempotent producer of fw_kafka_conf_new().
  * Every cluster.watermark_ms each partition gets the collector's watermark
  * (in a pending batch, else in a batch of 0 records); live, the watermark
- * is the wall clock, in replay the newest event time taken.
+ * is the wall clock, in replay the newest event time taken.  Every batch
+ * also carries the lateness learned over the whole stream (see
+ * fw_recpub_set_lateness), which the partitions' detectors use.
  *
  * The partition count P comes from the topic's metadata (retried each
  * second until known; the rings hold the records meanwhile, the listeners
@@ -57,6 +59,13 @@ int fw_recpub_new(const struct fw_config *cfg, bool live, fw_recpub_route_fn *ro
 /* Drain ring r (struct fw_flow, or struct fw_dnsq when dns) too; before
  * start.  The ring stays the caller's. */
 int fw_recpub_add_ring(struct fw_recpub *p, struct fw_ring *r, bool dns) FW_MUSTCHECK;
+
+/* The lateness learned over the stream so far (ms, 0: none), read on the
+ * publisher thread for every batch header; ctx as given to fw_recpub_new(). */
+typedef int64_t fw_recpub_lateness_fn(void *ctx);
+
+/* Send fn's lateness in every batch (fw_recwire_hdr.lateness_ms); before start. */
+void fw_recpub_set_lateness(struct fw_recpub *p, fw_recpub_lateness_fn *fn);
 
 int fw_recpub_start(struct fw_recpub *p) FW_MUSTCHECK;
 

@@ -40,6 +40,8 @@ struct fw_recwire_hdr {
 	char collector[FW_RECWIRE_ID_MAX]; /* sender (cluster.member_name), not empty */
 	uint64_t seq;                      /* sender's message counter for this partition, from 1 */
 	int64_t watermark_ms;              /* sender's newest event time when it sent this; INT64_MIN: none yet */
+	int64_t lateness_ms;               /* lateness the sender learned (fw_detect_lateness); 0: none.
+	                                    * Sent when 1..UINT32_MAX (optional field 8: older readers skip it) */
 };
 
 struct fw_recwire_enc;

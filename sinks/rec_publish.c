@@ -41,6 +41,7 @@ struct fw_recpub {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *topic;
 	fw_recpub_route_fn *route_flow, *route_dns;
+	fw_recpub_lateness_fn *lateness;   /* NULL: none sent */
 	void *ctx;
 	struct part *parts;
 	pthread_t thread;
@@ -146,6 +147,13 @@ fw_recpub_add_ring(struct fw_recpub *p, struct fw_ring *r, bool dns)
 	return FW_OK;
 }
 
+void
+fw_recpub_set_lateness(struct fw_recpub *p, fw_recpub_lateness_fn *fn)
+{
+	if (!p->started)
+		p->lateness = fn;
+}
+
 /* Learn P from the metadata and make the encoders (once). */
 static int
 learn_partitions(struct fw_recpub *p)
@@ -201,6 +209,7 @@ open_batch(struct fw_recpub *p, int i, int64_t now)
 	memcpy(h.collector, p->id, sizeof(h.collector));
 	h.seq = ++pt->seq;
 	h.watermark_ms = watermark(p);
+	h.lateness_ms = p->lateness != NULL ? p->lateness(p->ctx) : 0;
 	fw_recwire_enc_begin(pt->enc, &h);
 	pt->first_ms = now;
 }

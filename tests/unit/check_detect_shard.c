@@ -232,6 +232,60 @@ make_stream(struct fw_flow *out, size_t max)
 	return n;
 }
 
+/*
+ * Cluster: the collector's lateness learner (the clock alone) learns what a
+ * detector fed the same stream learns, at every point of it; a detector fed
+ * DNS times only (a zone's partition) learns nothing until given the hint,
+ * which is held within [lateness_ms, max_lateness_ms].
+ */
+START_TEST(test_lateness_learner_and_hint)
+{
+	static int64_t t[30000];
+	struct fw_config cfg;
+	struct fw_detect *d1 = NULL, *dns = NULL;
+	struct fw_detect_lateness *l = NULL;
+	struct fw_detect_stats a, b;
+	size_t n = sizeof(t) / sizeof(t[0]);
+
+	fw_config_defaults(&cfg);
+	/* In order, 100 records a second; every 50th 6 s late (an inactive timeout). */
+	for (size_t i = 0; i < n; i++)
+		t[i] = T0 + (int64_t)i * 10 - (i % 50 == 0 ? 6000 : 0);
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, NULL, &d1), FW_OK);
+	ck_assert_int_eq(fw_detect_new(&cfg, collect, NULL, &dns), FW_OK);
+	ck_assert_int_eq(fw_detect_lateness_new(&cfg, &l), FW_OK);
+	ck_assert_int_eq(fw_detect_lateness_ms(l), cfg.max_lateness_ms);  /* until learned */
+	for (size_t i = 0; i < n; i += 300) {
+		size_t m = n - i < 300 ? n - i : 300;
+
+		fw_detect_times(d1, &t[i], m, 1);
+		fw_detect_lateness_times(l, &t[i], m, 1);
+		fw_detect_times(dns, &t[i], m, 0);
+		fw_detect_get_stats(d1, &a);
+		ck_assert_int_eq((int64_t)a.lateness_ms, fw_detect_lateness_ms(l));
+	}
+	/* Learned: 2 % of the records lag 5.99 s (more than 1 %): 6 windows of 1 s. */
+	ck_assert_int_eq(fw_detect_lateness_ms(l), 6000);
+	fw_detect_get_stats(dns, &b);
+	ck_assert_uint_eq(b.lateness_ms, (uint64_t)cfg.max_lateness_ms);
+	fw_detect_lateness_hint(dns, 0);  /* none sent: nothing changes */
+	fw_detect_get_stats(dns, &b);
+	ck_assert_uint_eq(b.lateness_ms, (uint64_t)cfg.max_lateness_ms);
+	fw_detect_lateness_hint(dns, fw_detect_lateness_ms(l));
+	fw_detect_get_stats(dns, &b);
+	ck_assert_uint_eq(b.lateness_ms, 6000);
+	fw_detect_lateness_hint(dns, 1);
+	fw_detect_get_stats(dns, &b);
+	ck_assert_uint_eq(b.lateness_ms, (uint64_t)cfg.lateness_ms);
+	fw_detect_lateness_hint(dns, INT64_MAX);
+	fw_detect_get_stats(dns, &b);
+	ck_assert_uint_eq(b.lateness_ms, (uint64_t)cfg.max_lateness_ms);
+	fw_detect_lateness_free(l);
+	fw_detect_free(d1);
+	fw_detect_free(dns);
+}
+END_TEST
+
 START_TEST(test_shards_equal_one_detector)
 {
 	static struct fw_flow st[20000], own[NSH][512];
@@ -316,6 +370,7 @@ detect_shard_suite(void)
 	tcase_add_test(t, test_key_dns_zones);
 	tcase_add_test(t, test_shard_config_split);
 	tcase_add_test(t, test_shards_equal_one_detector);
+	tcase_add_test(t, test_lateness_learner_and_hint);
 	suite_add_tcase(s, t);
 	return s;
 }

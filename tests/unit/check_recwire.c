@@ -172,6 +172,36 @@ START_TEST(test_recwire_round_trip)
 }
 END_TEST
 
+/* The learned lateness (field 8) round-trips; 0 is not sent and reads 0,
+ * as from a collector that predates it. */
+START_TEST(test_recwire_lateness)
+{
+	struct fw_recwire_enc *e;
+	struct fw_recwire_dec *d;
+	struct fw_recwire_hdr h, got;
+	const void *buf;
+	size_t len, len0, nf, nd;
+
+	ck_assert_int_eq(fw_recwire_enc_new(MAXREC, &e), FW_OK);
+	ck_assert_int_eq(fw_recwire_dec_new(MAXREC, &d), FW_OK);
+	hdr(&h, 7, 1700000001234LL);
+	fw_recwire_enc_begin(e, &h);
+	ck_assert_int_eq(fw_recwire_enc_finish(e, &buf, &len0), FW_OK);
+	ck_assert_int_eq(decode(d, buf, len0, &got, &nf, &nd), FW_OK);
+	ck_assert_int_eq(got.lateness_ms, 0);
+	h.lateness_ms = 17000;
+	fw_recwire_enc_begin(e, &h);
+	ck_assert_int_eq(fw_recwire_enc_finish(e, &buf, &len), FW_OK);
+	ck_assert_uint_eq(len, len0 + 4);  /* tag + 3-byte varint */
+	ck_assert_int_eq(decode(d, buf, len, &got, &nf, &nd), FW_OK);
+	ck_assert_int_eq(got.lateness_ms, 17000);
+	ck_assert_int_eq(got.watermark_ms, 1700000001234LL);
+	ck_assert_uint_eq(nf + nd, 0);
+	fw_recwire_enc_free(e);
+	fw_recwire_dec_free(d);
+}
+END_TEST
+
 /* Extremes: INT64 times both ways, huge counters, a 255-byte name, a
  * watermark of INT64_MIN (none yet), a watermark-only batch. */
 START_TEST(test_recwire_extremes)
@@ -433,6 +463,7 @@ recwire_suite(void)
 
 	tcase_add_test(tc, test_recwire_round_trip);
 	tcase_add_test(tc, test_recwire_extremes);
+	tcase_add_test(tc, test_recwire_lateness);
 	tcase_add_test(tc, test_recwire_truncated);
 	tcase_add_test(tc, test_recwire_bit_flips);
 	tcase_add_test(tc, test_recwire_wrong_version);
