@@ -2,7 +2,9 @@
 # librdkafka's mock cluster (3 brokers, records topic with 12 partitions,
 # state and alerts topics), all on loopback.
 #  (a) one replay collector, three detectors: the alerts (victim, vector,
-#      start) over the three SQLite files equal a standalone replay's;
+#      start) over the three SQLite files equal a standalone replay's, for
+#      flows, DNS, and both in one replay (every partition then uses the
+#      lateness the collector learned over the whole stream);
 #  (b) a capture published slowly (in chunks); kill -9 the detector owning
 #      the attacked victim mid-attack: its partitions move within the
 #      session timeout and the alert goes on with the same id on the new
@@ -86,12 +88,21 @@ same_as_standalone() {
 mergecap -F pcap -w "$TMP/flows.pcap" $S/syn_nf9.pcap $S/gre_ipfix.pcap $S/ssdp_sflow.pcap
 check "(a) flows: 3 detectors on 12 partitions raise the alerts of a standalone replay" same_as_standalone fl "$TMP/flows.pcap"
 check "(a) ... all three attacks" test "$(wc -l < "$TMP/fl.alerts")" -eq 3
-# DNS on its own: a zone's partition without flow records keeps the
-# configured lateness (a standalone daemon learns a longer one from the
-# flows' export lag, see README "What is guaranteed"), so DNS is compared
-# with DNS.
 check "(a) DNS water torture: the same alert as a standalone replay" same_as_standalone dn $S/wt.pcap
 check "(a) ... one alert" test "$(wc -l < "$TMP/dn.alerts")" -eq 1
+# Flows and DNS in one replay.  The collector learns the lateness over the
+# whole stream as a standalone detector does (3.0 s from the sFlow records
+# here) and sends it with every batch: every partition uses it, the DNS
+# zone's and those without records too, not only those holding flows.
+mergecap -F pcap -w "$TMP/mix.pcap" $S/ssdp_sflow.pcap $S/wt.pcap
+check "(a) flows + DNS in one replay: the alerts of a standalone replay" same_as_standalone mx "$TMP/mix.pcap"
+check "(a) ... both attacks" test "$(wc -l < "$TMP/mx.alerts")" -eq 2
+SOLO_LATE=$(sed -n 's/.*lateness in force \([0-9.]*\) s.*/\1/p' "$TMP/mx.solo.out" | awk '{ printf "%d", $1 * 1000 }')
+for d in 1 2 3; do
+	got=$(sed -n 's/.*cluster: partitions=.* lateness_ms=\([0-9.]*\)$/\1/p' "$TMP/mx.$d.log" | tail -n 1)
+	check "(a) ... detector $d: every partition's lateness is the standalone's ($SOLO_LATE ms), got $got" \
+		test "$got" = "$SOLO_LATE..$SOLO_LATE"
+done
 
 # ---- (b) kill -9 the owner mid-attack, (c) a fourth detector joins ----
 # The UDP flood (NetFlow v5, attack from 60 s) published slowly: its
