@@ -340,9 +340,6 @@ static void
 on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct fw_cdetect *c = opaque;
-	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-	rd_kafka_error_t *e = NULL;
-	rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	c->st.rebalances++;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -353,10 +350,7 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 				c->st.assigned++;
 			parts->elems[i].offset = off;
 		}
-		if (coop)
-			e = rd_kafka_incremental_assign(rk, parts);
-		else
-			re = rd_kafka_assign(rk, parts);
+		fw_kafka_rebalance_apply(rk, err, parts, "cluster");
 	} else {
 		bool lost = rd_kafka_assignment_lost(rk) != 0;
 
@@ -375,10 +369,7 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 			else
 				c->st.revoked++;
 		}
-		if (coop)
-			e = rd_kafka_incremental_unassign(rk, parts);
-		else
-			re = rd_kafka_assign(rk, NULL);
+		fw_kafka_rebalance_apply(rk, err, parts, "cluster");
 		fw_log(lost ? FW_LOG_WARN : FW_LOG_INFO, "cluster", "%d partition%s %s", parts->cnt,
 		    parts->cnt == 1 ? "" : "s", lost ? "lost (not checkpointed)" : "revoked (checkpointed, committed)");
 	}
@@ -391,12 +382,6 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 			off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%d", i ? "," : "",
 			    (int)parts->elems[i].partition);
 		fw_log(FW_LOG_INFO, "cluster", "partitions assigned: %s", ids);
-	}
-	if (e != NULL) {
-		fw_log(FW_LOG_ERR, "cluster", "rebalance: %s", rd_kafka_error_string(e));
-		rd_kafka_error_destroy(e);
-	} else if (re != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		fw_log(FW_LOG_ERR, "cluster", "rebalance: %s", rd_kafka_err2str(re));
 	}
 }
 

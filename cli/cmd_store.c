@@ -47,6 +47,7 @@
 #include "fw_alert_json.h"
 #include "fw_backoff.h"
 #include "fw_http.h"
+#include "fw_kafka.h"
 #include "fw_log.h"
 #include "fw_time.h"
 
@@ -176,17 +177,11 @@ static void
 on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct store *st = opaque;
-	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-	rd_kafka_error_t *e = NULL;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		mark(st, parts, true);
 		fw_log(FW_LOG_INFO, "store", "assigned %d partition%s of %s", parts->cnt, parts->cnt == 1 ? "" : "s",
 		    st->cfg->kafka_topic);
-		if (coop)
-			e = rd_kafka_incremental_assign(rk, parts);
-		else
-			rd_kafka_assign(rk, parts);
 	} else {
 		/* Revoked (or lost): what was read is written and committed
 		 * while the partitions are still ours.  If SQLite refuses, the
@@ -197,15 +192,8 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 			st->offsets = rd_kafka_topic_partition_list_new(8);
 		}
 		mark(st, parts, false);
-		if (coop)
-			e = rd_kafka_incremental_unassign(rk, parts);
-		else
-			rd_kafka_assign(rk, NULL);
 	}
-	if (e != NULL) {
-		fw_log(FW_LOG_WARN, "store", "rebalance: %s", rd_kafka_error_string(e));
-		rd_kafka_error_destroy(e);
-	}
+	fw_kafka_rebalance_apply(rk, err, parts, "store");
 }
 
 static void

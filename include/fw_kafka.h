@@ -69,4 +69,14 @@ struct rd_kafka_conf_s;
 int fw_kafka_client_conf_new(const struct fw_config *cfg, struct rd_kafka_conf_s **out, char *err,
     size_t errlen) FW_MUSTCHECK;
 
+/*
+ * In a consumer's rebalance callback: take (err = assign) or give up the
+ * listed partitions, incrementally under the cooperative protocol, whole
+ * under the eager one.  A failure gets one error line tagged `who`.
+ */
+struct rd_kafka_s;
+struct rd_kafka_topic_partition_list_s;
+void fw_kafka_rebalance_apply(struct rd_kafka_s *rk, int err, struct rd_kafka_topic_partition_list_s *parts,
+    const char *who);
+
 #endif /* FW_KAFKA_H */

@@ -288,3 +288,22 @@ fail:
 	rd_kafka_conf_destroy(conf);
 	return FW_EINVAL;
 }
+
+void
+fw_kafka_rebalance_apply(rd_kafka_t *rk, int err, rd_kafka_topic_partition_list_t *parts, const char *who)
+{
+	bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+	rd_kafka_error_t *e = NULL;
+	rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0)
+		e = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+	else
+		re = rd_kafka_assign(rk, assign ? parts : NULL);
+	if (e != NULL) {
+		fw_log(FW_LOG_ERR, who, "rebalance: %s", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	} else if (re != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fw_log(FW_LOG_ERR, who, "rebalance: %s", rd_kafka_err2str(re));
+	}
+}
