@@ -10,6 +10,13 @@
  * revoke removes some; the others go on.  Revoke: checkpoint and commit,
  * then free the detector.  Lost (the session timed out, another member may
  * own them already): free without writing anything.
+ *
+ * Catch-up: after an assignment the member replays each new partition from
+ * its checkpoint to the end (librdkafka's partition EOF); once every owned
+ * partition got there, one log line gives the records taken and the CPU
+ * time of the whole process from the first record on, i.e. the per-record
+ * cost without the join, the restores and the idle wait before the first
+ * fetch (sizing, tests/bench/bench_cluster.sh).
  */
 #include "fw_cdetect.h"
 
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fw_kafka.h"
@@ -52,6 +60,7 @@ struct part {
 	uint64_t gen;                 /* generation of the last checkpoint */
 	int64_t time_ms;              /* event time given by watermarks; INT64_MIN */
 	bool dirty;                   /* changed since the last checkpoint */
+	bool caught_up;               /* reached the end since it was assigned */
 	int ncoll;
 	struct coll coll[MAX_COLLECTORS];
 };
@@ -75,6 +84,13 @@ struct fw_cdetect {
 	pthread_mutex_t lock;
 	struct fw_cdetect_stats st;   /* consumer thread's */
 	struct fw_cdetect_stats snap; /* under lock */
+	struct {                      /* consumer thread's: see "Catch-up" above */
+		bool on;              /* an assignment not yet replayed to its end */
+		bool started;         /* its first record taken */
+		int64_t wall0_ms;
+		int64_t cpu0_ns;
+		uint64_t rec0;
+	} cu;
 };
 
 /* ---- partitions ---- */
@@ -289,6 +305,49 @@ find_coll(struct fw_cdetect *c, struct part *p, const char *id, int64_t now)
 	return k;
 }
 
+/* CPU time of the whole process, every thread (librdkafka's too); 0: unknown. */
+static int64_t
+cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Partition `id` reached its end: log the catch-up once all owned did. */
+static void
+on_eof(struct fw_cdetect *c, int32_t id, int64_t now)
+{
+	int owned = 0;
+	int64_t cpu;
+	uint64_t n;
+	double s;
+
+	if (id < 0 || id >= c->nparts || c->parts[id] == NULL)
+		return;
+	c->parts[id]->caught_up = true;
+	if (!c->cu.on)
+		return;
+	for (int i = 0; i < c->nparts; i++) {
+		if (c->parts[i] == NULL)
+			continue;
+		if (!c->parts[i]->caught_up)
+			return;
+		owned++;
+	}
+	c->cu.on = false;
+	if (!c->cu.started)
+		return;  /* nothing to replay */
+	cpu = cpu_ns() - c->cu.cpu0_ns;
+	n = c->st.records - c->cu.rec0;
+	s = (double)cpu / 1e9;
+	fw_log(FW_LOG_INFO, "cluster", "caught up on %d owned partition%s: %" PRIu64 " records in %.3f s, "
+	    "%.3f CPU-s of the process from the first record (%.0f records/CPU-s)", owned, owned == 1 ? "" : "s",
+	    n, (double)(now - c->cu.wall0_ms) / 1000.0, s, s > 0 ? (double)n / s : 0.0);
+}
+
 static void
 on_message(struct fw_cdetect *c, const rd_kafka_message_t *msg, int64_t now)
 {
@@ -301,6 +360,12 @@ on_message(struct fw_cdetect *c, const rd_kafka_message_t *msg, int64_t now)
 
 	if (msg->partition < 0 || msg->partition >= c->nparts || (p = c->parts[msg->partition]) == NULL)
 		return;  /* a message fetched before its revoke */
+	if (c->cu.on && !c->cu.started) {
+		c->cu.started = true;
+		c->cu.wall0_ms = now;
+		c->cu.cpu0_ns = cpu_ns();
+		c->cu.rec0 = c->st.records;
+	}
 	p->next_offset = msg->offset + 1;
 	p->dirty = true;
 	if (fw_recwire_decode(c->dec, msg->payload, msg->len, &h, &fl, &nf, &dq, &nd) != FW_OK) {
@@ -346,8 +411,10 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 		for (int i = 0; i < parts->cnt; i++) {
 			int64_t off;
 
-			if (part_take(c, parts->elems[i].partition, &off) == FW_OK)
+			if (part_take(c, parts->elems[i].partition, &off) == FW_OK) {
 				c->st.assigned++;
+				c->cu.on = true;
+			}
 			parts->elems[i].offset = off;
 		}
 		fw_kafka_rebalance_apply(rk, err, parts, "cluster");
@@ -486,7 +553,9 @@ consumer_main(void *arg)
 		if (msg != NULL) {
 			if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
 				on_message(c, msg, now);
-			else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			else if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				on_eof(c, msg->partition, now);
+			else
 				FW_LOG_RL(FW_LOG_WARN, "cluster", "consumer: %s", rd_kafka_message_errstr(msg));
 			rd_kafka_message_destroy(msg);
 		}
@@ -601,7 +670,8 @@ fw_cdetect_new(const struct fw_config *cfg, struct fw_pipeline *pipe, struct fw_
 	    setc(conf, "session.timeout.ms", num, err, errlen) ||
 	    setc(conf, "enable.auto.commit", "false", err, errlen) ||
 	    setc(conf, "enable.auto.offset.store", "false", err, errlen) ||
-	    setc(conf, "auto.offset.reset", "earliest", err, errlen))
+	    setc(conf, "auto.offset.reset", "earliest", err, errlen) ||
+	    setc(conf, "enable.partition.eof", "true", err, errlen))  /* the catch-up line */
 		goto fail;
 	/* heartbeat.interval.ms must stay below the session timeout. */
 	snprintf(num, sizeof(num), "%lld", (long long)(cfg->cluster_session_timeout_ms / 3 > 100 ?

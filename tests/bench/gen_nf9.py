@@ -9,14 +9,23 @@ START + d / RATE seconds, START = now + LEAD s, so the detector sees live
 records when the file is sent at RATE datagrams/s right away.  The template
 goes out in the first datagram and every 1000th, as exporters refresh it.
 
-usage: gen_nf9.py OUT.pcap DATAGRAMS RATE [LEAD]
+With --even (the scale-out bench, bench_cluster.sh): no flood, and the
+destinations are 8192 hosts, 2 in each of 4096 /24s of 10.0.0.0/12, so the
+victims' aggregates (the cluster's partition key) spread the stream evenly
+over the records topic's partitions.
+
+usage: gen_nf9.py [--even] OUT.pcap DATAGRAMS RATE [LEAD]
 Deterministic apart from the start time; fixed MACs and loopback addresses;
 never sent anywhere by itself.
 """
 import random, struct, sys, time
 
-out, ndg, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-lead = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
+args = sys.argv[1:]
+even = args[:1] == ["--even"]
+if even:
+    args = args[1:]
+out, ndg, rate = args[0], int(args[1]), float(args[2])
+lead = float(args[3]) if len(args) > 3 else 1.0
 random.seed(17)
 ETH = b"\x02\xfc\x00\x00\x00\x05\x02\xfc\x00\x00\x00\x01\x08\x00"
 # (type, length): IN_BYTES, IN_PKTS, PROTOCOL, SRC_TOS, TCP_FLAGS, L4_SRC_PORT,
@@ -29,6 +38,8 @@ TMPL = struct.pack("!HHHH", 0, 8 + 4 * len(FIELDS), 256, len(FIELDS)) + b"".join
 REC = struct.Struct("!IIBBBHIIHIIIII")
 DSTS = [bytes([198, 18 + x // 256, x % 256, 10 + h]) for x in range(100) for h in range(5)]
 VICTIM = DSTS[123]
+if even:
+    DSTS = [bytes([10, x >> 8, x & 255, 10 + h]) for x in range(4096) for h in range(2)]
 start = time.time() + lead
 boot = start - 100000.0
 f = open(out, "wb")
@@ -41,11 +52,11 @@ for d in range(ndg):
     for i in range(30):
         s = rnd(20)
         src = bytes([100, 64 + (s >> 16), (s >> 8) & 255, s & 255])
-        if i % 3 == 0:   # the flood: UDP from random ports to one victim
+        if i % 3 == 0 and not even:   # the flood: UDP from random ports to one victim
             recs.append(REC.pack(20 * 512, 20, 17, 0, 0, 1024 + (s & 0x7fff), int.from_bytes(src, "big"), 1,
                                  53, int.from_bytes(VICTIM, "big"), 2, 0x0a000001, up - 1, up - 30))
         else:
-            dst = DSTS[rnd(16) % 500]
+            dst = DSTS[rnd(13)] if even else DSTS[rnd(16) % 500]
             recs.append(REC.pack(3 * 600, 3, 6, 0, 0x18, 1024 + (s & 0x7fff), int.from_bytes(src, "big"), 1,
                                  443, int.from_bytes(dst, "big"), 2, 0x0a000001, up - 5, up - 900))
     data = b"".join(recs)
