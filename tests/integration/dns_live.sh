@@ -144,7 +144,16 @@ print("NXDOMAIN answers", got)
 assert got == 400
 PY
 kill -TERM "$NAMED_PID"; wait "$NAMED_PID" 2>/dev/null || true   # flushes dnstap, STOP/FINISH
-sleep 0.5
+# named has written every frame; wait (up to 20 s: ASan on a loaded machine)
+# until the daemon has read them, from its counters (its HTTP API, inside
+# A), then stop it.
+URL=$(sed -n 's|.*http: API and /metrics at \(http://[^ ]*\) .*|\1|p' "$TMP/all.log")
+n=0
+while [ $n -lt 80 ] && ! ip netns exec $NSA curl -s "${URL}api/v1/counters" 2>/dev/null |
+	python3 -c "import json, sys; r = json.load(sys.stdin)['counters']
+sys.exit(not [x for x in r if x['source'] == 'dnstap' and x['name'] == 'frames' and x['value'] >= 800])" 2>/dev/null; do
+	sleep 0.25; n=$((n + 1))
+done
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
 grep -E "querylog:|dnstap:|nflog:" "$TMP/all.log" | tail -3
 check "NFLOG: 200 + 200 queries and their 400 responses, each once" \
