@@ -124,24 +124,51 @@ victim_get_awake(struct fw_detect *d, const struct fw_addr *a, uint8_t plen, uin
 	return v;
 }
 
+/*
+ * The aggregate host v fed last, if the link still names it: in use, awake,
+ * the same prefix length, and v's address under that prefix.  Under one
+ * config an address has one aggregate, so that is it (links are cleared
+ * when a reload or a restore may change the config).  Saves the prefix
+ * match, a hash and a probe per record.
+ */
+static struct victim *
+agg_linked(struct fw_detect *d, const struct victim *v)
+{
+	struct victim *a;
+	struct fw_addr m;
+
+	if (v->agg1 == 0)
+		return NULL;
+	a = &d->v[v->agg1 - 1];
+	if (!a->used || a->asleep || a->plen != v->agg_plen)
+		return NULL;
+	m = v->addr;
+	fw_prefix_mask(&m, a->plen);
+	return memcmp(m.b, a->addr.b, 16) == 0 ? a : NULL;
+}
+
 /* Take one record; host_hash is victim_hash(&f->dst, 128), computed ahead. */
 static void
 take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 {
 	struct rec_info ri;
 	struct fw_addr agg;
-	const struct net *net;
-	int agg_plen;
+	const struct net *net = NULL;
+	int agg_plen = 0;
 	int64_t we;
-	struct victim *v, *a;
+	struct victim *hv, *v, *a;
 	struct fwin *hw, *aw;
 	struct span sp;
+	bool linked;
 
 	if ((we = det_clock_take(&d->core, f->end_ms)) == INT64_MIN)
 		return;
 	det_learn_lag(&d->core, f->end_ms);
 	span_of(d, f, we, &sp);
-	if ((agg_plen = agg_prefix(d, &f->dst, &net, &agg)) < 0) {
+	/* A host linked to an aggregate is watched: no prefix match yet. */
+	hv = victim_find(d, &f->dst, 128, host_hash);
+	linked = hv != NULL && hv->agg1 != 0;
+	if (!linked && (agg_plen = agg_prefix(d, &f->dst, &net, &agg)) < 0) {
 		d->core.st.unwatched++;
 		return;
 	}
@@ -151,28 +178,42 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 		/* Reply traffic to a client (default mode): its prefix takes it,
 		 * a host only while that host is a victim already (alerting or
 		 * in a hot run), never a new or calm one. */
-		v = victim_find(d, &f->dst, 128, host_hash);
-		if (v != NULL && !alert_busy(&v->al))  /* (never asleep) */
-			v = NULL;
+		v = hv != NULL && alert_busy(&hv->al) ? hv : NULL;  /* (never asleep) */
 		if (v == NULL)
 			d->core.st.client_replies++;
 		hw = v != NULL ? victim_take(d, v, f, &ri, &sp, we) : NULL;
-	} else if ((v = victim_get_awake(d, &f->dst, 128, VK_HOST, host_hash)) == NULL) {
-		d->core.st.victims_full++;
-		hw = NULL;
 	} else {
-		if (net != NULL)
+		/* victim_get, awake: an asleep host's closed windows scored
+		 * first (a fresh host if the idle sweep would have removed it). */
+		v = hv != NULL ? hv : victim_get(d, &f->dst, 128, VK_HOST, host_hash);
+		if (v != NULL && v->asleep && !victim_wake(d, v, d->core.clk.next_close))
+			v = victim_get(d, &f->dst, 128, VK_HOST, host_hash);
+		if (v != hv)
+			hv = NULL;  /* not the victim found (fresh, no link) */
+		if (v == NULL)
+			d->core.st.victims_full++;
+		hw = v != NULL ? victim_take(d, v, f, &ri, &sp, we) : NULL;
+	}
+	/* hv: the host as found (the reply path changes no victim). */
+	if ((a = hv != NULL ? agg_linked(d, hv) : NULL) == NULL) {
+		if (linked)
+			agg_plen = agg_prefix(d, &f->dst, &net, &agg);
+		if (net != NULL && v != NULL)
 			v->static_pps = (float)net->static_pps;
-		hw = victim_take(d, v, f, &ri, &sp, we);
+		if (agg_plen <= 0)
+			return;
+		if ((a = victim_get_awake(d, &agg, (uint8_t)agg_plen, VK_AGG, victim_hash(&agg, (uint8_t)agg_plen))) == NULL) {
+			d->core.st.victims_full++;
+			return;
+		}
+		if (net != NULL)
+			a->static_pps = (float)net->static_pps;
+		/* v was taken (not evictable by that get): link it. */
+		if (v != NULL) {
+			v->agg1 = (uint32_t)(a - d->v) + 1;
+			v->agg_plen = (uint8_t)agg_plen;
+		}
 	}
-	if (agg_plen == 0)
-		return;
-	if ((a = victim_get_awake(d, &agg, (uint8_t)agg_plen, VK_AGG, victim_hash(&agg, (uint8_t)agg_plen))) == NULL) {
-		d->core.st.victims_full++;
-		return;
-	}
-	if (net != NULL)
-		a->static_pps = (float)net->static_pps;
 	aw = victim_take(d, a, f, &ri, &sp, we);
 	/* The largest host share of each window the record touched (credits:
 	 * when they are paid, in detect_score.c). */

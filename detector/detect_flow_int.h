@@ -101,7 +101,7 @@ struct victim {
 	struct fw_addr addr;       /* host address or masked prefix */
 	uint64_t last_seq;         /* record counter when last hit (LRU) */
 	uint32_t detail;           /* heavy-hitter block or NONE32 */
-	uint32_t idle_run;         /* consecutive empty windows */
+	uint32_t agg1;             /* host: number + 1 of the aggregate it fed (0: none), checked at use (agg_linked) */
 	uint8_t used;
 	uint8_t kind;              /* enum vkind */
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
@@ -112,6 +112,8 @@ struct victim {
 	uint32_t max_sampling;
 	uint32_t samp;             /* 1-in-N of the last window with records (0: none yet) */
 	uint8_t asleep;            /* idle and calm: scored later, from sleep_widx (detect_score.c) */
+	uint8_t agg_plen;          /* host: that aggregate's prefix length */
+	uint32_t idle_run;         /* consecutive empty windows */
 	struct base b_pps, b_bps, b_fps;
 	struct cbase b_ent[NFEAT]; /* learned ent_seen times */
 	uint32_t ent_seen;
