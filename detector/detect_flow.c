@@ -35,12 +35,13 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 	struct fwin *w;
 
 	v->last_seq = d->core.clk.seq;
-	if (sp->mode == SP_CREDIT) {
+	if (sp->mode == SP_POINT) {
+		w = open_slot(d, v, sp->ws);
+		win_add(w, ri, f->pkts, f->bytes);
+	} else if (sp->mode == SP_CREDIT) {
 		credit_add(d, v, d->core.clk.next_close * d->core.cfg.window_ms, sp->t1, (double)f->pkts,
 		    (double)f->bytes, (uint8_t)ri->cls, (int8_t)(ri->big ? ri->amp : -1));
-	} else if (sp->mode == SP_POINT) {
-		win_add(open_slot(d, v, sp->ws), ri, f->pkts, f->bytes);
-		we = sp->ws;
+		w = open_slot(d, v, we);
 	} else {
 		/* Spread over [ws, we] by time overlap; cumulative rounding keeps
 		 * the sums exact. */
@@ -62,8 +63,8 @@ victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
 			done_p = cp;
 			done_b = cb;
 		}
+		w = open_slot(d, v, we);
 	}
-	w = open_slot(d, v, we);
 	w->flows++;
 	w->srcmap |= UINT64_C(1) << (ri->fh[F_SRC] >> 58);
 	if (f->sampling > w->max_sampling)
@@ -265,10 +266,8 @@ flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			uint32_t e = fw_hashtab_peek(&d->vidx, ix_hash(hring[j & 15]));
 
 			if (e != FW_HASHTAB_NONE) {
-				int64_t s = det_widx(&d->core, f[j].end_ms) % nslots;
-
 				PREFETCH(&d->v[e]);
-				PREFETCH(&d->w[e * (size_t)nslots + (size_t)(s < 0 ? s + nslots : s)], 1);
+				PREFETCH(&d->w[e * (size_t)nslots + slot_index(d, det_widx(&d->core, f[j].end_ms))], 1);
 			}
 		}
 		if (i >= PF_INDEX)

@@ -192,6 +192,8 @@ struct fw_detect {
 	int nnets;
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
+	int64_t sbase_widx;        /* slot_index: a window ... */
+	size_t sbase_slot;         /* ... and its slot (window 0: slot 0) */
 	int64_t snap_cidx[NRES];   /* coarse windows whose source snapshots are taken */
 	float lc[65];              /* distinct sources of a source bitmap by its zero bits (linear counting) */
 	struct fw_dns_state *dns;
@@ -242,13 +244,29 @@ struct victim *agg_of(struct fw_detect *d, const struct victim *v);
 void detail_attach(struct fw_detect *d, struct victim *v);
 void detail_release(struct fw_detect *d, struct victim *v);
 
+/* The ring slot of window widx, counted from a base window (the windows
+ * in use lie within nslots of each other): no 64-bit division per call. */
+static inline size_t
+slot_index(struct fw_detect *d, int64_t widx)
+{
+	size_t nslots = (size_t)d->core.clk.nslots, s;
+	uint64_t delta = (uint64_t)widx - (uint64_t)d->sbase_widx;
+
+	if (delta >= nslots) {
+		int64_t m = widx % (int64_t)nslots;
+
+		d->sbase_widx = widx;
+		d->sbase_slot = (size_t)(m < 0 ? m + (int64_t)nslots : m);
+		return d->sbase_slot;
+	}
+	s = d->sbase_slot + (size_t)delta;
+	return s >= nslots ? s - nslots : s;
+}
+
 static inline struct fwin *
 slot_of(struct fw_detect *d, const struct victim *v, int64_t widx)
 {
-	int nslots = d->core.clk.nslots;
-	int64_t s = widx % nslots;
-
-	return &d->w[(size_t)(v - d->v) * (size_t)nslots + (size_t)(s < 0 ? s + nslots : s)];
+	return &d->w[(size_t)(v - d->v) * (size_t)d->core.clk.nslots + slot_index(d, widx)];
 }
 
 /* The slot of window widx, emptied first if it held an older window. */
