@@ -27,8 +27,10 @@ win_add(struct fwin *w, const struct rec_info *ri, uint64_t pkts, uint64_t bytes
 		w->amp_big[ri->amp] += (uint32_t)pkts;
 }
 
-/* Add one record to one victim; returns the slot of the window it arrived in. */
-static struct fwin *
+/* Add one record to one victim; returns the slot of the window it arrived in.
+ * Inlined into its two calls: the call's register saves were 20
+ * instructions per record and victim. */
+static inline __attribute__((always_inline)) struct fwin *
 victim_take(struct fw_detect *d, struct victim *v, const struct fw_flow *f,
     struct rec_info *ri, const struct span *sp, int64_t we)
 {
