@@ -150,9 +150,24 @@ agg_linked(struct fw_detect *d, const struct victim *v)
 	return memcmp(m.b, a->addr.b, 16) == 0 ? a : NULL;
 }
 
-/* Take one record; host_hash is victim_hash(&f->dst, 128), computed ahead. */
+/* The host victim of f: the entry the pipeline peeked at if it is that
+ * host (victims are unique by address), else a probe. */
+static inline struct victim *
+host_find(struct fw_detect *d, const struct fw_flow *f, uint64_t h, uint32_t hint)
+{
+	if (hint != FW_HASHTAB_NONE) {
+		struct victim *v = &d->v[hint];
+
+		if (v->used && v->hash == h && v->plen == 128 && memcmp(v->addr.b, f->dst.b, 16) == 0)
+			return v;
+	}
+	return victim_find(d, &f->dst, 128, h);
+}
+
+/* Take one record; host_hash is victim_hash(&f->dst, 128), computed
+ * ahead, hint the index entry peeked at for it (FW_HASHTAB_NONE: none). */
 static void
-take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
+take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash, uint32_t hint)
 {
 	struct rec_info ri;
 	struct fw_addr agg;
@@ -169,7 +184,7 @@ take_flow(struct fw_detect *d, const struct fw_flow *f, uint64_t host_hash)
 	det_learn_lag(&d->core, f->end_ms);
 	span_of(d, f, we, &sp);
 	/* A host linked to an aggregate is watched: no prefix match yet. */
-	hv = victim_find(d, &f->dst, 128, host_hash);
+	hv = host_find(d, f, host_hash, hint);
 	linked = hv != NULL && hv->agg1 != 0;
 	if (!linked && (agg_plen = agg_prefix(d, &f->dst, &net, &agg)) < 0) {
 		d->core.st.unwatched++;
@@ -255,6 +270,7 @@ flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n)
 {
 	int nslots = d->core.clk.nslots;
 	uint64_t hring[16];
+	uint32_t ering[16];
 
 	for (size_t i = 0; i < n + PF_INDEX; i++) {
 		if (i < n) {
@@ -267,12 +283,13 @@ flow_take_batch(struct fw_detect *d, const struct fw_flow *f, size_t n)
 			size_t j = i - (PF_INDEX - PF_ENTRY);
 			uint32_t e = fw_hashtab_peek(&d->vidx, ix_hash(hring[j & 15]));
 
+			ering[j & 15] = e;
 			if (e != FW_HASHTAB_NONE) {
 				PREFETCH(&d->v[e]);
 				PREFETCH(&d->w[e * (size_t)nslots + slot_index(d, det_widx(&d->core, f[j].end_ms))], 1);
 			}
 		}
 		if (i >= PF_INDEX)
-			take_flow(d, &f[i - PF_INDEX], hring[(i - PF_INDEX) & 15]);
+			take_flow(d, &f[i - PF_INDEX], hring[(i - PF_INDEX) & 15], ering[(i - PF_INDEX) & 15]);
 	}
 }
