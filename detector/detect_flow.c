@@ -5,12 +5,14 @@
  * prefix only: the hundreds of clients behind a /24 downloading do not
  * each become a victim, while a carpet bomb still shows on the prefix.
  *
- * Per record: a memoised window number (no division), two hash probes
- * (host, aggregate) whose cache misses a prefetch pipeline overlaps,
- * fixed-size slot updates, and, for victims with traffic worth describing,
- * sampled updates of a detail block (entropy histograms, space-saving
- * heavy hitters).  Nothing allocates; the work is O(1) per record (plus
- * the detector.networks match, at most MAX_NETS prefixes).
+ * Per record: a memoised window number (no division), one hash probe for
+ * the host whose cache misses a prefetch pipeline overlaps (the aggregate
+ * by the host's checked link, agg_linked; a prefix match and a second
+ * probe only for a new host), fixed-size slot updates, and, for victims
+ * with traffic worth describing, sampled updates of a detail block
+ * (entropy histograms, space-saving heavy hitters).  Nothing allocates;
+ * the work is O(1) per record (plus the detector.networks match, at most
+ * MAX_NETS prefixes, for a host without a link).
  */
 #include "detect_flow_int.h"
 
