@@ -10,26 +10,6 @@
 
 #include "fw_addr.h"
 
-/* Once per flow record (the detector's aggregate), whose hash then reads
- * the address as two 8-byte words: masked as two words too, so the loads
- * are forwarded from the stores (byte stores stall them). */
-void
-fw_prefix_mask(struct fw_addr *a, unsigned len)
-{
-	uint64_t w[2];
-
-	if (len >= 128)
-		return;
-	memcpy(w, a->b, 16);
-	for (unsigned i = 0; i < 2; i++) {
-		unsigned bits = len > 64 * i ? len - 64 * i : 0;  /* kept in word i */
-
-		if (bits < 64)
-			w[i] &= htobe64(bits == 0 ? 0 : ~UINT64_C(0) << (64 - bits));
-	}
-	memcpy(a->b, w, 16);
-}
-
 int
 fw_prefix_parse(const char *text, struct fw_prefix *out)
 {

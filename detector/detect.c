@@ -118,7 +118,10 @@ fw_detect_reconfigure(struct fw_detect *d, const struct fw_config *cfg, char *er
 	d->nnets = nnets;
 	set_attach_pkts(d);
 	/* Hosts take a changed PREFIX@PPS with their next record; what the
-	 * new list no longer covers goes idle and is swept. */
+	 * new list no longer covers goes idle and is swept.  Their links to
+	 * an aggregate may name another one now. */
+	for (size_t i = 0; i < d->vhw; i++)
+		d->v[i].agg1 = 0;
 	return FW_OK;
 }
 

@@ -101,7 +101,7 @@ struct victim {
 	struct fw_addr addr;       /* host address or masked prefix */
 	uint64_t last_seq;         /* record counter when last hit (LRU) */
 	uint32_t detail;           /* heavy-hitter block or NONE32 */
-	uint32_t idle_run;         /* consecutive empty windows */
+	uint32_t agg1;             /* host: number + 1 of the aggregate it fed (0: none), checked at use (agg_linked) */
 	uint8_t used;
 	uint8_t kind;              /* enum vkind */
 	uint8_t plen;              /* prefix length over 128 bits (host: 128) */
@@ -112,6 +112,8 @@ struct victim {
 	uint32_t max_sampling;
 	uint32_t samp;             /* 1-in-N of the last window with records (0: none yet) */
 	uint8_t asleep;            /* idle and calm: scored later, from sleep_widx (detect_score.c) */
+	uint8_t agg_plen;          /* host: that aggregate's prefix length */
+	uint32_t idle_run;         /* consecutive empty windows */
 	struct base b_pps, b_bps, b_fps;
 	struct cbase b_ent[NFEAT]; /* learned ent_seen times */
 	uint32_t ent_seen;
@@ -190,6 +192,8 @@ struct fw_detect {
 	int nnets;
 	uint64_t attach_pkts;      /* window packets that earn a detail block */
 	size_t credited;           /* victims holding credits */
+	int64_t sbase_widx;        /* slot_index: a window ... */
+	size_t sbase_slot;         /* ... and its slot (window 0: slot 0) */
 	int64_t snap_cidx[NRES];   /* coarse windows whose source snapshots are taken */
 	float lc[65];              /* distinct sources of a source bitmap by its zero bits (linear counting) */
 	struct fw_dns_state *dns;
@@ -240,13 +244,29 @@ struct victim *agg_of(struct fw_detect *d, const struct victim *v);
 void detail_attach(struct fw_detect *d, struct victim *v);
 void detail_release(struct fw_detect *d, struct victim *v);
 
+/* The ring slot of window widx, counted from a base window (the windows
+ * in use lie within nslots of each other): no 64-bit division per call. */
+static inline size_t
+slot_index(struct fw_detect *d, int64_t widx)
+{
+	size_t nslots = (size_t)d->core.clk.nslots, s;
+	uint64_t delta = (uint64_t)widx - (uint64_t)d->sbase_widx;
+
+	if (delta >= nslots) {
+		int64_t m = widx % (int64_t)nslots;
+
+		d->sbase_widx = widx;
+		d->sbase_slot = (size_t)(m < 0 ? m + (int64_t)nslots : m);
+		return d->sbase_slot;
+	}
+	s = d->sbase_slot + (size_t)delta;
+	return s >= nslots ? s - nslots : s;
+}
+
 static inline struct fwin *
 slot_of(struct fw_detect *d, const struct victim *v, int64_t widx)
 {
-	int nslots = d->core.clk.nslots;
-	int64_t s = widx % nslots;
-
-	return &d->w[(size_t)(v - d->v) * (size_t)nslots + (size_t)(s < 0 ? s + nslots : s)];
+	return &d->w[(size_t)(v - d->v) * (size_t)d->core.clk.nslots + slot_index(d, widx)];
 }
 
 /* The slot of window widx, emptied first if it held an older window. */

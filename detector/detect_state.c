@@ -194,10 +194,16 @@ save_victims(const struct fw_detect *d, struct wbuf *b)
 
 	put64(b, d->vused);
 	for (size_t n = 0; n < d->vhw; n++) {
-		if (!d->v[n].used)
+		struct victim v = d->v[n];
+
+		if (!v.used)
 			continue;
+		/* A host's link to its aggregate is a cache, rebuilt after a
+		 * restore (whose config may differ): not saved. */
+		v.agg1 = 0;
+		v.agg_plen = 0;
 		put32(b, (uint32_t)n);
-		put(b, &d->v[n], sizeof(d->v[n]));
+		put(b, &v, sizeof(v));
 		put_slots(b, &d->w[n * (size_t)nslots], sizeof(*d->w), nslots);
 	}
 }
@@ -603,6 +609,7 @@ load_victims(struct fw_detect *t, struct rbuf *r, uint8_t *vmark)
 		vmark[n] = 1;
 		v = &t->v[n];
 		GET(r, *v);
+		v->agg1 = 0;  /* never saved (save_victims); an index out of the table if set */
 		if ((why = victim_bad(t, v)) != NULL)
 			return bad(r, why);
 		CHECK(r, victim_find(t, &v->addr, v->plen, v->hash) == NULL, "victim saved twice");

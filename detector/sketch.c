@@ -49,21 +49,28 @@ fw_topk_add(struct fw_topk *t, uint64_t key, uint64_t w)
 	uint32_t min = 0;
 
 	t->total += w;
-	for (uint32_t i = 0; i < t->n; i++) {
-		if (t->key[i] == key) {
-			t->cnt[i] += w;
-			return i;
-		}
-	}
 	if (t->n < t->k) {
+		for (uint32_t i = 0; i < t->n; i++) {
+			if (t->key[i] == key) {
+				t->cnt[i] += w;
+				return i;
+			}
+		}
 		t->key[t->n] = key;
 		t->cnt[t->n] = w;
 		t->err[t->n] = 0;
 		return t->n++;
 	}
-	for (uint32_t i = 1; i < t->n; i++)
+	/* Full: the smallest counter (the first of equals) is found in the
+	 * same pass as the key, which is mostly absent (spoofed sources). */
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (t->key[i] == key) {
+			t->cnt[i] += w;
+			return i;
+		}
 		if (t->cnt[i] < t->cnt[min])
 			min = i;
+	}
 	/* Space-saving: the new item inherits the smallest counter, whose
 	 * count becomes its error bound. */
 	t->key[min] = key;

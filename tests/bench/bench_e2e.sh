@@ -13,7 +13,8 @@
 # available (not in every VM), and from callgrind (valgrind) on `floodwatch
 # replay` of 10 k datagrams of the stream (decode + detect, start-up cost
 # subtracted).  Loopback only, bounded: 200 k datagrams per file, a few
-# seconds per run.
+# seconds per run.  No detector state file: every run starts fresh (a
+# run restoring the last one's detector would carry its alerts over).
 set -eu
 cd "$(dirname "$0")/../.."
 TMP=$(mktemp -d /tmp/fwe2e.XXXXXX)
@@ -56,7 +57,7 @@ fw() {
 	# The old log goes first: the daemon's shell truncates it only once it
 	# runs, and the wait below must not read the last run's port.
 	rm -f "$TMP"/fw.db* "$TMP/fw.log"
-	"$FW" run --set sqlite.path="$TMP/fw.db" --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
+	"$FW" run --set sqlite.path="$TMP/fw.db" --set detector.state_file= --set listen.netflow=127.0.0.1:0 --set listen.ipfix= \
 		--set listen.sflow= --set flow.template_state= --set http.listen= --set detector.shards="$2" \
 		> "$TMP/fw.log" 2>&1 &
 	FWPID=$!; PIDS="$FWPID"

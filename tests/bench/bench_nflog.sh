@@ -30,7 +30,7 @@ best=0
 for rate in 50000 100000 200000 400000; do
 	ip netns exec $NS ./floodwatch run --set sqlite.path="$TMP/n.db" --set dns.nflog_group=9 \
 		--set listen.netflow=127.0.0.1:0 --set listen.ipfix=127.0.0.1:0 --set listen.sflow=127.0.0.1:0 \
-		--set flow.template_state= > "$TMP/n.log" 2>&1 &
+		--set flow.template_state= --set detector.state_file= > "$TMP/n.log" 2>&1 &
 	FWPID=$!
 	i=0; until grep -q "ready;" "$TMP/n.log"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
 	t0=$(date +%s.%N)

@@ -465,6 +465,55 @@ START_TEST(test_detect_reconfigure)
 }
 END_TEST
 
+/* Each of 200 hosts of 198.51.100.0/24 one UDP flow of pkts packets a
+ * second, for secs seconds from base. */
+static void
+carpet(struct fw_detect *d, int64_t base, int secs, uint64_t pkts)
+{
+	struct fw_flow batch[200];
+	struct fw_addr dst;
+
+	for (int s = 0; s < secs; s++) {
+		for (int h = 0; h < 200; h++) {
+			fw_test_v4(&dst, 198, 51, 100, (uint8_t)(10 + h));
+			flow(&batch[h], base + (int64_t)s * 1000 + h * 4, &dst, (uint32_t)(s * 200 + h), 17, 0,
+			    (uint16_t)(1024 + h), 53, pkts, pkts * 540);
+		}
+		fw_detect_flows(d, batch, 200);
+	}
+}
+
+/*
+ * A reload that adds a longer detector.networks prefix moves the hosts
+ * under it to that prefix at once: hosts remember the aggregate they fed
+ * (a cache of the prefix match), which a reload must forget, or they would
+ * go on feeding the shorter one and a carpet bomb on the new prefix would
+ * never show.
+ */
+START_TEST(test_detect_reconfigure_moves_hosts)
+{
+	struct fw_config cfg;
+	struct fw_detect *d;
+	struct fw_test_sink *s = calloc(1, sizeof(*s));
+	char err[256];
+
+	ck_assert_ptr_nonnull(s);
+	fw_config_defaults(&cfg);
+	snprintf(cfg.networks, sizeof(cfg.networks), "198.51.0.0/16");
+	d = fw_test_detect_new(&cfg, s);
+	carpet(d, T0, 70, 1);                      /* every host linked to the /16 */
+	snprintf(cfg.networks, sizeof(cfg.networks), "198.51.0.0/16, 198.51.100.0/24");
+	ck_assert_int_eq(fw_detect_reconfigure(d, &cfg, err, sizeof(err)), FW_OK);
+	carpet(d, T0 + 70000, 30, 40);             /* 8000 pps over the /24, 40 per host */
+	carpet(d, T0 + 100000, 30, 1);
+	fw_detect_finish(d);
+	ck_assert_uint_ge(fw_test_count_of(s, FW_EV_START, "198.51.100.0/24", -1), 1);
+	ck_assert_uint_eq(fw_test_count_of(s, FW_EV_START, "198.51.0.0/16", -1), 0);
+	fw_detect_free(d);
+	free(s);
+}
+END_TEST
+
 Suite *
 detect_suite(void)
 {
@@ -478,6 +527,7 @@ detect_suite(void)
 	tcase_add_test(v, test_detect_two_victims);
 	tcase_add_test(v, test_detect_nf5_capture);
 	tcase_add_test(v, test_detect_reconfigure);
+	tcase_add_test(v, test_detect_reconfigure_moves_hosts);
 	tcase_add_test(l, test_detect_negative_times);
 	tcase_add_test(l, test_detect_lateness_from_first_record);
 	tcase_add_test(l, test_detect_victim_table_full);
