@@ -589,17 +589,6 @@ consumer_main(void *arg)
 
 /* ---- setup ---- */
 
-static int
-setc(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
-{
-	char e[256];
-
-	if (rd_kafka_conf_set(conf, key, val, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka: %s = %s: %s", key, val, e);
-		return -1;
-	}
-	return 0;
-}
 
 /* The records topic's partition count: P of the shard key. */
 static int
@@ -664,23 +653,23 @@ fw_cdetect_new(const struct fw_config *cfg, struct fw_pipeline *pipe, struct fw_
 	else if (gethostname(name, sizeof(name)) != 0)
 		snprintf(name, sizeof(name), "floodwatch");
 	name[sizeof(name) - 1] = '\0';
-	if (setc(conf, "group.id", cfg->cluster_group_id, err, errlen) ||
-	    setc(conf, "client.id", name, err, errlen) ||
-	    setc(conf, "partition.assignment.strategy", "cooperative-sticky", err, errlen) ||
-	    setc(conf, "session.timeout.ms", num, err, errlen) ||
-	    setc(conf, "enable.auto.commit", "false", err, errlen) ||
-	    setc(conf, "enable.auto.offset.store", "false", err, errlen) ||
-	    setc(conf, "auto.offset.reset", "earliest", err, errlen) ||
-	    setc(conf, "enable.partition.eof", "true", err, errlen))  /* the catch-up line */
+	if (fw_kafka_conf_set(conf, "group.id", cfg->cluster_group_id, err, errlen) ||
+	    fw_kafka_conf_set(conf, "client.id", name, err, errlen) ||
+	    fw_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err, errlen) ||
+	    fw_kafka_conf_set(conf, "session.timeout.ms", num, err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, errlen) ||
+	    fw_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen))  /* the catch-up line */
 		goto fail;
 	/* heartbeat.interval.ms must stay below the session timeout. */
 	snprintf(num, sizeof(num), "%lld", (long long)(cfg->cluster_session_timeout_ms / 3 > 100 ?
 	    cfg->cluster_session_timeout_ms / 3 : 100));
-	if (setc(conf, "heartbeat.interval.ms", num, err, errlen))
+	if (fw_kafka_conf_set(conf, "heartbeat.interval.ms", num, err, errlen))
 		goto fail;
 	/* The rdkafka.* keys win over the defaults above. */
 	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (setc(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+		if (fw_kafka_conf_set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
 			goto fail;
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_opaque(conf, c);

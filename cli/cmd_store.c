@@ -293,17 +293,6 @@ summary(const struct store *st, FILE *out)
 
 /* ---- setup ---- */
 
-static int
-conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
-{
-	char e[256];
-
-	if (rd_kafka_conf_set(conf, key, val, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka: %s = %s: %s", key, val, e);
-		return -1;
-	}
-	return 0;
-}
 
 /* The consumer, subscribed to kafka.topic.  FW_OK or FW_EINVAL (err says why). */
 static int
@@ -317,15 +306,15 @@ consumer_new(struct store *st, bool once, char *err, size_t errlen)
 
 	/* Offsets only by flush(); the first run reads the topic from its start;
 	 * rdkafka.* keys (shared with the producer) may override. */
-	if (conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
-	    conf_set(conf, "group.id", cfg->cluster_store_group_id, err, errlen) ||
-	    conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
-	    conf_set(conf, "enable.auto.offset.store", "false", err, errlen) ||
-	    conf_set(conf, "auto.offset.reset", "earliest", err, errlen) ||
-	    conf_set(conf, "enable.partition.eof", once ? "true" : "false", err, errlen))
+	if (fw_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
+	    fw_kafka_conf_set(conf, "group.id", cfg->cluster_store_group_id, err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, errlen) ||
+	    fw_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.partition.eof", once ? "true" : "false", err, errlen))
 		goto fail;
 	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (conf_set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+		if (fw_kafka_conf_set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
 			goto fail;
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_log_cb(conf, on_log);

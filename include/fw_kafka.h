@@ -66,6 +66,9 @@ void fw_kafka_free(struct fw_kafka *k);
  * or FW_EINVAL with the key in err.
  */
 struct rd_kafka_conf_s;
+/* Set one librdkafka property: 0, or -1 with "kafka: KEY = VALUE: why" in err. */
+int fw_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *key, const char *val, char *err,
+    size_t errlen) FW_MUSTCHECK;
 int fw_kafka_client_conf_new(const struct fw_config *cfg, struct rd_kafka_conf_s **out, char *err,
     size_t errlen) FW_MUSTCHECK;
 

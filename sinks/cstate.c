@@ -90,17 +90,6 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 }
 
-static int
-setc(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
-{
-	char e[256];
-
-	if (rd_kafka_conf_set(conf, key, val, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka: %s = %s: %s", key, val, e);
-		return -1;
-	}
-	return 0;
-}
 
 /* The state topic's partition count, from the producer's metadata. */
 static int
@@ -162,9 +151,9 @@ fw_cstate_new(const struct fw_config *cfg, struct fw_cstate **out, char *err, si
 	rc = FW_EINVAL;
 	/* A consumer needs a group id; this one only assign()s, never joins or commits. */
 	snprintf(group, sizeof(group), "%s.state-reader", cfg->cluster_group_id);
-	if (setc(conf, "group.id", group, err, errlen) || setc(conf, "enable.auto.commit", "false", err, errlen) ||
-	    setc(conf, "enable.partition.eof", "true", err, errlen) ||
-	    setc(conf, "auto.offset.reset", "earliest", err, errlen))
+	if (fw_kafka_conf_set(conf, "group.id", group, err, errlen) || fw_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) ||
+	    fw_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen))
 		goto fail;
 	if ((s->cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e))) == NULL) {
 		snprintf(err, errlen, "kafka: cannot create the state reader: %s", e);

@@ -87,8 +87,8 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	FW_LOG_RL(FW_LOG_WARN, "kafka", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-static int
-set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
+int
+fw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t errlen)
 {
 	char e[256];
 
@@ -104,7 +104,7 @@ static int
 finish_conf(rd_kafka_conf_t *conf, const struct fw_config *cfg, char *err, size_t errlen)
 {
 	for (int i = 0; i < cfg->kafka_nprops; i++)
-		if (set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
+		if (fw_kafka_conf_set(conf, cfg->kafka_prop_key[i], cfg->kafka_prop_val[i], err, errlen))
 			return -1;
 	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_error_cb(conf, on_error);
@@ -117,12 +117,12 @@ fw_kafka_conf_new(const struct fw_config *cfg, void *opaque, char *err, size_t e
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	/* Defaults for "nothing lost, in order"; rdkafka.* keys may override. */
-	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
-	    set(conf, "enable.idempotence", "true", err, errlen) ||
-	    set(conf, "acks", "all", err, errlen) ||
-	    set(conf, "compression.type", "lz4", err, errlen) ||
-	    set(conf, "linger.ms", "5", err, errlen) ||
-	    set(conf, "message.timeout.ms", "0", err, errlen))  /* 0: keep trying through outages */
+	if (fw_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
+	    fw_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) ||
+	    fw_kafka_conf_set(conf, "acks", "all", err, errlen) ||
+	    fw_kafka_conf_set(conf, "compression.type", "lz4", err, errlen) ||
+	    fw_kafka_conf_set(conf, "linger.ms", "5", err, errlen) ||
+	    fw_kafka_conf_set(conf, "message.timeout.ms", "0", err, errlen))  /* 0: keep trying through outages */
 		goto fail;
 	if (finish_conf(conf, cfg, err, errlen))
 		goto fail;
@@ -280,7 +280,7 @@ fw_kafka_client_conf_new(const struct fw_config *cfg, rd_kafka_conf_t **out, cha
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) || finish_conf(conf, cfg, err, errlen))
+	if (fw_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) || finish_conf(conf, cfg, err, errlen))
 		goto fail;
 	*out = conf;
 	return FW_OK;
