@@ -22,6 +22,13 @@
 
 #include <math.h>
 
+/* Whole windows of W ms in off >= 0 ms: mostly 0 or 1, no division. */
+static inline int64_t
+windows_after(int64_t off, int64_t W)
+{
+	return off < W ? 0 : off < 2 * W ? 1 : off / W;
+}
+
 /* The span of record f (which landed in window we) after any shift. */
 void
 span_of(struct fw_detect *d, const struct fw_flow *f, int64_t we, struct span *sp)
@@ -49,9 +56,13 @@ span_of(struct fw_detect *d, const struct fw_flow *f, int64_t we, struct span *s
 			sp->mode = SP_CREDIT;
 			d->core.st.credits++;
 		} else {
+			/* Windows counted from the oldest open one (t0 >= now):
+			 * det_widx's memo keeps the newest window, where records
+			 * end, instead of swapping to the oldest and back with a
+			 * 64-bit division each way, per record. */
 			sp->mode = SP_SPREAD;
-			sp->ws = det_widx(&d->core, sp->t0);
-			sp->we = det_widx(&d->core, sp->t1);
+			sp->ws = k->next_close + windows_after(sp->t0 - now, W);
+			sp->we = k->next_close + windows_after(sp->t1 - now, W);
 			if (sp->ws == sp->we)
 				sp->mode = SP_POINT;
 		}
