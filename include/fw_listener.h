@@ -23,7 +23,7 @@ struct fw_listener;
 
 struct fw_listener_stats {
 	uint64_t datagrams;        /* received */
-	uint64_t kernel_drops;     /* SO_RXQ_OVFL: dropped by the kernel, socket full */
+	uint64_t kernel_drops;     /* SO_MEMINFO drops: by the kernel, socket full */
 	uint64_t flows;            /* records pushed to the ring */
 	uint64_t ring_drops;       /* records dropped: ring full */
 	uint64_t not_allowed;      /* datagrams dropped: exporter not in listen.allow */

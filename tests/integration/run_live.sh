@@ -34,3 +34,23 @@ kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
 check "datagrams from outside listen.allow are dropped and counted" \
 	grep -q "datagrams=145 kernel_drops=0 records=0 ring_drops=0 not_allowed=145" "$TMP/log2"
 check "... with a rate-limited log line" grep -q "not in listen.allow" "$TMP/log2"
+
+# A socket too small for a burst: the kernel drops, and every datagram is
+# either received or counted as a kernel drop (the socket's SO_MEMINFO count).
+"$FW" run --set sqlite.path="$TMP/live3.db" --set listen.netflow=127.0.0.1:0 --set listen.rcvbuf_bytes=65536 \
+	--set listen.ipfix= --set listen.sflow= > "$TMP/log3" 2>&1 &
+DAEMON_PID=$!
+wait_for "$TMP/log3" "ready;"
+PORT=$(sed -n 's/.*listening: netflow 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/log3")
+sent=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	"$SEND" -r 0 "$PORT" tests/data/udpflood_nf5.pcap > /dev/null
+	sent=$((sent + 145))
+done
+sleep 0.5
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
+got=$(sed -n 's/.* datagrams=\([0-9]*\) kernel_drops=\([0-9]*\) .*/\1 \2/p' "$TMP/log3" | tail -1)
+echo "sent $sent at full speed into a 64 KiB socket buffer: received and kernel drops: $got"
+set -- $got
+check "a burst into a small socket buffer: kernel drops counted" test "$2" -gt 0
+check "... received + kernel drops = sent" test $(($1 + $2)) -eq $sent
