@@ -106,18 +106,25 @@ bool
 fw_flow_plausible(const struct fw_flow *f)
 {
 	uint64_t p = f->pkts, b = f->bytes;
-	int64_t dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
+	int64_t dur;
 
 	if (p == 0 && b == 0)
 		return true;
-	if (p == 0 || b / 20 < p)                       /* b < 20 p, without overflow */
+	/* b < 20 p or b > 65535 p, without division or overflow: a p too big
+	 * for the product is more than b / 20, and 65535 p is then above b. */
+	if (p == 0 || p > UINT64_MAX / 20 || p * 20 > b)
 		return false;
-	if (b / 65535 + (b % 65535 != 0) > p)           /* b > 65535 p */
+	if (p <= UINT64_MAX / 65535 && b > p * 65535)
 		return false;
 	/* Within the link rate over the shortest duration counted (1 s), so
-	 * within it over any: no division for nearly every record. */
-	if ((double)b * 8.0 <= FW_MAX_LINK_BPS)
+	 * within it over any: no division for nearly every record.  In
+	 * integers, exactly ((double)b * 8 <= 4e12: b below 2^53 converts
+	 * exactly, and every b above it fails both). */
+	_Static_assert(FW_MAX_LINK_BPS / 8 < 9007199254740992.0 &&
+	    FW_MAX_LINK_BPS / 8 == (double)(uint64_t)(FW_MAX_LINK_BPS / 8), "link rate / 8 is an exact integer");
+	if (b <= (uint64_t)(FW_MAX_LINK_BPS / 8))
 		return true;
+	dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
 	return (double)b * 8.0 * 1000.0 / (double)(dur > 1000 ? dur : 1000) <= FW_MAX_LINK_BPS;
 }
 
@@ -137,21 +144,26 @@ static size_t
 screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_addr *exporter,
     struct fw_flow *f, size_t n)
 {
-	static const uint8_t zero[16];
-	static const uint8_t zero4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+	static const uint8_t zero4[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };  /* ::ffff:0.0.0.0, 2nd half */
 	struct fw_flow_profile *p = profile_of(d, exporter, kind);
+	uint64_t z4;
 	size_t k = 0;
 
+	memcpy(&z4, zero4, 8);
+	if (p != NULL)
+		p->records += n;
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_flow *r = &f[i];
+		uint64_t lo, hi;
 		int bad = 0;
 
-		if (memcmp(r->dst.b, zero, 16) == 0 || memcmp(r->dst.b, zero4, 16) == 0)
+		memcpy(&lo, r->dst.b, 8);
+		memcpy(&hi, r->dst.b + 8, 8);
+		if (lo == 0 && (hi == 0 || hi == z4))  /* :: or ::ffff:0.0.0.0 */
 			bad = FW_DERR_ZERO_DST;
 		else if (!fw_flow_plausible(r))
 			bad = FW_DERR_IMPLAUSIBLE;
 		if (p != NULL) {
-			p->records++;
 			if (bad == FW_DERR_ZERO_DST)
 				p->zero_dst++;
 			else if (bad == FW_DERR_IMPLAUSIBLE)
