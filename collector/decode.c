@@ -102,8 +102,8 @@ fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q)
 	return 0;
 }
 
-bool
-fw_flow_plausible(const struct fw_flow *f)
+static inline bool
+plausible(const struct fw_flow *f)
 {
 	uint64_t p = f->pkts, b = f->bytes;
 	int64_t dur;
@@ -128,11 +128,59 @@ fw_flow_plausible(const struct fw_flow *f)
 	return (double)b * 8.0 * 1000.0 / (double)(dur > 1000 ? dur : 1000) <= FW_MAX_LINK_BPS;
 }
 
+bool
+fw_flow_plausible(const struct fw_flow *f)
+{
+	return plausible(f);
+}
+
 size_t
 fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow_profile **out)
 {
 	*out = d->prof;
 	return d->nprof;
+}
+
+/* A record dropped by screen_flows(): counted and logged (rate-limited). */
+static void
+screen_drop(struct fw_decoder *d, struct fw_flow_profile *p, enum fw_payload_kind kind,
+    const struct fw_addr *exporter, const struct fw_flow *r, enum fw_derr bad)
+{
+	char src[64];
+
+	if (p != NULL) {
+		if (bad == FW_DERR_ZERO_DST)
+			p->zero_dst++;
+		else
+			p->implausible++;
+	}
+	d->st.errors[kind][bad]++;
+	fw_addr_format(exporter, src, sizeof(src));
+	FW_LOG_RL(FW_LOG_WARN, "decode", "%s record from %s dropped: %s (packets %llu, bytes %llu)",
+	    fw_pkt_kind_name(kind), src, bad == FW_DERR_ZERO_DST ? "all-zero destination" :
+	    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+}
+
+/* A kept record's duration into its exporter's profile. */
+static inline void
+profile_learn(struct fw_flow_profile *p, const struct fw_flow *r)
+{
+	uint64_t ms;
+	unsigned b;
+
+	if (!(r->start_ms > 0 && r->start_ms <= r->end_ms))
+		return;
+	ms = (uint64_t)(r->end_ms - r->start_ms);
+	b = dur_bucket(ms);
+	p->dur[b]++;
+	p->dur_ms[b] += ms;
+	if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
+		p->dur_n = 0;
+		for (b = 0; b < FW_DUR_BUCKETS; b++) {
+			p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
+			p->dur_n += (p->dur[b] >>= 1);
+		}
+	}
 }
 
 /*
@@ -155,44 +203,19 @@ screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_ad
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_flow *r = &f[i];
 		uint64_t lo, hi;
-		int bad = 0;
 
 		memcpy(&lo, r->dst.b, 8);
 		memcpy(&hi, r->dst.b + 8, 8);
-		if (lo == 0 && (hi == 0 || hi == z4))  /* :: or ::ffff:0.0.0.0 */
-			bad = FW_DERR_ZERO_DST;
-		else if (!fw_flow_plausible(r))
-			bad = FW_DERR_IMPLAUSIBLE;
-		if (p != NULL) {
-			if (bad == FW_DERR_ZERO_DST)
-				p->zero_dst++;
-			else if (bad == FW_DERR_IMPLAUSIBLE)
-				p->implausible++;
-			else if (r->start_ms > 0 && r->start_ms <= r->end_ms) {
-				uint64_t ms = (uint64_t)(r->end_ms - r->start_ms);
-				unsigned b = dur_bucket(ms);
-
-				p->dur[b]++;
-				p->dur_ms[b] += ms;
-				if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
-					p->dur_n = 0;
-					for (b = 0; b < FW_DUR_BUCKETS; b++) {
-						p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
-						p->dur_n += (p->dur[b] >>= 1);
-					}
-				}
-			}
-		}
-		if (bad) {
-			char src[64];
-
-			d->st.errors[kind][bad]++;
-			fw_addr_format(exporter, src, sizeof(src));
-			FW_LOG_RL(FW_LOG_WARN, "decode", "%s record from %s dropped: %s (packets %llu, bytes %llu)",
-			    fw_pkt_kind_name(kind), src, bad == FW_DERR_ZERO_DST ? "all-zero destination" :
-			    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+		if (lo == 0 && (hi == 0 || hi == z4)) {  /* :: or ::ffff:0.0.0.0 */
+			screen_drop(d, p, kind, exporter, r, FW_DERR_ZERO_DST);
 			continue;
 		}
+		if (!plausible(r)) {
+			screen_drop(d, p, kind, exporter, r, FW_DERR_IMPLAUSIBLE);
+			continue;
+		}
+		if (p != NULL)
+			profile_learn(p, r);
 		if (k != i)
 			f[k] = f[i];
 		k++;
