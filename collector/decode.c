@@ -118,10 +118,9 @@ plausible(const struct fw_flow *f)
 		return false;
 	/* Within the link rate over the shortest duration counted (1 s), so
 	 * within it over any: no division for nearly every record.  In
-	 * integers, exactly ((double)b * 8 <= 4e12: b below 2^53 converts
-	 * exactly, and every b above it fails both). */
-	_Static_assert(FW_MAX_LINK_BPS / 8 < 9007199254740992.0 &&
-	    FW_MAX_LINK_BPS / 8 == (double)(uint64_t)(FW_MAX_LINK_BPS / 8), "link rate / 8 is an exact integer");
+	 * integers, the same as (double)b * 8 <= FW_MAX_LINK_BPS while that
+	 * / 8 is a whole number below 2^53: such a b converts exactly, and
+	 * every b above 2^53 fails both. */
 	if (b <= (uint64_t)(FW_MAX_LINK_BPS / 8))
 		return true;
 	dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
