@@ -102,23 +102,35 @@ fw_flow_profile_duration_ms(const struct fw_flow_profile *p, double q)
 	return 0;
 }
 
-bool
-fw_flow_plausible(const struct fw_flow *f)
+static inline bool
+plausible(const struct fw_flow *f)
 {
 	uint64_t p = f->pkts, b = f->bytes;
-	int64_t dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
+	int64_t dur;
 
 	if (p == 0 && b == 0)
 		return true;
-	if (p == 0 || b / 20 < p)                       /* b < 20 p, without overflow */
+	/* b < 20 p or b > 65535 p, without division or overflow: a p too big
+	 * for the product is more than b / 20, and 65535 p is then above b. */
+	if (p == 0 || p > UINT64_MAX / 20 || p * 20 > b)
 		return false;
-	if (b / 65535 + (b % 65535 != 0) > p)           /* b > 65535 p */
+	if (p <= UINT64_MAX / 65535 && b > p * 65535)
 		return false;
 	/* Within the link rate over the shortest duration counted (1 s), so
-	 * within it over any: no division for nearly every record. */
-	if ((double)b * 8.0 <= FW_MAX_LINK_BPS)
+	 * within it over any: no division for nearly every record.  In
+	 * integers, the same as (double)b * 8 <= FW_MAX_LINK_BPS while that
+	 * / 8 is a whole number below 2^53: such a b converts exactly, and
+	 * every b above 2^53 fails both. */
+	if (b <= (uint64_t)(FW_MAX_LINK_BPS / 8))
 		return true;
+	dur = f->start_ms > 0 && f->start_ms < f->end_ms ? f->end_ms - f->start_ms : 0;
 	return (double)b * 8.0 * 1000.0 / (double)(dur > 1000 ? dur : 1000) <= FW_MAX_LINK_BPS;
+}
+
+bool
+fw_flow_plausible(const struct fw_flow *f)
+{
+	return plausible(f);
 }
 
 size_t
@@ -126,6 +138,48 @@ fw_decoder_flow_profiles(const struct fw_decoder *d, const struct fw_flow_profil
 {
 	*out = d->prof;
 	return d->nprof;
+}
+
+/* A record dropped by screen_flows(): counted and logged (rate-limited). */
+static void
+screen_drop(struct fw_decoder *d, struct fw_flow_profile *p, enum fw_payload_kind kind,
+    const struct fw_addr *exporter, const struct fw_flow *r, enum fw_derr bad)
+{
+	char src[64];
+
+	if (p != NULL) {
+		if (bad == FW_DERR_ZERO_DST)
+			p->zero_dst++;
+		else
+			p->implausible++;
+	}
+	d->st.errors[kind][bad]++;
+	fw_addr_format(exporter, src, sizeof(src));
+	FW_LOG_RL(FW_LOG_WARN, "decode", "%s record from %s dropped: %s (packets %llu, bytes %llu)",
+	    fw_pkt_kind_name(kind), src, bad == FW_DERR_ZERO_DST ? "all-zero destination" :
+	    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+}
+
+/* A kept record's duration into its exporter's profile. */
+static inline void
+profile_learn(struct fw_flow_profile *p, const struct fw_flow *r)
+{
+	uint64_t ms;
+	unsigned b;
+
+	if (!(r->start_ms > 0 && r->start_ms <= r->end_ms))
+		return;
+	ms = (uint64_t)(r->end_ms - r->start_ms);
+	b = dur_bucket(ms);
+	p->dur[b]++;
+	p->dur_ms[b] += ms;
+	if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
+		p->dur_n = 0;
+		for (b = 0; b < FW_DUR_BUCKETS; b++) {
+			p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
+			p->dur_n += (p->dur[b] >>= 1);
+		}
+	}
 }
 
 /*
@@ -137,50 +191,30 @@ static size_t
 screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_addr *exporter,
     struct fw_flow *f, size_t n)
 {
-	static const uint8_t zero[16];
-	static const uint8_t zero4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+	static const uint8_t zero4[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };  /* ::ffff:0.0.0.0, 2nd half */
 	struct fw_flow_profile *p = profile_of(d, exporter, kind);
+	uint64_t z4;
 	size_t k = 0;
 
+	memcpy(&z4, zero4, 8);
+	if (p != NULL)
+		p->records += n;
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_flow *r = &f[i];
-		int bad = 0;
+		uint64_t lo, hi;
 
-		if (memcmp(r->dst.b, zero, 16) == 0 || memcmp(r->dst.b, zero4, 16) == 0)
-			bad = FW_DERR_ZERO_DST;
-		else if (!fw_flow_plausible(r))
-			bad = FW_DERR_IMPLAUSIBLE;
-		if (p != NULL) {
-			p->records++;
-			if (bad == FW_DERR_ZERO_DST)
-				p->zero_dst++;
-			else if (bad == FW_DERR_IMPLAUSIBLE)
-				p->implausible++;
-			else if (r->start_ms > 0 && r->start_ms <= r->end_ms) {
-				uint64_t ms = (uint64_t)(r->end_ms - r->start_ms);
-				unsigned b = dur_bucket(ms);
-
-				p->dur[b]++;
-				p->dur_ms[b] += ms;
-				if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
-					p->dur_n = 0;
-					for (b = 0; b < FW_DUR_BUCKETS; b++) {
-						p->dur_ms[b] = p->dur[b] > 1 ? p->dur_ms[b] / p->dur[b] * (p->dur[b] >> 1) : 0;
-						p->dur_n += (p->dur[b] >>= 1);
-					}
-				}
-			}
-		}
-		if (bad) {
-			char src[64];
-
-			d->st.errors[kind][bad]++;
-			fw_addr_format(exporter, src, sizeof(src));
-			FW_LOG_RL(FW_LOG_WARN, "decode", "%s record from %s dropped: %s (packets %llu, bytes %llu)",
-			    fw_pkt_kind_name(kind), src, bad == FW_DERR_ZERO_DST ? "all-zero destination" :
-			    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+		memcpy(&lo, r->dst.b, 8);
+		memcpy(&hi, r->dst.b + 8, 8);
+		if (lo == 0 && (hi == 0 || hi == z4)) {  /* :: or ::ffff:0.0.0.0 */
+			screen_drop(d, p, kind, exporter, r, FW_DERR_ZERO_DST);
 			continue;
 		}
+		if (!plausible(r)) {
+			screen_drop(d, p, kind, exporter, r, FW_DERR_IMPLAUSIBLE);
+			continue;
+		}
+		if (p != NULL)
+			profile_learn(p, r);
 		if (k != i)
 			f[k] = f[i];
 		k++;
