@@ -6,7 +6,8 @@
 # (sendpcap -W), at 20 k and 100 k datagrams/s.  CPU seconds of the whole
 # process (all threads) from /proc/PID/stat; records per CPU-second of each,
 # the ratio, loss, and the scaling of Floodwatch's records per CPU-second
-# with detector.shards 1, 2 and 4 at 100 k datagrams/s.  Each figure is the
+# with detector.shards 1, 2 and 4 at 100 k datagrams/s, and the loss of
+# each collector at 150 k and 200 k datagrams/s.  Each figure is the
 # median of BENCH_E2E_RUNS runs (default 3), all runs shown.  Instructions
 # per record, which the load of a shared machine moves far less: from
 # `perf stat -e instructions` on each process when the CPU's counters are
@@ -139,6 +140,18 @@ for rate in 20000 100000; do
 		awk -v a="$(cat "$TMP/med.$rate.1")" -v b="$nmed" -v r=$rate 'BEGIN {
 			printf "bench_e2e: ratio floodwatch/nfcapd at %d datagrams/s, records per CPU-second (medians): %.2fx\n", r, (b > 0 ? a / b : 0) }'
 	fi
+done
+# Loss above the stream's rates (issue 17: a zero-loss rate at least
+# nfcapd's): one run each, the same datagrams, 1 shard; the sender shares
+# the two cores with the collector.
+for rate in ${BENCH_E2E_LOSS_RATES:-150000 200000}; do
+	fr=$(fw "$rate" 1)
+	nr=""; [ $have_nf -eq 0 ] || nr=$(nf "$rate")
+	echo "$fr|$nr" | awk -F'|' -v r="$rate" '{
+		split($1, f, " "); split($2, n, " ")
+		fl = f[1] + f[3] > 0 ? sprintf("%.2f %%", 100 * f[3] / (f[1] + f[3])) : "no records"
+		nl = n[1] + n[3] > 0 ? sprintf("%.2f %%", 100 * n[3] / (n[1] + n[3])) : "not run"
+		printf "bench_e2e: loss at %d datagrams/s offered: floodwatch %s, nfcapd %s\n", r, fl, nl }'
 done
 for s in $SHARDS; do printf "%s=%s " "$s" "$(cat "$TMP/med.100000.$s")"; done | \
 	awk '{ printf "bench_e2e: scaling at 100000 datagrams/s, M records/CPU-s by detector.shards: %s\n", $0 }'
