@@ -48,7 +48,7 @@ usage(FILE *out)
 	    "\n"
 	    "Without -c the built-in defaults are used (deploy/floodwatch.conf documents every key).\n"
 	    "Memory budget: every table is sized at start from the config and never grows;\n"
-	    "`run` logs the budget in its first lines (detector tables, rings).\n");
+	    "`run` logs the budget in its first lines (detector tables, rings, DNS reassembly).\n");
 	default_budget(out);
 }
 
