@@ -138,9 +138,12 @@ int cli_print_json(json_t *o);
 /*
  * Input files of replay and dump (cli/input.c).  cli_check_inputs: every
  * path readable and not a directory, else one line and EXIT_USAGE.
- * cli_read_input: read one file (recognised by content: pcap/pcapng, BIND
- * query log, dnstap) into the rings, waiting when they are full; counts in
- * *in.  FW_OK, or a negative code with err set.  Main thread only.
+ * cli_read_input: read the inputs from paths[0] on (recognised by content:
+ * pcap/pcapng, BIND query log, dnstap) into the rings, waiting when they
+ * are full; counts in *in.  A run of consecutive captures is read together,
+ * merged by frame time (fw_replay_files); a query log or dnstap file alone.
+ * *taken: how many paths it read (>= 1).  FW_OK, or a negative code with
+ * err set.  Main thread only.
  */
 #define EXIT_NO_INPUT 3            /* no input file could be read */
 struct cli_inputs {
@@ -158,8 +161,8 @@ int cli_check_inputs(const char *cmd, char **pos, int npos);
 void cli_inputs_end(struct cli_inputs *in);
 /* One line each for fragments and DNS over TCP (replay's summary), when used. */
 void cli_inputs_print_reasm(const struct cli_inputs *in);
-int cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder *dec,
-    struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, char *err, size_t errlen);
+int cli_read_input(char **paths, int n, const struct fw_config *cfg, struct fw_decoder *dec,
+    struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, int *taken, char *err, size_t errlen);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -761,8 +761,9 @@ dump_files(struct dump *d, const struct fw_config *cfg, char **pos, int npos, st
 		fprintf(stderr, "floodwatch dump: cannot make a decoder\n");
 		return 1;
 	}
-	for (int i = 0; i < npos && !interrupted && !atomic_load(&d->full); i++) {
-		if (cli_read_input(pos[i], cfg, *decp, d->flows[0], d->dns[0], &in, err, sizeof(err)) != FW_OK) {
+	for (int i = 0, k = 1; i < npos && !interrupted && !atomic_load(&d->full); i += k) {
+		if (cli_read_input(pos + i, npos - i, cfg, *decp, d->flows[0], d->dns[0], &in, &k, err,
+		    sizeof(err)) != FW_OK) {
 			fprintf(stderr, "floodwatch dump: %s\n", err);
 			status = 1;
 		}

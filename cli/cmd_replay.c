@@ -207,8 +207,8 @@ cmd_replay(int argc, char **argv)
 		fw_pipeline_free(p);
 		return 1;
 	}
-	for (int i = 0; i < npos; i++) {
-		if (cli_read_input(pos[i], &cfg, dec, flows, dns, &in, err, sizeof(err)) != FW_OK) {
+	for (int i = 0, k = 1; i < npos; i += k) {
+		if (cli_read_input(pos + i, npos - i, &cfg, dec, flows, dns, &in, &k, err, sizeof(err)) != FW_OK) {
 			fprintf(stderr, "floodwatch replay: %s\n", err);
 			status = 1;
 		}

@@ -95,13 +95,15 @@ cli_check_inputs(const char *cmd, char **pos, int npos)
 }
 
 int
-cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder *dec,
-    struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, char *err, size_t errlen)
+cli_read_input(char **paths, int n, const struct fw_config *cfg, struct fw_decoder *dec,
+    struct fw_ring *flows, struct fw_ring *dns, struct cli_inputs *in, int *taken, char *err, size_t errlen)
 {
 	static struct tap_push tap;  /* 77 KB: main thread only */
+	const char *path = paths[0];
 	enum input_kind kind = input_kind(path);
 	int frc;
 
+	*taken = 1;
 	/* Query logs and dnstap push DNS records only: flows first. */
 	if (kind != IN_PCAP)
 		fw_replay_wait_drained(flows);
@@ -131,8 +133,13 @@ cli_read_input(const char *path, const struct fw_config *cfg, struct fw_decoder 
 			    (long long)cfg->dns_tcp_flows);
 			return FW_ENOMEM;
 		}
+		/* The captures that follow go with it (libpcap tries what is
+		 * not recognised, and counts it if it is no capture). */
+		for (enum input_kind k; *taken < n && ((k = input_kind(paths[*taken])) == IN_PCAP || k == IN_OTHER);)
+			(*taken)++;
 		/* counts its own */
-		return fw_replay_file(path, dec, in->frag, in->tcp, flows, dns, &in->rs, err, errlen);
+		return fw_replay_files((const char *const *)paths, *taken, dec, in->frag, in->tcp, flows, dns,
+		    &in->rs, err, errlen);
 	}
 	if (frc == FW_OK)
 		in->rs.files++;

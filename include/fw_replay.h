@@ -46,6 +46,16 @@ int fw_replay_file(const char *path, struct fw_decoder *dec, struct fw_ipfrag *f
     struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st, char *err, size_t errlen) FW_MUSTCHECK;
 
 /*
+ * Replay n files together, merged by frame timestamp: the earliest next
+ * frame of all of them first, ties to the file given first (the same
+ * order every run).  As fw_replay_file otherwise; a file that cannot be
+ * opened does not stop the others (the last such error is returned).
+ */
+int fw_replay_files(const char *const *paths, int n, struct fw_decoder *dec, struct fw_ipfrag *frag,
+    struct fw_dnstcp *tcp, struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st,
+    char *err, size_t errlen) FW_MUSTCHECK;
+
+/*
  * Wait until the detector has taken every record from r.  Replay calls it
  * before pushing to the other ring, so flows and DNS records reach the
  * detector in the same order on every run.
