@@ -3,7 +3,9 @@
  * round-trips (IPv4 and IPv6 addresses, DNS names with escapes, extreme
  * values), and hostile input is refused with the decoder still usable
  * afterwards: every truncation, bit flips, a wrong version, too many
- * records, bad addresses and names.
+ * records, bad addresses and names.  A message as another encoder may
+ * write it (fields in another order, unknown fields, a repeated optional
+ * field) decodes as protobuf says; groups and mistyped fields are refused.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -409,6 +411,153 @@ START_TEST(test_recwire_wrong_version)
 }
 END_TEST
 
+/* A protobuf writer for hand-made messages (another encoder's choices). */
+struct pbw {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void
+pb_varint(struct pbw *w, uint64_t v)
+{
+	do {
+		w->b[w->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+}
+
+static void
+pb_key(struct pbw *w, unsigned field, unsigned wt)
+{
+	pb_varint(w, (uint64_t)field << 3 | wt);
+}
+
+static void
+pb_bytes(struct pbw *w, unsigned field, const void *p, size_t n)
+{
+	pb_key(w, field, 2);
+	pb_varint(w, n);
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+static void
+pb_uint(struct pbw *w, unsigned field, uint64_t v)
+{
+	pb_key(w, field, 0);
+	pb_varint(w, v);
+}
+
+/* A Flow as another encoder may write it: fields last to first, unknown
+ * fields of every wire type, src twice and ttl twice (the last wins);
+ * unknown is one more field of wire type `unknown` (3: a group). */
+static void
+other_flow(struct pbw *w, unsigned unknown)
+{
+	static const uint8_t v4a[4] = { 192, 0, 2, 99 }, v4b[4] = { 198, 51, 100, 7 }, five[5] = { 1, 2, 3, 4, 5 };
+	static const uint8_t v4x[4] = { 203, 0, 113, 9 }, v4e[4] = { 192, 0, 2, 1 };
+
+	memset(w, 0, sizeof(*w));
+	pb_uint(w, 16, 2);                 /* source: v9 */
+	pb_uint(w, 15, 300);               /* ttl out of range ... */
+	pb_uint(w, 15, 9);                 /* ... replaced */
+	pb_key(w, 99, 1);                  /* unknown 64-bit */
+	memset(w->b + w->n, 0xee, 8);
+	w->n += 8;
+	pb_uint(w, 12, 17);
+	pb_uint(w, 11, 53);
+	pb_uint(w, 10, 40000);
+	pb_key(w, 100, 5);                 /* unknown 32-bit */
+	memset(w->b + w->n, 0xdd, 4);
+	w->n += 4;
+	pb_bytes(w, 7, v4e, 4);
+	pb_bytes(w, 6, v4x, 4);
+	pb_bytes(w, 5, five, 5);           /* src, not an address ... */
+	pb_bytes(w, 5, v4a, 4);            /* ... replaced */
+	pb_bytes(w, 5, v4b, 4);            /* ... and again */
+	pb_uint(w, 101, UINT64_MAX);       /* unknown varint */
+	pb_bytes(w, 102, "ignored", 7);    /* unknown bytes */
+	pb_uint(w, 3, 5);
+	pb_uint(w, 4, 2500);
+	pb_uint(w, 2, 2 * 1000);           /* sint64 1000 */
+	pb_uint(w, 1, 2 * 1700000000000ULL);
+	if (unknown != 0)
+		pb_key(w, 103, unknown);
+}
+
+/* Its Batch: the header after the record and records, an unknown field. */
+static size_t
+other_batch(uint8_t *out, const struct pbw *flow)
+{
+	struct pbw w;
+
+	memset(&w, 0, sizeof(w));
+	pb_bytes(&w, 5, flow->b, flow->n);
+	pb_uint(&w, 7, 1);
+	pb_uint(&w, 55, 7);
+	pb_bytes(&w, 2, "other-encoder", 13);
+	pb_uint(&w, 4, 42);
+	pb_uint(&w, 3, 2 * 1700000001000ULL);
+	pb_uint(&w, 1, FW_RECWIRE_VERSION);
+	memcpy(out, w.b, w.n);
+	return w.n;
+}
+
+START_TEST(test_recwire_other_encoder)
+{
+	struct fw_recwire_dec *d;
+	struct fw_recwire_hdr h;
+	const struct fw_flow *f;
+	const struct fw_dnsq *q;
+	struct fw_addr want;
+	size_t nf, nd, len;
+	uint8_t buf[1024];
+	struct pbw fl;
+
+	ck_assert_int_eq(fw_recwire_dec_new(MAXREC, &d), FW_OK);
+	other_flow(&fl, 0);
+	len = other_batch(buf, &fl);
+	ck_assert_int_eq(fw_recwire_decode(d, buf, len, &h, &f, &nf, &q, &nd), FW_OK);
+	ck_assert_str_eq(h.collector, "other-encoder");
+	ck_assert_uint_eq(h.seq, 42);
+	ck_assert_int_eq(h.watermark_ms, 1700000001000LL);
+	ck_assert_uint_eq(nf, 1);
+	ck_assert_uint_eq(nd, 0);
+	addr(&want, "198.51.100.7");
+	ck_assert_mem_eq(f[0].src.b, want.b, 16);
+	addr(&want, "203.0.113.9");
+	ck_assert_mem_eq(f[0].dst.b, want.b, 16);
+	ck_assert_int_eq(f[0].end_ms, 1700000000000LL);
+	ck_assert_int_eq(f[0].start_ms, 1700000000000LL - 1000);
+	ck_assert_uint_eq(f[0].pkts, 5);
+	ck_assert_uint_eq(f[0].bytes, 2500);
+	ck_assert_uint_eq(f[0].sport, 40000);
+	ck_assert_uint_eq(f[0].dport, 53);
+	ck_assert_uint_eq(f[0].proto, 17);
+	ck_assert_uint_eq(f[0].ttl, 9);
+	ck_assert_uint_eq(f[0].source, FW_SRC_NF9);
+	/* A group (wire type 3 or 4), a wire type 6 or 7: refused; so is a
+	 * known field of another wire type and the field number 0. */
+	for (unsigned wt = 3; wt <= 7; wt++) {
+		if (wt == 5)
+			continue;
+		other_flow(&fl, wt);
+		len = other_batch(buf, &fl);
+		ck_assert_int_eq(fw_recwire_decode(d, buf, len, &h, &f, &nf, &q, &nd), FW_EMALFORMED);
+	}
+	other_flow(&fl, 0);
+	pb_key(&fl, 12, 2);                /* proto as bytes */
+	pb_varint(&fl, 0);
+	len = other_batch(buf, &fl);
+	ck_assert_int_eq(fw_recwire_decode(d, buf, len, &h, &f, &nf, &q, &nd), FW_EMALFORMED);
+	other_flow(&fl, 0);
+	pb_uint(&fl, 0, 1);                /* field 0 */
+	len = other_batch(buf, &fl);
+	ck_assert_int_eq(fw_recwire_decode(d, buf, len, &h, &f, &nf, &q, &nd), FW_EMALFORMED);
+	fw_recwire_dec_free(d);
+}
+END_TEST
+
 /* More records than the decoder was made for: refused without growing
  * memory, however the extra ones are spelt; then a fitting batch works. */
 START_TEST(test_recwire_too_many)
@@ -469,6 +618,7 @@ recwire_suite(void)
 	tcase_add_test(tc, test_recwire_wrong_version);
 	tcase_add_test(tc, test_recwire_too_many);
 	tcase_add_test(tc, test_recwire_bad_args);
+	tcase_add_test(tc, test_recwire_other_encoder);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
