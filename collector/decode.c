@@ -505,7 +505,13 @@ static void
 count_tmpl(struct fw_decoder *d, enum fw_payload_kind kind, const uint64_t before[FW_DEC_NREASONS])
 {
 	const uint64_t *now = d->fst.err;
+	uint64_t moved = 0;
 
+	/* Nearly always nothing moved: one pass of compares, no stores. */
+	for (int r = 0; r < FW_DEC_NREASONS; r++)
+		moved |= now[r] ^ before[r];
+	if (moved == 0)
+		return;
 	for (int r = 0; r < FW_DEC_NREASONS; r++)
 		d->st.tmpl[kind][r] += now[r] - before[r];
 	d->st.errors[kind][FW_DERR_NOTEMPLATE] += now[FW_DEC_UNDECODABLE] - before[FW_DEC_UNDECODABLE];

@@ -297,6 +297,9 @@ struct tab {
 	uint32_t *freel;      /* free entry indexes (stack) */
 	uint32_t nfree;
 	struct fw_hashtab ix; /* key hash -> entry */
+	struct tkey memo_key; /* tab_find_memo(): the last key asked ... */
+	long memo_e;          /* ... and its entry or -1 */
+	bool memo_ok;         /* cleared by every insert and remove */
 };
 
 struct pslot {
@@ -403,6 +406,20 @@ tab_find(const struct tab *t, const struct tkey *k, uint32_t h)
 	return -1;
 }
 
+/* tab_find() through a one-entry memo: the sets of a datagram, and the
+ * datagrams of one exporter after it, ask for the same exporter, template
+ * and sampler again and again (no hash, no probe: one 32-byte compare). */
+static long
+tab_find_memo(struct tab *t, const struct tkey *k)
+{
+	if (t->memo_ok && memcmp(&t->memo_key, k, sizeof(*k)) == 0)
+		return t->memo_e;
+	t->memo_e = tab_find(t, k, key_hash(k));
+	t->memo_key = *k;
+	t->memo_ok = true;
+	return t->memo_e;
+}
+
 /* New zeroed entry for key k (caller knows k is absent), or -1 when full. */
 static long
 tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
@@ -419,6 +436,7 @@ tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
 	eh->key = *k;
 	eh->used = 1;
 	t->n++;
+	t->memo_ok = false;
 	return (long)e;
 }
 
@@ -431,6 +449,7 @@ tab_remove(struct tab *t, uint32_t e)
 	eh->used = 0;
 	t->freel[t->nfree++] = e;
 	t->n--;
+	t->memo_ok = false;
 }
 
 /* ---- cache lifecycle ----------------------------------------------------- */
@@ -538,14 +557,12 @@ exporter_get(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
     uint32_t domain, bool create)
 {
 	struct tkey k;
-	uint32_t h;
 	long e;
 	struct exporter *x;
 
 	key_make(&k, version, addr, domain, 0);
-	h = key_hash(&k);
-	if ((e = tab_find(&c->ex, &k, h)) < 0) {
-		if (!create || (e = tab_insert(&c->ex, &k, h)) < 0)
+	if ((e = tab_find_memo(&c->ex, &k)) < 0) {
+		if (!create || (e = tab_insert(&c->ex, &k, key_hash(&k))) < 0)
 			return NULL;
 		x = (struct exporter *)(void *)tab_at(&c->ex, (uint32_t)e);
 		memcpy(x->e.addr.b, addr, 16);
@@ -1175,9 +1192,11 @@ static long
 tmpl_for_data(struct fw_tmpl_msg *m, uint16_t tid)
 {
 	struct fw_tmpl_cache *c = m->c;
-	long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
+	struct tkey k;
+	long e;
 
-	if (e < 0)
+	key_make(&k, m->version, m->exporter.b, m->domain, tid);
+	if ((e = tab_find_memo(&c->tm, &k)) < 0)
 		return -1;
 	if (c->cfg.template_timeout_ms > 0 &&
 	    m->arrival_ms - tm_at(c, (uint32_t)e)->updated_ms > c->cfg.template_timeout_ms) {
@@ -1346,24 +1365,33 @@ fw_tmpl_withdraw(struct fw_tmpl_msg *m, uint16_t tid)
 
 /* ---- sampling ------------------------------------------------------------ */
 
+/* The rate of sampler entry e, 0 for none (-1). */
 static uint32_t
-sampler_rate(const struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+rate_at(const struct tab *sm, long e)
+{
+	return e < 0 ? 0 : ((const struct sampler *)(const void *)tab_at(sm, (uint32_t)e))->rate;
+}
+
+/* The rate of sampler sid, 0 when none is known (memo: decoding asks the
+ * same one set after set). */
+static uint32_t
+sampler_rate(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
     uint32_t domain, uint64_t sid)
 {
 	struct tkey k;
-	long e;
 
 	key_make(&k, version, addr, domain, sid);
-	if ((e = tab_find(&c->sm, &k, key_hash(&k))) < 0)
-		return 0;
-	return ((const struct sampler *)(const void *)tab_at(&c->sm, (uint32_t)e))->rate;
+	return rate_at(&c->sm, tab_find_memo(&c->sm, &k));
 }
 
 uint32_t
 fw_tmpl_sampling_get(const struct fw_tmpl_cache *c, uint8_t version,
     const struct fw_addr *exporter, uint32_t domain, uint64_t sampler_id)
 {
-	return sampler_rate(c, version, exporter->b, domain, sampler_id);
+	struct tkey k;
+
+	key_make(&k, version, exporter->b, domain, sampler_id);
+	return rate_at(&c->sm, tab_find(&c->sm, &k, key_hash(&k)));
 }
 
 static int
