@@ -187,8 +187,9 @@ struct ehdr {
 	uint32_t pad;
 };
 
-/* A fast plan's step classes (plan_fast), each a tight loop: the field's
- * width on the wire and where it goes (a field of struct fw_flow, or v[]). */
+/* A fast plan's step classes (plan_fast), each run straight-line: the
+ * field's width on the wire and where it goes (a field of struct fw_flow,
+ * or v[]). */
 enum fclass {
 	FC_U8, FC_U16,          /* 1, 2 bytes into a flow field of that width */
 	FC_U32,                 /* 4 bytes into a 4-byte flow field, or into the low half of
@@ -200,11 +201,22 @@ enum fclass {
 	FC_N
 };
 
-/* A fast plan's classes but FC_ANY hold this many steps at most (extra v[]
- * steps go to FC_ANY), so that rec_fast() runs each class straight-line:
- * GRP(class, steps) names that run. */
+/* Where in an 8-byte flow field its low half lies (FC_U32). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LOW_HALF 4
+#else
+#define LOW_HALF 0
+#endif
+
+/* rec_fast() runs the steps of a class straight-line, one run for each
+ * count from 1 to fast_runs[class] (its RUN lines), named GRP(class,
+ * steps) in a plan's gseq; a class's steps beyond that go to FC_ANY. */
 #define FAST_MAX_STEPS 8
 #define GRP(c, n) (1 + (c) * FAST_MAX_STEPS + (n) - 1)
+static const uint8_t fast_runs[FC_N] = {
+	[FC_U8] = 4, [FC_U16] = 2, [FC_U32] = 6, [FC_U64] = 4, [FC_A4] = 2, [FC_A16] = 2,
+	[FC_V4] = 8, [FC_V8] = 8, [FC_ANY] = 0,
+};
 #define GRP_ANY 127  /* FC_ANY's steps, any number; the jump table spans 0..127 */
 _Static_assert(GRP(FC_ANY, 1) < GRP_ANY, "gseq codes fit 7 bits");
 
@@ -792,8 +804,8 @@ plan_fast(struct tdef *t, uint8_t version)
 	uint8_t kttl = mask & M(K_TTL) ? K_TTL : mask & M(K_TTL_MIN) ? K_TTL_MIN : K_TTL_MAX;
 	struct op tmp[FW_TMPL_MAX_FIELDS];
 	uint8_t cls[FW_TMPL_MAX_FIELDS];
+	uint8_t per[FC_N] = { 0 };
 	uint16_t n = 0, k = 0, ng = 0;
-	unsigned nv4 = 0, nv8 = 0;
 
 	if (t->options || t->varlen || (mask & slow) || ((mask & M_V4) && (mask & M_V6)) ||
 	    ((mask & M(K_ICMP)) && !(mask & M(K_SPORT))))
@@ -849,17 +861,26 @@ plan_fast(struct tdef *t, uint8_t version)
 			break;
 		}
 		if (w == 0)
-			cls[n] = o.len == 4 && nv4 < FAST_MAX_STEPS ? (nv4++, FC_V4) :
-			    o.len == 8 && nv8 < FAST_MAX_STEPS ? (nv8++, FC_V8) : FC_ANY;
+			cls[n] = o.len == 4 ? FC_V4 : o.len == 8 ? FC_V8 : FC_ANY;
 		else if (o.len == w || (w == 8 && o.len == 4))
 			cls[n] = w == 1 ? FC_U8 : w == 2 ? FC_U16 : o.len == 4 ? FC_U32 : FC_U64;
 		else
 			cls[n] = FC_ANY;
+		if (w == 8 && o.len == 4)
+			o.kind = (uint8_t)(o.kind + LOW_HALF);
 		o.var = (uint8_t)w;
 		tmp[n++] = o;
 	}
-	/* Every other class has one step per flow field at most (each field
-	 * is written by one kind), fewer than FAST_MAX_STEPS. */
+	/* A flow field has one step at most (each is written by one kind), so
+	 * only v[] classes can outgrow their runs; addresses never do. */
+	for (uint16_t i = 0; i < n; i++) {
+		if (cls[i] != FC_ANY && per[cls[i]] == fast_runs[cls[i]]) {
+			if (cls[i] == FC_A4 || cls[i] == FC_A16)
+				return;
+			cls[i] = FC_ANY;
+		}
+		per[cls[i]]++;
+	}
 	for (unsigned c = 0; c < FC_N; c++) {
 		uint16_t start = k;
 
