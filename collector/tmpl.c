@@ -2059,7 +2059,8 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 	if (nkeep == 0)
 		return;
 	memset(&proto, 0, sizeof(proto));
-	if (t->fn[FC_V4] != 0 || t->fn[FC_V8] != 0 || t->fn[FC_ANY] != 0 || tm == TM_ANY || own_rate)
+	if (t->fn[FC_V4] != 0 || t->fn[FC_V8] != 0 || t->fn[FC_ANY] != 0 || own_rate ||
+	    (tm != TM_UP9 && tm != TM_MS))
 		memset(v, 0, sizeof(v));  /* else nothing reads it */
 	proto.exporter = m->exporter;
 	proto.obs_domain = m->domain;
