@@ -84,7 +84,9 @@ dur_bucket(uint64_t ms)
 	if (ms >= (UINT64_C(1) << 25))
 		return FW_DUR_BUCKETS - 1;
 	o = 63u - (unsigned)__builtin_clzll(ms);            /* 4 .. 24 */
-	return 1 + (o - 4) * 8 + (unsigned)((ms >> (o - 3)) & 7);
+	/* 1 + (o - 4) * 8 + the three bits below the top one, which are
+	 * (ms >> (o - 3)) - 8 */
+	return 8 * o - 39 + (unsigned)(ms >> (o - 3));
 }
 
 int64_t
@@ -108,6 +110,12 @@ plausible(const struct fw_flow *f)
 	uint64_t p = f->pkts, b = f->bytes;
 	int64_t dur;
 
+	/* Nearly every record: b within the link rate over 1 s (below), and
+	 * then 20 p <= b <= 65535 p as the tests below judge it (p = b = 0
+	 * passes, p = 0 < b fails); p <= b, which 20 p <= b implies, keeps
+	 * both products from overflowing. */
+	if (b <= (uint64_t)(FW_MAX_LINK_BPS / 8))
+		return p <= b && p * 20 <= b && b <= p * 65535;
 	if (p == 0 && b == 0)
 		return true;
 	/* b < 20 p or b > 65535 p, without division or overflow: a p too big
@@ -160,9 +168,10 @@ screen_drop(struct fw_decoder *d, struct fw_flow_profile *p, enum fw_payload_kin
 	    "implausible counters", (unsigned long long)r->pkts, (unsigned long long)r->bytes);
 }
 
-/* A kept record's duration into its exporter's profile. */
-static inline void
-profile_learn(struct fw_flow_profile *p, const struct fw_flow *r)
+/* A kept record's duration into its exporter's profile; may_decay: false
+ * when the caller knows dur_n stays below the decay point. */
+static inline __attribute__((always_inline)) void
+profile_learn(struct fw_flow_profile *p, const struct fw_flow *r, bool may_decay)
 {
 	uint64_t ms;
 	unsigned b;
@@ -173,6 +182,10 @@ profile_learn(struct fw_flow_profile *p, const struct fw_flow *r)
 	b = dur_bucket(ms);
 	p->dur[b]++;
 	p->dur_ms[b] += ms;
+	if (!may_decay) {
+		p->dur_n++;
+		return;
+	}
 	if (++p->dur_n >= (1u << 20)) {  /* decay: recent records weigh more */
 		p->dur_n = 0;
 		for (b = 0; b < FW_DUR_BUCKETS; b++) {
@@ -180,6 +193,45 @@ profile_learn(struct fw_flow_profile *p, const struct fw_flow *r)
 			p->dur_n += (p->dur[b] >>= 1);
 		}
 	}
+}
+
+/* The screen of records f[0..n) (screen_flows), compacted in place; quick:
+ * p is not NULL and no record of these can reach the profile's decay. */
+static inline __attribute__((always_inline)) size_t
+screen_run(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_addr *exporter,
+    struct fw_flow_profile *p, struct fw_flow *f, size_t n, bool quick)
+{
+	static const uint8_t zero4[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };  /* ::ffff:0.0.0.0, 2nd half */
+	uint64_t z4;
+	size_t k = 0;
+
+	memcpy(&z4, zero4, 8);
+	for (size_t i = 0; i < n; i++) {
+		const struct fw_flow *r = &f[i];
+		uint64_t lo, hi;
+		uint32_t last;
+
+		/* Its last 4 bytes are zero: only then can it be :: or ::ffff:0.0.0.0 */
+		memcpy(&last, r->dst.b + 12, 4);
+		if (last == 0) {
+			memcpy(&lo, r->dst.b, 8);
+			memcpy(&hi, r->dst.b + 8, 8);
+			if (lo == 0 && (hi == 0 || hi == z4)) {
+				screen_drop(d, p, kind, exporter, r, FW_DERR_ZERO_DST);
+				continue;
+			}
+		}
+		if (!plausible(r)) {
+			screen_drop(d, p, kind, exporter, r, FW_DERR_IMPLAUSIBLE);
+			continue;
+		}
+		if (quick || p != NULL)
+			profile_learn(p, r, !quick);
+		if (k != i)
+			f[k] = f[i];
+		k++;
+	}
+	return k;
 }
 
 /*
@@ -191,35 +243,14 @@ static size_t
 screen_flows(struct fw_decoder *d, enum fw_payload_kind kind, const struct fw_addr *exporter,
     struct fw_flow *f, size_t n)
 {
-	static const uint8_t zero4[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };  /* ::ffff:0.0.0.0, 2nd half */
 	struct fw_flow_profile *p = profile_of(d, exporter, kind);
-	uint64_t z4;
-	size_t k = 0;
 
-	memcpy(&z4, zero4, 8);
-	if (p != NULL)
-		p->records += n;
-	for (size_t i = 0; i < n; i++) {
-		const struct fw_flow *r = &f[i];
-		uint64_t lo, hi;
-
-		memcpy(&lo, r->dst.b, 8);
-		memcpy(&hi, r->dst.b + 8, 8);
-		if (lo == 0 && (hi == 0 || hi == z4)) {  /* :: or ::ffff:0.0.0.0 */
-			screen_drop(d, p, kind, exporter, r, FW_DERR_ZERO_DST);
-			continue;
-		}
-		if (!plausible(r)) {
-			screen_drop(d, p, kind, exporter, r, FW_DERR_IMPLAUSIBLE);
-			continue;
-		}
-		if (p != NULL)
-			profile_learn(p, r);
-		if (k != i)
-			f[k] = f[i];
-		k++;
-	}
-	return k;
+	if (p == NULL)
+		return screen_run(d, kind, exporter, NULL, f, n, false);
+	p->records += n;
+	if (p->dur_n + n < (1u << 20))
+		return screen_run(d, kind, exporter, p, f, n, true);
+	return screen_run(d, kind, exporter, p, f, n, false);
 }
 
 static struct fw_sflow_agent *
@@ -474,7 +505,13 @@ static void
 count_tmpl(struct fw_decoder *d, enum fw_payload_kind kind, const uint64_t before[FW_DEC_NREASONS])
 {
 	const uint64_t *now = d->fst.err;
+	uint64_t moved = 0;
 
+	/* Nearly always nothing moved: one pass of compares, no stores. */
+	for (int r = 0; r < FW_DEC_NREASONS; r++)
+		moved |= now[r] ^ before[r];
+	if (moved == 0)
+		return;
 	for (int r = 0; r < FW_DEC_NREASONS; r++)
 		d->st.tmpl[kind][r] += now[r] - before[r];
 	d->st.errors[kind][FW_DERR_NOTEMPLATE] += now[FW_DEC_UNDECODABLE] - before[FW_DEC_UNDECODABLE];

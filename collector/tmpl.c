@@ -187,22 +187,51 @@ struct ehdr {
 	uint32_t pad;
 };
 
-/* A fast plan's step classes (plan_fast), each a tight loop: the field's
- * width on the wire and where it goes (a field of struct fw_flow, or v[]). */
+/* A fast plan's step classes (plan_fast), each run straight-line: the
+ * field's width on the wire and where it goes (a field of struct fw_flow,
+ * or v[]). */
 enum fclass {
-	FC_U8, FC_U16, FC_U32,  /* 1, 2, 4 bytes into a flow field of that width */
+	FC_U8, FC_U16,          /* 1, 2 bytes into a flow field of that width */
+	FC_U32,                 /* 4 bytes into a 4-byte flow field, or into the low half of
+	                         * an 8-byte one (counters, times) the prototype zeroed */
+	FC_U64,                 /* 8 bytes into an 8-byte flow field */
 	FC_A4, FC_A16,          /* IPv4 / IPv6 address bytes, copied as they are */
 	FC_V4, FC_V8,           /* 4, 8 bytes into v[kind] */
 	FC_ANY,                 /* other widths: load_be(), then var says where */
 	FC_N
 };
 
+/* Where in an 8-byte flow field its low half lies (FC_U32). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LOW_HALF 4
+#else
+#define LOW_HALF 0
+#endif
+
+/* rec_fast() runs the steps of a class straight-line, one run for each
+ * count from 1 to fast_runs[class] (its RUN lines), named GRP(class,
+ * steps) in a plan's gseq; a class's steps beyond that go to FC_ANY. */
+#define FAST_MAX_STEPS 8
+#define GRP(c, n) (1 + (c) * FAST_MAX_STEPS + (n) - 1)
+static const uint8_t fast_runs[FC_N] = {
+	[FC_U8] = 4, [FC_U16] = 2, [FC_U32] = 6, [FC_U64] = 4, [FC_A4] = 2, [FC_A16] = 2,
+	[FC_V4] = 8, [FC_V8] = 8, [FC_ANY] = 0,
+};
+#define GRP_ANY 127  /* FC_ANY's steps, any number; the jump table spans 0..127 */
+_Static_assert(GRP(FC_ANY, 1) < GRP_ANY, "gseq codes fit 7 bits");
+
+/* How decode_fast() finds a record's times: the two common forms of a
+ * template with both start and end, read from the flow's own start_ms and
+ * end_ms where the plan stored the fields (as time_of() computes them,
+ * without its dispatch per time); else flow_times() from v[]. */
+enum tmode { TM_ANY, TM_UP9, TM_MS };
+
 struct op {
 	uint16_t off;         /* fixed templates: offset in the record */
 	uint16_t len;         /* field bytes (K_VAR: unused) */
 	uint8_t kind;         /* fast plan: offset in struct fw_flow, or the kind (v[]) */
 	uint8_t var;          /* variable length on the wire (RFC 7011 s7); fast plan,
-	                       * FC_ANY: bytes of the flow field, 8 = into v[kind] */
+	                       * FC_ANY: bytes of the flow field, 0 = into v[kind] */
 };
 
 /* A compiled template: all that decoding a record needs. */
@@ -219,7 +248,9 @@ struct tdef {
 	uint8_t tk[2];        /* ... and the kinds holding them */
 	uint8_t kb, kp;       /* the kinds finish() counts bytes and packets from */
 	uint8_t fast;         /* ops are a fast plan (plan_fast): decode_fast() */
+	uint8_t tmode;        /* fast plan: enum tmode */
 	uint8_t fn[FC_N];     /* fast plan: steps per class, in class order */
+	uint8_t gseq[FC_N + 1];  /* fast plan: GRP(class, steps) of each class with steps, 0 ends */
 	uint64_t mask;        /* M(kind) for every kind present */
 	struct op ops[FW_TMPL_MAX_FIELDS];
 	struct fw_tmpl_spec specs[FW_TMPL_MAX_FIELDS];  /* as received: for save */
@@ -278,6 +309,9 @@ struct tab {
 	uint32_t *freel;      /* free entry indexes (stack) */
 	uint32_t nfree;
 	struct fw_hashtab ix; /* key hash -> entry */
+	struct tkey memo_key; /* tab_find_memo(): the last key asked ... */
+	long memo_e;          /* ... and its entry or -1 */
+	bool memo_ok;         /* cleared by every insert and remove */
 };
 
 struct pslot {
@@ -384,6 +418,20 @@ tab_find(const struct tab *t, const struct tkey *k, uint32_t h)
 	return -1;
 }
 
+/* tab_find() through a one-entry memo: the sets of a datagram, and the
+ * datagrams of one exporter after it, ask for the same exporter, template
+ * and sampler again and again (no hash, no probe: one 32-byte compare). */
+static long
+tab_find_memo(struct tab *t, const struct tkey *k)
+{
+	if (t->memo_ok && memcmp(&t->memo_key, k, sizeof(*k)) == 0)
+		return t->memo_e;
+	t->memo_e = tab_find(t, k, key_hash(k));
+	t->memo_key = *k;
+	t->memo_ok = true;
+	return t->memo_e;
+}
+
 /* New zeroed entry for key k (caller knows k is absent), or -1 when full. */
 static long
 tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
@@ -400,6 +448,7 @@ tab_insert(struct tab *t, const struct tkey *k, uint32_t h)
 	eh->key = *k;
 	eh->used = 1;
 	t->n++;
+	t->memo_ok = false;
 	return (long)e;
 }
 
@@ -412,6 +461,7 @@ tab_remove(struct tab *t, uint32_t e)
 	eh->used = 0;
 	t->freel[t->nfree++] = e;
 	t->n--;
+	t->memo_ok = false;
 }
 
 /* ---- cache lifecycle ----------------------------------------------------- */
@@ -519,14 +569,12 @@ exporter_get(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
     uint32_t domain, bool create)
 {
 	struct tkey k;
-	uint32_t h;
 	long e;
 	struct exporter *x;
 
 	key_make(&k, version, addr, domain, 0);
-	h = key_hash(&k);
-	if ((e = tab_find(&c->ex, &k, h)) < 0) {
-		if (!create || (e = tab_insert(&c->ex, &k, h)) < 0)
+	if ((e = tab_find_memo(&c->ex, &k)) < 0) {
+		if (!create || (e = tab_insert(&c->ex, &k, key_hash(&k))) < 0)
 			return NULL;
 		x = (struct exporter *)(void *)tab_at(&c->ex, (uint32_t)e);
 		memcpy(x->e.addr.b, addr, 16);
@@ -739,28 +787,37 @@ group_fixed(struct tdef *t)
  * The fast plan of a fixed data template whose records need nothing but
  * their fields (one address family; no biflow, packet sections or packet
  * reports; no ICMP type standing in for the source port): ops become steps
- * that store each field where the flow holds it (addresses as their bytes)
- * or, for what finish() computes with (counters, times, sampling), into
- * v[kind]; fields no record of it would read (the losing TTL, counter and
- * time kinds, ipVersion, an ICMP type beside a port) are dropped.  Grouped
- * by class (enum fclass), field order kept within a class.
+ * that store each field where the flow holds it (addresses as their bytes;
+ * the counters raw into pkts and bytes, and with a time form decode_fast()
+ * knows, the times raw into start_ms and end_ms: decode_fast() finishes
+ * them in place) or, for the rest finish() computes with (other time forms,
+ * durations, sampling), into v[kind]; fields no record of it would read
+ * (the losing TTL, counter and time kinds, ipVersion, an ICMP type beside
+ * a port) are dropped.  Grouped by class (enum fclass), field order kept
+ * within a class; every flow field has one step at most.
  */
 static void
-plan_fast(struct tdef *t)
+plan_fast(struct tdef *t, uint8_t version)
 {
 	const uint64_t slow = M_REV | M_SEC | M(K_IPLEN) | M(K_FRAME_SIZE);
 	uint64_t mask = t->mask;
 	uint8_t kttl = mask & M(K_TTL) ? K_TTL : mask & M(K_TTL_MIN) ? K_TTL_MIN : K_TTL_MAX;
 	struct op tmp[FW_TMPL_MAX_FIELDS];
 	uint8_t cls[FW_TMPL_MAX_FIELDS];
-	uint16_t n = 0, k = 0;
+	uint8_t per[FC_N] = { 0 };
+	uint16_t n = 0, k = 0, ng = 0;
 
 	if (t->options || t->varlen || (mask & slow) || ((mask & M_V4) && (mask & M_V6)) ||
 	    ((mask & M(K_ICMP)) && !(mask & M(K_SPORT))))
 		return;
+	t->tmode = TM_ANY;
+	if (t->tf[0] == TF_UP && t->tf[1] == TF_UP && version == 9)
+		t->tmode = TM_UP9;
+	else if (t->tf[0] == TF_MS && t->tf[1] == TF_MS)
+		t->tmode = TM_MS;
 	for (uint16_t i = 0; i < t->nops; i++) {
 		struct op o = t->ops[i];
-		unsigned w = 8;  /* flow field bytes; 8: into v[] */
+		unsigned w = 0;  /* flow field bytes; 0: into v[] */
 
 		switch (o.kind) {
 		case K_SRC4: case K_DST4: case K_SRC6: case K_DST6:
@@ -786,6 +843,8 @@ plan_fast(struct tdef *t)
 		case K_IN_PKTS: case K_TOT_PKTS: case K_OUT_PKTS:
 			if (o.kind != t->kb && o.kind != t->kp)
 				continue;
+			o.kind = o.kind == t->kb ? offsetof(struct fw_flow, bytes) : offsetof(struct fw_flow, pkts);
+			w = 8;
 			break;
 		case K_SYSINIT: case K_DUR_MS: case K_DUR_US: case K_SAMPLER_ID:
 		case K_INTERVAL: case K_PKT_INTERVAL: case K_PKT_SPACE: case K_SAMP_SIZE: case K_SAMP_POP:
@@ -794,14 +853,33 @@ plan_fast(struct tdef *t)
 			/* a time: only the forms time_of() is given; else unused */
 			if (o.kind != t->tk[0] && o.kind != t->tk[1])
 				continue;
+			if (t->tmode != TM_ANY) {
+				o.kind = o.kind == t->tk[0] ? offsetof(struct fw_flow, start_ms) :
+				    offsetof(struct fw_flow, end_ms);
+				w = 8;
+			}
 			break;
 		}
-		if (o.len == w || (w == 8 && o.len == 4))
-			cls[n] = w == 1 ? FC_U8 : w == 2 ? FC_U16 : o.len == 4 ? (w == 4 ? FC_U32 : FC_V4) : FC_V8;
+		if (w == 0)
+			cls[n] = o.len == 4 ? FC_V4 : o.len == 8 ? FC_V8 : FC_ANY;
+		else if (o.len == w || (w == 8 && o.len == 4))
+			cls[n] = w == 1 ? FC_U8 : w == 2 ? FC_U16 : o.len == 4 ? FC_U32 : FC_U64;
 		else
 			cls[n] = FC_ANY;
+		if (w == 8 && o.len == 4)
+			o.kind = (uint8_t)(o.kind + LOW_HALF);
 		o.var = (uint8_t)w;
 		tmp[n++] = o;
+	}
+	/* A flow field has one step at most (each is written by one kind), so
+	 * only v[] classes can outgrow their runs; addresses never do. */
+	for (uint16_t i = 0; i < n; i++) {
+		if (cls[i] != FC_ANY && per[cls[i]] == fast_runs[cls[i]]) {
+			if (cls[i] == FC_A4 || cls[i] == FC_A16)
+				return;
+			cls[i] = FC_ANY;
+		}
+		per[cls[i]]++;
 	}
 	for (unsigned c = 0; c < FC_N; c++) {
 		uint16_t start = k;
@@ -810,7 +888,10 @@ plan_fast(struct tdef *t)
 			if (cls[i] == c)
 				t->ops[k++] = tmp[i];
 		t->fn[c] = (uint8_t)(k - start);
+		if (k > start)
+			t->gseq[ng++] = (uint8_t)(c == FC_ANY ? GRP_ANY : GRP(c, k - start));
 	}
+	t->gseq[ng] = 0;
 	t->nops = k;
 	t->fast = 1;
 }
@@ -905,7 +986,7 @@ compile(struct tdef *t, uint8_t version, bool options, uint16_t nscope,
 	t->fast = 0;
 	if (!t->varlen) {
 		group_fixed(t);
-		plan_fast(t);
+		plan_fast(t, version);
 	}
 	return true;
 }
@@ -1132,9 +1213,11 @@ static long
 tmpl_for_data(struct fw_tmpl_msg *m, uint16_t tid)
 {
 	struct fw_tmpl_cache *c = m->c;
-	long e = tmpl_lookup(c, m->version, m->exporter.b, m->domain, tid);
+	struct tkey k;
+	long e;
 
-	if (e < 0)
+	key_make(&k, m->version, m->exporter.b, m->domain, tid);
+	if ((e = tab_find_memo(&c->tm, &k)) < 0)
 		return -1;
 	if (c->cfg.template_timeout_ms > 0 &&
 	    m->arrival_ms - tm_at(c, (uint32_t)e)->updated_ms > c->cfg.template_timeout_ms) {
@@ -1303,24 +1386,33 @@ fw_tmpl_withdraw(struct fw_tmpl_msg *m, uint16_t tid)
 
 /* ---- sampling ------------------------------------------------------------ */
 
+/* The rate of sampler entry e, 0 for none (-1). */
 static uint32_t
-sampler_rate(const struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
+rate_at(const struct tab *sm, long e)
+{
+	return e < 0 ? 0 : ((const struct sampler *)(const void *)tab_at(sm, (uint32_t)e))->rate;
+}
+
+/* The rate of sampler sid, 0 when none is known (memo: decoding asks the
+ * same one set after set). */
+static uint32_t
+sampler_rate(struct fw_tmpl_cache *c, uint8_t version, const uint8_t addr[16],
     uint32_t domain, uint64_t sid)
 {
 	struct tkey k;
-	long e;
 
 	key_make(&k, version, addr, domain, sid);
-	if ((e = tab_find(&c->sm, &k, key_hash(&k))) < 0)
-		return 0;
-	return ((const struct sampler *)(const void *)tab_at(&c->sm, (uint32_t)e))->rate;
+	return rate_at(&c->sm, tab_find_memo(&c->sm, &k));
 }
 
 uint32_t
 fw_tmpl_sampling_get(const struct fw_tmpl_cache *c, uint8_t version,
     const struct fw_addr *exporter, uint32_t domain, uint64_t sampler_id)
 {
-	return sampler_rate(c, version, exporter->b, domain, sampler_id);
+	struct tkey k;
+
+	key_make(&k, version, exporter->b, domain, sampler_id);
+	return rate_at(&c->sm, tab_find(&c->sm, &k, key_hash(&k)));
 }
 
 static int
@@ -1839,60 +1931,108 @@ decode_set(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, siz
 	}
 }
 
+/* One step of class c (a constant once inlined): the field at p + o->off
+ * into the flow's bytes b at o->kind, or into v[o->kind]. */
+static inline __attribute__((always_inline)) void
+step(enum fclass c, const struct op *o, const uint8_t *p, uint8_t *b, uint64_t *v)
+{
+	uint16_t x2;
+	uint32_t x4;
+	uint64_t x8;
+
+	switch (c) {
+	case FC_U8:
+		b[o->kind] = p[o->off];
+		break;
+	case FC_U16:
+		x2 = fw_load_be16(p + o->off);
+		memcpy(b + o->kind, &x2, 2);
+		break;
+	case FC_U32:
+		x4 = fw_load_be32(p + o->off);
+		memcpy(b + o->kind, &x4, 4);
+		break;
+	case FC_U64:
+		x8 = load_be(p + o->off, 8);
+		memcpy(b + o->kind, &x8, 8);
+		break;
+	case FC_A4:
+		memcpy(b + o->kind, p + o->off, 4);
+		break;
+	case FC_A16:
+		memcpy(b + o->kind, p + o->off, 16);
+		break;
+	case FC_V4:
+		v[o->kind] = fw_load_be32(p + o->off);
+		break;
+	case FC_V8:
+		v[o->kind] = load_be(p + o->off, 8);
+		break;
+	default:
+		x8 = load_be(p + o->off, o->len);
+		x2 = (uint16_t)x8;
+		x4 = (uint32_t)x8;
+		switch (o->var) {
+		case 1: b[o->kind] = (uint8_t)x8; break;
+		case 2: memcpy(b + o->kind, &x2, 2); break;
+		case 4: memcpy(b + o->kind, &x4, 4); break;
+		case 8: memcpy(b + o->kind, &x8, 8); break;
+		default: v[o->kind] = x8; break;
+		}
+		break;
+	}
+}
+
+/* The n steps of class c from o, in order; n is a constant once inlined,
+ * so this is straight-line code.  Returns the next step. */
+static inline __attribute__((always_inline)) const struct op *
+steps(enum fclass c, const struct op *o, unsigned n, const uint8_t *p, uint8_t *b, uint64_t *v)
+{
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < n; i++)
+		step(c, o + i, p, b, v);
+	return o + n;
+}
+
 /* One record of a fast template (plan_fast) at p: fields into f, which
- * holds the set's prototype, the rest into v. */
+ * holds the set's prototype, the rest into v.  One dispatch per class
+ * with steps (t->gseq), none per field. */
 static inline void
 rec_fast(const struct tdef *t, const uint8_t *p, uint64_t *v, struct fw_flow *f)
 {
 	uint8_t *b = (uint8_t *)f;
-	const struct op *o = t->ops, *e;
+	const struct op *o = t->ops;
 
-	for (e = o + t->fn[FC_U8]; o < e; o++)
-		b[o->kind] = p[o->off];
-	for (e = o + t->fn[FC_U16]; o < e; o++) {
-		uint16_t x = fw_load_be16(p + o->off);
-
-		memcpy(b + o->kind, &x, 2);
-	}
-	for (e = o + t->fn[FC_U32]; o < e; o++) {
-		uint32_t x = fw_load_be32(p + o->off);
-
-		memcpy(b + o->kind, &x, 4);
-	}
-	for (e = o + t->fn[FC_A4]; o < e; o++)
-		memcpy(b + o->kind, p + o->off, 4);
-	for (e = o + t->fn[FC_A16]; o < e; o++)
-		memcpy(b + o->kind, p + o->off, 16);
-	for (e = o + t->fn[FC_V4]; o < e; o++)
-		v[o->kind] = fw_load_be32(p + o->off);
-	for (e = o + t->fn[FC_V8]; o < e; o++)
-		v[o->kind] = load_be(p + o->off, 8);
-	if (t->fn[FC_ANY] == 0)
-		return;
-	for (e = o + t->fn[FC_ANY]; o < e; o++) {
-		uint64_t x = load_be(p + o->off, o->len);
-		uint16_t x2 = (uint16_t)x;
-		uint32_t x4 = (uint32_t)x;
-
-		switch (o->var) {
-		case 1: b[o->kind] = (uint8_t)x; break;
-		case 2: memcpy(b + o->kind, &x2, 2); break;
-		case 4: memcpy(b + o->kind, &x4, 4); break;
-		default: v[o->kind] = x; break;
+#define RUN(c, n) case GRP(c, n): o = steps(c, o, n, p, b, v); break
+	for (const uint8_t *g = t->gseq; *g != 0; g++) {
+		switch (*g & 127) {  /* in range: no bounds check */
+		RUN(FC_U8, 1); RUN(FC_U8, 2); RUN(FC_U8, 3); RUN(FC_U8, 4);
+		RUN(FC_U16, 1); RUN(FC_U16, 2);
+		RUN(FC_U32, 1); RUN(FC_U32, 2); RUN(FC_U32, 3); RUN(FC_U32, 4); RUN(FC_U32, 5); RUN(FC_U32, 6);
+		RUN(FC_U64, 1); RUN(FC_U64, 2); RUN(FC_U64, 3); RUN(FC_U64, 4);
+		RUN(FC_A4, 1); RUN(FC_A4, 2);
+		RUN(FC_A16, 1); RUN(FC_A16, 2);
+		RUN(FC_V4, 1); RUN(FC_V4, 2); RUN(FC_V4, 3); RUN(FC_V4, 4);
+		RUN(FC_V4, 5); RUN(FC_V4, 6); RUN(FC_V4, 7); RUN(FC_V4, 8);
+		RUN(FC_V8, 1); RUN(FC_V8, 2); RUN(FC_V8, 3); RUN(FC_V8, 4);
+		RUN(FC_V8, 5); RUN(FC_V8, 6); RUN(FC_V8, 7); RUN(FC_V8, 8);
+		case GRP_ANY:  /* any number of steps */
+			for (const struct op *e = o + t->fn[FC_ANY]; o < e; o++)
+				step(FC_ANY, o, p, b, v);
+			break;
+		default:
+			break;
 		}
 	}
+#undef RUN
 }
-
-/* How decode_fast() finds a record's times: the two common forms of a
- * template with both start and end (as time_of() does, without its
- * dispatch per time), else flow_times(). */
-enum tmode { TM_ANY, TM_UP9, TM_MS };
 
 /*
  * decode_set() for a fast template: the same flows and counters, with
  * what is constant over a set (the flow's exporter, source, address
- * prefixes; the time form; the rate when no record states one; how many
- * records fit) settled once per set.
+ * prefixes; the rate when no record states one; how many records fit)
+ * settled once per set.  The prototype's counters and times are zero, so
+ * a 4-byte field stored in their low half is the value (plan_fast).
  */
 static void
 decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, size_t len)
@@ -1905,9 +2045,8 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 	uint64_t v[K_NKINDS];
 	int64_t sys_init = m->exp != NULL ? m->exp->sys_init_ms : 0, export_ms = m->export_ms;
 	uint32_t uptime_ms = m->uptime_ms, mul = 1;
-	uint8_t k0 = t->tk[0], k1 = t->tk[1], kp = t->kp, kb = t->kb;
 	bool own_rate = (t->mask & M_SAMPLING) != 0;
-	enum tmode tm = TM_ANY;
+	enum tmode tm = (enum tmode)t->tmode;
 
 	if (nkeep > nrec)
 		nkeep = nrec;
@@ -1920,7 +2059,9 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 	if (nkeep == 0)
 		return;
 	memset(&proto, 0, sizeof(proto));
-	memset(v, 0, sizeof(v));
+	if (t->fn[FC_V4] != 0 || t->fn[FC_V8] != 0 || t->fn[FC_ANY] != 0 || own_rate ||
+	    (tm != TM_UP9 && tm != TM_MS))
+		memset(v, 0, sizeof(v));  /* else nothing reads it */
 	proto.exporter = m->exporter;
 	proto.obs_domain = m->domain;
 	proto.source = m->version == 9 ? FW_SRC_NF9 : FW_SRC_IPFIX;
@@ -1928,10 +2069,6 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 		addr4(&proto.src, 0);
 	if (t->mask & M(K_DST4))
 		addr4(&proto.dst, 0);
-	if (t->tf[0] == TF_UP && t->tf[1] == TF_UP && m->version == 9)
-		tm = TM_UP9;
-	else if (t->tf[0] == TF_MS && t->tf[1] == TF_MS)
-		tm = TM_MS;
 	if (!own_rate) {
 		/* One rate for the set, as flow_counts() finds it per record. */
 		uint32_t rate = sampler_memo(m, &sm, 0);
@@ -1952,14 +2089,14 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 		rec_fast(t, body, v, f);
 		switch (tm) {
 		case TM_UP9:  /* RFC 3954 s5.1: age from the header's clock */
-			e = export_ms - (int64_t)(uint32_t)(uptime_ms - (uint32_t)v[k1]);
-			s = export_ms - (int64_t)(uint32_t)(uptime_ms - (uint32_t)v[k0]);
+			e = export_ms - (int64_t)(uint32_t)(uptime_ms - (uint32_t)f->end_ms);
+			s = export_ms - (int64_t)(uint32_t)(uptime_ms - (uint32_t)f->start_ms);
 			f->start_ms = s > e ? e : s;
 			f->end_ms = e;
 			break;
 		case TM_MS:
-			e = clamp_ms(v[k1]);
-			s = clamp_ms(v[k0]);
+			e = clamp_ms((uint64_t)f->end_ms);
+			s = clamp_ms((uint64_t)f->start_ms);
 			f->start_ms = s > e ? e : s;
 			f->end_ms = e;
 			break;
@@ -1968,10 +2105,10 @@ decode_fast(struct fw_tmpl_msg *m, const struct tdef *t, const uint8_t *body, si
 			break;
 		}
 		if (own_rate) {
-			flow_counts(m, t->mask, v, &sm, v[kp], v[kb], f);
-		} else {
-			f->pkts = scaled(v[kp], mul);
-			f->bytes = scaled(v[kb], mul);
+			flow_counts(m, t->mask, v, &sm, f->pkts, f->bytes, f);
+		} else if (mul != 1) {
+			f->pkts = scaled(f->pkts, mul);
+			f->bytes = scaled(f->bytes, mul);
 		}
 	}
 }
