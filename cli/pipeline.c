@@ -59,7 +59,8 @@
 #define MAX_SHARDS 64
 #define BURST 1024
 #define SINK_BURST 64
-#define NAP_MS 10           /* shard: bounds the delay of a record and idle wake-ups */
+#define NAP_MS 25           /* shard: bounds the delay of a record and idle wake-ups; at
+                             * 20 k datagrams/s 10 ms cost 7 % more CPU (cold caches per wake) */
 #define SINK_NAP_MS 20      /* sink: Kafka wants fw_kafka_pump() often */
 #define MIN_SHARD_RING 4096 /* a shard's record ring when ring_slots is split */
 #define RETRY_MIN_MS 100
