@@ -5,7 +5,7 @@
  * or, with --summary, per-exporter totals.  For an operator asking "what
  * did my router send, and what did Floodwatch make of it?".
  *
- * Design: the producers are the collector's own (fw_replay_file() and the
+ * Design: the producers are the collector's own (fw_replay_files() and the
  * decoder for files, fw_listener for sockets) and push into SPSC rings as
  * they do for the detector; one consumer thread here pops the rings and
  * prints.  So dump shows exactly the records `run` and `replay` feed the

@@ -2,7 +2,7 @@
  * input.c - the input files of `replay` and `dump`: checked before anything
  * runs, recognised by their content (never by name or UDP port), and read
  * into a flow ring and a DNS ring by the collector's own readers (capture
- * files through fw_replay_file() and the decoder, BIND query logs, dnstap
+ * files through fw_replay_files() and the decoder, BIND query logs, dnstap
  * files).  Main thread only; the rings' consumer is the caller's.
  */
 #include <errno.h>

@@ -292,10 +292,3 @@ out:
 	free(b);
 	return rc;
 }
-
-int
-fw_replay_file(const char *path, struct fw_decoder *dec, struct fw_ipfrag *frag, struct fw_dnstcp *tcp,
-    struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st, char *err, size_t errlen)
-{
-	return fw_replay_files(&path, 1, dec, frag, tcp, flows, dns, st, err, errlen);
-}

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fw_addr.h"
+#include "fw_varint.h"
 #include "records.pb-c.h"
 
 typedef Floodwatch__Records__V1__Flow pb_flow;
@@ -89,27 +90,14 @@ fw_recwire_enc_count(const struct fw_recwire_enc *e)
 	return e->count;
 }
 
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Append m as field `field` (length-delimited) of the Batch. */
 static void
 append_msg(struct fw_recwire_enc *e, unsigned field, const ProtobufCMessage *m)
 {
 	size_t sz = protobuf_c_message_get_packed_size(m);
 
-	e->len += put_varint(e->buf + e->len, (uint64_t)field << 3 | 2);
-	e->len += put_varint(e->buf + e->len, sz);
+	e->len += fw_varint_put(e->buf + e->len, (uint64_t)field << 3 | 2);
+	e->len += fw_varint_put(e->buf + e->len, sz);
 	e->len += protobuf_c_message_pack(m, e->buf + e->len);
 	e->count++;
 }
@@ -204,7 +192,7 @@ fw_recwire_enc_finish(struct fw_recwire_enc *e, const void **buf, size_t *len)
 	at = e->buf + HDR_WIRE_MAX - n;
 	protobuf_c_message_pack(&b.base, at);
 	e->buf[e->len] = 7 << 3;  /* records (varint), last */
-	n = e->len + 1 + put_varint(e->buf + e->len + 1, e->count);
+	n = e->len + 1 + fw_varint_put(e->buf + e->len + 1, e->count);
 	*buf = at;
 	*len = (size_t)(e->buf + n - at);
 	return FW_OK;
@@ -233,18 +221,11 @@ struct rd {
 static inline int
 rd_varint(struct rd *r, uint64_t *v)
 {
-	uint64_t x = 0;
+	size_t i = 0;
+	int ok = fw_varint_get(r->p, (size_t)(r->end - r->p), &i, v);
 
-	for (unsigned i = 0; i < 10 && r->p < r->end; i++) {
-		uint8_t b = *r->p++;
-
-		x |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*v = x;
-			return 1;
-		}
-	}
-	return 0;
+	r->p += i;
+	return ok;
 }
 
 /* A field key: number and wire type; keys are at most 5 bytes. */

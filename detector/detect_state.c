@@ -31,6 +31,7 @@
 
 #include "detect_dns_int.h"
 #include "detect_flow_int.h"
+#include "fw_varint.h"
 
 #define ST_MAGIC "FWDS"
 #define ST_VERSION 1u
@@ -296,14 +297,8 @@ static void
 put_varint(struct wbuf *b, uint64_t x)
 {
 	uint8_t v[10];
-	size_t n = 0;
 
-	do {
-		v[n] = (uint8_t)(x & 0x7f);
-		x >>= 7;
-		v[n++] |= x ? 0x80 : 0;
-	} while (x);
-	put(b, v, n);
+	put(b, v, fw_varint_put(v, x));
 }
 
 /*
@@ -400,7 +395,6 @@ struct rbuf {
 	const char *sec;           /* section being read, for messages */
 };
 
-static bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x);
 
 static bool
 dec_read(struct dec *dc, uint8_t *dst, size_t n)
@@ -409,7 +403,7 @@ dec_read(struct dec *dc, uint8_t *dst, size_t n)
 		size_t k;
 
 		if (dc->z == 0 && dc->l == 0) {
-			if (!get_varint(dc->p, dc->n, &dc->i, &dc->z) || !get_varint(dc->p, dc->n, &dc->i, &dc->l) ||
+			if (!fw_varint_get(dc->p, dc->n, &dc->i, &dc->z) || !fw_varint_get(dc->p, dc->n, &dc->i, &dc->l) ||
 			    dc->l > dc->n - dc->i)
 				return false;
 			continue;
@@ -838,20 +832,6 @@ check_header(const struct fw_detect *d, const uint8_t *p, size_t len, uint64_t *
 		return FW_EMALFORMED;
 	}
 	return FW_OK;
-}
-
-static bool
-get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *x)
-{
-	*x = 0;
-	for (int sh = 0; sh < 64 && *i < n; sh += 7) {
-		uint8_t c = p[(*i)++];
-
-		*x |= (uint64_t)(c & 0x7f) << sh;
-		if ((c & 0x80) == 0)
-			return true;
-	}
-	return false;
 }
 
 static int

@@ -32,24 +32,18 @@ struct fw_replay_stats {
 };
 
 /*
- * Replay one file.  Fragments go through frag (fw_ipfrag.h) and TCP
+ * Replay n capture files together, merged by frame timestamp: the earliest
+ * next frame of all of them first, ties to the file given first (the same
+ * order every run).  Fragments go through frag (fw_ipfrag.h) and TCP
  * segments to or from port 53 through tcp (fw_dnstcp.h), whose DNS
  * messages become records flagged FW_DNSQ_F_TCP; either may be NULL (off:
  * a first fragment then passes as a cut datagram, the rest and TCP are
- * skipped).  Their state carries over to the next file (a capture rotated
+ * skipped).  Their state carries over to the next call (a capture rotated
  * mid-connection); the caller flushes them after the last file.  Returns
  * FW_OK (including files that are not captures or end truncated: counted
- * in st and logged), or FW_ENOENT/FW_EIO when the file cannot be opened
- * at all (err holds one line).
- */
-int fw_replay_file(const char *path, struct fw_decoder *dec, struct fw_ipfrag *frag, struct fw_dnstcp *tcp,
-    struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st, char *err, size_t errlen) FW_MUSTCHECK;
-
-/*
- * Replay n files together, merged by frame timestamp: the earliest next
- * frame of all of them first, ties to the file given first (the same
- * order every run).  As fw_replay_file otherwise; a file that cannot be
- * opened does not stop the others (the last such error is returned).
+ * in st and logged), or FW_ENOENT/FW_EIO when a file cannot be opened at
+ * all (err holds one line; the others are still read, the last such
+ * error is returned).
  */
 int fw_replay_files(const char *const *paths, int n, struct fw_decoder *dec, struct fw_ipfrag *frag,
     struct fw_dnstcp *tcp, struct fw_ring *flows, struct fw_ring *dns, struct fw_replay_stats *st,
